@@ -1,0 +1,25 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Exceptions of synthfx. Every error a user can cause is one of these, with a message that
+names the offending value (file, frame, parameter)."""
+
+from __future__ import annotations
+
+
+class SynthfxError(Exception):
+    """Base class of all synthfx errors."""
+
+
+class InputError(SynthfxError, ValueError):
+    """Bad input: a missing or unreadable file, a wrong size, an invalid parameter."""
+
+
+class EngineError(SynthfxError, ValueError):
+    """The native engine rejected its input; ``code`` is the engine's error code name."""
+
+    def __init__(self, message: str, code: str = "invalid_argument") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class BackendUnavailableError(SynthfxError, RuntimeError):
+    """A requested compute backend (e.g. CUDA) is not available on this machine."""

@@ -1,0 +1,55 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Backward warping along optical flow.
+
+Convention used across synthfx: ``flow_ab[y, x] = (dx, dy)`` means pixel ``(x, y)`` of frame A
+is seen at ``(x + dx, y + dy)`` in frame B (the forward flow from A to B, as OpenCV's DIS and
+RAFT return it).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def sample_coordinates(flow_ab: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each pixel of A lands in B.
+
+    Args:
+        flow_ab: (H, W, 2) float32 flow from A to B.
+
+    Returns:
+        (map_x, map_y), each (H, W) float32.
+    """
+    height, width = flow_ab.shape[:2]
+    grid_x, grid_y = np.meshgrid(
+        np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32)
+    )
+    return grid_x + flow_ab[..., 0], grid_y + flow_ab[..., 1]
+
+
+def backward_warp(image_b: np.ndarray, flow_ab: np.ndarray) -> np.ndarray:
+    """Brings frame B into frame A's pixel grid: ``out[y, x] = B[y + dy, x + dx]``.
+
+    Args:
+        image_b: (H, W) or (H, W, C) float32 image in frame B.
+        flow_ab: (H, W, 2) float32 flow from A to B.
+
+    Returns:
+        Image of B's shape, aligned with A; bilinear, borders replicated.
+    """
+    map_x, map_y = sample_coordinates(flow_ab.astype(np.float32, copy=False))
+    src = np.ascontiguousarray(image_b, dtype=np.float32)
+    channels = 1 if src.ndim == 2 else src.shape[2]
+    if channels <= 4:
+        out = cv2.remap(src, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        return out.reshape(src.shape)
+    # cv2.remap handles at most 4 channels.
+    parts = [
+        cv2.remap(
+            np.ascontiguousarray(src[..., c]), map_x, map_y, cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_REPLICATE,
+        )
+        for c in range(channels)
+    ]
+    return np.stack(parts, axis=-1)

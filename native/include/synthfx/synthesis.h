@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: Apache-2.0
+// Public C++ API of the synthfx patch-synthesis engine (guided PatchMatch, StyLit/Ebsynth).
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace synthfx {
+
+// A read-only float32 image, row-major, channels interleaved (H x W x C), rows contiguous.
+struct ImageView {
+    const float* data = nullptr;
+    int width = 0;
+    int height = 0;
+    int channels = 0;
+};
+
+// A guide pair: the source guide is aligned with the style image, the target guide with the
+// output. Both must have the same channel count. `weight` is spread evenly over the channels.
+struct GuidePair {
+    ImageView source;
+    ImageView target;
+    float weight = 1.0f;
+};
+
+enum class VoteMode : int { plain = 0, weighted = 1 };
+enum class BackendKind : int { automatic = 0, cpu = 1, cuda = 2 };
+
+// Parameters with Ebsynth's meaning and defaults.
+//
+// Weight normalisation: every channel difference is scaled by kValueScale (255) before it is
+// squared, so float images in [0, 1] give the same patch errors, uniformity balance and stop
+// threshold as Ebsynth's 0-255 bytes at the same weights. The style weight is spread evenly over
+// the style channels and each guide weight over its guide's channels.
+struct SynthesisParams {
+    float style_weight = 1.0f;
+    float uniformity = 3500.0f;
+    int patch_size = 5;          // odd, >= 3
+    int pyramid_levels = -1;     // -1: as many as fit
+    int search_vote_iters = 6;
+    int patchmatch_iters = 4;
+    float stop_threshold = 5.0f; // in 0-255 units of style change; 0 disables freezing
+    bool extra_pass_3x3 = false;
+    VoteMode vote_mode = VoteMode::plain;
+    std::uint64_t seed = 1;
+    int threads = 0;             // 0: all hardware threads
+    BackendKind backend = BackendKind::cpu;
+};
+
+constexpr float kValueScale = 255.0f;
+
+struct SynthesisInput {
+    ImageView style;                 // H_s x W_s x NS
+    std::vector<GuidePair> guides;
+    ImageView modulation;            // optional H_t x W_t x 1: per-target-pixel guide weight factor
+    ImageView source_mask;           // optional H_s x W_s x 1: 0 = may not be used as a source
+};
+
+struct SynthesisResult {
+    int width = 0;
+    int height = 0;
+    int channels = 0;
+    std::vector<float> image;        // H_t x W_t x NS
+    std::vector<std::int32_t> nnf;   // H_t x W_t x 2: (x, y) source patch centre
+    std::vector<float> error;        // H_t x W_t: weighted patch distance of the final match
+};
+
+enum class ErrorCode : int {
+    ok = 0,
+    invalid_argument = 1,  // a parameter out of range
+    size_mismatch = 2,     // image sizes or channel counts disagree
+    non_finite = 3,        // NaN or Inf in an input
+    empty_image = 4,
+    unavailable = 5,       // backend not available (e.g. CUDA without a device)
+    out_of_memory = 6,
+    internal = 7,
+};
+
+// Every invalid input raises this; what() names the offending value.
+class SynthesisError : public std::invalid_argument {
+  public:
+    SynthesisError(ErrorCode code, const std::string& message)
+        : std::invalid_argument(message), code_(code) {}
+    ErrorCode code() const noexcept { return code_; }
+
+  private:
+    ErrorCode code_;
+};
+
+// Number of pyramid levels that fit for these sizes and this patch size (coarsest level's
+// smaller side still holds 2 * patch_size + 1 pixels in both images).
+int max_pyramid_levels(int source_width, int source_height, int target_width, int target_height,
+                       int patch_size);
+
+// Validates everything and throws SynthesisError on the first problem.
+void validate(const SynthesisInput& input, const SynthesisParams& params);
+
+SynthesisResult synthesize(const SynthesisInput& input, const SynthesisParams& params);
+
+bool cuda_available(std::string* reason = nullptr);
+
+const char* version();
+
+}  // namespace synthfx

@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: Apache-2.0
+// The C ABI: converts plain structs, and every exception into a status code and a message.
+#include <algorithm>
+#include <cstring>
+#include <new>
+
+#include "synthfx/synthesis.h"
+#include "synthfx/synthfx.h"
+
+namespace {
+
+synthfx::ImageView view(const sfx_image* image) {
+    if (image == nullptr) return {};
+    return {image->data, image->width, image->height, image->channels};
+}
+
+void write_message(char* buffer, int32_t size, const char* text) {
+    if (buffer == nullptr || size <= 0) return;
+    const std::size_t n = std::min(std::strlen(text), std::size_t(size - 1));
+    std::memcpy(buffer, text, n);
+    buffer[n] = '\0';
+}
+
+}  // namespace
+
+extern "C" {
+
+void sfx_default_params(sfx_params* params) {
+    if (params == nullptr) return;
+    const synthfx::SynthesisParams d;
+    params->style_weight = d.style_weight;
+    params->uniformity = d.uniformity;
+    params->patch_size = d.patch_size;
+    params->pyramid_levels = d.pyramid_levels;
+    params->search_vote_iters = d.search_vote_iters;
+    params->patchmatch_iters = d.patchmatch_iters;
+    params->stop_threshold = d.stop_threshold;
+    params->extra_pass_3x3 = d.extra_pass_3x3 ? 1 : 0;
+    params->vote_mode = int32_t(d.vote_mode);
+    params->seed = d.seed;
+    params->threads = d.threads;
+    params->backend = int32_t(d.backend);
+}
+
+sfx_status sfx_synthesize(const sfx_image* style, const sfx_guide* guides, int32_t guide_count,
+                          const sfx_image* modulation, const sfx_image* source_mask,
+                          const sfx_params* params, sfx_output* output, char* message,
+                          int32_t message_size) {
+    write_message(message, message_size, "");
+    try {
+        if (style == nullptr || params == nullptr || output == nullptr || output->image == nullptr) {
+            write_message(message, message_size, "style, params, output and output->image are required");
+            return SFX_INVALID_ARGUMENT;
+        }
+        if (guide_count < 0 || (guide_count > 0 && guides == nullptr)) {
+            write_message(message, message_size, "guide_count is negative or guides is NULL");
+            return SFX_INVALID_ARGUMENT;
+        }
+        synthfx::SynthesisInput input;
+        input.style = view(style);
+        for (int32_t i = 0; i < guide_count; ++i) {
+            input.guides.push_back({view(&guides[i].source), view(&guides[i].target), guides[i].weight});
+        }
+        input.modulation = view(modulation);
+        input.source_mask = view(source_mask);
+        synthfx::SynthesisParams p;
+        p.style_weight = params->style_weight;
+        p.uniformity = params->uniformity;
+        p.patch_size = params->patch_size;
+        p.pyramid_levels = params->pyramid_levels;
+        p.search_vote_iters = params->search_vote_iters;
+        p.patchmatch_iters = params->patchmatch_iters;
+        p.stop_threshold = params->stop_threshold;
+        p.extra_pass_3x3 = params->extra_pass_3x3 != 0;
+        p.vote_mode = synthfx::VoteMode(params->vote_mode);
+        p.seed = params->seed;
+        p.threads = params->threads;
+        p.backend = synthfx::BackendKind(params->backend);
+        const synthfx::SynthesisResult result = synthfx::synthesize(input, p);
+        std::copy(result.image.begin(), result.image.end(), output->image);
+        if (output->nnf) std::copy(result.nnf.begin(), result.nnf.end(), output->nnf);
+        if (output->error) std::copy(result.error.begin(), result.error.end(), output->error);
+        return SFX_OK;
+    } catch (const synthfx::SynthesisError& e) {
+        write_message(message, message_size, e.what());
+        return sfx_status(int(e.code()));
+    } catch (const std::bad_alloc&) {
+        write_message(message, message_size, "out of memory");
+        return SFX_OUT_OF_MEMORY;
+    } catch (const std::exception& e) {
+        write_message(message, message_size, e.what());
+        return SFX_INTERNAL;
+    } catch (...) {
+        write_message(message, message_size, "unknown internal error");
+        return SFX_INTERNAL;
+    }
+}
+
+const char* sfx_version(void) { return synthfx::version(); }
+
+}  // extern "C"

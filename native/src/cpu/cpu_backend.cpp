@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: Apache-2.0
+// The CPU backend: coarse-to-fine EM (PatchMatch search, then vote) over the prepared pyramid.
+#include "../problem.h"
+#include "level_state.h"
+
+namespace synthfx {
+
+using cpu::LevelState;
+
+namespace {
+
+constexpr int kPolishPatchSize = 3;
+
+// One search/vote round: PatchMatch iterations, vote, freeze what settled, refresh distances.
+void search_and_vote(LevelState& state, ThreadPool& pool, const SynthesisParams& params,
+                     std::uint32_t round) {
+    for (int i = 0; i < params.patchmatch_iters; ++i) {
+        const std::uint32_t iteration = round * std::uint32_t(params.patchmatch_iters) + i;
+        cpu::patchmatch_iteration(state, pool, params, {params.seed, iteration});
+    }
+    std::vector<float> voted;
+    cpu::vote(state, pool, params.vote_mode, voted);
+    if (params.stop_threshold > 0.0f) {
+        cpu::update_frozen(state, state.style, voted, params.stop_threshold);
+    }
+    state.style.swap(voted);
+    state.rebuild_target(pool);
+    state.recompute_distances(pool);
+}
+
+// Starting point of a level: the style voted from the initial NNF, plain (no errors yet).
+void start_level(LevelState& state, ThreadPool& pool) {
+    cpu::vote(state, pool, VoteMode::plain, state.style);
+    state.rebuild_target(pool);
+    state.recompute_distances(pool);
+}
+
+}  // namespace
+
+SynthesisResult run_cpu(const Problem& problem, const SynthesisParams& params) {
+    ThreadPool pool(params.threads);
+    std::vector<std::int32_t> coarse_nnf;
+    int coarse_width = 0, coarse_height = 0;
+    const int level_count = int(problem.levels.size());
+    std::uint32_t round = 0;
+    for (int l = 0; l < level_count; ++l) {
+        LevelState state(problem, l, params.patch_size);
+        if (l == 0) {
+            cpu::random_init(state, params.seed);
+        } else {
+            cpu::upsample_nnf(state, coarse_nnf, coarse_width, coarse_height, params.seed);
+        }
+        start_level(state, pool);
+        for (int it = 0; it < params.search_vote_iters; ++it) {
+            search_and_vote(state, pool, params, round++);
+        }
+        const bool finest = l == level_count - 1;
+        if (!finest) {
+            coarse_nnf.swap(state.nnf);
+            coarse_width = state.tw;
+            coarse_height = state.th;
+            continue;
+        }
+        if (params.extra_pass_3x3 && params.patch_size != kPolishPatchSize) {
+            state.set_patch_size(kPolishPatchSize);
+            std::fill(state.frozen.begin(), state.frozen.end(), 0);
+            state.rebuild_target(pool);
+            state.recompute_distances(pool);
+            search_and_vote(state, pool, params, round++);
+        }
+        SynthesisResult result;
+        result.width = state.tw;
+        result.height = state.th;
+        result.channels = state.style_channels;
+        result.image = std::move(state.style);
+        result.nnf = std::move(state.nnf);
+        result.error = std::move(state.ssd);
+        return result;
+    }
+    throw SynthesisError(ErrorCode::internal, "no pyramid level to synthesize");
+}
+
+}  // namespace synthfx

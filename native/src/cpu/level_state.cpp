@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "level_state.h"
+
+#include <algorithm>
+
+#include "patch_distance.h"
+
+namespace synthfx::cpu {
+
+LevelState::LevelState(const Problem& p, int index, int patch_size)
+    : problem(&p), level(&p.levels[index]), level_index(index) {
+    sw = level->source_width;
+    sh = level->source_height;
+    tw = level->target_width;
+    th = level->target_height;
+    features = p.feature_channels();
+    style_features = p.style_feature_channels();
+    style_channels = p.style_channels;
+    style.assign(std::size_t(tw) * th * style_channels, 0.0f);
+    nnf.assign(std::size_t(tw) * th * 2, 0);
+    ssd.assign(std::size_t(tw) * th, 0.0f);
+    frozen.assign(std::size_t(tw) * th, 0);
+    set_patch_size(patch_size);
+}
+
+void LevelState::set_patch_size(int patch_size) {
+    patch = patch_size;
+    radius = patch_size / 2;
+    padded_width = tw + 2 * radius;
+    padded_height = th + 2 * radius;
+    target.assign(std::size_t(padded_width) * padded_height * features, 0.0f);
+    const int source_padded_width = sw + 2 * radius;
+    source.resize(std::size_t(source_padded_width) * (sh + 2 * radius) * features);
+    for (int y = 0; y < sh + 2 * radius; ++y) {
+        const int sy = std::clamp(y - radius, 0, sh - 1);
+        for (int x = 0; x < source_padded_width; ++x) {
+            const int sx = std::clamp(x - radius, 0, sw - 1);
+            std::copy_n(level->source_features.at(sx, sy), features,
+                        source.data() + (std::size_t(y) * source_padded_width + x) * features);
+        }
+    }
+    allowed_centres.clear();
+    if (!level->source_allowed.empty()) {
+        for (int i = 0; i < sw * sh; ++i) {
+            if (level->source_allowed[i]) allowed_centres.push_back(i);
+        }
+    }
+    modulation.clear();
+    if (!level->modulation.empty()) {
+        modulation.resize(std::size_t(padded_width) * padded_height);
+        for (int y = 0; y < padded_height; ++y) {
+            const int sy = std::clamp(y - radius, 0, th - 1);
+            for (int x = 0; x < padded_width; ++x) {
+                const int sx = std::clamp(x - radius, 0, tw - 1);
+                modulation[std::size_t(y) * padded_width + x] =
+                    level->modulation.data[std::size_t(sy) * tw + sx];
+            }
+        }
+    }
+}
+
+void LevelState::rebuild_target(ThreadPool& pool) {
+    const int fs = style_features;
+    const int fg = features - fs;
+    const std::vector<int>& channel = problem->style_feature_channel;
+    const std::vector<float>& scale = problem->style_feature_scale;
+    pool.parallel_for(padded_height, [&](int y) {
+        const int ty = std::clamp(y - radius, 0, th - 1);
+        float* row = target.data() + std::size_t(y) * padded_width * features;
+        for (int x = 0; x < padded_width; ++x) {
+            const int tx = std::clamp(x - radius, 0, tw - 1);
+            const std::size_t pixel = std::size_t(ty) * tw + tx;
+            float* out = row + std::size_t(x) * features;
+            const float* s = style.data() + pixel * style_channels;
+            for (int k = 0; k < fs; ++k) out[k] = s[channel[k]] * scale[k];
+            const float* g = level->target_guides.data.data() + pixel * fg;
+            for (int k = 0; k < fg; ++k) out[fs + k] = g[k];
+        }
+    });
+}
+
+float LevelState::patch_distance(int px, int py, int qx, int qy, float bound) const {
+    const std::size_t source_stride = std::size_t(sw + 2 * radius) * features;
+    const std::size_t target_stride = std::size_t(padded_width) * features;
+    // In padded coordinates the patch centred at (x, y) starts at (x, y).
+    const float* s = source.data() + (std::size_t(qy) * (sw + 2 * radius) + qx) * features;
+    const float* t = target.data() + (std::size_t(py) * padded_width + px) * features;
+    if (modulation.empty()) {
+        return ssd_rows(s, source_stride, t, target_stride, patch, patch * features, bound);
+    }
+    const float* m = modulation.data() + std::size_t(py) * padded_width + px;
+    return ssd_modulated(s, source_stride, t, target_stride, m, std::size_t(padded_width), patch,
+                         features, style_features, bound);
+}
+
+void LevelState::recompute_distances(ThreadPool& pool) {
+    constexpr float kNoBound = 3.0e38f;
+    pool.parallel_for(th, [&](int y) {
+        for (int x = 0; x < tw; ++x) {
+            const std::size_t i = std::size_t(y) * tw + x;
+            ssd[i] = patch_distance(x, y, nnf[2 * i], nnf[2 * i + 1], kNoBound);
+        }
+    });
+}
+
+void Occupancy::build(const LevelState& state) {
+    sw_ = state.sw;
+    sh_ = state.sh;
+    radius_ = state.radius;
+    const std::size_t stride = std::size_t(sw_) + 1;
+    counts_.assign(std::size_t(sw_) * sh_, 0);
+    const std::size_t target_pixels = std::size_t(state.tw) * state.th;
+    for (std::size_t i = 0; i < target_pixels; ++i) {
+        ++counts_[std::size_t(state.nnf[2 * i + 1]) * sw_ + state.nnf[2 * i]];
+    }
+    // omega = box sum of centre counts over the patch footprint, via an integral image.
+    std::vector<std::int64_t> centre_integral(stride * (sh_ + 1), 0);
+    for (int y = 0; y < sh_; ++y) {
+        std::int64_t row = 0;
+        for (int x = 0; x < sw_; ++x) {
+            row += counts_[std::size_t(y) * sw_ + x];
+            centre_integral[(y + 1) * stride + x + 1] = centre_integral[y * stride + x + 1] + row;
+        }
+    }
+    integral_.assign(stride * (sh_ + 1), 0);
+    for (int y = 0; y < sh_; ++y) {
+        const int y0 = std::max(y - radius_, 0), y1 = std::min(y + radius_ + 1, sh_);
+        std::int64_t row = 0;
+        for (int x = 0; x < sw_; ++x) {
+            const int x0 = std::max(x - radius_, 0), x1 = std::min(x + radius_ + 1, sw_);
+            const std::int64_t omega = centre_integral[y1 * stride + x1] -
+                                       centre_integral[y0 * stride + x1] -
+                                       centre_integral[y1 * stride + x0] +
+                                       centre_integral[y0 * stride + x0];
+            row += omega;
+            integral_[(y + 1) * stride + x + 1] = integral_[y * stride + x + 1] + row;
+        }
+    }
+}
+
+}  // namespace synthfx::cpu

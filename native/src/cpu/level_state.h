@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: Apache-2.0
+// Working state of the CPU backend for one pyramid level.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "../parallel.h"
+#include "../problem.h"
+
+namespace synthfx::cpu {
+
+struct LevelState {
+    const Problem* problem = nullptr;
+    const Level* level = nullptr;
+    int level_index = 0;
+    int patch = 0;  // patch side
+    int radius = 0;
+    int sw = 0, sh = 0, tw = 0, th = 0;
+    int features = 0, style_features = 0, style_channels = 0;
+    int padded_width = 0, padded_height = 0;  // target plus `radius` replicated on every side
+
+    // Source and target features with `radius` replicated pixels on every side, so a patch may be
+    // centred on any pixel, borders included, and still reads contiguous rows.
+    std::vector<float> source;      // (sh + 2r) x (sw + 2r) x features
+    std::vector<float> target;      // padded_height x padded_width x features
+    std::vector<float> modulation;  // empty, or padded_height x padded_width
+    std::vector<float> style;       // th x tw x style_channels: current estimate (raw values)
+    std::vector<std::int32_t> nnf;  // th x tw x 2
+    std::vector<float> ssd;         // th x tw: weighted distance of the current match
+    std::vector<std::uint8_t> frozen;  // th x tw: 1 = skip PatchMatch (stop threshold)
+    std::vector<std::int32_t> allowed_centres;  // source pixel indices, when a mask is given
+
+    LevelState(const Problem& problem, int level_index, int patch_size);
+
+    // Changes the patch size (the extra 3x3 pass); keeps NNF and style.
+    void set_patch_size(int patch_size);
+
+    bool centre_allowed(int x, int y) const {
+        return level->source_allowed.empty() ||
+               level->source_allowed[std::size_t(y) * sw + x] != 0;
+    }
+    int max_centre_x() const { return sw - 1; }
+    int max_centre_y() const { return sh - 1; }
+
+    // Rebuilds the padded target features from `style` and the level's target guides.
+    void rebuild_target(ThreadPool& pool);
+
+    // Weighted SSD of target patch centred at (px, py) against source patch centred at
+    // (qx, qy); stops early and returns a value > bound once the sum exceeds bound.
+    float patch_distance(int px, int py, int qx, int qy, float bound) const;
+
+    // Recomputes `ssd` for every target pixel from the current NNF and target.
+    void recompute_distances(ThreadPool& pool);
+};
+
+// Uniformity bookkeeping: omega(s) counts the target patches whose match covers source pixel s;
+// patch_sum(q) is the sum of omega over the patch centred at q, from an integral image of exact
+// integer counts so the result never depends on evaluation order.
+class Occupancy {
+  public:
+    void build(const LevelState& state);
+    std::int64_t patch_sum(int qx, int qy) const {
+        const int x0 = std::max(qx - radius_, 0), y0 = std::max(qy - radius_, 0);
+        const int x1 = std::min(qx + radius_ + 1, sw_), y1 = std::min(qy + radius_ + 1, sh_);
+        const std::size_t stride = std::size_t(sw_) + 1;
+        return integral_[y1 * stride + x1] - integral_[y0 * stride + x1] -
+               integral_[y1 * stride + x0] + integral_[y0 * stride + x0];
+    }
+
+  private:
+    int sw_ = 0, sh_ = 0, radius_ = 0;
+    std::vector<std::int32_t> counts_;
+    std::vector<std::int64_t> integral_;  // (sh + 1) x (sw + 1)
+};
+
+void random_init(LevelState& state, std::uint64_t seed);
+void upsample_nnf(LevelState& state, const std::vector<std::int32_t>& coarse, int coarse_width,
+                  int coarse_height, std::uint64_t seed);
+
+struct IterationKey {
+    std::uint64_t seed;
+    std::uint32_t iteration;  // unique within the level
+};
+
+void patchmatch_iteration(LevelState& state, ThreadPool& pool, const SynthesisParams& params,
+                          IterationKey key);
+
+// Writes the voted style estimate into `out` (th x tw x style_channels).
+void vote(const LevelState& state, ThreadPool& pool, VoteMode mode, std::vector<float>& out);
+
+// Marks pixels frozen when no style value within the patch radius changed by more than the
+// threshold (0-255 units) between `before` and `after`.
+void update_frozen(LevelState& state, const std::vector<float>& before,
+                   const std::vector<float>& after, float threshold);
+
+}  // namespace synthfx::cpu

@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: Apache-2.0
+// NNF initialisation, upsampling and the deterministic tiled PatchMatch iteration.
+#include <algorithm>
+
+#include "../random.h"
+#include "level_state.h"
+
+namespace synthfx::cpu {
+namespace {
+
+// Fixed tile size: tiles are scanned independently, so results depend on this constant and
+// never on the thread count.
+constexpr int kTile = 64;
+
+// Step indices of the random draws, kept apart so no two uses share a key.
+constexpr std::uint32_t kInitStep = 1000;
+constexpr std::uint32_t kRepairStep = 2000;
+
+void random_centre(const LevelState& state, std::uint64_t key, int* x, int* y) {
+    if (!state.allowed_centres.empty()) {
+        const std::size_t pick =
+            std::size_t((key >> 16) % std::uint64_t(state.allowed_centres.size()));
+        const std::int32_t index = state.allowed_centres[pick];
+        *x = index % state.sw;
+        *y = index / state.sw;
+        return;
+    }
+    *x = random_between(std::uint32_t(key), 0, state.max_centre_x());
+    *y = random_between(std::uint32_t(key >> 32), 0, state.max_centre_y());
+}
+
+}  // namespace
+
+void random_init(LevelState& state, std::uint64_t seed) {
+    for (int y = 0; y < state.th; ++y) {
+        for (int x = 0; x < state.tw; ++x) {
+            const std::uint32_t pixel = std::uint32_t(y * state.tw + x);
+            const std::uint64_t key =
+                random_key(seed, std::uint32_t(state.level_index), 0, pixel, kInitStep);
+            random_centre(state, key, &state.nnf[2 * pixel], &state.nnf[2 * pixel + 1]);
+        }
+    }
+}
+
+void upsample_nnf(LevelState& state, const std::vector<std::int32_t>& coarse, int coarse_width,
+                  int coarse_height, std::uint64_t seed) {
+    for (int y = 0; y < state.th; ++y) {
+        const int cy = std::min(y / 2, coarse_height - 1);
+        for (int x = 0; x < state.tw; ++x) {
+            const int cx = std::min(x / 2, coarse_width - 1);
+            const std::size_t c = std::size_t(cy) * coarse_width + cx;
+            int qx = std::clamp(2 * coarse[2 * c] + (x & 1), 0,
+                                state.max_centre_x());
+            int qy = std::clamp(2 * coarse[2 * c + 1] + (y & 1), 0,
+                                state.max_centre_y());
+            const std::uint32_t pixel = std::uint32_t(y * state.tw + x);
+            if (!state.centre_allowed(qx, qy)) {
+                const std::uint64_t key =
+                    random_key(seed, std::uint32_t(state.level_index), 0, pixel, kRepairStep);
+                random_centre(state, key, &qx, &qy);
+            }
+            state.nnf[2 * pixel] = qx;
+            state.nnf[2 * pixel + 1] = qy;
+        }
+    }
+}
+
+void patchmatch_iteration(LevelState& state, ThreadPool& pool, const SynthesisParams& params,
+                          IterationKey key) {
+    const bool uniform = params.uniformity > 0.0f;
+    Occupancy occupancy;
+    const double area = double(state.patch) * state.patch;
+    // occ(q) = patch_sum(q) / (P * omega_best), omega_best = |T| * P / |S|.
+    const float occupancy_scale =
+        float(double(params.uniformity) * (double(state.sw) * state.sh) /
+              (area * area * (double(state.tw) * state.th)));
+    const std::int64_t own_footprint = std::int64_t(area);
+
+    const int tiles_x = (state.tw + kTile - 1) / kTile;
+    const int tiles_y = (state.th + kTile - 1) / kTile;
+    const bool forward = key.iteration % 2 == 0;
+    const int step = forward ? 1 : -1;
+    const int max_radius = std::max(state.sw, state.sh);
+
+    auto process_tile = [&](int tx, int ty) {
+        const int x0 = tx * kTile, y0 = ty * kTile;
+        const int x1 = std::min(x0 + kTile, state.tw), y1 = std::min(y0 + kTile, state.th);
+        for (int j = 0; j < y1 - y0; ++j) {
+            const int y = forward ? y0 + j : y1 - 1 - j;
+            for (int i = 0; i < x1 - x0; ++i) {
+                const int x = forward ? x0 + i : x1 - 1 - i;
+                const std::size_t p = std::size_t(y) * state.tw + x;
+                if (state.frozen[p]) continue;
+                int best_x = state.nnf[2 * p], best_y = state.nnf[2 * p + 1];
+                float best_ssd = state.ssd[p];
+                float best_cost =
+                    best_ssd +
+                    (uniform ? occupancy_scale * float(occupancy.patch_sum(best_x, best_y)) : 0.f);
+
+                auto try_candidate = [&](int qx, int qy) {
+                    qx = std::clamp(qx, 0, state.max_centre_x());
+                    qy = std::clamp(qy, 0, state.max_centre_y());
+                    if ((qx == best_x && qy == best_y) || !state.centre_allowed(qx, qy)) return;
+                    const float penalty =
+                        uniform ? occupancy_scale *
+                                      float(occupancy.patch_sum(qx, qy) + own_footprint)
+                                : 0.0f;
+                    const float bound = best_cost - penalty;
+                    if (bound <= 0.0f) return;
+                    const float d = state.patch_distance(x, y, qx, qy, bound);
+                    if (d < bound) {
+                        best_x = qx, best_y = qy, best_ssd = d, best_cost = d + penalty;
+                    }
+                };
+
+                // Propagation from the neighbours visited before in this scan direction. A
+                // neighbour in another tile belongs to another phase, never to a tile being
+                // written concurrently.
+                const int nx = x - step, ny = y - step;
+                if (nx >= 0 && nx < state.tw) {
+                    const std::size_t n = std::size_t(y) * state.tw + nx;
+                    try_candidate(state.nnf[2 * n] + step, state.nnf[2 * n + 1]);
+                }
+                if (ny >= 0 && ny < state.th) {
+                    const std::size_t n = std::size_t(ny) * state.tw + x;
+                    try_candidate(state.nnf[2 * n], state.nnf[2 * n + 1] + step);
+                }
+                // Random search in shrinking windows around the best match.
+                std::uint32_t draw = 0;
+                for (int radius = max_radius; radius >= 1; radius /= 2, ++draw) {
+                    const std::uint64_t bits =
+                        random_key(key.seed, std::uint32_t(state.level_index), key.iteration,
+                                   std::uint32_t(p), draw);
+                    try_candidate(
+                        best_x + random_between(std::uint32_t(bits), -radius, radius),
+                        best_y + random_between(std::uint32_t(bits >> 32), -radius, radius));
+                }
+                state.nnf[2 * p] = best_x;
+                state.nnf[2 * p + 1] = best_y;
+                state.ssd[p] = best_ssd;
+            }
+        }
+    };
+
+    // Four phases in a 2x2 checkerboard of tiles: tiles of one phase never touch, so they run in
+    // parallel without sharing a pixel, and the occupancy map is refreshed between phases so
+    // the uniformity term sees most moves of this iteration.
+    for (int phase = 0; phase < 4; ++phase) {
+        const int px = forward ? phase % 2 : 1 - phase % 2;
+        const int py = forward ? phase / 2 : 1 - phase / 2;
+        const int count_x = (tiles_x - px + 1) / 2, count_y = (tiles_y - py + 1) / 2;
+        if (count_x <= 0 || count_y <= 0) continue;
+        if (uniform) occupancy.build(state);
+        pool.parallel_for(count_x * count_y, [&](int t) {
+            process_tile(px + 2 * (t % count_x), py + 2 * (t / count_x));
+        });
+    }
+}
+
+}  // namespace synthfx::cpu

@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: Apache-2.0
+// The validated, backend-neutral form of a synthesis job: a pyramid of flat float arrays that a
+// CPU loop or a CUDA kernel can read directly.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "synthfx/synthesis.h"
+
+namespace synthfx {
+
+// H x W x C float image, channels interleaved, rows contiguous (row stride = W * C floats).
+struct Plane {
+    int width = 0;
+    int height = 0;
+    int channels = 0;
+    std::vector<float> data;
+
+    Plane() = default;
+    Plane(int w, int h, int c) : width(w), height(h), channels(c), data(std::size_t(w) * h * c) {}
+    float* at(int x, int y) { return data.data() + (std::size_t(y) * width + x) * channels; }
+    const float* at(int x, int y) const {
+        return data.data() + (std::size_t(y) * width + x) * channels;
+    }
+    bool empty() const { return data.empty(); }
+};
+
+// One pyramid level. Feature channels are pre-multiplied by sqrt(channel weight) * kValueScale,
+// so a weighted patch distance is a plain sum of squared differences over
+// (patch rows) x (patch_size * feature_channels) contiguous floats.
+struct Level {
+    int source_width = 0, source_height = 0;
+    int target_width = 0, target_height = 0;
+    Plane source_style;        // NS raw style values (what voting averages)
+    Plane source_features;     // F = FS + FG: scaled style channels, then scaled guide channels
+    Plane target_guides;       // FG scaled target guide channels (unpadded)
+    Plane modulation;          // empty, or target W x H x 1 factor on the guide part
+    std::vector<std::uint8_t> source_allowed;  // empty, or 1 where a patch centre may lie
+};
+
+struct Problem {
+    int style_channels = 0;              // NS
+    std::vector<int> style_feature_channel;  // for each feature style channel, its style channel
+    std::vector<float> style_feature_scale;  // and its scale (sqrt(w) * kValueScale)
+    int guide_feature_channels = 0;      // FG
+    std::vector<Level> levels;           // levels[0] is the coarsest, levels.back() full size
+
+    int feature_channels() const {
+        return int(style_feature_channel.size()) + guide_feature_channels;
+    }
+    int style_feature_channels() const { return int(style_feature_channel.size()); }
+};
+
+// Validates and builds the pyramid. Throws SynthesisError.
+Problem prepare_problem(const SynthesisInput& input, const SynthesisParams& params);
+
+// Number of levels actually used for these params (resolves -1).
+int resolve_level_count(const SynthesisInput& input, const SynthesisParams& params);
+
+SynthesisResult run_cpu(const Problem& problem, const SynthesisParams& params);
+SynthesisResult run_cuda(const Problem& problem, const SynthesisParams& params);
+
+}  // namespace synthfx

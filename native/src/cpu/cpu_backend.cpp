@@ -10,6 +10,8 @@ using cpu::LevelState;
 namespace {
 
 constexpr int kPolishPatchSize = 3;
+// Iteration keys of the initial guide search, apart from the regular rounds' keys.
+constexpr std::uint32_t kInitialSearchIteration = 1u << 30;
 
 // One search/vote round: PatchMatch iterations, vote, freeze what settled, refresh distances.
 void search_and_vote(LevelState& state, ThreadPool& pool, const SynthesisParams& params,
@@ -35,6 +37,19 @@ void start_level(LevelState& state, ThreadPool& pool) {
     state.recompute_distances(pool);
 }
 
+// With no style estimate yet, a first search on the guides alone places the coarsest NNF where
+// the guides say; voting a random NNF instead lets the style term lock onto a self-consistent
+// but wrong texture.
+void initial_guide_search(LevelState& state, ThreadPool& pool, const SynthesisParams& params) {
+    state.style_term = false;
+    state.rebuild_target(pool);
+    state.recompute_distances(pool);
+    for (int i = 0; i < params.patchmatch_iters; ++i) {
+        cpu::patchmatch_iteration(state, pool, params, {params.seed, kInitialSearchIteration + i});
+    }
+    state.style_term = true;
+}
+
 }  // namespace
 
 SynthesisResult run_cpu(const Problem& problem, const SynthesisParams& params) {
@@ -47,6 +62,7 @@ SynthesisResult run_cpu(const Problem& problem, const SynthesisParams& params) {
         LevelState state(problem, l, params.patch_size);
         if (l == 0) {
             cpu::random_init(state, params.seed);
+            if (problem.guide_feature_channels > 0) initial_guide_search(state, pool, params);
         } else {
             cpu::upsample_nnf(state, coarse_nnf, coarse_width, coarse_height, params.seed);
         }

@@ -85,6 +85,11 @@ float LevelState::patch_distance(int px, int py, int qx, int qy, float bound) co
     // In padded coordinates the patch centred at (x, y) starts at (x, y).
     const float* s = source.data() + (std::size_t(qy) * (sw + 2 * radius) + qx) * features;
     const float* t = target.data() + (std::size_t(py) * padded_width + px) * features;
+    if (!style_term) {
+        const float* m = modulation.empty() ? nullptr : modulation.data() + std::size_t(py) * padded_width + px;
+        return ssd_guides_only(s, source_stride, t, target_stride, m, std::size_t(padded_width),
+                               patch, features, style_features, bound);
+    }
     if (modulation.empty()) {
         return ssd_rows(s, source_stride, t, target_stride, patch, patch * features, bound);
     }

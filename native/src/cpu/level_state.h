@@ -31,6 +31,9 @@ struct LevelState {
     std::vector<float> ssd;         // th x tw: weighted distance of the current match
     std::vector<std::uint8_t> frozen;  // th x tw: 1 = skip PatchMatch (stop threshold)
     std::vector<std::int32_t> allowed_centres;  // source pixel indices, when a mask is given
+    // False while no style estimate exists yet (coarsest level's first search): only the guide
+    // channels are compared.
+    bool style_term = true;
 
     LevelState(const Problem& problem, int level_index, int patch_size);
 

@@ -71,4 +71,29 @@ inline float ssd_modulated(const float* s, std::size_t s_stride, const float* t,
     return total;
 }
 
+// Only the guide channels (optionally modulated, m may be null): used before any style estimate
+// exists, when the style channels of the target hold nothing meaningful.
+inline float ssd_guides_only(const float* s, std::size_t s_stride, const float* t,
+                             std::size_t t_stride, const float* m, std::size_t m_stride,
+                             int patch, int features, int style_features, float bound) {
+    float total = 0.0f;
+    for (int y = 0; y < patch; ++y) {
+        for (int x = 0; x < patch; ++x) {
+            const float* sp = s + std::size_t(x) * features;
+            const float* tp = t + std::size_t(x) * features;
+            float guide_part = 0.0f;
+            for (int k = style_features; k < features; ++k) {
+                const float d = sp[k] - tp[k];
+                guide_part += d * d;
+            }
+            total += m ? m[x] * guide_part : guide_part;
+        }
+        if (total > bound) return total;
+        s += s_stride;
+        t += t_stride;
+        if (m) m += m_stride;
+    }
+    return total;
+}
+
 }  // namespace synthfx::cpu

@@ -29,6 +29,57 @@ void random_centre(const LevelState& state, std::uint64_t key, int* x, int* y) {
     *y = random_between(std::uint32_t(key >> 32), 0, state.max_centre_y());
 }
 
+// Per-thread changes of omega made by the tile being scanned; all zero between tiles.
+class TileOccupancy {
+  public:
+    TileOccupancy(const LevelState& state, bool enabled)
+        : sw_(state.sw), sh_(state.sh), radius_(state.radius), enabled_(enabled) {
+        if (!enabled_) return;
+        std::vector<std::int32_t>& delta = storage();
+        if (delta.size() < std::size_t(sw_) * sh_) delta.assign(std::size_t(sw_) * sh_, 0);
+        delta_ = delta.data();
+    }
+    ~TileOccupancy() {
+        for (std::size_t i = 0; i < touched_.size(); i += 2) add(touched_[i], touched_[i + 1], 0, true);
+    }
+    TileOccupancy(const TileOccupancy&) = delete;
+    TileOccupancy& operator=(const TileOccupancy&) = delete;
+
+    void move(int from_x, int from_y, int to_x, int to_y) {
+        add(from_x, from_y, -1, false);
+        add(to_x, to_y, +1, false);
+        touched_.insert(touched_.end(), {from_x, from_y, to_x, to_y});
+    }
+    std::int64_t patch_delta(int qx, int qy) const {
+        if (touched_.empty()) return 0;
+        std::int64_t sum = 0;
+        const int x0 = std::max(qx - radius_, 0), x1 = std::min(qx + radius_, sw_ - 1);
+        for (int y = std::max(qy - radius_, 0); y <= std::min(qy + radius_, sh_ - 1); ++y) {
+            const std::int32_t* row = delta_ + std::size_t(y) * sw_;
+            for (int x = x0; x <= x1; ++x) sum += row[x];
+        }
+        return sum;
+    }
+
+  private:
+    static std::vector<std::int32_t>& storage() {
+        thread_local std::vector<std::int32_t> delta;
+        return delta;
+    }
+    void add(int cx, int cy, int value, bool reset) {
+        const int x0 = std::max(cx - radius_, 0), x1 = std::min(cx + radius_, sw_ - 1);
+        for (int y = std::max(cy - radius_, 0); y <= std::min(cy + radius_, sh_ - 1); ++y) {
+            std::int32_t* row = delta_ + std::size_t(y) * sw_;
+            for (int x = x0; x <= x1; ++x) row[x] = reset ? 0 : row[x] + value;
+        }
+    }
+
+    int sw_, sh_, radius_;
+    bool enabled_;
+    std::int32_t* delta_ = nullptr;
+    std::vector<int> touched_;
+};
+
 }  // namespace
 
 void random_init(LevelState& state, std::uint64_t seed) {
@@ -85,6 +136,12 @@ void patchmatch_iteration(LevelState& state, ThreadPool& pool, const SynthesisPa
     auto process_tile = [&](int tx, int ty) {
         const int x0 = tx * kTile, y0 = ty * kTile;
         const int x1 = std::min(x0 + kTile, state.tw), y1 = std::min(y0 + kTile, state.th);
+        // This tile's own moves update its view of omega at once (as a sequential scan would);
+        // other tiles of the phase see them only after the phase, keeping results order-free.
+        TileOccupancy local(state, uniform);
+        auto occupancy_at = [&](int qx, int qy) {
+            return occupancy.patch_sum(qx, qy) + local.patch_delta(qx, qy);
+        };
         for (int j = 0; j < y1 - y0; ++j) {
             const int y = forward ? y0 + j : y1 - 1 - j;
             for (int i = 0; i < x1 - x0; ++i) {
@@ -93,17 +150,16 @@ void patchmatch_iteration(LevelState& state, ThreadPool& pool, const SynthesisPa
                 if (state.frozen[p]) continue;
                 int best_x = state.nnf[2 * p], best_y = state.nnf[2 * p + 1];
                 float best_ssd = state.ssd[p];
+                const int start_x = best_x, start_y = best_y;
                 float best_cost =
-                    best_ssd +
-                    (uniform ? occupancy_scale * float(occupancy.patch_sum(best_x, best_y)) : 0.f);
+                    best_ssd + (uniform ? occupancy_scale * float(occupancy_at(best_x, best_y)) : 0.f);
 
                 auto try_candidate = [&](int qx, int qy) {
                     qx = std::clamp(qx, 0, state.max_centre_x());
                     qy = std::clamp(qy, 0, state.max_centre_y());
                     if ((qx == best_x && qy == best_y) || !state.centre_allowed(qx, qy)) return;
                     const float penalty =
-                        uniform ? occupancy_scale *
-                                      float(occupancy.patch_sum(qx, qy) + own_footprint)
+                        uniform ? occupancy_scale * float(occupancy_at(qx, qy) + own_footprint)
                                 : 0.0f;
                     const float bound = best_cost - penalty;
                     if (bound <= 0.0f) return;
@@ -134,6 +190,9 @@ void patchmatch_iteration(LevelState& state, ThreadPool& pool, const SynthesisPa
                     try_candidate(
                         best_x + random_between(std::uint32_t(bits), -radius, radius),
                         best_y + random_between(std::uint32_t(bits >> 32), -radius, radius));
+                }
+                if (uniform && (best_x != start_x || best_y != start_y)) {
+                    local.move(start_x, start_y, best_x, best_y);
                 }
                 state.nnf[2 * p] = best_x;
                 state.nnf[2 * p + 1] = best_y;

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from synthfx_testing import load_png
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -16,21 +17,6 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 def shared_root() -> Path:
     """``../shared`` beside the checkout, or ``$SYNTHFX_SHARED``."""
     return Path(os.environ.get("SYNTHFX_SHARED", REPO_ROOT.parent / "shared"))
-
-
-def load_png(path: Path) -> np.ndarray:
-    """(H, W, C) float32 in [0, 1] via OpenCV (RGB order), independent of synthfx.io."""
-    import cv2
-
-    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-    if image is None:
-        raise FileNotFoundError(path)
-    if image.ndim == 2:
-        image = image[..., None]
-    elif image.shape[2] >= 3:
-        image = image[..., [2, 1, 0, *range(3, image.shape[2])]]
-    scale = 65535.0 if image.dtype == np.uint16 else 255.0
-    return np.ascontiguousarray(image.astype(np.float32) / scale)
 
 
 @pytest.fixture(scope="session")

@@ -73,7 +73,9 @@ def _as_hwc(array: np.ndarray, name: str) -> np.ndarray:
     if a.ndim == 2:
         a = a[..., None]
     if a.ndim != 3:
-        raise EngineError(f"{name} must be (H, W) or (H, W, C), got shape {a.shape}", "size_mismatch")
+        raise EngineError(
+            f"{name} must be (H, W) or (H, W, C), got shape {a.shape}", "size_mismatch"
+        )
     if not (np.issubdtype(a.dtype, np.floating) or np.issubdtype(a.dtype, np.integer)):
         raise EngineError(f"{name} must hold numbers, got dtype {a.dtype}", "invalid_argument")
     return np.ascontiguousarray(a, dtype=np.float32)
@@ -129,17 +131,31 @@ def synthesize(
             raise EngineError(f"guide {i} must be (source, target, weight), got {len(guide)} items")
         source, target, weight = guide
         triples.append(
-            (_as_hwc(source, f"guide {i} source"), _as_hwc(target, f"guide {i} target"),
-             float(weight))
+            (
+                _as_hwc(source, f"guide {i} source"),
+                _as_hwc(target, f"guide {i} target"),
+                float(weight),
+            )
         )
     modulation_hwc = None if modulation is None else _as_hwc(modulation, "modulation")
     mask_hwc = None if source_mask is None else _as_hwc(source_mask, "source_mask")
     try:
         image, nnf, error = _native.synthesize(
-            style_hwc, triples, modulation_hwc, mask_hwc,
-            float(p.style_weight), float(p.uniformity), int(p.patch_size), int(p.pyramid_levels),
-            int(p.search_vote_iters), int(p.patchmatch_iters), float(p.stop_threshold),
-            bool(p.extra_pass_3x3), _VOTE_MODES[p.vote_mode], int(p.seed), int(p.threads),
+            style_hwc,
+            triples,
+            modulation_hwc,
+            mask_hwc,
+            float(p.style_weight),
+            float(p.uniformity),
+            int(p.patch_size),
+            int(p.pyramid_levels),
+            int(p.search_vote_iters),
+            int(p.patchmatch_iters),
+            float(p.stop_threshold),
+            bool(p.extra_pass_3x3),
+            _VOTE_MODES[p.vote_mode],
+            int(p.seed),
+            int(p.threads),
             _BACKENDS[p.backend],
         )
     except _native.SynthesisError as exc:

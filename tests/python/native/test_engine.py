@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import load_png
 
+from synthfx_testing import load_png
 from synthfx.engine import SynthesisParams, synthesize
 from synthfx.errors import BackendUnavailableError, EngineError
 
@@ -181,21 +181,45 @@ def test_params_object_and_overrides(crop: np.ndarray) -> None:
 
 
 BAD_INPUTS = [
-    ("size_mismatch", "guide 0 source is 100x128 but the style image is 160x128",
-     lambda c: ([(c[:, :100], c, 1.0)], {})),
-    ("size_mismatch", "guide 1 target is 160x64 but guide 0 target is 160x128",
-     lambda c: ([(c, c, 1.0), (c, c[:64], 1.0)], {})),
-    ("size_mismatch", "guide 0 source has 3 channels but its target has 2",
-     lambda c: ([(c, c[..., :2], 1.0)], {})),
+    (
+        "size_mismatch",
+        "guide 0 source is 100x128 but the style image is 160x128",
+        lambda c: ([(c[:, :100], c, 1.0)], {}),
+    ),
+    (
+        "size_mismatch",
+        "guide 1 target is 160x64 but guide 0 target is 160x128",
+        lambda c: ([(c, c, 1.0), (c, c[:64], 1.0)], {}),
+    ),
+    (
+        "size_mismatch",
+        "guide 0 source has 3 channels but its target has 2",
+        lambda c: ([(c, c[..., :2], 1.0)], {}),
+    ),
     ("invalid_argument", "patch_size must be odd", lambda c: ([(c, c, 1.0)], {"patch_size": 4})),
     ("invalid_argument", "patch_size must be odd", lambda c: ([(c, c, 1.0)], {"patch_size": 1})),
-    ("invalid_argument", "patch_size 31 is larger than the smallest image side",
-     lambda c: ([(c, c[:20, :20], 1.0)], {"patch_size": 31})),
+    (
+        "invalid_argument",
+        "patch_size 31 is larger than the smallest image side",
+        lambda c: ([(c, c[:20, :20], 1.0)], {"patch_size": 31}),
+    ),
     ("invalid_argument", "guide 0 weight", lambda c: ([(c, c, -1.0)], {})),
     ("invalid_argument", "no guides and style_weight is 0", lambda c: ([], {"style_weight": 0.0})),
-    ("invalid_argument", "every guide weight are 0", lambda c: ([(c, c, 0.0)], {"style_weight": 0})),
-    ("invalid_argument", "too many pyramid levels", lambda c: ([(c, c, 1.0)], {"pyramid_levels": 9})),
-    ("invalid_argument", "pyramid_levels must be", lambda c: ([(c, c, 1.0)], {"pyramid_levels": 0})),
+    (
+        "invalid_argument",
+        "every guide weight are 0",
+        lambda c: ([(c, c, 0.0)], {"style_weight": 0}),
+    ),
+    (
+        "invalid_argument",
+        "too many pyramid levels",
+        lambda c: ([(c, c, 1.0)], {"pyramid_levels": 9}),
+    ),
+    (
+        "invalid_argument",
+        "pyramid_levels must be",
+        lambda c: ([(c, c, 1.0)], {"pyramid_levels": 0}),
+    ),
     ("invalid_argument", "search_vote_iters", lambda c: ([(c, c, 1.0)], {"search_vote_iters": 0})),
     ("invalid_argument", "patchmatch_iters", lambda c: ([(c, c, 1.0)], {"patchmatch_iters": 0})),
     ("invalid_argument", "uniformity", lambda c: ([(c, c, 1.0)], {"uniformity": float("nan")})),
@@ -216,7 +240,9 @@ def test_exception(crop: np.ndarray, code: str, message: str, make) -> None:
 def test_exception_non_finite(crop: np.ndarray, bad: float) -> None:
     broken = crop.copy()
     broken[5, 7, 1] = bad
-    with pytest.raises(EngineError, match=r"guide 0 target holds a non-finite value .* x=7 y=5") as info:
+    with pytest.raises(
+        EngineError, match=r"guide 0 target holds a non-finite value .* x=7 y=5"
+    ) as info:
         synthesize(crop, [(crop, broken, 1.0)])
     assert info.value.code == "non_finite"
     with pytest.raises(EngineError, match="style image holds a non-finite"):
@@ -271,7 +297,9 @@ def test_examples_end_to_end(ebsynth_data, example: str) -> None:
 
     def small(name: str) -> np.ndarray:
         image = load_png(ebsynth_data / example / name)
-        return np.atleast_3d(cv2.resize(image, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA))
+        return np.atleast_3d(
+            cv2.resize(image, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
+        )
 
     if example == "stylit":
         style = small("source_style.png")

@@ -1,0 +1,77 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Content-addressed cache of flow fields: each frame pair is computed once.
+
+The key is a SHA-256 over both frames' dtype, shape and bytes, the estimator's fingerprint
+(method, parameters, weights digest, library version) and ``FLOW_CACHE_VERSION``, so a changed
+frame, method or estimator version never returns a stale flow. Entries are plain ``.npy``
+(H, W, 2) float32 files written atomically; a damaged entry is recomputed and replaced.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+
+from synthfx.flow.base import FlowEstimator
+from synthfx.io.atomic import atomic_path
+
+# Bump when the meaning of cached flows changes (convention, layout).
+FLOW_CACHE_VERSION = 1
+
+
+def flow_cache_key(fingerprint: str, frame_a: np.ndarray, frame_b: np.ndarray) -> str:
+    """Hex SHA-256 identifying the flow of ``fingerprint`` from ``frame_a`` to ``frame_b``."""
+    digest = hashlib.sha256()
+    digest.update(f"synthfx-flow-cache:v{FLOW_CACHE_VERSION}\n{fingerprint}\n".encode())
+    for frame in (frame_a, frame_b):
+        contiguous = np.ascontiguousarray(frame)
+        # Shape and dtype are hashed too: equal bytes can be different images.
+        digest.update(f"{contiguous.dtype.str}{contiguous.shape}\n".encode())
+        digest.update(memoryview(contiguous).cast("B"))
+    return digest.hexdigest()
+
+
+def cache_path(cache_dir: str | os.PathLike[str], key: str) -> Path:
+    """Where the entry of ``key`` lives."""
+    return Path(cache_dir) / f"flow-{key}.npy"
+
+
+def _load(path: Path, shape: tuple[int, int, int]) -> np.ndarray | None:
+    try:
+        flow = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError):
+        return None
+    if flow.shape != shape or flow.dtype != np.float32:
+        return None
+    return flow
+
+
+def cached_flow(
+    estimator: FlowEstimator,
+    frame_a: np.ndarray,
+    frame_b: np.ndarray,
+    cache_dir: str | os.PathLike[str],
+) -> np.ndarray:
+    """``estimator.compute(frame_a, frame_b)``, computed at most once per content.
+
+    Args:
+        estimator: Any flow estimator with ``fingerprint`` and ``compute``.
+        frame_a, frame_b: Frames as passed to ``compute`` (hashed as given).
+        cache_dir: Directory of the cache; created when missing.
+
+    Returns:
+        (H, W, 2) float32 flow from A to B.
+    """
+    path = cache_path(cache_dir, flow_cache_key(estimator.fingerprint, frame_a, frame_b))
+    shape = (*frame_a.shape[:2], 2)
+    if path.is_file():
+        flow = _load(path, shape)
+        if flow is not None:
+            return flow
+    flow = np.ascontiguousarray(estimator.compute(frame_a, frame_b), dtype=np.float32)
+    with atomic_path(path) as temporary, temporary.open("wb") as stream:
+        np.save(stream, flow, allow_pickle=False)
+    return flow

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# One-command set-up on Debian/Ubuntu: system packages, a virtual environment in .venv with
+# pinned Python packages, the native engine built, then the main job on bundled data.
+#   ./setup.sh            install and run the main job (writes out/demo/)
+#   ./setup.sh --no-demo  install only
+set -euo pipefail
+cd "$(dirname "$0")"
+
+run_demo=1
+for arg in "$@"; do
+  case "$arg" in
+    --no-demo) run_demo=0 ;;
+    *) echo "usage: ./setup.sh [--no-demo]" >&2; exit 2 ;;
+  esac
+done
+
+APT_PACKAGES=(build-essential python3-venv python3-dev git)
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  cmd="apt-get update && apt-get install -y --no-install-recommends ${missing[*]}"
+  if [ "$(id -u)" = 0 ]; then
+    echo "==> installing system packages: ${missing[*]}"
+    sh -c "$cmd"
+  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+    echo "==> installing system packages with sudo: ${missing[*]}"
+    sudo sh -c "$cmd"
+  else
+    echo "synthfx setup: missing system packages: ${missing[*]}" >&2
+    echo "run as root: $cmd" >&2
+    exit 1
+  fi
+fi
+
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  echo "==> creating .venv"
+  "$PYTHON" -m venv .venv
+fi
+echo "==> installing Python packages (pinned in constraints.txt)"
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -c constraints.txt torch scikit-build-core nanobind ninja cmake
+echo "==> building the native engine and installing synthfx"
+.venv/bin/python -m pip install -q -c constraints.txt --no-build-isolation -e ".[dev]"
+
+if ((run_demo)); then
+  echo "==> main job"
+  .venv/bin/synthfx demo --out out/demo 2>/dev/null || bash scripts/main_job.sh out/demo
+fi
+echo "==> done. Tests: make test"

@@ -1,0 +1,79 @@
+# SPDX-License-Identifier: Apache-2.0
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from synthfx.flow.cache import cache_path, cached_flow, flow_cache_key
+from synthfx.flow.dis import DisFlow
+
+
+class CountingEstimator:
+    """Returns a flow derived from the frames and counts how often it is asked."""
+
+    spec = "counting"
+    fingerprint = "counting:v1"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def compute(self, frame_a: np.ndarray, frame_b: np.ndarray) -> np.ndarray:
+        self.calls += 1
+        flow = np.empty((*frame_a.shape[:2], 2), np.float32)
+        flow[..., 0] = frame_a[..., 0] - frame_b[..., 0]
+        flow[..., 1] = self.calls
+        return flow
+
+
+@pytest.fixture
+def frames() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    return rng.random((12, 16, 3), dtype=np.float32), rng.random((12, 16, 3), dtype=np.float32)
+
+
+def test_second_call_hits_cache(tmp_path: Path, frames: tuple[np.ndarray, np.ndarray]) -> None:
+    estimator = CountingEstimator()
+    first = cached_flow(estimator, *frames, tmp_path / "cache")
+    second = cached_flow(estimator, *frames, tmp_path / "cache")
+    assert estimator.calls == 1
+    np.testing.assert_array_equal(first, second)
+    assert second.dtype == np.float32 and second.shape == (12, 16, 2)
+    assert [p.suffix for p in (tmp_path / "cache").iterdir()] == [".npy"]  # no temporaries
+
+
+def test_different_content_different_key(tmp_path: Path, frames: tuple[np.ndarray, ...]) -> None:
+    frame_a, frame_b = frames
+    key = flow_cache_key("m", frame_a, frame_b)
+    changed = frame_a.copy()
+    changed[5, 7, 1] = np.nextafter(changed[5, 7, 1], np.float32(2))
+    assert flow_cache_key("m", changed, frame_b) != key
+    assert flow_cache_key("m", frame_b, frame_a) != key  # direction matters
+    assert flow_cache_key("other", frame_a, frame_b) != key
+    # Same bytes, other shape: a different image.
+    assert flow_cache_key("m", frame_a.reshape(16, 12, 3), frame_b.reshape(16, 12, 3)) != key
+    assert flow_cache_key("m", frame_a.copy(), frame_b.copy()) == key
+
+    estimator = CountingEstimator()
+    cached_flow(estimator, frame_a, frame_b, tmp_path)
+    cached_flow(estimator, changed, frame_b, tmp_path)
+    assert estimator.calls == 2
+
+
+def test_damaged_entry_recomputed(tmp_path: Path, frames: tuple[np.ndarray, np.ndarray]) -> None:
+    estimator = CountingEstimator()
+    path = cache_path(tmp_path, flow_cache_key(estimator.fingerprint, *frames))
+    path.write_bytes(b"truncated")
+    flow = cached_flow(estimator, *frames, tmp_path)
+    assert estimator.calls == 1
+    np.testing.assert_array_equal(np.load(path), flow)
+
+
+def test_with_dis(tmp_path: Path, small_photo: np.ndarray) -> None:
+    moved = np.roll(small_photo, 2, axis=1)
+    flow = cached_flow(DisFlow("dis-ultrafast"), small_photo, moved, tmp_path)
+    again = cached_flow(DisFlow("dis-ultrafast"), small_photo, moved, tmp_path)
+    np.testing.assert_array_equal(flow, again)
+    cached_flow(DisFlow("dis-fast"), small_photo, moved, tmp_path)
+    assert len(list(tmp_path.iterdir())) == 2

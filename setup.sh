@@ -48,6 +48,6 @@ echo "==> building the native engine and installing synthfx"
 
 if ((run_demo)); then
   echo "==> main job"
-  .venv/bin/synthfx demo --out out/demo 2>/dev/null || bash scripts/main_job.sh out/demo
+  bash scripts/main_job.sh out/demo
 fi
 echo "==> done. Tests: make test"

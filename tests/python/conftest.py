@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from synthfx_testing import load_png
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

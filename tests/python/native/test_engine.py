@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from synthfx_testing import load_png
 from synthfx.engine import SynthesisParams, synthesize
 from synthfx.errors import BackendUnavailableError, EngineError
+from synthfx_testing import load_png
 
 # Small, fast settings; the algorithm is the same at any size.
 FAST = {"search_vote_iters": 3, "patchmatch_iters": 3, "threads": 2}

@@ -346,10 +346,8 @@ Problem prepare_problem(const SynthesisInput& input, const SynthesisParams& para
         if (l > 0) {
             const int w = style.width, h = style.height;
             style = downsample(style);
-            if (fg > 0) source_guides = downsample(source_guides);
-            else source_guides = Plane(style.width, style.height, 0);
-            if (fg > 0) target_guides = downsample(target_guides);
-            else target_guides = Plane(halve(target_guides.width), halve(target_guides.height), 0);
+            source_guides = downsample(source_guides);  // zero channels when there are no guides
+            target_guides = downsample(target_guides);
             if (!modulation.empty()) modulation = downsample(modulation);
             if (!allowed.empty()) allowed = downsample_mask(allowed, w, h);
         }

@@ -76,8 +76,13 @@ def _as_hwc(array: np.ndarray, name: str) -> np.ndarray:
         raise EngineError(
             f"{name} must be (H, W) or (H, W, C), got shape {a.shape}", "size_mismatch"
         )
-    if not (np.issubdtype(a.dtype, np.floating) or np.issubdtype(a.dtype, np.integer)):
-        raise EngineError(f"{name} must hold numbers, got dtype {a.dtype}", "invalid_argument")
+    if not np.issubdtype(a.dtype, np.floating):
+        # Integer images would silently be read as 0-255 floats: make the scale explicit.
+        raise EngineError(
+            f"{name} must be a float array, got dtype {a.dtype}; "
+            "convert 8-bit images with image.astype(np.float32) / 255",
+            "invalid_argument",
+        )
     return np.ascontiguousarray(a, dtype=np.float32)
 
 

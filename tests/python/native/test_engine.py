@@ -272,6 +272,8 @@ def test_exception_python_side(crop: np.ndarray) -> None:
         synthesize(crop, [(crop, crop, 1.0)], vote_mode="median")
     with pytest.raises(EngineError, match=r"must be \(H, W\) or \(H, W, C\)"):
         synthesize(crop[..., 0].ravel(), [(crop, crop, 1.0)])
+    with pytest.raises(EngineError, match="style must be a float array, got dtype uint8"):
+        synthesize((crop * 255).astype(np.uint8), [(crop, crop, 1.0)])
     with pytest.raises(EngineError, match=r"guide 0 must be \(source, target, weight\)"):
         synthesize(crop, [(crop, crop)])  # type: ignore[list-item]
 

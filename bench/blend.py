@@ -8,13 +8,13 @@ Run: ``PYTHONPATH=backend/src .venv/bin/python bench/blend.py``. Prints the medi
 from __future__ import annotations
 
 import os
-import platform
 import statistics
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
+
+from machine import cpu_model
 
 # Submodules, not the package: works even where an editable install predates synthfx.blend.
 from synthfx.blend.combine import DEFAULT_SCREENING, blend_passes
@@ -23,15 +23,6 @@ from synthfx.blend.poisson import forward_gradients, screened_poisson
 SIZES = ((540, 960), (1080, 1920))
 REPEATS = 5
 
-
-def cpu_model() -> str:
-    """The CPU's model name from /proc/cpuinfo, or what platform knows."""
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.is_file():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown"
 
 
 def median_seconds(run: Callable[[], object], repeats: int = REPEATS) -> float:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import sys
 import time
@@ -23,6 +22,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from machine import cpu_model
 from synthfx.engine import EZSYNTH_VIDEO_PARAMS, SynthesisParams, synthesize
 
 REPO = Path(__file__).resolve().parents[1]
@@ -113,15 +113,6 @@ def nominal_evaluations(width: int, height: int, params: SynthesisParams, source
         total += width * height * params.patchmatch_iters * per_pass
     return total
 
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def main() -> None:

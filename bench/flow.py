@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import time
 from pathlib import Path
@@ -21,6 +20,7 @@ import cv2
 import numpy as np
 import torch
 
+from machine import cpu_model
 from synthfx.flow import make_flow_estimator
 from synthfx.flow.base import FlowEstimator
 from synthfx.flow.evaluation import SyntheticPair, end_point_error, synthetic_pair
@@ -35,15 +35,6 @@ CASES = [("256x320", 0.5, 256, 320, 4.0), ("512x640", 1.0, 512, 640, 8.0)]
 def shared_root() -> Path:
     return Path(os.environ.get("SYNTHFX_SHARED", REPO_ROOT.parent / "shared"))
 
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def make_case(

@@ -23,3 +23,7 @@ class EngineError(SynthfxError, ValueError):
 
 class BackendUnavailableError(SynthfxError, RuntimeError):
     """A requested compute backend (e.g. CUDA) is not available on this machine."""
+
+
+class CancelledError(SynthfxError):
+    """A job was cancelled (a cancel event was set) before it finished; nothing partial is kept."""

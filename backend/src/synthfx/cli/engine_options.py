@@ -25,7 +25,12 @@ def add_engine_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--vote-mode", choices=["plain", "weighted"], default=_DEFAULTS.vote_mode)
     group.add_argument("--seed", type=int, default=_DEFAULTS.seed)
     group.add_argument("--threads", type=int, default=_DEFAULTS.threads, help="0: all cores")
-    group.add_argument("--backend", choices=["auto", "cpu", "cuda"], default="auto")
+    group.add_argument(
+        "--device",
+        choices=["auto", "cpu", "cuda"],
+        default="auto",
+        help="engine backend: auto picks CUDA only once it is verified on this machine",
+    )
 
 
 def engine_params(args: argparse.Namespace) -> SynthesisParams:
@@ -41,5 +46,5 @@ def engine_params(args: argparse.Namespace) -> SynthesisParams:
         vote_mode=args.vote_mode,
         seed=args.seed,
         threads=args.threads,
-        backend=args.backend,
+        backend=args.device,
     )

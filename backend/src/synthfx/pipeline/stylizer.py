@@ -1,0 +1,294 @@
+# SPDX-License-Identifier: Apache-2.0
+"""``Stylizer``: a shot and a few painted keyframes in, every frame stylized out.
+
+    stylizer = Stylizer(open_frames("shot/f.####.exr", "1001-1100"), {1001: style})
+    stylizer.run(lambda frame, result: write_image(out.path(frame), result.image))
+
+Frames are streamed: a pass keeps only its previous frame, pass results go to a
+content-addressed store on disk, and each output frame is blended from the stored passes as
+it is written. ``render(frame)`` gives random access: it computes (or finds in the store) the
+passes the frame depends on, so the frames after it come straight from the store.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from synthfx import _native
+from synthfx.errors import CancelledError
+from synthfx.flow.base import FlowEstimator
+from synthfx.flow.factory import make_flow_estimator
+from synthfx.pipeline.compose import blend_sources, finish_frame
+from synthfx.pipeline.inputs import Frames, ShotInputs
+from synthfx.pipeline.options import StylizeOptions
+from synthfx.pipeline.passes import (
+    PASS_KIND,
+    PassContext,
+    fit_pyramid,
+    pass_frame_keys,
+    run_pass,
+    split_entry,
+)
+from synthfx.pipeline.planning import Plan, plan_segments
+from synthfx.pipeline.store import ResultStore, chain_key
+from synthfx.pipeline.timing import StageTimes
+
+FINAL_KIND = "final"
+FINAL_FORMAT = "synthfx-final-v1"
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """One output frame.
+
+    Attributes:
+        image: (H, W, 4) float32 premultiplied RGBA.
+        error: (H, W) float32 synthesis error (0 at keyframes; the better pass's when blended).
+    """
+
+    image: np.ndarray
+    error: np.ndarray
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """Progress of ``render`` or ``run``: ``done`` of ``total`` steps after ``stage`` of ``frame``.
+
+    Stages: "synthesis" (a pass frame computed or found in the store), "output" (a frame
+    blended and handed out), "skipped" (an output already up to date).
+    """
+
+    stage: str
+    frame: int
+    done: int
+    total: int
+
+
+@dataclass
+class RunSummary:
+    """What ``run`` did: frame counts and seconds by stage."""
+
+    frames: int = 0
+    written: int = 0
+    skipped: int = 0
+    seconds: float = 0.0
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+
+
+class Stylizer:
+    """Stylizes a shot from painted keyframes.
+
+    Args:
+        frames: the shot (``synthfx.io.open_frames(...)`` or ``MemoryFrames``).
+        keys: keyframe number -> painted style, (H, W, 1|2|3|4) float32 (2 and 4: with alpha).
+        mask: optional mask frames over the same range.
+        options: job options (Ezsynth's defaults).
+        cache_dir: content-addressed store of flows, passes and frames; reruns with the same
+            inputs reuse it. None: a private temporary directory removed by ``close``.
+        progress: called with a ``ProgressEvent`` after every step.
+        cancel: when set, the job stops at the next frame with ``CancelledError``.
+
+    Raises:
+        InputError: no keys, keys outside the range, size or channel mismatches, bad options,
+            an unusable flow spec; the message names the offending value.
+    """
+
+    def __init__(
+        self,
+        frames: Frames,
+        keys: Mapping[int, np.ndarray],
+        *,
+        mask: Frames | None = None,
+        options: StylizeOptions | None = None,
+        cache_dir: str | Path | None = None,
+        progress: Callable[[ProgressEvent], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> None:
+        self.options = options or StylizeOptions()
+        self.inputs = ShotInputs(frames, keys, mask)
+        frame_range = self.inputs.frame_range
+        self.plan: Plan = plan_segments(
+            frame_range.first, frame_range.last, self.inputs.keys, self.options.only
+        )
+        self._flow: FlowEstimator = make_flow_estimator(self.options.flow)
+        self._temporary_dir = None if cache_dir is not None else tempfile.mkdtemp("-synthfx")
+        self.store = ResultStore(cache_dir if cache_dir is not None else self._temporary_dir)
+        self.times = StageTimes()
+        self._progress = progress
+        self._cancel = cancel
+        self._pass_keys: dict[int, list[str]] = {}
+        self._done = 0
+        self._total = 0
+
+    # -- structure ------------------------------------------------------------------------
+
+    @property
+    def frame_range(self) -> range:
+        """Every frame of the shot."""
+        return range(self.plan.first, self.plan.last + 1)
+
+    def segment_of(self, frame: int) -> range:
+        """The frames whose passes ``render(frame)`` computes and stores."""
+        passes = [self.plan.passes[i] for i in self.plan.passes_for(frame)]
+        if not passes:
+            return range(frame, frame + 1)
+        frames = [f for run in passes for f in (run.key, *run.frames)]
+        return range(min(frames), max(frames) + 1)
+
+    def final_key(self, frame: int) -> str:
+        """Content key of the output frame: changes whenever any input or option it uses does."""
+        inputs = self.inputs
+        if frame not in self.plan.frames:
+            self.plan.passes_for(frame)  # raises the out-of-range error
+        plan = self.plan.frames[frame]
+        parts = [
+            FINAL_FORMAT,
+            _native.version(),
+            self.options.fingerprint(),
+            inputs.frame_digest(frame),
+            inputs.mask_digest(frame),
+        ]
+        if plan.key is not None:
+            parts.append(f"key:{inputs.key_digests[plan.key]}")
+        for index, weight in plan.sources:
+            run = self.plan.passes[index]
+            keys = self._keys_of_pass(index)
+            parts.append(f"{keys[run.frames.index(frame)]}:{weight!r}")
+        return chain_key(*parts)
+
+    # -- work -----------------------------------------------------------------------------
+
+    def render(self, frame: int) -> RenderResult:
+        """The output of one frame, computing and storing what it depends on.
+
+        Raises:
+            InputError: ``frame`` is outside the shot.
+            CancelledError: the cancel event was set.
+        """
+        self._begin(sum(len(self.plan.passes[i].frames) for i in self.plan.passes_for(frame)) + 1)
+        return self._render(frame, keep=True)
+
+    def run(
+        self,
+        write: Callable[[int, RenderResult], None],
+        *,
+        done: Callable[[int], bool] | None = None,
+    ) -> RunSummary:
+        """Renders every frame in order and hands each to ``write`` as soon as it is ready.
+
+        Args:
+            write: called with (frame, result) for each frame, in increasing frame order.
+            done: optional; frames for which it returns True are skipped (already written).
+
+        Returns:
+            The summary, with seconds by stage (including ``write``).
+        """
+        summary = RunSummary()
+        self.times = StageTimes()
+        self._begin(sum(len(run.frames) for run in self.plan.passes) + len(self.frame_range))
+        with self.times.stage("total"):
+            for frame in self.frame_range:
+                summary.frames += 1
+                if done is not None and done(frame):
+                    summary.skipped += 1
+                    self._step("skipped", frame)
+                    continue
+                result = self._render(frame, keep=False)
+                with self.times.stage("write"):
+                    write(frame, result)
+                summary.written += 1
+        stages = self.times.as_dict()
+        summary.seconds = stages.pop("total")
+        summary.stage_seconds = stages
+        return summary
+
+    def close(self) -> None:
+        """Removes the temporary store, if this stylizer made one."""
+        if self._temporary_dir is not None:
+            shutil.rmtree(self._temporary_dir, ignore_errors=True)
+            self._temporary_dir = None
+
+    def __enter__(self) -> Stylizer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _begin(self, total: int) -> None:
+        self._done, self._total = 0, total
+
+    def _step(self, stage: str, frame: int) -> None:
+        self._done += 1
+        if self._progress is not None:
+            self._progress(ProgressEvent(stage, frame, self._done, max(self._total, self._done)))
+
+    def _should_stop(self) -> bool:
+        return self._cancel is not None and self._cancel.is_set()
+
+    def _context(self) -> PassContext:
+        return PassContext(
+            inputs=self.inputs,
+            options=self.options,
+            engine=fit_pyramid(self.options.engine, self.inputs.height, self.inputs.width),
+            store=self.store,
+            flow=lambda: self._flow,
+            times=self.times,
+            should_stop=self._should_stop,
+            on_frame=lambda frame: self._step("synthesis", frame),
+        )
+
+    def _keys_of_pass(self, index: int) -> list[str]:
+        if index not in self._pass_keys:
+            self._pass_keys[index] = pass_frame_keys(self._context(), self.plan.passes[index])
+        return self._pass_keys[index]
+
+    def _pass_frame(self, index: int, frame: int) -> tuple[np.ndarray, np.ndarray]:
+        run = self.plan.passes[index]
+        key = self._keys_of_pass(index)[run.frames.index(frame)]
+        entry = self.store.get_array(PASS_KIND, key)
+        if entry is None:
+            run_pass(self._context(), run)
+            entry = self.store.get_array(PASS_KIND, key)
+        if entry is None:
+            raise OSError(f"the cache at {self.store.root} lost frame {frame} as it was written")
+        return split_entry(entry)
+
+    def _render(self, frame: int, *, keep: bool) -> RenderResult:
+        if self._should_stop():
+            raise CancelledError(f"cancelled before frame {frame}")
+        final_key = self.final_key(frame)
+        stored = self.store.get_array(FINAL_KIND, final_key)
+        if stored is not None:
+            self._step("output", frame)
+            return RenderResult(stored[..., :4], stored[..., 4])
+        plan = self.plan.frames[frame]
+        if plan.key is not None:
+            stylized = self.inputs.keys[plan.key]
+            error = np.zeros(stylized.shape[:2], np.float32)
+        else:
+            sources = []
+            for index, weight in plan.sources:
+                image, error = self._pass_frame(index, frame)
+                sources.append((image, error, weight))
+            with self.times.stage("blend"):
+                stylized, error = blend_sources(sources, self.options)
+        with self.times.stage("blend"):
+            image = finish_frame(
+                stylized, self.inputs.frame(frame), self.inputs.mask_at(frame), self.options
+            )
+        result = RenderResult(image, np.ascontiguousarray(error, dtype=np.float32))
+        if keep:
+            with self.times.stage("write"):
+                entry = np.concatenate([result.image, result.error[..., None]], axis=2)
+                self.store.put_array(FINAL_KIND, final_key, entry)
+        self._step("output", frame)
+        return result

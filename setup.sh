@@ -42,7 +42,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 echo "==> installing Python packages (pinned in constraints.txt)"
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -c constraints.txt torch scikit-build-core nanobind ninja cmake
+.venv/bin/python -m pip install -q -c constraints.txt torch scikit-build-core nanobind ninja cmake grpcio-tools
 echo "==> building the native engine and installing synthfx"
 .venv/bin/python -m pip install -q -c constraints.txt --no-build-isolation -e ".[dev]"
 

@@ -8,10 +8,10 @@ import sys
 from collections.abc import Sequence
 
 from synthfx import __version__
-from synthfx.cli import imagesynth
+from synthfx.cli import imagesynth, stylize
 from synthfx.errors import SynthfxError
 
-_COMMANDS = (imagesynth,)
+_COMMANDS = (imagesynth, stylize)
 
 
 def build_parser() -> argparse.ArgumentParser:

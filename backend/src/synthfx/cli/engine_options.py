@@ -10,21 +10,29 @@ from synthfx.engine import SynthesisParams
 _DEFAULTS = SynthesisParams()
 
 
-def add_engine_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("engine options (Ebsynth's meaning and defaults)")
-    group.add_argument("--style-weight", type=float, default=_DEFAULTS.style_weight)
-    group.add_argument("--uniformity", type=float, default=_DEFAULTS.uniformity)
-    group.add_argument("--patch-size", type=int, default=_DEFAULTS.patch_size)
+def add_engine_options(
+    parser: argparse.ArgumentParser, defaults: SynthesisParams = _DEFAULTS
+) -> None:
+    """Adds every engine parameter as an option, with ``defaults`` as the default values."""
+    group = parser.add_argument_group("engine options (Ebsynth's meaning)")
+    group.add_argument("--style-weight", type=float, default=defaults.style_weight)
+    group.add_argument("--uniformity", type=float, default=defaults.uniformity)
+    group.add_argument("--patch-size", type=int, default=defaults.patch_size)
     group.add_argument(
-        "--pyramid-levels", type=int, default=_DEFAULTS.pyramid_levels, help="-1: as many as fit"
+        "--pyramid-levels", type=int, default=defaults.pyramid_levels, help="-1: as many as fit"
     )
-    group.add_argument("--search-vote-iters", type=int, default=_DEFAULTS.search_vote_iters)
-    group.add_argument("--patchmatch-iters", type=int, default=_DEFAULTS.patchmatch_iters)
-    group.add_argument("--stop-threshold", type=float, default=_DEFAULTS.stop_threshold)
-    group.add_argument("--extra-pass-3x3", action="store_true")
-    group.add_argument("--vote-mode", choices=["plain", "weighted"], default=_DEFAULTS.vote_mode)
-    group.add_argument("--seed", type=int, default=_DEFAULTS.seed)
-    group.add_argument("--threads", type=int, default=_DEFAULTS.threads, help="0: all cores")
+    group.add_argument("--search-vote-iters", type=int, default=defaults.search_vote_iters)
+    group.add_argument("--patchmatch-iters", type=int, default=defaults.patchmatch_iters)
+    group.add_argument("--stop-threshold", type=float, default=defaults.stop_threshold)
+    group.add_argument(
+        "--extra-pass-3x3",
+        action=argparse.BooleanOptionalAction,
+        default=defaults.extra_pass_3x3,
+        help="finish with a 3x3-patch search-vote pass",
+    )
+    group.add_argument("--vote-mode", choices=["plain", "weighted"], default=defaults.vote_mode)
+    group.add_argument("--seed", type=int, default=defaults.seed)
+    group.add_argument("--threads", type=int, default=defaults.threads, help="0: all cores")
     group.add_argument(
         "--device",
         choices=["auto", "cpu", "cuda"],

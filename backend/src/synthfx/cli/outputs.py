@@ -1,0 +1,114 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Writing a job's frames to a sequence, and knowing which are already written.
+
+A frame counts as done when its file exists and a record in the job's store says that this
+file, with these exact bytes, was written for the frame's current content key; any change of
+input or option, or an edited or truncated file, makes it due again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from synthfx.errors import InputError
+from synthfx.io.images import file_format, write_image
+from synthfx.io.sequences import FrameRange, FrameSequence
+from synthfx.pipeline.store import ResultStore, chain_key
+from synthfx.pipeline.stylizer import RenderResult
+
+OUTPUT_KIND = "output"
+
+
+def file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class SequenceWriter:
+    """Writes RGBA frames (and optionally error maps) to numbered files.
+
+    Args:
+        pattern: output pattern with a frame placeholder (``out/f.####.exr``).
+        dtype: storage type ("half", "float", ...); None: the format's default.
+        error_pattern: optional pattern for the per-pixel synthesis error (float).
+    """
+
+    def __init__(
+        self,
+        pattern: str | os.PathLike[str],
+        *,
+        dtype: str | None = None,
+        error_pattern: str | os.PathLike[str] | None = None,
+    ) -> None:
+        self.sequence = FrameSequence(pattern)
+        self.dtype = dtype
+        self.format = file_format(self.sequence.path(0))
+        if dtype is not None and dtype not in self.format.dtypes:
+            raise InputError(
+                f"{self.sequence.pattern}: {self.format.name} stores "
+                f"{', '.join(self.format.dtypes)}, not {dtype!r}"
+            )
+        self.errors = None if error_pattern is None else FrameSequence(error_pattern)
+        if self.errors is not None:
+            file_format(self.errors.path(0))
+        self.directory = self.sequence.path(0).parent
+        self._store: ResultStore | None = None
+        self._final_key: Callable[[int], str] | None = None
+
+    def check_range(self, frame_range: FrameRange) -> None:
+        """Raises InputError when a pattern cannot name every frame of ``frame_range``."""
+        for sequence, what in ((self.sequence, "--out"), (self.errors, "--error-out")):
+            if sequence is not None and sequence.is_still and len(frame_range) > 1:
+                raise InputError(
+                    f"{what} {sequence.pattern!r} has no frame placeholder (#### or %04d) "
+                    f"but the shot has {len(frame_range)} frames ({frame_range})"
+                )
+
+    def attach(self, store: ResultStore, final_key: Callable[[int], str]) -> None:
+        """Where done-records live and how a frame's content key is found."""
+        self._store, self._final_key = store, final_key
+
+    def _record_key(self, frame: int) -> str:
+        assert self._final_key is not None
+        error_path = "" if self.errors is None else str(self.errors.path(frame).resolve())
+        return chain_key(
+            str(self.sequence.path(frame).resolve()),
+            error_path,
+            str(self.dtype),
+            self._final_key(frame),
+        )
+
+    def is_done(self, frame: int) -> bool:
+        """True when the frame's files hold what the current job would write."""
+        assert self._store is not None
+        paths = self._paths(frame)
+        if not all(path.is_file() for path in paths):
+            return False
+        record = self._store.get_record(OUTPUT_KIND, self._record_key(frame))
+        if record is None:
+            return False
+        return record.get("sha256") == [file_digest(path) for path in paths]
+
+    def _paths(self, frame: int) -> list[Path]:
+        paths = [self.sequence.path(frame)]
+        if self.errors is not None:
+            paths.append(self.errors.path(frame))
+        return paths
+
+    def write(self, frame: int, result: RenderResult) -> None:
+        image, names = result.image, ("R", "G", "B", "A")
+        counts = self.format.channel_counts
+        if counts is not None and 4 not in counts:
+            image, names = image[..., :3], names[:3]
+        write_image(self.sequence.path(frame), image, dtype=self.dtype, channel_names=names)
+        if self.errors is not None:
+            write_image(self.errors.path(frame), result.error, dtype="float", channel_names=("Y",))
+        if self._store is not None:
+            digests = [file_digest(path) for path in self._paths(frame)]
+            self._store.put_record(OUTPUT_KIND, self._record_key(frame), {"sha256": digests})

@@ -1,0 +1,193 @@
+# SPDX-License-Identifier: Apache-2.0
+"""``synthfx stylize``: propagate painted keyframes through a shot.
+
+synthfx stylize --frames shot/f.####.exr --range 1001-1100 --key 1001=paint/k1001.exr \\
+    --key 1050=paint/k1050.exr --out out/f.####.exr
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from synthfx.cli.engine_options import add_engine_options, engine_params
+from synthfx.cli.outputs import SequenceWriter
+from synthfx.engine import EZSYNTH_VIDEO_PARAMS
+from synthfx.errors import InputError
+from synthfx.flow.factory import DEFAULT_FLOW
+from synthfx.io import FrameRange, open_frames, read_image
+from synthfx.pipeline import ProgressEvent, StylizeOptions, Stylizer
+
+_DEFAULTS = StylizeOptions()
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "stylize",
+        help="stylize a shot from painted keyframes",
+        description="Propagate painted keyframes through a shot: forward and reverse passes "
+        "between keys, blended per pixel; float in, float out. Reruns skip finished frames.",
+    )
+    shot = parser.add_argument_group("shot")
+    shot.add_argument(
+        "--frames", required=True, help="frame pattern (f.####.exr, f.%%04d.png) or a video file"
+    )
+    shot.add_argument("--range", dest="frame_range", help="frames A-B (default: all found)")
+    shot.add_argument(
+        "--key",
+        action="append",
+        default=[],
+        metavar="FRAME=PATH",
+        help="a painted keyframe; repeat for more",
+    )
+    shot.add_argument("--mask", help="mask frame pattern (1 channel, or alpha)")
+    output = parser.add_argument_group("output")
+    output.add_argument("--out", required=True, help="output frame pattern (f.####.exr)")
+    output.add_argument(
+        "--dtype", choices=["half", "float"], help="EXR/TIFF sample type (default: the format's)"
+    )
+    output.add_argument("--error-out", help="also write each frame's synthesis error (pattern)")
+    output.add_argument("--cache", type=Path, help="cache directory (default: OUT_DIR/.synthfx)")
+    output.add_argument("--force", action="store_true", help="rewrite finished frames too")
+    output.add_argument("--json", action="store_true", help="print a JSON summary")
+    output.add_argument("--quiet", action="store_true", help="no progress bar")
+    guides = parser.add_argument_group("guides and flow")
+    guides.add_argument("--edge", choices=["classic", "pst", "page"], default=_DEFAULTS.edge)
+    guides.add_argument(
+        "--flow",
+        default=DEFAULT_FLOW,
+        help="dis-medium | dis-fast | dis-ultrafast | raft:WEIGHTS.pth (default %(default)s)",
+    )
+    guides.add_argument("--edge-weight", type=float, default=_DEFAULTS.edge_weight)
+    guides.add_argument("--image-weight", type=float, default=_DEFAULTS.image_weight)
+    guides.add_argument("--positional-weight", type=float, default=_DEFAULTS.positional_weight)
+    guides.add_argument("--temporal-weight", type=float, default=_DEFAULTS.temporal_weight)
+    guides.add_argument("--mask-weight", type=float, default=_DEFAULTS.mask_weight)
+    blend = parser.add_argument_group("passes, blending and masks")
+    blend.add_argument(
+        "--only", choices=["forward", "reverse"], help="one direction between keys, no blending"
+    )
+    blend.add_argument("--screening", type=float, default=_DEFAULTS.screening)
+    blend.add_argument("--selection-smoothing", type=float, default=_DEFAULTS.selection_smoothing)
+    blend.add_argument(
+        "--mask-mode",
+        choices=["before", "after"],
+        default=_DEFAULTS.mask_mode,
+        help="before: the mask also guides synthesis; after: cut out the result only",
+    )
+    blend.add_argument("--feather", type=float, default=_DEFAULTS.feather, help="pixels")
+    blend.add_argument(
+        "--mask-output", choices=["premultiplied", "over-source"], default=_DEFAULTS.mask_output
+    )
+    add_engine_options(parser, EZSYNTH_VIDEO_PARAMS)
+    parser.set_defaults(run=run)
+
+
+def parse_keys(specs: list[str]) -> dict[int, Path]:
+    """``["12=paint/k12.exr", ...]`` -> {12: Path(...)}; errors name the bad spec."""
+    if not specs:
+        raise InputError("no keyframes: give at least one --key FRAME=PATH")
+    keys: dict[int, Path] = {}
+    for spec in specs:
+        frame_text, sep, path = spec.partition("=")
+        try:
+            frame = int(frame_text)
+        except ValueError:
+            frame = None
+        if not sep or frame is None or not path:
+            raise InputError(f"--key {spec!r}: expected FRAME=PATH, e.g. --key 1001=k1001.exr")
+        if frame in keys:
+            raise InputError(f"--key: frame {frame} given twice")
+        keys[frame] = Path(path)
+    return keys
+
+
+def stylize_options(args: argparse.Namespace) -> StylizeOptions:
+    return StylizeOptions(
+        edge=args.edge,
+        flow=args.flow,
+        only=args.only,
+        edge_weight=args.edge_weight,
+        image_weight=args.image_weight,
+        positional_weight=args.positional_weight,
+        temporal_weight=args.temporal_weight,
+        mask_weight=args.mask_weight,
+        mask_mode=args.mask_mode,
+        feather=args.feather,
+        mask_output=args.mask_output,
+        screening=args.screening,
+        selection_smoothing=args.selection_smoothing,
+        engine=engine_params(args),
+    )
+
+
+class _ProgressBar:
+    def __init__(self, enabled: bool) -> None:
+        self.bar: Any = None
+        self.enabled = enabled
+
+    def __call__(self, event: ProgressEvent) -> None:
+        if not self.enabled:
+            return
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=event.total, unit="step", file=sys.stderr, leave=False)
+        self.bar.total = event.total
+        self.bar.set_postfix_str(f"{event.stage} {event.frame}", refresh=False)
+        self.bar.update(event.done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def run(args: argparse.Namespace) -> int:
+    key_paths = parse_keys(args.key)
+    frame_range = FrameRange.parse(args.frame_range) if args.frame_range else None
+    frames = open_frames(args.frames, frame_range)
+    mask = open_frames(args.mask, frames.frame_range) if args.mask else None
+    keys = {frame: read_image(path).pixels for frame, path in key_paths.items()}
+    options = stylize_options(args)
+    writer = SequenceWriter(args.out, dtype=args.dtype, error_pattern=args.error_out)
+    writer.check_range(frames.frame_range)
+    cache = args.cache if args.cache is not None else writer.directory / ".synthfx"
+    progress = _ProgressBar(enabled=not args.quiet and sys.stderr.isatty())
+    try:
+        with Stylizer(
+            frames, keys, mask=mask, options=options, cache_dir=cache, progress=progress
+        ) as stylizer:
+            writer.attach(stylizer.store, stylizer.final_key)
+            summary = stylizer.run(writer.write, done=None if args.force else writer.is_done)
+    finally:
+        progress.close()
+        close = getattr(frames, "close", None)
+        if close is not None:
+            close()
+    report = {
+        "out": args.out,
+        "frames": summary.frames,
+        "written": summary.written,
+        "skipped": summary.skipped,
+        "keys": sorted(keys),
+        "seconds": round(summary.seconds, 3),
+        "seconds_per_frame": {
+            stage: round(seconds / max(summary.written, 1), 4)
+            for stage, seconds in summary.stage_seconds.items()
+        },
+        "cache": str(cache),
+    }
+    if args.json:
+        print(json.dumps(report))
+    else:
+        per_frame = ", ".join(
+            f"{stage} {seconds:.2f}" for stage, seconds in report["seconds_per_frame"].items()
+        )
+        print(
+            f"synthfx stylize: {summary.written} frames written, {summary.skipped} up to date, "
+            f"{summary.seconds:.1f} s; per frame: {per_frame} s"
+        )
+    return 0

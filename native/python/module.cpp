@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// synthfx._native: NumPy in, NumPy out (zero-copy both ways), errors as SynthesisError.
-// Conversion and error mapping only; the logic lives in the engine.
+// synthfx._native: NumPy in, NumPy out (zero-copy both ways), or CUDA arrays in (any DLPack
+// producer: torch, CuPy...) and CUDA arrays out (DLPack, zero-copy both ways); errors as
+// SynthesisError. Conversion and error mapping only; the logic lives in the engine.
 #include <nanobind/nanobind.h>
 #include <nanobind/ndarray.h>
 #include <nanobind/stl/optional.h>
@@ -8,7 +9,10 @@
 #include <nanobind/stl/tuple.h>
 #include <nanobind/stl/vector.h>
 
+#include <cstdint>
+#include <memory>
 #include <optional>
+#include <string>
 #include <tuple>
 #include <vector>
 
@@ -19,10 +23,46 @@ using namespace nb::literals;
 
 namespace {
 
-using InputArray = nb::ndarray<const float, nb::ndim<3>, nb::c_contig, nb::device::cpu>;
+// Any device: host arrays (NumPy, CPU tensors) or CUDA device arrays (DLPack).
+using InputArray = nb::ndarray<const float, nb::ndim<3>, nb::c_contig>;
 
 synthfx::ImageView view(const InputArray& a) {
     return {a.data(), int(a.shape(1)), int(a.shape(0)), int(a.shape(2))};
+}
+
+// Where an array's data lies, as the engine sees it: host memory (pageable or pinned) or CUDA
+// device memory (plain or managed).
+std::optional<synthfx::MemoryKind> memory_of(const InputArray& a) {
+    switch (a.device_type()) {
+    case nb::device::cpu::value:
+    case nb::device::cuda_host::value: return synthfx::MemoryKind::host;
+    case nb::device::cuda::value:
+    case nb::device::cuda_managed::value: return synthfx::MemoryKind::cuda;
+    default: return std::nullopt;
+    }
+}
+
+std::string device_name(const InputArray& a) {
+    const auto memory = memory_of(a);
+    if (!memory) return "DLPack device type " + std::to_string(a.device_type());
+    if (*memory == synthfx::MemoryKind::host) return "the host";
+    return "cuda:" + std::to_string(a.device_id());
+}
+
+// Every array of a job must lie on the style image's device.
+void check_same_device(const InputArray& style, const InputArray& a, const std::string& name) {
+    if (!memory_of(style)) {
+        throw synthfx::SynthesisError(synthfx::ErrorCode::invalid_argument,
+                                      "the style image lies on " + device_name(style) +
+                                          ": only host and CUDA arrays are supported");
+    }
+    if (memory_of(a) != memory_of(style) ||
+        (memory_of(a) == synthfx::MemoryKind::cuda && a.device_id() != style.device_id())) {
+        throw synthfx::SynthesisError(synthfx::ErrorCode::invalid_argument,
+                                      name + " lies on " + device_name(a) +
+                                          " but the style image on " + device_name(style) +
+                                          ": put every array on one device");
+    }
 }
 
 const char* code_name(synthfx::ErrorCode code) {
@@ -44,6 +84,17 @@ nb::ndarray<nb::numpy, T> to_numpy(std::vector<T>&& values, std::initializer_lis
     auto* owned = new std::vector<T>(std::move(values));
     nb::capsule owner(owned, [](void* p) noexcept { delete static_cast<std::vector<T>*>(p); });
     return nb::ndarray<nb::numpy, T>(owned->data(), shape, owner);
+}
+
+// Hands a device result's buffer to any DLPack consumer without a copy; the capsule keeps the
+// buffer (shared with the other arrays of the result's owner) alive.
+template <typename T>
+nb::ndarray<nb::array_api, T> to_device_array(std::shared_ptr<T> data,
+                                              std::initializer_list<size_t> shape, int device) {
+    auto* owned = new std::shared_ptr<T>(std::move(data));
+    nb::capsule owner(owned, [](void* p) noexcept { delete static_cast<std::shared_ptr<T>*>(p); });
+    return nb::ndarray<nb::array_api, T>(owned->get(), shape, owner, {}, nb::dtype<T>(),
+                                         nb::device::cuda::value, device);
 }
 
 nb::object error_type;
@@ -71,6 +122,8 @@ NB_MODULE(_native, m) {
         const bool ok = synthfx::cuda_available(&reason);
         return std::make_tuple(ok, reason);
     }, "Whether the CUDA backend can run here, and why not.");
+    m.def("cuda_last_peak_bytes", &synthfx::cuda_last_peak_bytes,
+          "Peak device memory (bytes) of the last CUDA synthesis; 0 without one.");
     m.def("max_pyramid_levels", &synthfx::max_pyramid_levels, "source_width"_a,
           "source_height"_a, "target_width"_a, "target_height"_a, "patch_size"_a);
 
@@ -80,14 +133,30 @@ NB_MODULE(_native, m) {
            const std::optional<InputArray>& modulation, const std::optional<InputArray>& source_mask,
            float style_weight, float uniformity, int patch_size, int pyramid_levels,
            int search_vote_iters, int patchmatch_iters, float stop_threshold, bool extra_pass_3x3,
-           int vote_mode, std::uint64_t seed, int threads, int backend) {
+           int vote_mode, std::uint64_t seed, int threads, int backend,
+           std::uintptr_t cuda_stream) -> nb::tuple {
+            check_same_device(style, style, "the style image");
             synthfx::SynthesisInput input;
             input.style = view(style);
-            for (const auto& [source, target, weight] : guides) {
+            for (std::size_t i = 0; i < guides.size(); ++i) {
+                const auto& [source, target, weight] = guides[i];
+                check_same_device(style, source, "guide " + std::to_string(i) + " source");
+                check_same_device(style, target, "guide " + std::to_string(i) + " target");
                 input.guides.push_back({view(source), view(target), weight});
             }
-            if (modulation) input.modulation = view(*modulation);
-            if (source_mask) input.source_mask = view(*source_mask);
+            if (modulation) {
+                check_same_device(style, *modulation, "modulation");
+                input.modulation = view(*modulation);
+            }
+            if (source_mask) {
+                check_same_device(style, *source_mask, "source_mask");
+                input.source_mask = view(*source_mask);
+            }
+            input.memory = *memory_of(style);
+            if (input.memory == synthfx::MemoryKind::cuda) {
+                input.cuda_device = style.device_id();
+                input.cuda_stream = cuda_stream;
+            }
             synthfx::SynthesisParams p;
             p.style_weight = style_weight;
             p.uniformity = uniformity;
@@ -101,6 +170,17 @@ NB_MODULE(_native, m) {
             p.seed = seed;
             p.threads = threads;
             p.backend = synthfx::BackendKind(backend);
+            if (input.memory == synthfx::MemoryKind::cuda) {
+                synthfx::DeviceSynthesisResult r;
+                {
+                    nb::gil_scoped_release release;
+                    r = synthfx::synthesize_to_device(input, p);
+                }
+                const size_t h = size_t(r.height), w = size_t(r.width), c = size_t(r.channels);
+                return nb::make_tuple(to_device_array(std::move(r.image), {h, w, c}, r.device),
+                                      to_device_array(std::move(r.nnf), {h, w, 2}, r.device),
+                                      to_device_array(std::move(r.error), {h, w}, r.device));
+            }
             synthfx::SynthesisResult r;
             {
                 nb::gil_scoped_release release;
@@ -114,6 +194,8 @@ NB_MODULE(_native, m) {
         "style"_a, "guides"_a, "modulation"_a.none(), "source_mask"_a.none(), "style_weight"_a,
         "uniformity"_a, "patch_size"_a, "pyramid_levels"_a, "search_vote_iters"_a,
         "patchmatch_iters"_a, "stop_threshold"_a, "extra_pass_3x3"_a, "vote_mode"_a, "seed"_a,
-        "threads"_a, "backend"_a,
-        "Low-level entry; use synthfx.engine.synthesize. Returns (image, nnf, error).");
+        "threads"_a, "backend"_a, "cuda_stream"_a = 0,
+        "Low-level entry; use synthfx.engine.synthesize. Returns (image, nnf, error): NumPy\n"
+        "arrays for host input, CUDA DLPack arrays for CUDA input (backend cuda only).\n"
+        "cuda_stream: the stream that produces CUDA input (0: legacy default stream).");
 }

@@ -24,7 +24,7 @@ std::string dims(const ImageView& image) {
 
 bool is_present(const ImageView& image) { return image.data != nullptr; }
 
-void check_image(const ImageView& image, const std::string& name) {
+void check_image(const ImageView& image, const std::string& name, const PixelChecks& pixels) {
     if (image.data == nullptr || image.width <= 0 || image.height <= 0 || image.channels <= 0) {
         fail(ErrorCode::empty_image, name + " is empty (got " + dims(image) + ")");
     }
@@ -33,16 +33,14 @@ void check_image(const ImageView& image, const std::string& name) {
                                               ", at most " + std::to_string(kMaxImageSide) +
                                               " pixels a side)");
     }
-    const std::size_t count = std::size_t(image.width) * image.height * image.channels;
-    for (std::size_t i = 0; i < count; ++i) {
-        if (!std::isfinite(image.data[i])) {
-            const std::size_t pixel = i / image.channels;
-            std::ostringstream out;
-            out << name << " holds a non-finite value (" << image.data[i] << ") at x="
-                << pixel % image.width << " y=" << pixel / image.width
-                << " channel=" << i % image.channels;
-            fail(ErrorCode::non_finite, out.str());
-        }
+    float value = 0.0f;
+    const std::int64_t i = pixels.first_non_finite(image, &value);
+    if (i >= 0) {
+        const std::int64_t pixel = i / image.channels;
+        std::ostringstream out;
+        out << name << " holds a non-finite value (" << value << ") at x=" << pixel % image.width
+            << " y=" << pixel / image.width << " channel=" << i % image.channels;
+        fail(ErrorCode::non_finite, out.str());
     }
 }
 
@@ -139,7 +137,47 @@ int max_pyramid_levels(int source_width, int source_height, int target_width, in
     return levels;
 }
 
+std::int64_t HostPixelChecks::first_non_finite(const ImageView& image, float* value) const {
+    const std::size_t count = std::size_t(image.width) * image.height * image.channels;
+    for (std::size_t i = 0; i < count; ++i) {
+        if (!std::isfinite(image.data[i])) {
+            *value = image.data[i];
+            return std::int64_t(i);
+        }
+    }
+    return -1;
+}
+
+std::int64_t HostPixelChecks::first_negative(const ImageView& image, float* value) const {
+    const std::size_t count = std::size_t(image.width) * image.height * image.channels;
+    for (std::size_t i = 0; i < count; ++i) {
+        if (image.data[i] < 0.0f) {
+            *value = image.data[i];
+            return std::int64_t(i);
+        }
+    }
+    return -1;
+}
+
+bool HostPixelChecks::any_positive_inside(const ImageView& image, int margin) const {
+    for (int y = margin; y < image.height - margin; ++y) {
+        for (int x = margin; x < image.width - margin; ++x) {
+            if (image.data[std::size_t(y) * image.width + x] > 0.0f) return true;
+        }
+    }
+    return false;
+}
+
 void validate(const SynthesisInput& input, const SynthesisParams& params) {
+    if (input.memory == MemoryKind::cuda) {
+        validate_cuda_input(input, params);
+        return;
+    }
+    validate(input, params, HostPixelChecks());
+}
+
+void validate(const SynthesisInput& input, const SynthesisParams& params,
+              const PixelChecks& pixels) {
     const SynthesisParams& p = params;
     if (p.patch_size < 3 || p.patch_size % 2 == 0 || p.patch_size > kMaxPatchSize) {
         fail(ErrorCode::invalid_argument, "patch_size must be odd, >= 3 and <= " +
@@ -171,7 +209,11 @@ void validate(const SynthesisInput& input, const SynthesisParams& params) {
              "backend must be auto, cpu or cuda (got " + std::to_string(int(p.backend)) + ")");
     }
 
-    check_image(input.style, "style image");
+    if (input.memory != MemoryKind::host && input.memory != MemoryKind::cuda) {
+        fail(ErrorCode::invalid_argument,
+             "memory must be host or cuda (got " + std::to_string(int(input.memory)) + ")");
+    }
+    check_image(input.style, "style image", pixels);
     const int sw = input.style.width, sh = input.style.height;
     int tw = 0, th = 0;
     target_size(input, &tw, &th);
@@ -179,8 +221,8 @@ void validate(const SynthesisInput& input, const SynthesisParams& params) {
     for (std::size_t i = 0; i < input.guides.size(); ++i) {
         const GuidePair& g = input.guides[i];
         const std::string name = "guide " + std::to_string(i);
-        check_image(g.source, name + " source");
-        check_image(g.target, name + " target");
+        check_image(g.source, name + " source", pixels);
+        check_image(g.target, name + " target", pixels);
         check_size(g.source, sw, sh, name + " source", "the style image");
         check_size(g.target, tw, th, name + " target", "guide 0 target");
         if (g.source.channels != g.target.channels) {
@@ -200,19 +242,18 @@ void validate(const SynthesisInput& input, const SynthesisParams& params) {
              "nothing to match: style_weight and every guide weight are 0");
     }
     if (is_present(input.modulation)) {
-        check_image(input.modulation, "modulation");
+        check_image(input.modulation, "modulation", pixels);
         check_size(input.modulation, tw, th, "modulation", "the target");
         if (input.modulation.channels != 1) {
             fail(ErrorCode::size_mismatch, "modulation must have 1 channel (got " +
                                                std::to_string(input.modulation.channels) + ")");
         }
-        const std::size_t n = std::size_t(tw) * th;
-        for (std::size_t i = 0; i < n; ++i) {
-            if (input.modulation.data[i] < 0.0f) {
-                fail(ErrorCode::invalid_argument,
-                     "modulation must be >= 0 (got " + std::to_string(input.modulation.data[i]) +
-                         " at x=" + std::to_string(i % tw) + " y=" + std::to_string(i / tw) + ")");
-            }
+        float value = 0.0f;
+        const std::int64_t i = pixels.first_negative(input.modulation, &value);
+        if (i >= 0) {
+            fail(ErrorCode::invalid_argument,
+                 "modulation must be >= 0 (got " + std::to_string(value) + " at x=" +
+                     std::to_string(i % tw) + " y=" + std::to_string(i / tw) + ")");
         }
     }
     const int smallest = std::min({sw, sh, tw, th});
@@ -222,20 +263,13 @@ void validate(const SynthesisInput& input, const SynthesisParams& params) {
                  " is larger than the smallest image side (" + std::to_string(smallest) + ")");
     }
     if (is_present(input.source_mask)) {
-        check_image(input.source_mask, "source mask");
+        check_image(input.source_mask, "source mask", pixels);
         check_size(input.source_mask, sw, sh, "source mask", "the style image");
         if (input.source_mask.channels != 1) {
             fail(ErrorCode::size_mismatch, "source mask must have 1 channel (got " +
                                                std::to_string(input.source_mask.channels) + ")");
         }
-        const int r = p.patch_size / 2;
-        bool any = false;
-        for (int y = r; y < sh - r && !any; ++y) {
-            for (int x = r; x < sw - r && !any; ++x) {
-                any = input.source_mask.data[std::size_t(y) * sw + x] > 0.0f;
-            }
-        }
-        if (!any) {
+        if (!pixels.any_positive_inside(input.source_mask, p.patch_size / 2)) {
             fail(ErrorCode::invalid_argument,
                  "source mask excludes every patch centre: nothing left to copy from");
         }
@@ -262,8 +296,7 @@ int resolve_level_count(const SynthesisInput& input, const SynthesisParams& para
     return max_pyramid_levels(input.style.width, input.style.height, tw, th, params.patch_size);
 }
 
-Problem prepare_problem(const SynthesisInput& input, const SynthesisParams& params) {
-    validate(input, params);
+Problem describe_problem(const SynthesisInput& input, const SynthesisParams& params) {
     Problem problem;
     const int ns = input.style.channels;
     problem.style_channels = ns;
@@ -275,25 +308,40 @@ Problem prepare_problem(const SynthesisInput& input, const SynthesisParams& para
         }
     }
     // Guide channels with a zero weight cannot change any distance: leave them out.
-    struct GuideChannel {
-        std::size_t guide;
-        int channel;
-        float scale;
-    };
-    std::vector<GuideChannel> guide_channels;
     for (std::size_t i = 0; i < input.guides.size(); ++i) {
         const GuidePair& g = input.guides[i];
         const float w = g.weight / float(g.source.channels);
         if (w <= 0.0f) continue;
         for (int c = 0; c < g.source.channels; ++c) {
-            guide_channels.push_back({i, c, std::sqrt(w) * kValueScale});
+            problem.guide_features.push_back({int(i), c, std::sqrt(w) * kValueScale});
         }
     }
-    problem.guide_feature_channels = int(guide_channels.size());
+    problem.guide_feature_channels = int(problem.guide_features.size());
 
+    int sw = input.style.width, sh = input.style.height, tw = 0, th = 0;
+    target_size(input, &tw, &th);
+    problem.levels.resize(resolve_level_count(input, params));
+    for (int l = int(problem.levels.size()) - 1; l >= 0; --l) {
+        Level& level = problem.levels[l];
+        level.source_width = sw;
+        level.source_height = sh;
+        level.target_width = tw;
+        level.target_height = th;
+        sw = halve(sw), sh = halve(sh), tw = halve(tw), th = halve(th);
+    }
+    return problem;
+}
+
+Problem prepare_problem(const SynthesisInput& input, const SynthesisParams& params) {
+    if (input.memory != MemoryKind::host) {
+        fail(ErrorCode::internal, "the host pyramid needs input in host memory");
+    }
+    validate(input, params);
+    Problem problem = describe_problem(input, params);
+    const int ns = problem.style_channels;
     int tw = 0, th = 0;
     target_size(input, &tw, &th);
-    const int level_count = resolve_level_count(input, params);
+    const int level_count = int(problem.levels.size());
     const int fs = problem.style_feature_channels();
     const int fg = problem.guide_feature_channels;
     const int f = fs + fg;
@@ -303,7 +351,7 @@ Problem prepare_problem(const SynthesisInput& input, const SynthesisParams& para
     Plane source_guides(input.style.width, input.style.height, fg);
     Plane target_guides(tw, th, fg);
     for (int k = 0; k < fg; ++k) {
-        const GuideChannel& gc = guide_channels[k];
+        const GuideFeature& gc = problem.guide_features[k];
         const GuidePair& g = input.guides[gc.guide];
         const int gch = g.source.channels;
         for (std::size_t i = 0; i < std::size_t(input.style.width) * input.style.height; ++i) {
@@ -322,13 +370,8 @@ Problem prepare_problem(const SynthesisInput& input, const SynthesisParams& para
         }
     }
 
-    problem.levels.resize(level_count);
     for (int l = level_count - 1; l >= 0; --l) {
         Level& level = problem.levels[l];
-        level.source_width = style.width;
-        level.source_height = style.height;
-        level.target_width = target_guides.width;
-        level.target_height = target_guides.height;
         level.source_features = Plane(style.width, style.height, f);
         const std::size_t source_pixels = std::size_t(style.width) * style.height;
         for (std::size_t i = 0; i < source_pixels; ++i) {

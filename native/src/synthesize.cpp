@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Entry point: validate, prepare the pyramid, dispatch to a backend.
+// Entry points: check where the input lies, validate, prepare the pyramid, dispatch to a backend.
 #include <new>
 
 #include "problem.h"
@@ -10,27 +10,78 @@
 
 namespace synthfx {
 
+namespace {
+
+const char* backend_name(BackendKind backend) {
+    switch (backend) {
+    case BackendKind::cpu: return "cpu";
+    case BackendKind::cuda: return "cuda";
+    default: return "auto";
+    }
+}
+
+// Throws unless the CUDA backend can run here.
+void require_cuda() {
+    std::string reason;
+    if (!cuda_available(&reason)) {
+        throw SynthesisError(ErrorCode::unavailable, "CUDA backend unavailable: " + reason);
+    }
+}
+
+// Device input runs where it lies: the CUDA backend, asked for by name (auto stays on the CPU
+// until the CUDA backend is verified on hardware, and a silent device-to-host copy would hide
+// the cost the caller avoided by keeping the input on the device).
+void require_cuda_backend_for_device_input(const SynthesisInput& input,
+                                           const SynthesisParams& params) {
+    if (params.backend == BackendKind::cuda) return;
+    throw SynthesisError(ErrorCode::invalid_argument,
+                         std::string("the input is in CUDA device memory (device ") +
+                             std::to_string(input.cuda_device) + ") but backend is " +
+                             backend_name(params.backend) +
+                             ": use backend cuda, or copy the input to the host first");
+}
+
+}  // namespace
+
 const char* version() { return SYNTHFX_VERSION; }
 
 SynthesisResult synthesize(const SynthesisInput& input, const SynthesisParams& params) {
+    if (input.memory == MemoryKind::cuda) {
+        require_cuda_backend_for_device_input(input, params);
+        require_cuda();
+        return run_cuda(nullptr, input, params);  // validates on the device
+    }
     // Validate first so bad input reports the same error whichever backend was asked for.
     Problem problem = prepare_problem(input, params);
     switch (params.backend) {
     case BackendKind::cpu:
         return run_cpu(problem, params);
-    case BackendKind::cuda: {
-        std::string reason;
-        if (!cuda_available(&reason)) {
-            throw SynthesisError(ErrorCode::unavailable, "CUDA backend unavailable: " + reason);
-        }
+    case BackendKind::cuda:
+        require_cuda();
         return run_cuda(problem, params);
-    }
     case BackendKind::automatic:
     default:
         // CUDA stays opt-in (backend=cuda) until the CUDA backend has been verified on
         // hardware against the CPU backend; auto then picks it when cuda_available().
         return run_cpu(problem, params);
     }
+}
+
+DeviceSynthesisResult synthesize_to_device(const SynthesisInput& input,
+                                           const SynthesisParams& params) {
+    if (input.memory == MemoryKind::cuda) {
+        require_cuda_backend_for_device_input(input, params);
+        require_cuda();
+        return run_cuda_to_device(nullptr, input, params);
+    }
+    if (params.backend != BackendKind::cuda) {
+        throw SynthesisError(ErrorCode::invalid_argument,
+                             std::string("a result in device memory needs backend cuda (got ") +
+                                 backend_name(params.backend) + ")");
+    }
+    Problem problem = prepare_problem(input, params);
+    require_cuda();
+    return run_cuda_to_device(&problem, input, params);
 }
 
 }  // namespace synthfx

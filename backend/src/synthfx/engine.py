@@ -4,13 +4,16 @@
 Example:
     >>> result = synthesize(style, guides=[(source_guide, target_guide, 2.0)])
     >>> result.image.shape, result.nnf.shape, result.error.shape
+
+Arrays may be NumPy (host) or CUDA arrays of any DLPack producer (torch, CuPy). CUDA input runs
+on ``backend="cuda"`` without a copy to the host and gives CUDA results of the same framework.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -19,10 +22,14 @@ from synthfx.errors import BackendUnavailableError, EngineError
 
 VoteMode = Literal["plain", "weighted"]
 Backend = Literal["auto", "cpu", "cuda"]
-GuideTriple = tuple[np.ndarray, np.ndarray, float]
+# np.ndarray, or a CUDA array: torch.Tensor, cupy.ndarray or any DLPack producer.
+Image = Any
+GuideTriple = tuple[Image, Image, float]
 
 _VOTE_MODES = {"plain": 0, "weighted": 1}
 _BACKENDS = {"auto": 0, "cpu": 1, "cuda": 2}
+# DLPack device types (dlpack.h DLDeviceType) whose memory only the device can read.
+_DLPACK_CUDA_TYPES = (2, 13)  # kDLCUDA, kDLCUDAManaged
 
 
 @dataclass(frozen=True)
@@ -57,15 +64,19 @@ EZSYNTH_VIDEO_PARAMS = SynthesisParams(
 class SynthesisResult:
     """Output of one synthesis.
 
+    NumPy arrays for host input. For CUDA input, arrays on the input's device, of the input's
+    framework (torch tensors for torch input, CuPy arrays for CuPy input, otherwise DLPack
+    arrays that ``from_dlpack`` of any framework takes without a copy).
+
     Attributes:
         image: (H_t, W_t, NS) float32 synthesized target.
         nnf: (H_t, W_t, 2) int32 source patch centre (x, y) for each target pixel.
         error: (H_t, W_t) float32 weighted patch distance of the final match (0-255² units).
     """
 
-    image: np.ndarray
-    nnf: np.ndarray
-    error: np.ndarray
+    image: Any
+    nnf: Any
+    error: Any
 
 
 def _as_hwc(array: np.ndarray, name: str) -> np.ndarray:
@@ -86,22 +97,103 @@ def _as_hwc(array: np.ndarray, name: str) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=np.float32)
 
 
+def _is_cuda_array(array: object) -> bool:
+    """Whether ``array`` lies in CUDA device memory (by its DLPack device)."""
+    device = getattr(array, "__dlpack_device__", None)
+    return device is not None and int(device()[0]) in _DLPACK_CUDA_TYPES
+
+
+def _framework(array: object) -> str:
+    return type(array).__module__.split(".")[0]
+
+
+def _as_device_hwc(array: Image, name: str) -> Image:
+    """A CUDA array as (H, W, C) float32, C-contiguous, converted on its device."""
+    shape = tuple(array.shape)
+    if len(shape) == 2:
+        array = array[..., None]
+    elif len(shape) != 3:
+        raise EngineError(f"{name} must be (H, W) or (H, W, C), got shape {shape}", "size_mismatch")
+    dtype = str(array.dtype)  # "torch.float32", "float32"...
+    if "float" not in dtype:
+        raise EngineError(
+            f"{name} must be a float array, got dtype {dtype}; "
+            "convert 8-bit images to float32 and divide by 255",
+            "invalid_argument",
+        )
+    framework = _framework(array)
+    if framework == "torch":
+        import torch
+
+        return array.to(torch.float32).contiguous()
+    if framework == "cupy":
+        import cupy
+
+        return cupy.ascontiguousarray(array, dtype=cupy.float32)
+    if not dtype.endswith("float32"):
+        array = array.astype("float32")
+    return array  # other producers: the binding accepts C-contiguous float32 only
+
+
+def _producer_stream(array: Any) -> int:
+    """The CUDA stream (as an integer, 0 = legacy default) whose work produces ``array``."""
+    framework = _framework(array)
+    if framework == "torch":
+        import torch
+
+        return int(torch.cuda.current_stream(array.device).cuda_stream)
+    if framework == "cupy":
+        import cupy
+
+        return int(cupy.cuda.get_current_stream().ptr)
+    return 0
+
+
+def _like(array: Any, result: Any) -> Any:
+    """A device result as an array of ``array``'s framework (a view, no copy)."""
+    framework = _framework(array)
+    if framework == "torch":
+        import torch
+
+        return torch.from_dlpack(result)
+    if framework == "cupy":
+        import cupy
+
+        return cupy.from_dlpack(result)
+    return result
+
+
 def cuda_available() -> tuple[bool, str]:
     """Whether the CUDA backend can run here; the second item says why not."""
     ok, reason = _native.cuda_available()
     return bool(ok), str(reason)
 
 
+def last_cuda_peak_bytes() -> int:
+    """Peak device memory (bytes) of the last CUDA synthesis that finished in this process.
+
+    Counts the buffers the CUDA backend allocated (its pyramid, working state and a device
+    result), not the CUDA context. 0 before the first CUDA synthesis and in builds without CUDA.
+    """
+    return int(_native.cuda_last_peak_bytes())
+
+
 def synthesize(
-    style: np.ndarray,
+    style: Image,
     guides: Sequence[GuideTriple] = (),
     *,
-    modulation: np.ndarray | None = None,
-    source_mask: np.ndarray | None = None,
+    modulation: Image | None = None,
+    source_mask: Image | None = None,
     params: SynthesisParams | None = None,
     **overrides: object,
 ) -> SynthesisResult:
     """Synthesizes the target from the style and guide pairs.
+
+    Every array is NumPy-like (host memory) or a CUDA array (torch, CuPy or any DLPack
+    producer), all on one device. CUDA input needs ``backend="cuda"``: it is validated and
+    synthesized on its device, never copied to the host, and the result is CUDA arrays of the
+    input's framework (complete when this returns; any stream may read them). The work queued on
+    the framework's current stream is waited for on the device, not the host.
 
     Args:
         style: (H_s, W_s, NS) float32 style image (any NS >= 1; alpha is just a channel).
@@ -114,7 +206,9 @@ def synthesize(
         SynthesisResult with image, nnf and error.
 
     Raises:
-        EngineError: invalid input; the message names the offending value.
+        EngineError: invalid input; the message names the offending value. CUDA input with
+            ``backend`` "cpu" or "auto" is invalid (no silent copy to the host: pass
+            ``backend="cuda"``, or copy the arrays to the host first).
         BackendUnavailableError: ``backend="cuda"`` on a machine where CUDA cannot run.
     """
     base = params or SynthesisParams()
@@ -129,7 +223,15 @@ def synthesize(
     if not 0 <= int(p.seed) < 2**64:
         raise EngineError(f"seed must be in [0, 2**64), got {p.seed}")
 
-    style_hwc = _as_hwc(style, "style")
+    on_device = any(
+        _is_cuda_array(a)
+        for a in (style, modulation, source_mask, *(x for g in guides for x in g[:2]))
+    )
+
+    def convert(array: Any, name: str) -> Any:
+        return _as_device_hwc(array, name) if _is_cuda_array(array) else _as_hwc(array, name)
+
+    style_hwc = convert(style, "style")
     triples = []
     for i, guide in enumerate(guides):
         if len(guide) != 3:
@@ -137,13 +239,14 @@ def synthesize(
         source, target, weight = guide
         triples.append(
             (
-                _as_hwc(source, f"guide {i} source"),
-                _as_hwc(target, f"guide {i} target"),
+                convert(source, f"guide {i} source"),
+                convert(target, f"guide {i} target"),
                 float(weight),
             )
         )
-    modulation_hwc = None if modulation is None else _as_hwc(modulation, "modulation")
-    mask_hwc = None if source_mask is None else _as_hwc(source_mask, "source_mask")
+    modulation_hwc = None if modulation is None else convert(modulation, "modulation")
+    mask_hwc = None if source_mask is None else convert(source_mask, "source_mask")
+    stream = _producer_stream(style) if on_device and _is_cuda_array(style) else 0
     try:
         image, nnf, error = _native.synthesize(
             style_hwc,
@@ -162,10 +265,15 @@ def synthesize(
             int(p.seed),
             int(p.threads),
             _BACKENDS[p.backend],
+            stream,
         )
     except _native.SynthesisError as exc:
         message, code = exc.args
         if code == "unavailable":
             raise BackendUnavailableError(message) from None
         raise EngineError(message, code) from None
+    if on_device:
+        return SynthesisResult(
+            image=_like(style, image), nnf=_like(style, nnf), error=_like(style, error)
+        )
     return SynthesisResult(image=image, nnf=nnf, error=error)

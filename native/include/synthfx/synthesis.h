@@ -2,14 +2,17 @@
 // Public C++ API of the synthfx patch-synthesis engine (guided PatchMatch, StyLit/Ebsynth).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 namespace synthfx {
 
-// A read-only float32 image, row-major, channels interleaved (H x W x C), rows contiguous.
+// A read-only float32 image, row-major, channels interleaved (H x W x C), rows contiguous. Where
+// `data` lies (host or CUDA device memory) is set once per job by SynthesisInput::memory.
 struct ImageView {
     const float* data = nullptr;
     int width = 0;
@@ -26,6 +29,7 @@ struct GuidePair {
 };
 
 enum class VoteMode : int { plain = 0, weighted = 1 };
+enum class MemoryKind : int { host = 0, cuda = 1 };
 enum class BackendKind : int { automatic = 0, cpu = 1, cuda = 2 };
 
 // Parameters with Ebsynth's meaning and defaults.
@@ -56,6 +60,15 @@ struct SynthesisInput {
     std::vector<GuidePair> guides;
     ImageView modulation;            // optional H_t x W_t x 1: per-target-pixel guide weight factor
     ImageView source_mask;           // optional H_s x W_s x 1: 0 = may not be used as a source
+
+    // Where every image's data lies. `cuda`: device pointers of device `cuda_device`, read by the
+    // CUDA backend only; validation and the pyramid run on the device, nothing is copied to the
+    // host. Other backends reject such input (invalid_argument).
+    MemoryKind memory = MemoryKind::host;
+    int cuda_device = 0;
+    // For cuda memory: the stream (a cudaStream_t as an integer, 0 = the legacy default stream)
+    // whose queued work produces the inputs. The synthesis waits for it on the device.
+    std::uintptr_t cuda_stream = 0;
 };
 
 struct SynthesisResult {
@@ -65,6 +78,19 @@ struct SynthesisResult {
     std::vector<float> image;        // H_t x W_t x NS
     std::vector<std::int32_t> nnf;   // H_t x W_t x 2: (x, y) source patch centre
     std::vector<float> error;        // H_t x W_t: weighted patch distance of the final match
+};
+
+// Result of synthesize_to_device: the same arrays in CUDA device memory (device `device`), owned
+// by the shared pointers (freed with cudaFree, which waits for work still using them). Complete
+// when synthesize_to_device returns: any stream may read them.
+struct DeviceSynthesisResult {
+    int width = 0;
+    int height = 0;
+    int channels = 0;
+    int device = 0;
+    std::shared_ptr<float> image;         // H_t x W_t x NS
+    std::shared_ptr<std::int32_t> nnf;    // H_t x W_t x 2
+    std::shared_ptr<float> error;         // H_t x W_t
 };
 
 enum class ErrorCode : int {
@@ -97,9 +123,21 @@ int max_pyramid_levels(int source_width, int source_height, int target_width, in
 // Validates everything and throws SynthesisError on the first problem.
 void validate(const SynthesisInput& input, const SynthesisParams& params);
 
+// Host result. Host input runs on params.backend; CUDA input (input.memory == cuda) needs
+// backend cuda and ends with one device-to-host copy of the result.
 SynthesisResult synthesize(const SynthesisInput& input, const SynthesisParams& params);
 
+// CUDA backend only (params.backend must be cuda): the result stays in device memory. Input may
+// be host or device memory.
+DeviceSynthesisResult synthesize_to_device(const SynthesisInput& input,
+                                           const SynthesisParams& params);
+
 bool cuda_available(std::string* reason = nullptr);
+
+// Peak device memory in bytes that the last CUDA synthesis finished in this process allocated
+// (its buffers and a device result, not the CUDA context); 0 before the first one and in builds
+// without CUDA.
+std::size_t cuda_last_peak_bytes();
 
 const char* version();
 

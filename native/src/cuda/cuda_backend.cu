@@ -16,7 +16,6 @@
 
 #include "../problem.h"
 #include "../random.h"
-#include "cuda_backend.h"
 #include "device_common.cuh"
 
 namespace synthfx {
@@ -115,6 +114,12 @@ class Allocator {
         live_ -= bytes;
     }
 
+    // Memory this run allocated outside the pool (a device result that outlives the run).
+    void count_external(std::size_t bytes) {
+        live_ += bytes;
+        peak_ = std::max(peak_, live_);
+    }
+
     std::size_t peak() const { return peak_; }
 
   private:
@@ -209,8 +214,111 @@ struct Upload {
     DeviceArray<float> target_guides;    // th x tw x FG (float32, kept for the finest level)
     DeviceArray<float> modulation;       // th x tw, or empty
     DeviceArray<std::uint8_t> allowed;   // sh x sw, or empty
-    std::unique_ptr<Event> ready;
+    std::unique_ptr<Event> ready;  // null: already ordered on the compute stream
 };
+
+// Makes `device` current for a run and restores the caller's device afterwards.
+class DeviceScope {
+  public:
+    explicit DeviceScope(int device) {
+        check(cudaGetDevice(&previous_), "cudaGetDevice");
+        if (device != previous_) check(cudaSetDevice(device), "cudaSetDevice");
+    }
+    DeviceScope(const DeviceScope&) = delete;
+    DeviceScope& operator=(const DeviceScope&) = delete;
+    ~DeviceScope() { cudaSetDevice(previous_); }
+
+  private:
+    int previous_ = 0;
+};
+
+// Orders `stream` after the work queued so far on the producer's stream (0: legacy default).
+void wait_for_producer(std::uintptr_t producer, cudaStream_t stream) {
+    const cudaStream_t source =
+        producer == 0 ? cudaStreamLegacy : reinterpret_cast<cudaStream_t>(producer);
+    Event produced;
+    check(cudaEventRecord(produced.get(), source), "cudaEventRecord (input stream)");
+    check(cudaStreamWaitEvent(stream, produced.get(), 0), "cudaStreamWaitEvent (input stream)");
+}
+
+// validate()'s pixel questions answered on the device: one small kernel and one wait each, at
+// validation only (never per level).
+class DevicePixelChecks final : public PixelChecks {
+  public:
+    DevicePixelChecks(Allocator& allocator, cudaStream_t stream)
+        : allocator_(allocator), stream_(stream) {
+        answer_ = allocator_.allocate(sizeof(unsigned long long), stream_, "validation result");
+    }
+    ~DevicePixelChecks() override {
+        allocator_.release(answer_, sizeof(unsigned long long), stream_);
+    }
+    DevicePixelChecks(const DevicePixelChecks&) = delete;
+    DevicePixelChecks& operator=(const DevicePixelChecks&) = delete;
+
+    std::int64_t first_non_finite(const ImageView& image, float* value) const override {
+        return first(image, value, launch_first_non_finite);
+    }
+    std::int64_t first_negative(const ImageView& image, float* value) const override {
+        return first(image, value, launch_first_negative);
+    }
+    bool any_positive_inside(const ImageView& image, int margin) const override {
+        auto* found = static_cast<unsigned*>(answer_);
+        check(cudaMemsetAsync(found, 0, sizeof(unsigned), stream_), "validation reset");
+        launch_any_positive_inside(image.data, image.width, image.height, margin, found,
+                                   stream_);
+        unsigned result = 0;
+        read(&result, found, sizeof(result));
+        return result != 0;
+    }
+
+  private:
+    using Launcher = void (*)(const float*, std::size_t, unsigned long long*, cudaStream_t);
+
+    std::int64_t first(const ImageView& image, float* value, Launcher launch) const {
+        auto* index = static_cast<unsigned long long*>(answer_);
+        constexpr unsigned long long kNone = ~0ull;
+        check(cudaMemsetAsync(index, 0xff, sizeof(kNone), stream_), "validation reset");
+        launch(image.data, std::size_t(image.width) * image.height * image.channels, index,
+               stream_);
+        unsigned long long result = kNone;
+        read(&result, index, sizeof(result));
+        if (result == kNone) return -1;
+        read(value, image.data + result, sizeof(float));
+        return std::int64_t(result);
+    }
+
+    void read(void* to, const void* from, std::size_t bytes) const {
+        check(cudaMemcpyAsync(to, from, bytes, cudaMemcpyDeviceToHost, stream_),
+              "cudaMemcpyAsync (validation)");
+        check(cudaStreamSynchronize(stream_), "validation");
+    }
+
+    Allocator& allocator_;
+    cudaStream_t stream_;
+    void* answer_ = nullptr;
+};
+
+// Frees a device result (cudaFree waits for work that may still read it).
+template <typename T>
+std::shared_ptr<T> device_result(std::size_t count, int device, const char* what) {
+    void* p = nullptr;
+    const cudaError_t error = cudaMalloc(&p, count * sizeof(T));
+    if (error == cudaErrorMemoryAllocation) {
+        cudaGetLastError();
+        throw SynthesisError(ErrorCode::out_of_memory, "CUDA out of memory: " +
+                                                           std::to_string((count * sizeof(T)) >> 20) +
+                                                           " MiB for the result (" + what + ")");
+    }
+    check(error, what);
+    return std::shared_ptr<T>(static_cast<T*>(p), [device](T* q) {
+        int previous = 0;
+        const bool switch_device = cudaGetDevice(&previous) == cudaSuccess && previous != device;
+        if (switch_device) cudaSetDevice(device);
+        cudaFree(q);
+        if (switch_device) cudaSetDevice(previous);
+        cudaGetLastError();
+    });
+}
 
 std::uint64_t key_prefix(std::uint64_t seed, std::uint32_t level, std::uint32_t iteration) {
     // random_key's first two rounds; the kernels add (pixel, step) with the third.
@@ -238,17 +346,29 @@ int current_device() {
 
 class Runner {
   public:
-    Runner(const Problem& problem, const SynthesisParams& params, int device)
-        : problem_(problem), params_(params), allocator_(device) {
-        ns_ = problem.style_channels;
-        fs_ = problem.style_feature_channels();
-        fg_ = problem.guide_feature_channels;
-        f_ = fs_ + fg_;
-        fs_padded_ = (fs_ + 1) / 2 * 2;
-        fg_padded_ = (fg_ + 1) / 2 * 2;
-        chunks_ = (fs_padded_ + fg_padded_ + 7) / 8;
-        uniform_ = params.uniformity > 0.0f;
-        freeze_ = params.stop_threshold > 0.0f;
+    Runner(const SynthesisParams& params, int device) : params_(params), allocator_(device) {}
+
+    // Host input: the prepared pyramid, uploaded level by level on the copy stream.
+    void use_host_problem(const Problem& problem) {
+        problem_ = &problem;
+        set_channels();
+        uploads_.resize(problem.levels.size());
+    }
+
+    // Device input: waits (on the device) for the producer's stream, validates on the device
+    // and builds every level there. The host never touches a pixel.
+    void use_device_input(const SynthesisInput& input) {
+        wait_for_producer(input.cuda_stream, streams_.compute);
+        {
+            DevicePixelChecks pixels(allocator_, streams_.compute);
+            validate(input, params_, pixels);
+        }
+        owned_problem_ = describe_problem(input, params_);
+        device_input_ = true;
+        problem_ = &owned_problem_;
+        set_channels();
+        uploads_.resize(owned_problem_.levels.size());
+        build_device_pyramid(input);
     }
 
     ~Runner() {
@@ -263,21 +383,48 @@ class Runner {
         cudaGetLastError();
     }
 
-    SynthesisResult run() {
-        const int level_count = int(problem_.levels.size());
+    SynthesisResult run_to_host() {
+        synthesize_levels();
+        SynthesisResult result = finish_to_host();
+        g_last_peak_bytes.store(allocator_.peak());
+        return result;
+    }
+
+    DeviceSynthesisResult run_to_device(int device) {
+        synthesize_levels();
+        DeviceSynthesisResult result = finish_to_device(device);
+        g_last_peak_bytes.store(allocator_.peak());
+        return result;
+    }
+
+  private:
+    void set_channels() {
+        ns_ = problem_->style_channels;
+        fs_ = problem_->style_feature_channels();
+        fg_ = problem_->guide_feature_channels;
+        f_ = fs_ + fg_;
+        fs_padded_ = (fs_ + 1) / 2 * 2;
+        fg_padded_ = (fg_ + 1) / 2 * 2;
+        chunks_ = (fs_padded_ + fg_padded_ + 7) / 8;
+        uniform_ = params_.uniformity > 0.0f;
+        freeze_ = params_.stop_threshold > 0.0f;
+    }
+
+    // Every level, coarsest first; leaves the finest level's state in s_ for a finish_*().
+    void synthesize_levels() {
+        const int level_count = int(problem_->levels.size());
         if (level_count == 0) {
             throw SynthesisError(ErrorCode::internal, "no pyramid level to synthesize");
         }
-        if (fs_ > 0) {
+        if (fs_ > 0 && style_channel_.get() == nullptr) {
             style_channel_ = array<int>(fs_, "style channel table");
             style_scale_ = array<float>(fs_, "style scale table");
-            copy_to_device(style_channel_, problem_.style_feature_channel.data(), streams_.compute);
-            copy_to_device(style_scale_, problem_.style_feature_scale.data(), streams_.compute);
+            copy_to_device(style_channel_, problem_->style_feature_channel.data(),
+                           streams_.compute);
+            copy_to_device(style_scale_, problem_->style_feature_scale.data(), streams_.compute);
         }
-        uploads_.resize(level_count);
-        upload(0);
+        if (!device_input_) upload(0);
         std::uint32_t round = 0;
-        SynthesisResult result;
         for (int l = 0; l < level_count; ++l) {
             // Enqueue level l, then copy level l + 1 while the device works through it.
             const bool finest = l == level_count - 1;
@@ -289,7 +436,8 @@ class Runner {
                 search_and_vote(round++, last);
             }
             if (!finest) {
-                upload(l + 1);  // blocks the host on pageable memory, not the device
+                // Host input only; blocks the host on pageable memory, not the device.
+                if (!device_input_) upload(l + 1);
                 continue;
             }
             if (params_.extra_pass_3x3 && params_.patch_size != kPolishPatchSize) {
@@ -302,13 +450,115 @@ class Runner {
                 launch_recompute_ssd(features(), nnf(), ssd(), streams_.compute);
                 search_and_vote(round++, true);
             }
-            result = finish(l);
         }
-        g_last_peak_bytes.store(allocator_.peak());
-        return result;
     }
 
-  private:
+    // Owned device copy of `count` floats of device input.
+    DeviceArray<float> copy_of(const float* data, std::size_t count, const char* what) {
+        DeviceArray<float> out = array<float>(count, what);
+        if (count > 0) {
+            check(cudaMemcpyAsync(out.get(), data, count * sizeof(float), cudaMemcpyDeviceToDevice,
+                                  streams_.compute),
+                  "cudaMemcpyAsync (input)");
+        }
+        return out;
+    }
+
+    // Gathers `table.size()` channels per pixel into a new pixels x channels array.
+    DeviceArray<float> gather(const std::vector<ChannelSource>& table, std::size_t pixels,
+                              const char* what) {
+        DeviceArray<float> out = array<float>(pixels * table.size(), what);
+        if (table.empty()) return out;
+        DeviceArray<ChannelSource> device_table = array<ChannelSource>(table.size(), what);
+        copy_to_device(device_table, table.data(), streams_.compute);
+        launch_gather_channels(device_table.get(), int(table.size()), pixels, out.get(),
+                               streams_.compute);
+        return out;
+    }
+
+    DeviceArray<float> downsample(const DeviceArray<float>& in, int w, int h, int c,
+                                  const char* what) {
+        const int ow = (w + 1) / 2, oh = (h + 1) / 2;
+        DeviceArray<float> out = array<float>(std::size_t(ow) * oh * c, what);
+        if (c == 0) return out;
+        DeviceArray<float> rows = array<float>(std::size_t(ow) * h * c, "downsample rows");
+        launch_downsample(in.get(), w, h, c, rows.get(), out.get(), streams_.compute);
+        return out;
+    }
+
+    // prepare_problem's pyramid on the device, every level at once, on the compute stream.
+    void build_device_pyramid(const SynthesisInput& input) {
+        const cudaStream_t cs = streams_.compute;
+        const Problem& problem = *problem_;
+        const int level_count = int(problem.levels.size());
+        const Level& full = problem.levels.back();
+        int sw = full.source_width, sh = full.source_height;
+        int tw = full.target_width, th = full.target_height;
+        // Full-size planes: style, and the weighted guide channels packed as on the host.
+        DeviceArray<float> style =
+            copy_of(input.style.data, std::size_t(sw) * sh * ns_, "style (device pyramid)");
+        std::vector<ChannelSource> source_table, target_table;
+        for (const GuideFeature& g : problem.guide_features) {
+            const GuidePair& pair = input.guides[std::size_t(g.guide)];
+            source_table.push_back({pair.source.data, pair.source.channels, g.channel, g.scale});
+            target_table.push_back({pair.target.data, pair.target.channels, g.channel, g.scale});
+        }
+        DeviceArray<float> source_guides =
+            gather(source_table, std::size_t(sw) * sh, "source guides (device pyramid)");
+        DeviceArray<float> target_guides =
+            gather(target_table, std::size_t(tw) * th, "target guides (device pyramid)");
+        DeviceArray<float> modulation;
+        if (input.modulation.data != nullptr) {
+            modulation = copy_of(input.modulation.data, std::size_t(tw) * th, "modulation");
+        }
+        DeviceArray<std::uint8_t> allowed;
+        if (input.source_mask.data != nullptr) {
+            allowed = array<std::uint8_t>(std::size_t(sw) * sh, "source mask");
+            launch_mask_allowed(input.source_mask.data, std::size_t(sw) * sh, allowed.get(), cs);
+        }
+        for (int l = level_count - 1; l >= 0; --l) {
+            Upload& u = uploads_[l];
+            // Source features: the scaled style channels, then the packed guide channels.
+            std::vector<ChannelSource> features;
+            for (int k = 0; k < fs_; ++k) {
+                features.push_back({style.get(), ns_, problem.style_feature_channel[k],
+                                    problem.style_feature_scale[k]});
+            }
+            for (int k = 0; k < fg_; ++k) features.push_back({source_guides.get(), fg_, k, 1.0f});
+            u.source_features = gather(features, std::size_t(sw) * sh, "source features");
+            if (l > 0) {
+                DeviceArray<float> coarse_style = downsample(style, sw, sh, ns_, "style");
+                DeviceArray<float> coarse_source_guides =
+                    downsample(source_guides, sw, sh, fg_, "source guides");
+                DeviceArray<float> coarse_target_guides =
+                    downsample(target_guides, tw, th, fg_, "target guides");
+                u.source_style = std::move(style);
+                u.target_guides = std::move(target_guides);
+                style = std::move(coarse_style);
+                source_guides = std::move(coarse_source_guides);
+                target_guides = std::move(coarse_target_guides);
+                if (modulation.get() != nullptr) {
+                    DeviceArray<float> coarse = downsample(modulation, tw, th, 1, "modulation");
+                    u.modulation = std::move(modulation);
+                    modulation = std::move(coarse);
+                }
+                if (allowed.get() != nullptr) {
+                    DeviceArray<std::uint8_t> coarse = array<std::uint8_t>(
+                        std::size_t((sw + 1) / 2) * ((sh + 1) / 2), "source mask");
+                    launch_downsample_mask(allowed.get(), sw, sh, coarse.get(), cs);
+                    u.allowed = std::move(allowed);
+                    allowed = std::move(coarse);
+                }
+                sw = (sw + 1) / 2, sh = (sh + 1) / 2, tw = (tw + 1) / 2, th = (th + 1) / 2;
+            } else {
+                u.source_style = std::move(style);
+                u.target_guides = std::move(target_guides);
+                u.modulation = std::move(modulation);
+                u.allowed = std::move(allowed);
+            }
+        }
+    }
+
     // Working buffers of the level being synthesized.
     struct LevelState {
         int level = 0;
@@ -344,7 +594,7 @@ class Runner {
     }
 
     void upload(int l) {
-        const Level& level = problem_.levels[l];
+        const Level& level = problem_->levels[l];
         Upload& u = uploads_[l];
         const cudaStream_t s = streams_.copy;
         auto take = [&](DeviceArray<float>& to, const Plane& plane, const char* what) {
@@ -427,9 +677,9 @@ class Runner {
 
     void begin_level(int l) {
         const cudaStream_t cs = streams_.compute;
-        const Level& level = problem_.levels[l];
+        const Level& level = problem_->levels[l];
         Upload& u = uploads_[l];
-        check(cudaStreamWaitEvent(cs, u.ready->get(), 0), "cudaStreamWaitEvent");
+        if (u.ready) check(cudaStreamWaitEvent(cs, u.ready->get(), 0), "cudaStreamWaitEvent");
 
         LevelState previous = std::move(s_);
         s_ = LevelState();
@@ -459,7 +709,7 @@ class Runner {
                                 s_.allowed_list.get(), cs);
         }
         set_patch_size(params_.patch_size);
-        const bool finest = l == int(problem_.levels.size()) - 1;
+        const bool finest = l == int(problem_->levels.size()) - 1;
         if (!finest) {  // the finest keeps them for the 3x3 pass and the error map
             u.source_features.reset();
             u.target_guides.reset();
@@ -571,14 +821,20 @@ class Runner {
         launch_recompute_ssd(features(), nnf(), ssd(), cs);
     }
 
-    SynthesisResult finish(int l) {
-        const cudaStream_t cs = streams_.compute;
-        const Upload& u = uploads_[l];
-        const std::size_t tn = std::size_t(s_.tw) * s_.th;
-        DeviceArray<float> error = array<float>(tn, "error map");
+    // The float32 error map of the finest level's final match into `error` (tn floats).
+    void final_error(float* error) {
+        const Upload& u = uploads_[s_.level];
         launch_final_error(u.source_features.get(), s_.sw, s_.sh, f_, style(), ns_,
                            style_channel_.get(), style_scale_.get(), fs_, u.target_guides.get(),
-                           u.modulation.get(), nnf(), s_.tw, s_.th, s_.patch, error.get(), cs);
+                           u.modulation.get(), nnf(), s_.tw, s_.th, s_.patch, error,
+                           streams_.compute);
+    }
+
+    SynthesisResult finish_to_host() {
+        const cudaStream_t cs = streams_.compute;
+        const std::size_t tn = std::size_t(s_.tw) * s_.th;
+        DeviceArray<float> error = array<float>(tn, "error map");
+        final_error(error.get());
         SynthesisResult result;
         result.width = s_.tw;
         result.height = s_.th;
@@ -599,8 +855,36 @@ class Runner {
         return result;
     }
 
-    const Problem& problem_;
+    // The result in buffers of its own (they outlive the run's pool memory); the one host wait
+    // makes them complete for every stream of the caller.
+    DeviceSynthesisResult finish_to_device(int device) {
+        const cudaStream_t cs = streams_.compute;
+        const std::size_t tn = std::size_t(s_.tw) * s_.th;
+        DeviceSynthesisResult result;
+        result.width = s_.tw;
+        result.height = s_.th;
+        result.channels = ns_;
+        result.device = device;
+        result.image = device_result<float>(tn * ns_, device, "result image");
+        result.nnf = device_result<std::int32_t>(tn * 2, device, "result NNF");
+        result.error = device_result<float>(tn, device, "result error map");
+        allocator_.count_external((tn * ns_ + tn * 2 + tn) * 4);
+        final_error(result.error.get());
+        check(cudaMemcpyAsync(result.image.get(), style(), tn * ns_ * sizeof(float),
+                              cudaMemcpyDeviceToDevice, cs),
+              "cudaMemcpyAsync (image)");
+        static_assert(sizeof(int2) == 2 * sizeof(std::int32_t), "NNF layout");
+        check(cudaMemcpyAsync(result.nnf.get(), nnf(), tn * sizeof(int2),
+                              cudaMemcpyDeviceToDevice, cs),
+              "cudaMemcpyAsync (NNF)");
+        check(cudaStreamSynchronize(cs), "synthesis (kernel execution)");
+        return result;
+    }
+
     const SynthesisParams& params_;
+    const Problem* problem_ = nullptr;
+    Problem owned_problem_;  // device input: sizes and channel tables only
+    bool device_input_ = false;
     // Declaration order matters: streams outlive every buffer, buffers free on them.
     Streams streams_;
     Allocator allocator_;
@@ -705,11 +989,14 @@ bool cuda_available(std::string* reason) {
     return status.first;
 }
 
-SynthesisResult run_cuda(const Problem& problem, const SynthesisParams& params) {
-    const int device = cuda::current_device();
+namespace cuda {
+namespace {
+
+// Runs `body` with every failure as a SynthesisError.
+template <typename Body>
+auto guarded(Body&& body) -> decltype(body()) {
     try {
-        cuda::Runner runner(problem, params, device);
-        return runner.run();
+        return body();
     } catch (const SynthesisError&) {
         throw;
     } catch (const std::bad_alloc&) {
@@ -717,6 +1004,68 @@ SynthesisResult run_cuda(const Problem& problem, const SynthesisParams& params) 
     } catch (const std::exception& e) {
         throw SynthesisError(ErrorCode::internal, std::string("CUDA backend: ") + e.what());
     }
+}
+
+// The device of a job: the input's for device input, the caller's current one otherwise.
+int job_device(const SynthesisInput* input) {
+    const int current = current_device();  // also: is there a device at all
+    return input != nullptr && input->memory == MemoryKind::cuda ? input->cuda_device : current;
+}
+
+void prepare_runner(Runner& runner, const Problem* problem, const SynthesisInput& input) {
+    if (input.memory == MemoryKind::cuda) {
+        runner.use_device_input(input);
+    } else if (problem != nullptr) {
+        runner.use_host_problem(*problem);
+    } else {
+        throw SynthesisError(ErrorCode::internal, "CUDA backend: host input without a pyramid");
+    }
+}
+
+}  // namespace
+}  // namespace cuda
+
+void validate_cuda_input(const SynthesisInput& input, const SynthesisParams& params) {
+    cuda::guarded([&] {
+        const int device = cuda::job_device(&input);
+        cuda::DeviceScope scope(device);
+        cuda::Streams streams;
+        cuda::Allocator allocator(device);
+        cuda::wait_for_producer(input.cuda_stream, streams.compute);
+        cuda::DevicePixelChecks pixels(allocator, streams.compute);
+        validate(input, params, pixels);
+    });
+}
+
+SynthesisResult run_cuda(const Problem& problem, const SynthesisParams& params) {
+    return cuda::guarded([&] {
+        const int device = cuda::job_device(nullptr);
+        cuda::Runner runner(params, device);
+        runner.use_host_problem(problem);
+        return runner.run_to_host();
+    });
+}
+
+SynthesisResult run_cuda(const Problem* problem, const SynthesisInput& input,
+                         const SynthesisParams& params) {
+    return cuda::guarded([&] {
+        const int device = cuda::job_device(&input);
+        cuda::DeviceScope scope(device);
+        cuda::Runner runner(params, device);
+        cuda::prepare_runner(runner, problem, input);
+        return runner.run_to_host();
+    });
+}
+
+DeviceSynthesisResult run_cuda_to_device(const Problem* problem, const SynthesisInput& input,
+                                         const SynthesisParams& params) {
+    return cuda::guarded([&] {
+        const int device = cuda::job_device(&input);
+        cuda::DeviceScope scope(device);
+        cuda::Runner runner(params, device);
+        cuda::prepare_runner(runner, problem, input);
+        return runner.run_to_device(device);
+    });
 }
 
 }  // namespace synthfx

@@ -127,4 +127,36 @@ void launch_final_error(const float* source_features, int sw, int sh, int f, con
                         const float* target_guides, const float* modulation, const int2* nnf,
                         int tw, int th, int patch, float* error, cudaStream_t stream);
 
+// ---- pyramid.cu: validation and pyramid of input that lies in device memory
+// *first = min(*first, index of the first non-finite element); *first must start at ~0ull.
+void launch_first_non_finite(const float* data, std::size_t count, unsigned long long* first,
+                             cudaStream_t stream);
+// *first = min(*first, index of the first element < 0).
+void launch_first_negative(const float* data, std::size_t count, unsigned long long* first,
+                           cudaStream_t stream);
+// *found |= 1 when a pixel with margin <= x < width - margin, margin <= y < height - margin is
+// > 0 (1-channel image).
+void launch_any_positive_inside(const float* data, int width, int height, int margin,
+                                unsigned* found, cudaStream_t stream);
+// Output channel k of a gather: data[pixel * stride + channel] * scale.
+struct ChannelSource {
+    const float* data = nullptr;
+    int stride = 0;  // channels of the source image
+    int channel = 0;
+    float scale = 1.0f;
+};
+// out (pixels x channels) from a device table of `channels` sources.
+void launch_gather_channels(const ChannelSource* table, int channels, std::size_t pixels,
+                            float* out, cudaStream_t stream);
+// The host's downsample(): in (h x w x c) -> out (ceil(h/2) x ceil(w/2) x c); `rows` holds
+// ceil(w/2) x h x c floats of scratch.
+void launch_downsample(const float* in, int w, int h, int c, float* rows, float* out,
+                       cudaStream_t stream);
+// allowed[i] = mask[i] > 0.
+void launch_mask_allowed(const float* mask, std::size_t pixels, std::uint8_t* allowed,
+                         cudaStream_t stream);
+// The host's downsample_mask(): in (h x w) -> out (ceil(h/2) x ceil(w/2)).
+void launch_downsample_mask(const std::uint8_t* in, int w, int h, std::uint8_t* out,
+                            cudaStream_t stream);
+
 }  // namespace synthfx::cuda

@@ -8,10 +8,10 @@ import sys
 from collections.abc import Sequence
 
 from synthfx import __version__
-from synthfx.cli import imagesynth, stylize
+from synthfx.cli import imagesynth, serve, stylize
 from synthfx.errors import SynthfxError
 
-_COMMANDS = (imagesynth, stylize)
+_COMMANDS = (imagesynth, stylize, serve)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,33 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Client of the synthfx backend service (``synthfx serve``), and the wire helpers both share."""
+
+from __future__ import annotations
+
+from synthfx.client.backend import BackendClient, Payload, ReceivedImage, RenderedFrame
+from synthfx.client.errors import (
+    AuthenticationError,
+    BackendBusyError,
+    BackendUnavailableError,
+    DeadlineExceededError,
+    InvalidRequestError,
+    NotFoundError,
+    ProtocolMismatchError,
+    ServiceCancelledError,
+    ServiceError,
+)
+
+__all__ = [
+    "AuthenticationError",
+    "BackendBusyError",
+    "BackendClient",
+    "BackendUnavailableError",
+    "DeadlineExceededError",
+    "InvalidRequestError",
+    "NotFoundError",
+    "Payload",
+    "ProtocolMismatchError",
+    "ReceivedImage",
+    "RenderedFrame",
+    "ServiceCancelledError",
+    "ServiceError",
+]

@@ -1,0 +1,117 @@
+# SPDX-License-Identifier: Apache-2.0
+"""POSIX shared memory segments for same-host payloads (``synthfx.v1.SharedMemoryHandle``).
+
+A segment is the file ``/dev/shm/NAME`` (what ``shm_open("/NAME")`` opens on Linux). Clients
+create and remove segments; the server only opens existing ones, by a validated name, and only
+when they belong to its own user: a process of the same user could write the server's cache
+directly, so it is trusted with its payload's hash as well.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import re
+import secrets
+from contextlib import suppress
+from pathlib import Path
+
+from synthfx.errors import InputError
+
+SHM_DIR = Path("/dev/shm")
+SHM_NAME = re.compile(r"^synthfx-[A-Za-z0-9_-]{1,128}$")
+# Fault pages in while mapping: one kernel call instead of a page fault per 4 KiB.
+_POPULATE = getattr(mmap, "MAP_POPULATE", 0)
+
+
+def shared_memory_available() -> bool:
+    """Whether this machine has a POSIX shared memory directory."""
+    return SHM_DIR.is_dir() and os.access(SHM_DIR, os.W_OK)
+
+
+def check_name(name: str, what: str = "shared memory segment") -> str:
+    """``name`` when it is a segment name synthfx may open (never a path)."""
+    if not SHM_NAME.match(name):
+        raise InputError(
+            f"{what}: name must match {SHM_NAME.pattern} (no '/' or '..'), got {name!r:.80}"
+        )
+    return name
+
+
+class Segment:
+    """A mapped segment; ``buffer`` is a writable memoryview of its bytes.
+
+    Use ``Segment.create`` (client) or ``Segment.open`` (server); ``close`` unmaps, and
+    ``unlink`` removes the name (the owner's job).
+    """
+
+    def __init__(self, name: str, mapping: mmap.mmap, start: int, size: int) -> None:
+        self.name = name
+        self.size = size
+        self._mapping = mapping
+        self._whole = memoryview(mapping)
+        self.buffer = self._whole[start : start + size]
+
+    @classmethod
+    def create(cls, size: int, prefix: str = "synthfx") -> Segment:
+        """A new segment of ``size`` bytes (readable and writable by this user only)."""
+        name = f"{prefix}-{os.getpid()}-{secrets.token_hex(8)}"
+        check_name(name)
+        path = SHM_DIR / name
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.ftruncate(fd, max(size, 1))
+            mapping = mmap.mmap(fd, max(size, 1), flags=mmap.MAP_SHARED)
+        except BaseException:
+            os.close(fd)
+            path.unlink(missing_ok=True)
+            raise
+        os.close(fd)
+        return cls(name, mapping, 0, size)
+
+    @classmethod
+    def open(cls, name: str, offset: int, size: int, what: str) -> Segment:
+        """Maps ``size`` bytes at ``offset`` of an existing segment of this user.
+
+        Raises:
+            InputError: a bad name, a missing segment, another user's segment, or one smaller
+                than ``offset + size``; the message names the segment.
+        """
+        check_name(name, what)
+        path = SHM_DIR / name
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_NOFOLLOW)
+        except OSError as exc:
+            raise InputError(
+                f"{what}: cannot open shared memory {name!r}: {exc.strerror}"
+            ) from None
+        try:
+            info = os.fstat(fd)
+            if info.st_uid != os.getuid():
+                raise InputError(f"{what}: shared memory {name!r} belongs to another user")
+            if offset < 0 or size < 0 or offset + size > info.st_size:
+                raise InputError(
+                    f"{what}: shared memory {name!r} has {info.st_size} bytes, "
+                    f"{size} are needed at offset {offset}"
+                )
+            start = offset - offset % mmap.ALLOCATIONGRANULARITY
+            length = offset + size - start
+            mapping = mmap.mmap(fd, max(length, 1), flags=mmap.MAP_SHARED | _POPULATE, offset=start)
+        finally:
+            os.close(fd)
+        return cls(name, mapping, offset - start, size)
+
+    def close(self) -> None:
+        self.buffer.release()
+        self._whole.release()
+        with suppress(BufferError):
+            self._mapping.close()
+
+    def unlink(self) -> None:
+        (SHM_DIR / self.name).unlink(missing_ok=True)
+
+    def __enter__(self) -> Segment:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

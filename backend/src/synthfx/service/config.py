@@ -1,0 +1,67 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Settings of one ``synthfx serve`` process."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from pathlib import Path
+
+from synthfx.client.wire import WireLimits
+
+MIB = 1 << 20
+# Chunks of 1 MiB keep per-message overhead small (loopback streams > 1 GB/s) while a
+# message never needs more than a few MiB of buffer; the limit leaves room for a Job listing
+# tens of thousands of frames.
+CHUNK_BYTES = 1 * MIB
+MAX_MESSAGE_BYTES = 8 * MIB
+MAX_FRAMES = 20000
+DEFAULT_CACHE_DIR = Path("~/.cache/synthfx/service").expanduser()
+DEFAULT_WIRE_LIMITS = WireLimits()
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1", "[::1]")
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """Everything ``synthfx serve`` is configured with.
+
+    Attributes:
+        listen: ``HOST:PORT`` or ``unix:PATH``.
+        cache_dir: rendered segments (survive restarts).
+        cache_limit_bytes: disk budget of ``cache_dir``.
+        frame_store_bytes: memory for uploaded frames.
+        token: required bearer token, or None (loopback and unix sockets only).
+        tls_cert, tls_key: PEM files to serve TLS.
+        models_dir: where ``raft:NAME`` flow models are looked up.
+    """
+
+    listen: str = "127.0.0.1:50151"
+    cache_dir: Path = DEFAULT_CACHE_DIR
+    cache_limit_bytes: int = 20 * 1024 * MIB
+    frame_store_bytes: int = 4 * 1024 * MIB
+    token: str | None = None
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    models_dir: Path | None = None
+    max_sessions: int = 256
+    session_idle_timeout_s: float = 3600.0
+    max_concurrent_calls: int = 256
+    workers: int = 64
+    compute_slots: int = 1
+    chunk_bytes: int = CHUNK_BYTES
+    max_message_bytes: int = MAX_MESSAGE_BYTES
+    max_frames: int = MAX_FRAMES
+    wire_limits: WireLimits = DEFAULT_WIRE_LIMITS
+
+
+def is_local_address(listen: str) -> bool:
+    """Whether ``listen`` only accepts connections from this machine."""
+    if listen.startswith("unix:"):
+        return True
+    host = listen.rsplit(":", 1)[0]
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

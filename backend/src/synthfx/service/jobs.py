@@ -1,0 +1,185 @@
+# SPDX-License-Identifier: Apache-2.0
+"""A ``Render`` request as the pipeline sees it: the segment the frame depends on.
+
+Rendering frame t only needs the keyframe segment t depends on (the frames of its passes).
+A segment stylized on its own gives exactly the pixels of the whole shot stylized at once: a
+pass only sees its own frames and the blend weights only its two keys. So the service keys
+its cache by segment content, and two shots sharing a segment share its results.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from synthfx import _native
+from synthfx.client.wire import WireLimits, check_content_hash, check_desc, decode, payload_size
+from synthfx.errors import InputError
+from synthfx.io.sequences import FrameRange, compact_frames
+from synthfx.pipeline import StylizeOptions, plan_segments
+from synthfx.service.frame_store import FrameStore
+from synthfx.service.params import stylize_options
+from synthfx.service.status import ServiceError
+from synthfx.v1 import synthfx_pb2 as pb
+
+# Bump when what a cached segment directory holds changes meaning.
+SEGMENT_FORMAT = "synthfx-service-segment-v1"
+
+
+@dataclass(frozen=True)
+class StoredImage:
+    """A frame from the frame store with its wire description."""
+
+    desc: pb.ImageDesc
+    content_hash: str
+    payload: bytes | bytearray
+
+    def pixels(self) -> np.ndarray:
+        """(H, W, C) float32 top-down pixels (read-only)."""
+        values = decode(self.desc, self.payload)
+        values.setflags(write=False)
+        return values
+
+    def identity(self) -> list[object]:
+        d = self.desc
+        return [self.content_hash, d.width, d.height, d.channels, d.dtype, d.row_order]
+
+
+class StoredFrames:
+    """Frames of a segment read from the frame store (the pipeline's ``Frames`` protocol)."""
+
+    def __init__(self, frame_range: FrameRange, images: dict[int, StoredImage], what: str):
+        self._range = frame_range
+        self._images = images
+        self._what = what
+
+    @property
+    def frame_range(self) -> FrameRange:
+        return self._range
+
+    def read(self, frame: int) -> np.ndarray:
+        image = self._images.get(frame)
+        if image is None:
+            raise InputError(f"{self._what} has no frame {frame}")
+        return image.pixels()
+
+
+@dataclass(frozen=True)
+class SegmentJob:
+    """Everything needed to render the frames of one segment; ``key`` addresses its cache."""
+
+    key: str
+    segment: FrameRange
+    frames: StoredFrames
+    keys: dict[int, np.ndarray]
+    mask: StoredFrames | None
+    options: StylizeOptions
+    first_desc: pb.ImageDesc
+
+
+def _lookup(
+    items: Sequence[pb.FrameImage],
+    what: str,
+    store: FrameStore,
+    session_id: str,
+    limits: WireLimits,
+    frame_range: FrameRange,
+) -> dict[int, StoredImage]:
+    images: dict[int, StoredImage] = {}
+    for item in items:
+        label = f"{what}[frame {item.frame}]"
+        if item.frame not in frame_range:
+            raise InputError(f"{label} is outside the job's frames {frame_range}")
+        if item.frame in images:
+            raise InputError(f"{label} is given twice")
+        check_desc(item.image.desc, label, limits)
+        check_content_hash(item.image.content_hash, label)
+        if item.image.WhichOneof("payload") is not None:
+            raise InputError(f"{label}: Render takes stored frames only (upload them first)")
+        payload = store.get(item.image.content_hash, session_id)
+        if payload is None:
+            raise ServiceError.not_found(
+                f"{label}: content {item.image.content_hash} is not on the server; "
+                "upload it first (FindMissingFrames, UploadFrames)"
+            )
+        if len(payload) != payload_size(item.image.desc):
+            raise InputError(
+                f"{label}: the stored payload has {len(payload)} bytes, the description "
+                f"needs {payload_size(item.image.desc)}"
+            )
+        images[item.frame] = StoredImage(item.image.desc, item.image.content_hash, payload)
+    return images
+
+
+def segment_job(
+    job: pb.Job,
+    frame: int,
+    store: FrameStore,
+    session_id: str,
+    limits: WireLimits,
+    max_frames: int,
+    models_dir: Path | None,
+) -> SegmentJob:
+    """The segment job that renders ``frame`` of ``job``.
+
+    Raises:
+        InputError: bad ranges, descriptions or parameters, frames missing from the segment.
+        ServiceError: NOT_FOUND for frames that were never uploaded.
+    """
+    if job.first_frame > job.last_frame:
+        raise InputError(f"job: first_frame {job.first_frame} is after last_frame {job.last_frame}")
+    frame_range = FrameRange(job.first_frame, job.last_frame)
+    if len(frame_range) > max_frames:
+        raise InputError(f"job: {len(frame_range)} frames, the limit is {max_frames}")
+    if frame not in frame_range:
+        raise InputError(f"frame {frame} is outside the job's frames {frame_range}")
+    options = stylize_options(job.params, models_dir)
+    key_numbers = [k.frame for k in job.keyframes]
+    plan = plan_segments(frame_range.first, frame_range.last, key_numbers, options.only)
+    passes = [plan.passes[i] for i in plan.passes_for(frame)]
+    numbers = [f for run in passes for f in (run.key, *run.frames)] or [frame]
+    segment = FrameRange(min(numbers), max(numbers))
+
+    frames = _lookup(job.frames, "job.frames", store, session_id, limits, frame_range)
+    lacking = [f for f in segment if f not in frames]
+    if lacking:
+        raise InputError(
+            f"job.frames lacks frame(s) {compact_frames(lacking)}; frame {frame} depends on "
+            f"frames {segment}"
+        )
+    key_images = _lookup(job.keyframes, "job.keyframes", store, session_id, limits, frame_range)
+    mask_images = _lookup(job.mask, "job.mask", store, session_id, limits, frame_range)
+    if mask_images:
+        lacking = [f for f in segment if f not in mask_images]
+        if lacking:
+            raise InputError(
+                f"job.mask lacks frame(s) {compact_frames(lacking)} of segment {segment}"
+            )
+
+    in_segment = {f: frames[f] for f in segment}
+    keys_in = {k: v for k, v in key_images.items() if k in segment}
+    masks_in = {f: mask_images[f] for f in segment} if mask_images else {}
+    identity = {
+        "format": SEGMENT_FORMAT,
+        "engine": _native.version(),
+        "segment": [segment.first, segment.last],
+        "frames": [[f, *img.identity()] for f, img in sorted(in_segment.items())],
+        "keys": [[f, *img.identity()] for f, img in sorted(keys_in.items())],
+        "mask": [[f, *img.identity()] for f, img in sorted(masks_in.items())],
+        "options": options.fingerprint(),
+    }
+    key = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
+    return SegmentJob(
+        key=key,
+        segment=segment,
+        frames=StoredFrames(segment, in_segment, "job.frames"),
+        keys={k: v.pixels() for k, v in keys_in.items()},
+        mask=StoredFrames(segment, masks_in, "job.mask") if masks_in else None,
+        options=options,
+        first_desc=frames[segment.first].desc,
+    )

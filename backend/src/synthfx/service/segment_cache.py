@@ -1,0 +1,236 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Rendered segments on disk: one directory per segment key, least recently used evicted.
+
+``ROOT/segments/<key>/`` is the Stylizer's content-addressed store for that segment (passes,
+flows, finals, each written atomically by the pipeline); ``complete`` marks a segment whose
+passes are all stored, and its modification time is the segment's last use. Both survive
+restarts. A segment is computed under its own lock (so once, however many requests need it)
+and inside the compute slot (so heavy work is serialized); finished segments are served
+without waiting for the slot.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import secrets
+import shutil
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from synthfx.errors import CancelledError
+from synthfx.pipeline import ProgressEvent, RenderResult, Stylizer
+from synthfx.service.jobs import SegmentJob
+
+COMPLETE_MARK = "complete"
+# Stylizers kept in memory (each holds its segment's frames).
+_LIVE_SEGMENTS = 16
+# How often a request waiting for the compute slot checks for cancellation.
+_WAIT_POLL_S = 0.05
+
+log = logging.getLogger("synthfx.service")
+
+
+@dataclass
+class CacheStats:
+    hits: int = 0
+    misses: int = 0
+    evictions: int = 0
+
+
+class _CancelProxy:
+    """The cancel event the Stylizer sees: the current request's event."""
+
+    def __init__(self) -> None:
+        self.event: threading.Event | None = None
+
+    def is_set(self) -> bool:
+        return self.event is not None and self.event.is_set()
+
+
+@dataclass
+class _Segment:
+    key: str
+    directory: Path
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    stylizer: Stylizer | None = None
+    listener: Callable[[ProgressEvent], None] | None = None
+    cancel: _CancelProxy = field(default_factory=_CancelProxy)
+    users: int = 0
+
+    def progress(self, event: ProgressEvent) -> None:
+        if self.listener is not None:
+            self.listener(event)
+
+
+class SegmentCache:
+    """Renders frames through per-segment Stylizers and bounds the disk they use.
+
+    Args:
+        root: cache directory (created when missing).
+        limit_bytes: disk budget; least recently used segments beyond it are deleted.
+        compute_slots: segments computed at the same time (1: the engine uses every core).
+    """
+
+    def __init__(self, root: Path, limit_bytes: int, compute_slots: int = 1) -> None:
+        self.root = root
+        self.segments_dir = root / "segments"
+        self.trash_dir = root / "trash"
+        self.segments_dir.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(self.trash_dir, ignore_errors=True)
+        self.limit_bytes = limit_bytes
+        self.stats = CacheStats()
+        self._slots = threading.Semaphore(compute_slots)
+        self._waiting = 0
+        self._lock = threading.Lock()
+        self._live: OrderedDict[str, _Segment] = OrderedDict()
+        self._sizes = {p.name: _disk_usage(p) for p in self.segments_dir.iterdir() if p.is_dir()}
+
+    # -- rendering --------------------------------------------------------------------------
+
+    def render(
+        self,
+        job: SegmentJob,
+        frame: int,
+        listener: Callable[[ProgressEvent], None],
+        cancel: threading.Event,
+    ) -> tuple[RenderResult, bool]:
+        """The frame's output and whether its segment was already computed.
+
+        Raises:
+            CancelledError: ``cancel`` was set while waiting or computing.
+            InputError: inputs the pipeline rejects.
+        """
+        segment = self._acquire(job)
+        try:
+            with segment.lock:
+                complete = segment.directory / COMPLETE_MARK
+                cached = complete.exists()
+                if segment.stylizer is None:
+                    segment.stylizer = Stylizer(
+                        job.frames,
+                        job.keys,
+                        mask=job.mask,
+                        options=job.options,
+                        cache_dir=segment.directory,
+                        progress=segment.progress,
+                        cancel=segment.cancel,  # type: ignore[arg-type]  # only is_set() is used
+                    )
+                segment.listener, segment.cancel.event = listener, cancel
+                try:
+                    if cached:
+                        result = segment.stylizer.render(frame)
+                    else:
+                        with self.compute_slot(frame, listener, cancel):
+                            result = segment.stylizer.render(frame)
+                        complete.touch()
+                finally:
+                    segment.listener, segment.cancel.event = None, None
+                with contextlib.suppress(OSError):
+                    os.utime(complete)
+            with self._lock:
+                if cached:
+                    self.stats.hits += 1
+                else:
+                    self.stats.misses += 1
+                    self._sizes[job.key] = _disk_usage(segment.directory)
+            return result, cached
+        finally:
+            self._release(segment)
+            self._enforce_limit()
+
+    @contextlib.contextmanager
+    def compute_slot(
+        self, frame: int, listener: Callable[[ProgressEvent], None], cancel: threading.Event
+    ):
+        with self._lock:
+            self._waiting += 1
+        try:
+            announced = False
+            while not self._slots.acquire(timeout=_WAIT_POLL_S):
+                if cancel.is_set():
+                    raise CancelledError(f"cancelled while queued for frame {frame}")
+                if not announced:
+                    listener(ProgressEvent("queued", frame, 0, 0))
+                    announced = True
+        finally:
+            with self._lock:
+                self._waiting -= 1
+        try:
+            yield
+        finally:
+            self._slots.release()
+
+    def _acquire(self, job: SegmentJob) -> _Segment:
+        with self._lock:
+            segment = self._live.get(job.key)
+            if segment is None:
+                segment = _Segment(job.key, self.segments_dir / job.key)
+                self._live[job.key] = segment
+            self._live.move_to_end(job.key)
+            segment.users += 1
+            return segment
+
+    def _release(self, segment: _Segment) -> None:
+        with self._lock:
+            segment.users -= 1
+            while len(self._live) > _LIVE_SEGMENTS:
+                idle = next((k for k, s in self._live.items() if s.users == 0), None)
+                if idle is None:
+                    break
+                del self._live[idle]
+
+    # -- disk budget ------------------------------------------------------------------------
+
+    def usage(self) -> tuple[int, int, int]:
+        """(bytes used, segments on disk, requests waiting for the compute slot)."""
+        with self._lock:
+            return sum(self._sizes.values()), len(self._sizes), self._waiting
+
+    def _enforce_limit(self) -> None:
+        with self._lock:
+            used = sum(self._sizes.values())
+            if used <= self.limit_bytes:
+                return
+            busy = {k for k, s in self._live.items() if s.users > 0}
+            by_age = sorted(
+                (k for k in self._sizes if k not in busy),
+                key=lambda k: _last_used(self.segments_dir / k),
+            )
+            victims = []
+            for key in by_age:
+                if used <= self.limit_bytes:
+                    break
+                used -= self._sizes.pop(key)
+                self._live.pop(key, None)
+                victims.append(key)
+                self.stats.evictions += 1
+                # Renamed away inside the lock: a new request for the key starts from empty.
+                target = self.trash_dir / f"{key}-{secrets.token_hex(4)}"
+                self.trash_dir.mkdir(exist_ok=True)
+                with contextlib.suppress(FileNotFoundError):
+                    os.replace(self.segments_dir / key, target)
+        for key in victims:
+            log.info("cache eviction", extra={"fields": {"segment": key}})
+        shutil.rmtree(self.trash_dir, ignore_errors=True)
+
+
+def _last_used(directory: Path) -> float:
+    try:
+        return (directory / COMPLETE_MARK).stat().st_mtime
+    except OSError:
+        return time.time()  # being computed: keep
+
+
+def _disk_usage(directory: Path) -> int:
+    total = 0
+    for base, _dirs, files in os.walk(directory):
+        for name in files:
+            with contextlib.suppress(OSError):
+                total += os.stat(os.path.join(base, name)).st_size
+    return total

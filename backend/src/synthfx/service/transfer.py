@@ -1,0 +1,167 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Frame payloads in and out of the server: streamed chunks or shared memory segments."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from synthfx.client.shm import Segment
+from synthfx.client.wire import WireLimits, check_image_header
+from synthfx.errors import InputError
+from synthfx.service.frame_store import FrameStore
+from synthfx.v1 import synthfx_pb2 as pb
+
+
+@dataclass
+class _Incoming:
+    """An inline frame being received."""
+
+    what: str
+    content_hash: str
+    desc: pb.ImageDesc
+    buffer: bytearray
+    received: int = 0
+
+    def __post_init__(self) -> None:
+        self.hasher = hashlib.sha256()
+
+
+def _finish(incoming: _Incoming, store: FrameStore, session_id: str) -> None:
+    if incoming.hasher.hexdigest() != incoming.content_hash:
+        raise InputError(
+            f"{incoming.what}: payload does not match content_hash {incoming.content_hash} "
+            f"(got {incoming.hasher.hexdigest()})"
+        )
+    store.put(incoming.content_hash, incoming.buffer, incoming.desc, session_id)
+
+
+def read_shared_payload(handle: pb.SharedMemoryHandle, size: int, what: str) -> bytearray:
+    """A copy of ``size`` payload bytes from a client's segment."""
+    if handle.size < size:
+        raise InputError(f"{what}: shared memory handle offers {handle.size} bytes, needs {size}")
+    with Segment.open(handle.name, handle.offset, size, what) as segment:
+        return bytearray(segment.buffer)
+
+
+def receive_frames(
+    first: pb.UploadFramesRequest,
+    rest: Iterable[pb.UploadFramesRequest],
+    store: FrameStore,
+    session_id: str,
+    limits: WireLimits,
+) -> pb.UploadFramesResponse:
+    """Stores every frame of an upload stream; returns their hashes.
+
+    Inline payloads are checked against their hash as they arrive; shared memory payloads come
+    from this user's own processes and are trusted (see ``synthfx.client.shm``).
+
+    Raises:
+        InputError: a bad header, chunks out of order or past the declared size, a truncated
+            frame, or a payload that does not match its hash; the message names the frame.
+    """
+    response = pb.UploadFramesResponse()
+    incoming: _Incoming | None = None
+    for number, message in enumerate(_chain(first, rest)):
+        kind = message.WhichOneof("item")
+        if kind == "image":
+            if incoming is not None:
+                raise InputError(
+                    f"{incoming.what}: truncated, {incoming.received} of "
+                    f"{len(incoming.buffer)} bytes before the next frame began"
+                )
+            image = message.image
+            what = f"upload frame {len(response.stored)} ({image.content_hash[:12]})"
+            size = check_image_header(image, what, limits)
+            payload = image.WhichOneof("payload")
+            if payload == "shm":
+                data = read_shared_payload(image.shm, size, what)
+                store.put(image.content_hash, data, image.desc, session_id)
+                response.stored.append(image.content_hash)
+            elif payload == "inline_chunks":
+                incoming = _Incoming(what, image.content_hash, image.desc, bytearray(size))
+            else:
+                raise InputError(f"{what}: no payload (set inline_chunks or shm)")
+        elif kind == "chunk":
+            if incoming is None:
+                raise InputError(f"upload message {number}: a chunk without an image header")
+            chunk = message.chunk
+            end = chunk.offset + len(chunk.data)
+            if chunk.offset != incoming.received or end > len(incoming.buffer):
+                raise InputError(
+                    f"{incoming.what}: chunk at offset {chunk.offset} with {len(chunk.data)} "
+                    f"bytes; expected offset {incoming.received} and at most "
+                    f"{len(incoming.buffer)} bytes in all"
+                )
+            incoming.buffer[chunk.offset : end] = chunk.data
+            incoming.hasher.update(chunk.data)
+            incoming.received = end
+            response.bytes_received += len(chunk.data)
+            if end == len(incoming.buffer):
+                _finish(incoming, store, session_id)
+                response.stored.append(incoming.content_hash)
+                incoming = None
+        else:
+            raise InputError(f"upload message {number}: neither an image header nor a chunk")
+    if incoming is not None:
+        raise InputError(
+            f"{incoming.what}: truncated, {incoming.received} of {len(incoming.buffer)} bytes"
+        )
+    return response
+
+
+def _chain(
+    first: pb.UploadFramesRequest, rest: Iterable[pb.UploadFramesRequest]
+) -> Iterator[pb.UploadFramesRequest]:
+    yield first
+    yield from rest
+
+
+def outgoing(
+    headers: Sequence[pb.Image],
+    payloads: Sequence[bytes | bytearray],
+    output: pb.OutputTarget,
+    chunk_bytes: int,
+) -> tuple[list[pb.Image], Iterator[pb.ImageChunk]]:
+    """Result headers with their payload placed, and the chunks to stream after them.
+
+    With shared memory handles in ``output`` the payloads are written into the client's
+    segments (one per image) and no chunks follow.
+    """
+    placed = []
+    if output.shm:
+        if len(output.shm) < len(headers):
+            raise InputError(
+                f"output.shm has {len(output.shm)} segment(s), the result has {len(headers)} "
+                "image(s)"
+            )
+        for index, (header, payload) in enumerate(zip(headers, payloads, strict=True)):
+            handle = output.shm[index]
+            what = f"output.shm[{index}]"
+            if handle.size < len(payload):
+                raise InputError(f"{what}: offers {handle.size} bytes, needs {len(payload)}")
+            with Segment.open(handle.name, handle.offset, len(payload), what) as segment:
+                segment.buffer[:] = payload
+            image = pb.Image()
+            image.CopyFrom(header)
+            image.shm.CopyFrom(
+                pb.SharedMemoryHandle(name=handle.name, offset=handle.offset, size=len(payload))
+            )
+            placed.append(image)
+        return placed, iter(())
+    for header in headers:
+        image = pb.Image()
+        image.CopyFrom(header)
+        image.inline_chunks.SetInParent()
+        placed.append(image)
+    return placed, _chunks(payloads, chunk_bytes)
+
+
+def _chunks(payloads: Sequence[bytes | bytearray], chunk_bytes: int) -> Iterator[pb.ImageChunk]:
+    for index, payload in enumerate(payloads):
+        view = memoryview(payload)
+        for offset in range(0, len(payload), chunk_bytes):
+            yield pb.ImageChunk(
+                index=index, offset=offset, data=bytes(view[offset : offset + chunk_bytes])
+            )

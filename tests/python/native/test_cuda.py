@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from synthfx.engine import cuda_available, synthesize
+from synthfx.engine import cuda_available, last_cuda_peak_bytes, synthesize
 from synthfx.errors import EngineError
 
 AVAILABLE, REASON = cuda_available()
@@ -223,3 +223,198 @@ def test_non_finite_input_raises_as_on_cpu(style: np.ndarray) -> None:
         with pytest.raises(EngineError, match="non-finite value") as info:
             synthesize(style, [(style, broken, 1.0)], backend=backend)
         assert info.value.code == "non_finite"
+
+
+def test_peak_bytes_reported(style: np.ndarray, guide: np.ndarray) -> None:
+    synthesize(style, [(guide, guide, 2.0)], backend="cuda", **FAST)
+    small = last_cuda_peak_bytes()
+    height, width = style.shape[:2]
+    # At least the finest level's source features (style + guide channels, float32).
+    assert small >= height * width * 6 * 4
+    big_style = np.tile(style, (2, 2, 1))
+    big_guide = np.tile(guide, (2, 2, 1))
+    synthesize(big_style, [(big_guide, big_guide, 2.0)], backend="cuda", **FAST)
+    assert last_cuda_peak_bytes() > 2 * small  # grows with the image
+    synthesize(style, [(guide, guide, 2.0)], backend="cpu", **FAST)
+    assert last_cuda_peak_bytes() > 2 * small  # CPU runs leave it alone
+
+
+# ---- CUDA arrays in and out (DLPack, torch as the producer)
+
+
+@pytest.fixture(scope="module")
+def torch_cuda():
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("torch has no CUDA device (CPU build of torch?)")
+    return torch
+
+
+def _cuda(torch_cuda, array: np.ndarray):
+    return torch_cuda.from_numpy(np.ascontiguousarray(array)).cuda()
+
+
+def _assert_same(device_result, host_result) -> None:
+    assert np.array_equal(device_result.image.cpu().numpy(), host_result.image)
+    assert np.array_equal(device_result.nnf.cpu().numpy(), host_result.nnf)
+    assert np.array_equal(device_result.error.cpu().numpy(), host_result.error)
+
+
+def test_device_arrays_in_and_out(torch_cuda, style: np.ndarray, guide: np.ndarray) -> None:
+    torch = torch_cuda
+    target = np.ascontiguousarray(guide[::-1])
+    on_host = synthesize(style, [(guide, target, 2.0)], backend="cuda", **FAST)
+    on_device = synthesize(
+        _cuda(torch, style),
+        [(_cuda(torch, guide), _cuda(torch, target), 2.0)],
+        backend="cuda",
+        **FAST,
+    )
+    for array, dtype, shape in (
+        (on_device.image, torch.float32, style.shape),
+        (on_device.nnf, torch.int32, (*style.shape[:2], 2)),
+        (on_device.error, torch.float32, style.shape[:2]),
+    ):
+        assert isinstance(array, torch.Tensor) and array.is_cuda
+        assert array.dtype == dtype and tuple(array.shape) == tuple(shape)
+    # The device pyramid rounds as the host one does: the same job gives the same bits.
+    _assert_same(on_device, on_host)
+
+
+def test_device_arrays_with_every_option(torch_cuda, style: np.ndarray, guide: np.ndarray) -> None:
+    torch = torch_cuda
+    height, width = style.shape[:2]
+    target = texture(height - 8, width - 16, 3, seed=11)
+    second = texture(height, width, 1, seed=12)
+    second_target = texture(height - 8, width - 16, 1, seed=13)
+    mask = np.ones((height, width), np.float32)
+    mask[:, :30] = 0.0
+    modulation = texture(height - 8, width - 16, 1, seed=14)[..., 0]
+    params = {"vote_mode": "weighted", "extra_pass_3x3": True, "patch_size": 7, **FAST}
+    on_host = synthesize(
+        style,
+        [(guide, target, 2.0), (second, second_target, 0.5)],
+        source_mask=mask,
+        modulation=modulation,
+        backend="cuda",
+        **params,
+    )
+    on_device = synthesize(
+        _cuda(torch, style),
+        [
+            (_cuda(torch, guide), _cuda(torch, target), 2.0),
+            (_cuda(torch, second)[..., 0], _cuda(torch, second_target)[..., 0], 0.5),  # (H, W)
+        ],
+        source_mask=_cuda(torch, mask).double(),  # converted on the device
+        modulation=_cuda(torch, modulation.T).T,  # not contiguous
+        backend="cuda",
+        **params,
+    )
+    _assert_same(on_device, on_host)
+    assert int(on_device.nnf[..., 0].min()) >= 30
+
+
+def test_device_input_waits_for_its_stream(torch_cuda, style: np.ndarray, guide: np.ndarray):
+    torch = torch_cuda
+    expected = synthesize(style, [(guide, guide, 2.0)], backend="cuda", **FAST)
+    side = torch.cuda.Stream()
+    with torch.cuda.stream(side):
+        # Long work queued before the input is written: reading early would see zeros.
+        big = torch.rand(4096, 4096, device="cuda")
+        for _ in range(20):
+            big = big @ big / 4096.0
+        device_style = torch.zeros(style.shape, device="cuda") + _cuda(torch, style)
+        device_guide = torch.zeros(guide.shape, device="cuda") + _cuda(torch, guide)
+        result = synthesize(
+            device_style, [(device_guide, device_guide, 2.0)], backend="cuda", **FAST
+        )
+    _assert_same(result, expected)
+
+
+def test_device_result_outlives_input(torch_cuda, style: np.ndarray, guide: np.ndarray) -> None:
+    import gc
+
+    torch = torch_cuda
+    device_style, device_guide = _cuda(torch, style), _cuda(torch, guide)
+    result = synthesize(device_style, [(device_guide, device_guide, 2.0)], backend="cuda", **FAST)
+    del device_style, device_guide
+    gc.collect()
+    torch.cuda.empty_cache()
+    assert np.max(np.abs(result.image.cpu().numpy() - style)) < 1e-5
+    image = result.image.clone()
+    del result
+    gc.collect()
+    assert torch.isfinite(image).all()
+
+
+def test_device_input_peak_bytes(torch_cuda, style: np.ndarray, guide: np.ndarray) -> None:
+    torch = torch_cuda
+    synthesize(
+        _cuda(torch, style),
+        [(_cuda(torch, guide), _cuda(torch, guide), 2.0)],
+        backend="cuda",
+        **FAST,
+    )
+    height, width = style.shape[:2]
+    assert last_cuda_peak_bytes() >= height * width * 6 * 4
+
+
+@pytest.mark.parametrize("backend", ["cpu", "auto"])
+def test_device_input_needs_cuda_backend(torch_cuda, style: np.ndarray, backend: str) -> None:
+    device_style = _cuda(torch_cuda, style)
+    with pytest.raises(EngineError, match="CUDA device memory") as info:
+        synthesize(device_style, [(device_style, device_style, 1.0)], backend=backend)
+    assert info.value.code == "invalid_argument"
+
+
+def test_device_input_mixed_with_host(torch_cuda, style: np.ndarray) -> None:
+    device_style = _cuda(torch_cuda, style)
+    with pytest.raises(EngineError, match="guide 0 source lies on the host"):
+        synthesize(device_style, [(style, device_style, 1.0)], backend="cuda")
+
+
+@pytest.mark.parametrize(("code", "make"), BAD_INPUTS)
+def test_device_bad_inputs_raise_as_on_host(torch_cuda, style: np.ndarray, code: str, make):
+    torch = torch_cuda
+    guides, params = make(style)
+    with pytest.raises(EngineError) as on_host:
+        synthesize(style, guides, backend="cuda", **params)
+    device_guides = [(_cuda(torch, s), _cuda(torch, t), w) for s, t, w in guides]
+    device_params = {
+        k: _cuda(torch, np.asarray(v, np.float32)) if isinstance(v, np.ndarray) else v
+        for k, v in params.items()
+    }
+    with pytest.raises(EngineError) as on_device:
+        synthesize(_cuda(torch, style), device_guides, backend="cuda", **device_params)
+    assert on_device.value.code == on_host.value.code == code
+    assert str(on_device.value) == str(on_host.value)
+
+
+def test_device_pixel_checks_match_host(torch_cuda, style: np.ndarray) -> None:
+    torch = torch_cuda
+    height, width = style.shape[:2]
+    broken = style.copy()
+    broken[5, 7, 1] = np.inf
+    broken[9, 2, 0] = np.nan  # later in row-major order: the first one is reported
+    negative = np.ones((height, width), np.float32)
+    negative[3, 4] = -0.5
+    negative[30, 1] = -2.0
+    rim_only = np.zeros((height, width), np.float32)
+    rim_only[:2] = 1.0  # inside the patch radius of the border only
+    cases = [
+        ((style, [(style, broken, 1.0)]), {}),
+        ((style, [(style, style, 1.0)]), {"modulation": negative}),
+        ((style, [(style, style, 1.0)]), {"source_mask": rim_only}),
+    ]
+    for (s, guides), extra in cases:
+        with pytest.raises(EngineError) as on_host:
+            synthesize(s, guides, backend="cuda", **extra)
+        with pytest.raises(EngineError) as on_device:
+            synthesize(
+                _cuda(torch, s),
+                [(_cuda(torch, a), _cuda(torch, b), w) for a, b, w in guides],
+                backend="cuda",
+                **{k: _cuda(torch, v) for k, v in extra.items()},
+            )
+        assert str(on_device.value) == str(on_host.value)
+        assert on_device.value.code == on_host.value.code

@@ -42,12 +42,14 @@ template <int G>
 void launch_patchmatch_g(const PatchMatchArgs& a, cudaStream_t stream) {
     const std::size_t threads =
         std::size_t(phase_width(a.f.tw, a.phase)) * phase_height(a.f.th, a.phase) * G;
+    if (threads == 0) return;  // a 1-pixel-wide lattice has empty phases; grid 0 is an error
     patchmatch_kernel<G><<<grid_for(threads, kBlock), kBlock, 0, stream>>>(a);
 }
 
 template <int G>
 void launch_recompute_g(const HalfFeatures& f, const int2* nnf, float* ssd, cudaStream_t stream) {
     const std::size_t threads = std::size_t(f.tw) * f.th * G;
+    if (threads == 0) return;
     recompute_ssd_kernel<G><<<grid_for(threads, kBlock), kBlock, 0, stream>>>(f, nnf, ssd);
 }
 

@@ -15,7 +15,8 @@ for arg in "$@"; do
   esac
 done
 
-APT_PACKAGES=(build-essential python3-venv python3-dev git)
+APT_PACKAGES=(build-essential python3-venv python3-dev git
+  libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc patchelf)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

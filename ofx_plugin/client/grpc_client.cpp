@@ -1,0 +1,526 @@
+// SPDX-License-Identifier: Apache-2.0
+// BackendClient over gRPC (synthfx.v1). Frames travel inline as float32, top-down, and are sent
+// once: content hashes first ask the server which ones it lacks.
+#include "backend_client.h"
+#include "job_options.h"
+#include "sha256.h"
+
+#include "synthfx/v1/synthfx.grpc.pb.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <mutex>
+#include <set>
+#include <thread>
+
+namespace synthfx::ofx {
+namespace {
+
+using Clock = std::chrono::system_clock;
+namespace pb = synthfx::v1;
+
+// Largest inline chunk we send; the server's recommended size wins when it is smaller.
+constexpr size_t kDefaultChunkBytes = 1 << 20;
+// A backend that restarted comes back within a few seconds; don't let gRPC's exponential
+// reconnect backoff (up to 2 minutes by default) hide it.
+constexpr int kMaxReconnectBackoffMs = 1000;
+// How often a running render checks the host's abort flag.
+constexpr auto kCancelPollInterval = std::chrono::milliseconds(50);
+// Uploads and downloads of a segment's frames; generous, the connection itself fails fast.
+constexpr auto kTransferDeadline = std::chrono::minutes(10);
+
+ClientStatus statusOf(grpc::StatusCode code) {
+    switch (code) {
+    case grpc::StatusCode::OK:
+        return ClientStatus::Ok;
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+        return ClientStatus::Unavailable;
+    case grpc::StatusCode::UNAUTHENTICATED:
+    case grpc::StatusCode::PERMISSION_DENIED:
+        return ClientStatus::Unauthenticated;
+    case grpc::StatusCode::INVALID_ARGUMENT:
+    case grpc::StatusCode::NOT_FOUND:
+        return ClientStatus::InvalidArgument;
+    case grpc::StatusCode::FAILED_PRECONDITION:
+        return ClientStatus::VersionMismatch;
+    case grpc::StatusCode::CANCELLED:
+        return ClientStatus::Cancelled;
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+        return ClientStatus::ResourceExhausted;
+    default:
+        return ClientStatus::Failed;
+    }
+}
+
+ClientResult failure(ClientStatus status, std::string message) {
+    return ClientResult{status, std::move(message)};
+}
+
+const char *payloadBytes(const FloatImage &image) {
+    return reinterpret_cast<const char *>(image.pixels.data());
+}
+
+size_t payloadSize(const FloatImage &image) { return image.pixels.size() * sizeof(float); }
+
+// One frame to send: its header and where its bytes are.
+struct Upload {
+    const FloatImage *image;
+    std::string hash;
+};
+
+// Calls cancel() when the host's abort flag rises while a call runs.
+class CancelWatcher {
+public:
+    CancelWatcher(const RenderCallbacks &callbacks, std::function<void()> cancel) {
+        if (!callbacks.cancelled) return;
+        _thread = std::thread([this, check = callbacks.cancelled, cancel = std::move(cancel)] {
+            std::unique_lock<std::mutex> lock(_mutex);
+            while (!_done) {
+                if (check()) {
+                    _fired = true;
+                    cancel();
+                    return;
+                }
+                _wake.wait_for(lock, kCancelPollInterval);
+            }
+        });
+    }
+    ~CancelWatcher() {
+        {
+            std::lock_guard<std::mutex> lock(_mutex);
+            _done = true;
+        }
+        _wake.notify_all();
+        if (_thread.joinable()) _thread.join();
+    }
+    bool fired() const { return _fired; }
+
+private:
+    std::mutex _mutex;
+    std::condition_variable _wake;
+    bool _done = false;
+    std::atomic<bool> _fired{false};
+    std::thread _thread;
+};
+
+class GrpcBackendClient final : public BackendClient {
+public:
+    explicit GrpcBackendClient(const ClientConfig &config) : _config(config) {
+        grpc::ChannelArguments args;
+        args.SetMaxReceiveMessageSize(-1);
+        args.SetMaxSendMessageSize(-1);
+        args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+        args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+        args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, kMaxReconnectBackoffMs);
+        _channel =
+            grpc::CreateCustomChannel(config.address, grpc::InsecureChannelCredentials(), args);
+        _stub = pb::Synthfx::NewStub(_channel);
+    }
+
+    ~GrpcBackendClient() override {
+        if (_sessionId.empty()) return;
+        pb::CloseSessionRequest request;
+        request.set_session_id(_sessionId);
+        pb::CloseSessionResponse response;
+        grpc::ClientContext context;
+        prepare(context, std::chrono::seconds(1), false);
+        _stub->CloseSession(&context, request, &response);
+    }
+
+    ClientResult connect() override {
+        std::lock_guard<std::mutex> lock(_mutex);
+        return connectLocked();
+    }
+
+    ClientResult stylize(const StylizeJob &job, int frame, bool wantError,
+                         const RenderCallbacks &callbacks, RenderOutput &out) override {
+        std::lock_guard<std::mutex> lock(_mutex);
+        pb::RenderRequest request;
+        request.set_frame(frame);
+        request.set_want_error(wantError);
+        auto *output = request.mutable_output();
+        output->set_dtype(pb::DTYPE_FLOAT32);
+        output->set_row_order(pb::ROW_ORDER_TOP_DOWN);
+        auto *proto = request.mutable_job();
+        proto->set_first_frame(job.firstFrame);
+        proto->set_last_frame(job.lastFrame);
+        const std::string error = fillStylizeParams(job.options, *proto->mutable_params());
+        if (!error.empty()) return failure(ClientStatus::InvalidArgument, error);
+
+        std::vector<Upload> uploads;
+        auto add = [&](const std::map<int, const FloatImage *> &images,
+                       google::protobuf::RepeatedPtrField<pb::FrameImage> *list) {
+            for (const auto &[number, image] : images) {
+                auto *item = list->Add();
+                item->set_frame(number);
+                uploads.push_back({image, describeImage(*image, *item->mutable_image())});
+            }
+        };
+        add(job.frames, proto->mutable_frames());
+        add(job.keyframes, proto->mutable_keyframes());
+        add(job.masks, proto->mutable_mask());
+
+        return withSession([&]() -> ClientResult {
+            ClientResult sent = uploadMissing(uploads);
+            if (!sent.ok()) return sent;
+            request.set_session_id(_sessionId);
+            request.set_request_id(nextRequestId());
+            return runRender(request, callbacks, out);
+        });
+    }
+
+    ClientResult imageSynth(const ImageSynthJob &job, bool wantError,
+                            const RenderCallbacks &callbacks, RenderOutput &out) override {
+        std::lock_guard<std::mutex> lock(_mutex);
+        pb::ImageSynthRequest request;
+        request.set_want_error(wantError);
+        request.mutable_output()->set_dtype(pb::DTYPE_FLOAT32);
+        request.mutable_output()->set_row_order(pb::ROW_ORDER_TOP_DOWN);
+        const std::string error = fillEngineParams(job.options, *request.mutable_engine());
+        if (!error.empty()) return failure(ClientStatus::InvalidArgument, error);
+        std::vector<Upload> uploads;
+        uploads.push_back({job.style, describeImage(*job.style, *request.mutable_style())});
+        for (const auto &guide : job.guides) {
+            auto *pair = request.add_guides();
+            pair->set_weight(guide.weight);
+            uploads.push_back({guide.source, describeImage(*guide.source, *pair->mutable_source())});
+            uploads.push_back({guide.target, describeImage(*guide.target, *pair->mutable_target())});
+        }
+        return withSession([&]() -> ClientResult {
+            ClientResult sent = uploadMissing(uploads);
+            if (!sent.ok()) return sent;
+            request.set_session_id(_sessionId);
+            request.set_request_id(nextRequestId());
+            return runImageSynth(request, callbacks, out);
+        });
+    }
+
+    std::string describe() const override {
+        std::lock_guard<std::mutex> lock(_describeMutex);
+        return _description.empty() ? "synthfx backend at " + _config.address : _description;
+    }
+
+private:
+    void prepare(grpc::ClientContext &context, std::chrono::nanoseconds timeout,
+                 bool waitForReady) const {
+        context.set_deadline(Clock::now() +
+                             std::chrono::duration_cast<Clock::duration>(timeout));
+        context.set_wait_for_ready(waitForReady);
+        if (!_config.token.empty()) {
+            context.AddMetadata("authorization", "Bearer " + _config.token);
+        }
+    }
+
+    std::chrono::nanoseconds connectTimeout() const {
+        return std::chrono::nanoseconds(
+            static_cast<int64_t>(std::max(0.1, _config.connectTimeoutSeconds) * 1e9));
+    }
+
+    ClientResult callFailed(const char *call, const grpc::Status &status) const {
+        std::string message = std::string(call) + " failed: " + status.error_message();
+        const ClientStatus kind = statusOf(status.error_code());
+        if (kind == ClientStatus::Unavailable) {
+            message = "cannot reach the synthfx backend at " + _config.address + " (" +
+                      status.error_message() + ")";
+        } else if (kind == ClientStatus::Unauthenticated) {
+            message = "the synthfx backend at " + _config.address +
+                      " refused the token (set SYNTHFX_TOKEN or the token file): " +
+                      status.error_message();
+        }
+        return failure(kind, message);
+    }
+
+    ClientResult connectLocked() {
+        _sessionId.clear();
+        pb::GetInfoRequest infoRequest;
+        pb::GetInfoResponse info;
+        {
+            grpc::ClientContext context;
+            // wait_for_ready: a backend that is still starting gets the whole timeout.
+            prepare(context, connectTimeout(), true);
+            grpc::Status status = _stub->GetInfo(&context, infoRequest, &info);
+            if (!status.ok()) return callFailed("GetInfo", status);
+        }
+        if (info.protocol_major() != pb::PROTOCOL_VERSION_MAJOR) {
+            return failure(ClientStatus::VersionMismatch,
+                           "the synthfx backend at " + _config.address + " speaks protocol " +
+                               std::to_string(info.protocol_major()) + "." +
+                               std::to_string(info.protocol_minor()) + ", this plugin speaks " +
+                               std::to_string(pb::PROTOCOL_VERSION_MAJOR) +
+                               ".x: install matching versions");
+        }
+        if (info.limits().chunk_bytes() > 0) {
+            _chunkBytes = std::min<size_t>(kDefaultChunkBytes, info.limits().chunk_bytes());
+        }
+        pb::OpenSessionRequest request;
+        request.set_protocol_major(pb::PROTOCOL_VERSION_MAJOR);
+        request.set_protocol_minor(pb::PROTOCOL_VERSION_MINOR);
+        request.set_client_name(_config.clientName);
+        request.set_label(_config.label);
+        pb::OpenSessionResponse response;
+        grpc::ClientContext context;
+        prepare(context, connectTimeout(), false);
+        grpc::Status status = _stub->OpenSession(&context, request, &response);
+        if (!status.ok()) return callFailed("OpenSession", status);
+        _sessionId = response.session_id();
+        std::string devices;
+        for (const auto &device : info.devices()) {
+            if (!device.available()) continue;
+            devices += (devices.empty() ? "" : ", ") + device.kind() +
+                       (device.name().empty() ? "" : " " + device.name());
+        }
+        std::lock_guard<std::mutex> lock(_describeMutex);
+        _description = "synthfx " + info.backend_version() + " at " + _config.address +
+                       (devices.empty() ? "" : " (" + devices + ")");
+        return {};
+    }
+
+    // Runs `body` with an open session; when the backend restarted (session or frames unknown,
+    // or the connection dropped before the call), reconnects and runs it once more.
+    template <typename Body> ClientResult withSession(Body body) {
+        if (_sessionId.empty()) {
+            ClientResult connected = connectLocked();
+            if (!connected.ok()) return connected;
+        }
+        ClientResult result = body();
+        if (result.ok() || result.status == ClientStatus::Cancelled || !_retryable) {
+            return result;
+        }
+        ClientResult connected = connectLocked();
+        if (!connected.ok()) return connected;
+        return body();
+    }
+
+    std::string describeImage(const FloatImage &image, pb::Image &proto) const {
+        auto *desc = proto.mutable_desc();
+        desc->set_width(static_cast<uint32_t>(image.width));
+        desc->set_height(static_cast<uint32_t>(image.height));
+        desc->set_channels(static_cast<uint32_t>(image.channels));
+        desc->set_dtype(pb::DTYPE_FLOAT32);
+        desc->set_row_order(pb::ROW_ORDER_TOP_DOWN);
+        std::string hash = sha256Hex(payloadBytes(image), payloadSize(image));
+        proto.set_content_hash(hash);
+        proto.set_payload_bytes(payloadSize(image));
+        return hash;
+    }
+
+    ClientResult uploadMissing(const std::vector<Upload> &uploads) {
+        _retryable = true;
+        pb::FindMissingFramesRequest query;
+        query.set_session_id(_sessionId);
+        for (const auto &upload : uploads) query.add_content_hashes(upload.hash);
+        pb::FindMissingFramesResponse missing;
+        {
+            grpc::ClientContext context;
+            prepare(context, connectTimeout(), false);
+            grpc::Status status = _stub->FindMissingFrames(&context, query, &missing);
+            if (!status.ok()) return callFailed("FindMissingFrames", status);
+        }
+        if (missing.missing_size() == 0) return {};
+        const std::set<std::string> wanted(missing.missing().begin(), missing.missing().end());
+        grpc::ClientContext context;
+        prepare(context, kTransferDeadline, false);
+        pb::UploadFramesResponse response;
+        auto writer = _stub->UploadFrames(&context, &response);
+        std::set<std::string> sent;
+        bool first = true;
+        for (const auto &upload : uploads) {
+            if (!wanted.count(upload.hash) || !sent.insert(upload.hash).second) continue;
+            pb::UploadFramesRequest header;
+            if (first) header.set_session_id(_sessionId);
+            first = false;
+            auto *image = header.mutable_image();
+            describeImage(*upload.image, *image);
+            image->mutable_inline_chunks();
+            if (!writer->Write(header)) break;
+            const char *bytes = payloadBytes(*upload.image);
+            const size_t size = payloadSize(*upload.image);
+            bool ok = true;
+            for (size_t offset = 0; offset < size && ok; offset += _chunkBytes) {
+                pb::UploadFramesRequest chunk;
+                chunk.mutable_chunk()->set_offset(offset);
+                chunk.mutable_chunk()->set_data(bytes + offset,
+                                                std::min(_chunkBytes, size - offset));
+                ok = writer->Write(chunk);
+            }
+            if (!ok) break;
+        }
+        writer->WritesDone();
+        grpc::Status status = writer->Finish();
+        if (!status.ok()) return callFailed("UploadFrames", status);
+        return {};
+    }
+
+    // Collects result images: headers, then their inline chunks by index and offset.
+    class ResultImages {
+    public:
+        ClientResult start(const google::protobuf::RepeatedPtrField<pb::Image> &images) {
+            _images.clear();
+            for (const auto &image : images) {
+                const auto &desc = image.desc();
+                if (desc.dtype() != pb::DTYPE_FLOAT32 && desc.dtype() != pb::DTYPE_UNSPECIFIED) {
+                    return failure(ClientStatus::Failed,
+                                   "the backend sent a result that is not float32");
+                }
+                FloatImage out(int(desc.width()), int(desc.height()), int(desc.channels()));
+                if (image.payload_bytes() != payloadSize(out)) {
+                    return failure(ClientStatus::Failed, "the backend sent a result of " +
+                                                             std::to_string(image.payload_bytes()) +
+                                                             " bytes for " +
+                                                             std::to_string(payloadSize(out)));
+                }
+                _bottomUp.push_back(desc.row_order() == pb::ROW_ORDER_BOTTOM_UP);
+                _images.push_back(std::move(out));
+            }
+            return {};
+        }
+        ClientResult add(const pb::ImageChunk &chunk) {
+            if (chunk.index() >= _images.size()) {
+                return failure(ClientStatus::Failed, "the backend sent a chunk for no image");
+            }
+            FloatImage &image = _images[chunk.index()];
+            const size_t size = payloadSize(image);
+            if (chunk.offset() > size || chunk.data().size() > size - chunk.offset()) {
+                return failure(ClientStatus::Failed, "the backend sent a chunk past the image");
+            }
+            std::memcpy(reinterpret_cast<char *>(image.pixels.data()) + chunk.offset(),
+                        chunk.data().data(), chunk.data().size());
+            return {};
+        }
+        FloatImage take(size_t index) {
+            if (index >= _images.size()) return {};
+            FloatImage image = std::move(_images[index]);
+            if (_bottomUp[index]) flipRows(image);
+            return image;
+        }
+        bool started() const { return !_images.empty(); }
+
+    private:
+        static void flipRows(FloatImage &image) {
+            const size_t rowFloats = size_t(image.width) * image.channels;
+            for (int y = 0; y < image.height / 2; ++y) {
+                std::swap_ranges(image.row(y), image.row(y) + rowFloats,
+                                 image.row(image.height - 1 - y));
+            }
+        }
+        std::vector<FloatImage> _images;
+        std::vector<bool> _bottomUp;
+    };
+
+    void cancelOnBackend(grpc::ClientContext &context, const std::string &requestId) {
+        context.TryCancel();
+        pb::CancelRequest request;
+        request.set_session_id(_sessionId);
+        request.set_request_id(requestId);
+        pb::CancelResponse response;
+        grpc::ClientContext cancelContext;
+        prepare(cancelContext, std::chrono::seconds(2), false);
+        _stub->Cancel(&cancelContext, request, &response);
+    }
+
+    ClientResult runRender(const pb::RenderRequest &request, const RenderCallbacks &callbacks,
+                           RenderOutput &out) {
+        grpc::ClientContext context;
+        // No deadline on the render itself (a segment can take minutes); the connection fails
+        // fast and the host's abort cancels it.
+        if (!_config.token.empty()) {
+            context.AddMetadata("authorization", "Bearer " + _config.token);
+        }
+        CancelWatcher watcher(callbacks,
+                              [&] { cancelOnBackend(context, request.request_id()); });
+        auto reader = _stub->Render(&context, request);
+        pb::RenderResponse event;
+        ResultImages results;
+        bool gotResult = false;
+        while (reader->Read(&event)) {
+            if (event.has_progress() && callbacks.progress) {
+                const auto &progress = event.progress();
+                const double fraction =
+                    progress.total() ? double(progress.done()) / progress.total() : 0.0;
+                callbacks.progress(progress.stage(), fraction);
+            } else if (event.has_result()) {
+                gotResult = true;
+                out.fromCache = event.result().from_cache();
+                out.segment.assign(event.result().segment().begin(),
+                                   event.result().segment().end());
+                ClientResult started = results.start(event.result().images());
+                if (!started.ok()) return started;
+            } else if (event.has_chunk()) {
+                ClientResult added = results.add(event.chunk());
+                if (!added.ok()) return added;
+            }
+        }
+        grpc::Status status = reader->Finish();
+        if (watcher.fired()) return failure(ClientStatus::Cancelled, "render cancelled");
+        // Once Render ran, frames and session were found: a failure now is not a restart.
+        _retryable = status.error_code() == grpc::StatusCode::NOT_FOUND;
+        if (!status.ok()) return callFailed("Render", status);
+        if (!gotResult) return failure(ClientStatus::Failed, "the backend sent no result");
+        out.image = results.take(0);
+        out.error = results.take(1);
+        return {};
+    }
+
+    ClientResult runImageSynth(const pb::ImageSynthRequest &request,
+                               const RenderCallbacks &callbacks, RenderOutput &out) {
+        grpc::ClientContext context;
+        if (!_config.token.empty()) {
+            context.AddMetadata("authorization", "Bearer " + _config.token);
+        }
+        CancelWatcher watcher(callbacks,
+                              [&] { cancelOnBackend(context, request.request_id()); });
+        auto reader = _stub->ImageSynth(&context, request);
+        pb::ImageSynthResponse event;
+        ResultImages results;
+        bool gotResult = false;
+        while (reader->Read(&event)) {
+            if (event.has_result()) {
+                gotResult = true;
+                ClientResult started = results.start(event.result().images());
+                if (!started.ok()) return started;
+            } else if (event.has_chunk()) {
+                ClientResult added = results.add(event.chunk());
+                if (!added.ok()) return added;
+            }
+        }
+        grpc::Status status = reader->Finish();
+        if (watcher.fired()) return failure(ClientStatus::Cancelled, "render cancelled");
+        _retryable = status.error_code() == grpc::StatusCode::NOT_FOUND;
+        if (!status.ok()) return callFailed("ImageSynth", status);
+        if (!gotResult) return failure(ClientStatus::Failed, "the backend sent no result");
+        out.image = results.take(0);
+        // Results are [image, nnf, error]; no nnf was asked for.
+        out.error = results.take(1);
+        return {};
+    }
+
+    std::string nextRequestId() { return "r" + std::to_string(++_requestCount); }
+
+    ClientConfig _config;
+    std::shared_ptr<grpc::Channel> _channel;
+    std::unique_ptr<pb::Synthfx::Stub> _stub;
+    std::mutex _mutex; // one call at a time per effect instance
+    mutable std::mutex _describeMutex;
+    std::string _sessionId;
+    std::string _description;
+    size_t _chunkBytes = kDefaultChunkBytes;
+    bool _retryable = true;
+    uint64_t _requestCount = 0;
+};
+
+} // namespace
+} // namespace synthfx::ofx
+
+extern "C" __attribute__((visibility("default"))) synthfx::ofx::BackendClient *
+synthfx_create_backend_client(const synthfx::ofx::ClientConfig *config) {
+    try {
+        return new synthfx::ofx::GrpcBackendClient(*config);
+    } catch (...) {
+        return nullptr;
+    }
+}

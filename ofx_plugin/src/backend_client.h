@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: Apache-2.0
+// What the effect needs from the backend service, in plain C++ types. The gRPC implementation
+// lives in the private client library (client/), loaded at run time (see client_loader.h), so
+// no protobuf type crosses this interface and no gRPC symbol reaches the host.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace synthfx::ofx {
+
+// (height, width, channels) float32, channels interleaved, first row = top of the picture.
+struct FloatImage {
+    int width = 0;
+    int height = 0;
+    int channels = 0;
+    std::vector<float> pixels;
+
+    FloatImage() = default;
+    FloatImage(int w, int h, int c) : width(w), height(h), channels(c), pixels(size_t(w) * h * c) {}
+    bool empty() const { return pixels.empty(); }
+    float *row(int y) { return pixels.data() + size_t(y) * width * channels; }
+    const float *row(int y) const { return pixels.data() + size_t(y) * width * channels; }
+};
+
+// A job option by the name of its proto field: "edge", "image_weight", "engine.patch_size",
+// "engine.vote_mode"; the value as text ("classic", "6", "true", "weighted"). Names the proto
+// does not have travel in StylizeParams.options (JSON values).
+struct JobOption {
+    std::string name;
+    std::string value;
+};
+
+struct StylizeJob {
+    int firstFrame = 0;
+    int lastFrame = 0;
+    std::map<int, const FloatImage *> frames;    // 3 channels
+    std::map<int, const FloatImage *> keyframes; // 3 or 4 channels
+    std::map<int, const FloatImage *> masks;     // 1 channel; empty: no mask
+    std::vector<JobOption> options;
+};
+
+struct GuideImages {
+    const FloatImage *source = nullptr;
+    const FloatImage *target = nullptr;
+    double weight = 1.0;
+};
+
+struct ImageSynthJob {
+    const FloatImage *style = nullptr;
+    std::vector<GuideImages> guides;
+    std::vector<JobOption> options; // engine fields only ("engine." prefix optional)
+};
+
+struct RenderOutput {
+    FloatImage image; // RGBA (stylize) or the style's channels (image synth)
+    FloatImage error; // 1 channel, when asked for
+    bool fromCache = false;
+    std::vector<int> segment; // frames computed with this one
+};
+
+enum class ClientStatus {
+    Ok,
+    Unavailable,      // cannot reach the backend (or it went away)
+    Unauthenticated,  // missing or wrong token
+    InvalidArgument,  // the backend rejected a value; the message names it
+    VersionMismatch,  // protocol major differs
+    Cancelled,        // the host aborted
+    ResourceExhausted,
+    Failed,
+};
+
+struct ClientResult {
+    ClientStatus status = ClientStatus::Ok;
+    std::string message;
+    bool ok() const { return status == ClientStatus::Ok; }
+};
+
+struct RenderCallbacks {
+    // fraction in [0, 1]; stage names what the backend is doing.
+    std::function<void(const std::string &stage, double fraction)> progress;
+    // Polled from a watcher thread; true cancels the call on the backend.
+    std::function<bool()> cancelled;
+};
+
+struct ClientConfig {
+    std::string address; // "127.0.0.1:PORT", "host:PORT" or "unix:PATH"
+    std::string token;   // empty: no authorization metadata
+    std::string clientName;
+    std::string label;
+    double connectTimeoutSeconds = 5.0;
+};
+
+class BackendClient {
+public:
+    virtual ~BackendClient() = default;
+    // GetInfo (protocol check) and OpenSession; fails within the connect timeout.
+    virtual ClientResult connect() = 0;
+    virtual ClientResult stylize(const StylizeJob &job, int frame, bool wantError,
+                                 const RenderCallbacks &callbacks, RenderOutput &out) = 0;
+    virtual ClientResult imageSynth(const ImageSynthJob &job, bool wantError,
+                                    const RenderCallbacks &callbacks, RenderOutput &out) = 0;
+    // One line for messages: address, backend version, devices.
+    virtual std::string describe() const = 0;
+};
+
+// The private client library's one exported function (C linkage, looked up with dlsym).
+using CreateBackendClientFn = BackendClient *(const ClientConfig *config);
+constexpr const char *kCreateBackendClientSymbol = "synthfx_create_backend_client";
+
+} // namespace synthfx::ofx

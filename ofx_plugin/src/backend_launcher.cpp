@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "backend_launcher.h"
+#include "client_loader.h"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <mutex>
+#include <vector>
+
+extern char **environ;
+
+namespace synthfx::ofx {
+namespace {
+
+std::string runtimeDir() {
+    const char *xdg = std::getenv("XDG_RUNTIME_DIR");
+    std::string base = xdg && *xdg ? std::string(xdg) + "/synthfx"
+                                   : "/tmp/synthfx-" + std::to_string(getuid());
+    mkdir(base.c_str(), 0700);
+    return base;
+}
+
+bool socketAnswers(const std::string &path) {
+    const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return false;
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
+    const bool ok = connect(fd, reinterpret_cast<sockaddr *>(&address), sizeof(address)) == 0;
+    close(fd);
+    return ok;
+}
+
+std::string serveCommand() {
+    if (const char *command = std::getenv("SYNTHFX_SERVE_COMMAND"); command && *command) {
+        return command;
+    }
+    std::ifstream installed(bundleContentsDir() + "/Resources/backend_command");
+    std::string line;
+    if (installed && std::getline(installed, line) && !line.empty()) return line;
+    return "synthfx";
+}
+
+// The backend this process started, while it runs (it may still be starting up).
+pid_t gLaunched = 0;
+
+bool launchedStillRuns() {
+    if (gLaunched <= 0) return false;
+    int status = 0;
+    if (waitpid(gLaunched, &status, WNOHANG) == 0) return true;
+    gLaunched = 0;
+    return false;
+}
+
+std::string spawnServe(const std::string &socketPath, const std::string &logPath) {
+    const std::string command = serveCommand();
+    const std::string listen = "unix:" + socketPath;
+    std::vector<std::string> args = {command, "serve", "--listen", listen};
+    std::vector<char *> argv;
+    for (auto &arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, logPath.c_str(),
+                                     O_WRONLY | O_CREAT | O_APPEND, 0600);
+    posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+    posix_spawnattr_t attributes;
+    posix_spawnattr_init(&attributes);
+    // Its own session: the backend outlives a host that quits and is shared by the next one.
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSID);
+    pid_t pid = 0;
+    const int status = posix_spawnp(&pid, command.c_str(), &actions, &attributes, argv.data(),
+                                    environ);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attributes);
+    if (status == 0) gLaunched = pid;
+    if (status != 0) {
+        return "cannot start '" + command + " serve' (" + std::strerror(status) +
+               "): install the synthfx backend or set SYNTHFX_BACKEND";
+    }
+    return {};
+}
+
+} // namespace
+
+LocalBackend ensureLocalBackend() {
+    static std::mutex mutex;
+    std::lock_guard<std::mutex> lock(mutex);
+    LocalBackend backend;
+    const std::string dir = runtimeDir();
+    const std::string socketPath = dir + "/backend.sock";
+    backend.address = "unix:" + socketPath;
+    if (socketAnswers(socketPath)) return backend;
+    if (launchedStillRuns()) {
+        backend.started = true; // still starting: the caller waits for it
+        return backend;
+    }
+    unlink(socketPath.c_str()); // a stale socket from a backend that died
+    backend.error = spawnServe(socketPath, dir + "/backend.log");
+    backend.started = backend.error.empty();
+    return backend;
+}
+
+} // namespace synthfx::ofx

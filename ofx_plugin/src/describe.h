@@ -1,0 +1,16 @@
+// SPDX-License-Identifier: Apache-2.0
+// kOfxActionDescribe and kOfxImageEffectActionDescribeInContext for both effects.
+#pragma once
+
+#include "ofx_api.h"
+
+#include <string>
+
+namespace synthfx::ofx {
+
+void describeStylize(OfxImageEffectHandle descriptor);
+void describeStylizeInContext(OfxImageEffectHandle descriptor, const std::string &context);
+void describeImageSynth(OfxImageEffectHandle descriptor);
+void describeImageSynthInContext(OfxImageEffectHandle descriptor, const std::string &context);
+
+} // namespace synthfx::ofx

@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "image_synth_effect.h"
+#include "host_image.h"
+#include "params.h"
+
+#include <list>
+
+namespace synthfx::ofx {
+
+ImageSynthEffect::ImageSynthEffect(OfxImageEffectHandle handle) : Effect(handle) {
+    _style = clip(kClipStyle);
+    _output = clip(kClipOutput);
+    for (int i = 1; i <= kImageSynthGuidePairs; ++i) {
+        const std::string source = kClipGuideSourcePrefix + std::to_string(i);
+        const std::string target = kClipGuideTargetPrefix + std::to_string(i);
+        _guides.push_back({clip(source.c_str()), clip(target.c_str()),
+                           kParamGuideWeightPrefix + std::to_string(i)});
+    }
+}
+
+void ImageSynthEffect::getFramesNeeded(const PropertySet &, const PropertySet &) {
+    // Not temporal: the host's default (the current frame of every clip) is right.
+}
+
+void ImageSynthEffect::getRegionOfDefinition(const PropertySet &inArgs,
+                                             const PropertySet &outArgs) {
+    OfxRectD rod{};
+    check(suites().effect->clipGetRegionOfDefinition(_guides[0].target,
+                                                     inArgs.getDouble(kOfxPropTime), &rod),
+          "GuideTarget1 region of definition");
+    outArgs.setDoubles(kOfxImageEffectPropRegionOfDefinition, {rod.x1, rod.y1, rod.x2, rod.y2});
+}
+
+void ImageSynthEffect::getClipPreferences(const PropertySet &outArgs) {
+    const std::string components = std::string(kClipComponentsPrefix) + kClipOutput;
+    const std::string depth = std::string(kClipDepthPrefix) + kClipOutput;
+    outArgs.setString(components.c_str(), kOfxImageComponentRGBA);
+    outArgs.setString(depth.c_str(), kOfxBitDepthFloat);
+}
+
+void ImageSynthEffect::changedParam(const std::string &name, const PropertySet &) {
+    if (name == kParamPurgeSession) _backend.release();
+}
+
+void ImageSynthEffect::render(const PropertySet &inArgs) {
+    const OfxTime time = inArgs.getDouble(kOfxPropTime);
+    const OfxRectI renderWindow{inArgs.getInt(kOfxImageEffectPropRenderWindow, 0),
+                                inArgs.getInt(kOfxImageEffectPropRenderWindow, 1),
+                                inArgs.getInt(kOfxImageEffectPropRenderWindow, 2),
+                                inArgs.getInt(kOfxImageEffectPropRenderWindow, 3)};
+    HostImage output(_output, time);
+    if (!output) throw OfxError(kOfxStatFailed, "synthfx: the host gave no output image");
+    HostImage styleImage(_style, time);
+    if (!styleImage) throw OfxError(kOfxStatFailed, "synthfx: Style has no image here");
+    const OfxRectI styleWindow = styleImage.regionOfDefinition();
+    const PixelView styleView = styleImage.view();
+    const FloatImage style =
+        readPixels(styleView, styleWindow, styleView.layout == Layout::RGBA ? 4 : 3);
+
+    // Guides are read over the Style window (sources) and GuideTarget1's window (targets).
+    OfxRectI targetWindow{};
+    std::list<FloatImage> images; // stable addresses for the job's pointers
+    ImageSynthJob job;
+    job.style = &style;
+    for (size_t i = 0; i < _guides.size(); ++i) {
+        const auto &guide = _guides[i];
+        if (!clipConnected(guide.source) || !clipConnected(guide.target)) continue;
+        const double weight = doubleAt(guide.weight.c_str(), time);
+        if (weight <= 0) continue;
+        HostImage source(guide.source, time);
+        HostImage target(guide.target, time);
+        if (!source || !target) {
+            throw OfxError(kOfxStatFailed, "synthfx: guide pair " + std::to_string(i + 1) +
+                                               " has no image here");
+        }
+        if (job.guides.empty()) targetWindow = target.regionOfDefinition();
+        const int channels = channelCount(source.view().layout);
+        images.push_back(readPixels(source.view(), styleWindow, channels));
+        const FloatImage *sourceImage = &images.back();
+        images.push_back(readPixels(target.view(), targetWindow, channels));
+        job.guides.push_back({sourceImage, &images.back(), weight});
+    }
+    if (job.guides.empty()) {
+        throw OfxError(kOfxStatFailed,
+                       "synthfx: connect at least one GuideSource/GuideTarget pair with a "
+                       "weight above 0");
+    }
+    job.options = optionsAt(engineOptionParams(), time);
+
+    ClientResult status;
+    BackendClient *client = _backend.acquire(connectionSettings(time), status);
+    if (!client) failRender(status);
+    ProgressScope progress(*this, "synthfx: image synthesis");
+    RenderCallbacks callbacks;
+    callbacks.cancelled = [this] { return aborted(); };
+    RenderOutput rendered;
+    status = client->imageSynth(job, false, callbacks, rendered);
+    if (!status.ok()) failRender(status);
+    writePixels(rendered.image, targetWindow, output.mutableView(), renderWindow);
+    clearPersistentMessage();
+}
+
+} // namespace synthfx::ofx

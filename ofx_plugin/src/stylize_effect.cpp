@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "stylize_effect.h"
+#include "host_image.h"
+#include "params.h"
+
+#include <cmath>
+#include <map>
+#include <stdexcept>
+
+namespace synthfx::ofx {
+namespace {
+
+int frameOf(OfxTime time) { return static_cast<int>(std::lround(time)); }
+
+OfxRectI renderWindowOf(const PropertySet &inArgs) {
+    return OfxRectI{inArgs.getInt(kOfxImageEffectPropRenderWindow, 0),
+                    inArgs.getInt(kOfxImageEffectPropRenderWindow, 1),
+                    inArgs.getInt(kOfxImageEffectPropRenderWindow, 2),
+                    inArgs.getInt(kOfxImageEffectPropRenderWindow, 3)};
+}
+
+std::string sizeText(const OfxRectI &r) {
+    return std::to_string(r.x2 - r.x1) + "x" + std::to_string(r.y2 - r.y1);
+}
+
+} // namespace
+
+StylizeEffect::StylizeEffect(OfxImageEffectHandle handle, const std::string &context)
+    : Effect(handle), _general(context == kOfxImageEffectContextGeneral) {
+    _source = clip(kClipSource);
+    _output = clip(kClipOutput);
+    if (_general) {
+        _style = clip(kClipStyle);
+        _mask = clip(kClipMask);
+    }
+}
+
+Segment StylizeEffect::shotRange() const {
+    OfxPropertySetHandle handle = nullptr;
+    check(suites().effect->clipGetPropertySet(_source, &handle), "Source clip properties");
+    const PropertySet props(handle);
+    return {frameOf(props.getDouble(kOfxImageEffectPropFrameRange, 0)),
+            frameOf(props.getDouble(kOfxImageEffectPropFrameRange, 1))};
+}
+
+std::vector<int> StylizeEffect::keyframes(OfxTime time) const {
+    const Segment shot = shotRange();
+    const OfxParamHandle key = param(kParamStyleKey);
+    unsigned int count = 0;
+    std::vector<int> keys;
+    if (suites().param->paramGetNumKeys(key, &count) == kOfxStatOK) {
+        for (unsigned int i = 0; i < count; ++i) {
+            OfxTime keyTime = 0;
+            check(suites().param->paramGetKeyTime(key, i, &keyTime), "reading Style Key keys");
+            keys.push_back(frameOf(keyTime));
+        }
+    }
+    if (keys.empty()) {
+        try {
+            keys = parseKeyList(stringAt(kParamKeyList, time));
+        } catch (const std::invalid_argument &error) {
+            throw OfxError(kOfxStatFailed, std::string("synthfx: ") + error.what());
+        }
+    }
+    return normalizeKeys(keys, shot.first, shot.last);
+}
+
+Segment StylizeEffect::framesFor(int frame, OfxTime time) const {
+    const Segment shot = shotRange();
+    if (boolAt(kParamSendWholeShot, time)) return shot;
+    return segmentFor(frame, keyframes(time), shot.first, shot.last);
+}
+
+void StylizeEffect::getFramesNeeded(const PropertySet &inArgs, const PropertySet &outArgs) {
+    const OfxTime time = inArgs.getDouble(kOfxPropTime);
+    const Segment segment = framesFor(frameOf(time), time);
+    const std::string sourceName = std::string(kFramesNeededPrefix) + kClipSource;
+    outArgs.setDoubles(sourceName.c_str(), {double(segment.first), double(segment.last)});
+    if (_general) {
+        std::vector<double> ranges;
+        for (int key : keyframes(time)) {
+            if (key >= segment.first && key <= segment.last) {
+                ranges.push_back(key);
+                ranges.push_back(key);
+            }
+        }
+        if (!ranges.empty()) {
+            const std::string styleName = std::string(kFramesNeededPrefix) + kClipStyle;
+            outArgs.setDoubles(styleName.c_str(), ranges);
+        }
+        const std::string maskName = std::string(kFramesNeededPrefix) + kClipMask;
+        outArgs.setDoubles(maskName.c_str(), {double(segment.first), double(segment.last)});
+    }
+}
+
+void StylizeEffect::getRegionOfDefinition(const PropertySet &inArgs, const PropertySet &outArgs) {
+    OfxRectD rod{};
+    check(suites().effect->clipGetRegionOfDefinition(_source, inArgs.getDouble(kOfxPropTime),
+                                                     &rod),
+          "Source region of definition");
+    outArgs.setDoubles(kOfxImageEffectPropRegionOfDefinition, {rod.x1, rod.y1, rod.x2, rod.y2});
+}
+
+void StylizeEffect::getClipPreferences(const PropertySet &outArgs) {
+    const std::string components = std::string(kClipComponentsPrefix) + kClipOutput;
+    const std::string depth = std::string(kClipDepthPrefix) + kClipOutput;
+    outArgs.setString(components.c_str(), kOfxImageComponentRGBA);
+    outArgs.setString(depth.c_str(), kOfxBitDepthFloat);
+    outArgs.setString(kOfxImageEffectPropPreMultiplication, kOfxImagePreMultiplied);
+    outArgs.setInt(kOfxImageEffectFrameVarying, 1);
+}
+
+void StylizeEffect::changedParam(const std::string &name, const PropertySet &inArgs) {
+    const OfxTime time = std::round(inArgs.getDouble(kOfxPropTime));
+    if (name == kParamAddKey) {
+        check(suites().param->paramSetValueAtTime(param(kParamStyleKey), time, 1),
+              "adding a Style Key");
+    } else if (name == kParamRemoveKey) {
+        suites().param->paramDeleteKey(param(kParamStyleKey), time);
+    } else if (name == kParamPurgeSession) {
+        _backend.release();
+    }
+}
+
+FloatImage StylizeEffect::readClipFrame(OfxImageClipHandle clip, int frame,
+                                        const OfxRectI &window, int channels,
+                                        const char *what) const {
+    HostImage image(clip, frame);
+    if (!image) {
+        throw OfxError(kOfxStatFailed, std::string("synthfx: the host gave no ") + what +
+                                           " image at frame " + std::to_string(frame));
+    }
+    const PixelView view = image.view();
+    if (channels == 0) channels = view.layout == Layout::RGBA ? 4 : 3;
+    return readPixels(view, window, channels);
+}
+
+void StylizeEffect::render(const PropertySet &inArgs) {
+    const OfxTime time = inArgs.getDouble(kOfxPropTime);
+    const int frame = frameOf(time);
+    const OfxRectI renderWindow = renderWindowOf(inArgs);
+    HostImage output(_output, time);
+    if (!output) throw OfxError(kOfxStatFailed, "synthfx: the host gave no output image");
+    const MutablePixelView outView = output.mutableView();
+
+    // Every input is read over the Source frame's pixel window at this render scale, so proxy
+    // renders send proxy-size frames and all frames share one size.
+    OfxRectI window;
+    {
+        HostImage source(_source, time);
+        if (!source) throw OfxError(kOfxStatFailed, "synthfx: Source has no image here");
+        window = source.regionOfDefinition();
+    }
+    if (window.x2 <= window.x1 || window.y2 <= window.y1) {
+        throw OfxError(kOfxStatFailed, "synthfx: the Source frame is empty");
+    }
+    const std::vector<int> keys = keyframes(time);
+    if (keys.empty()) {
+        throw OfxError(kOfxStatFailed,
+                       "synthfx: no keyframes. Set a key on Style Key (or press Add Key Here) at "
+                       "each frame you painted a Style frame for.");
+    }
+    if (!_general) {
+        throw OfxError(kOfxStatErrUnsupported,
+                       "synthfx: Style Frames File needs a backend that reads files by path; "
+                       "this backend protocol has none yet. Use the node in a multi-input "
+                       "(general) context.");
+    }
+    const Segment segment = framesFor(frame, time);
+    const bool masked = _mask && clipConnected(_mask);
+    const auto outputKind = static_cast<OutputKind>(intAt(kParamOutput, time));
+
+    std::map<int, FloatImage> frames, styles, masks;
+    for (int f = segment.first; f <= segment.last; ++f) {
+        frames[f] = readClipFrame(_source, f, window, 3, "Source");
+        if (masked) masks[f] = readClipFrame(_mask, f, window, 1, "Mask");
+        if (aborted()) throw OfxError(kOfxStatFailed, "synthfx: render aborted");
+    }
+    for (int key : keys) {
+        if (key < segment.first || key > segment.last) continue;
+        styles[key] = readClipFrame(_style, key, window, 0, "Style");
+    }
+
+    FloatImage result;
+    if (outputKind == OutputKind::Mask) {
+        result = masked ? masks[frame] : FloatImage();
+        if (result.empty()) {
+            result = FloatImage(window.x2 - window.x1, window.y2 - window.y1, 1);
+            std::fill(result.pixels.begin(), result.pixels.end(), 1.0f);
+        }
+    } else {
+        StylizeJob job;
+        job.firstFrame = shotRange().first;
+        job.lastFrame = shotRange().last;
+        for (auto &[f, image] : frames) job.frames[f] = &image;
+        for (auto &[f, image] : styles) job.keyframes[f] = &image;
+        for (auto &[f, image] : masks) job.masks[f] = &image;
+        job.options = optionsAt(stylizeOptionParams(), time);
+
+        ClientResult status;
+        BackendClient *client = _backend.acquire(connectionSettings(time), status);
+        if (!client) failRender(status);
+        ProgressScope progress(*this, "synthfx: stylizing frame " + std::to_string(frame));
+        RenderCallbacks callbacks;
+        callbacks.progress = [&](const std::string &, double fraction) {
+            progress.update(fraction);
+        };
+        callbacks.cancelled = [this] { return aborted(); };
+        RenderOutput rendered;
+        status = client->stylize(job, frame, outputKind == OutputKind::Error, callbacks, rendered);
+        if (!status.ok()) failRender(status);
+        result = std::move(outputKind == OutputKind::Error ? rendered.error : rendered.image);
+        if (result.width != window.x2 - window.x1 || result.height != window.y2 - window.y1) {
+            throw OfxError(kOfxStatFailed, "synthfx: the backend returned a " +
+                                               std::to_string(result.width) + "x" +
+                                               std::to_string(result.height) + " frame for " +
+                                               sizeText(window));
+        }
+    }
+    writePixels(result, window, outView, renderWindow);
+    clearPersistentMessage();
+}
+
+} // namespace synthfx::ofx

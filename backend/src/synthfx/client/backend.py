@@ -295,7 +295,9 @@ class BackendClient:
         """A stored frame; through shared memory when ``nbytes`` (its size) is known."""
         request = pb.DownloadFrameRequest(session_id=self._session(), content_hash=content_hash_)
         sizes = [nbytes] if nbytes is not None else None
-        images = self._receive("DownloadFrame", request, None, sizes, lambda m: m)
+        images = self._receive(
+            "DownloadFrame", request, None, sizes, lambda m: getattr(m, m.WhichOneof("item"))
+        )
         return images[0]
 
     # -- work -------------------------------------------------------------------------------
@@ -309,11 +311,19 @@ class BackendClient:
         params: pb.StylizeParams | None = None,
         frame_range: tuple[int, int] | None = None,
         dtype: int = pb.DTYPE_FLOAT32,
+        row_order: int = pb.ROW_ORDER_TOP_DOWN,
     ) -> pb.Job:
-        """Uploads what the backend lacks of a shot and returns the job referring to it."""
-        encoded = {f: Payload.of(a, dtype) for f, a in frames.items()}
-        encoded_keys = {f: Payload.of(a, dtype) for f, a in keys.items()}
-        encoded_mask = {f: Payload.of(a, dtype) for f, a in (mask or {}).items()}
+        """Uploads what the backend lacks of a shot and returns the job referring to it.
+
+        Args:
+            frames, keys, mask: frame number -> (H, W[, C]) float image, top-down.
+            params: job options (the backend's defaults where unset).
+            frame_range: (first, last) of the shot; default: the frames given.
+            dtype, row_order: how images travel (results come back in this row order).
+        """
+        encoded = {f: Payload.of(a, dtype, row_order) for f, a in frames.items()}
+        encoded_keys = {f: Payload.of(a, dtype, row_order) for f, a in keys.items()}
+        encoded_mask = {f: Payload.of(a, dtype, row_order) for f, a in (mask or {}).items()}
         self.upload([*encoded.values(), *encoded_keys.values(), *encoded_mask.values()])
         first, last = frame_range or (min(frames), max(frames))
         return pb.Job(

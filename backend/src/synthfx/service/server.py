@@ -16,9 +16,9 @@ from synthfx.errors import InputError
 from synthfx.io.atomic import atomic_path
 from synthfx.service.auth import TokenInterceptor
 from synthfx.service.config import ServerConfig, is_local_address
+from synthfx.service.messages import add_servicer
 from synthfx.service.servicer import SynthfxServicer
 from synthfx.v1 import synthfx_pb2 as pb
-from synthfx.v1 import synthfx_pb2_grpc as pb_grpc
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["Synthfx"].full_name
 # Seconds running calls get to finish when the server is asked to stop.
@@ -53,7 +53,7 @@ class Server:
             options=options,
             maximum_concurrent_rpcs=config.max_concurrent_calls,
         )
-        pb_grpc.add_SynthfxServicer_to_server(self.servicer, self._grpc)
+        add_servicer(self.servicer, self._grpc)
         self.health = health.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self._grpc)
         port = self._bind(config)

@@ -33,6 +33,7 @@ from synthfx.pipeline import ProgressEvent, RenderResult
 from synthfx.service.config import ServerConfig
 from synthfx.service.frame_store import FrameStore
 from synthfx.service.jobs import segment_job
+from synthfx.service.messages import check_parsed
 from synthfx.service.params import engine_params
 from synthfx.service.segment_cache import SegmentCache
 from synthfx.service.sessions import Session, SessionRegistry
@@ -67,6 +68,7 @@ def _unary(rpc: str) -> Callable[[Handler], Handler]:
         @functools.wraps(method)
         def handler(self: SynthfxServicer, request: Any, context: grpc.ServicerContext) -> Any:
             try:
+                check_parsed(request, rpc)
                 return method(self, request, context)
             except Exception as error:
                 _fail(context, rpc, error, {})
@@ -83,6 +85,7 @@ def _streaming(rpc: str) -> Callable[[Handler], Handler]:
         @functools.wraps(method)
         def handler(self: SynthfxServicer, request: Any, context: grpc.ServicerContext) -> Any:
             try:
+                check_parsed(request, rpc)
                 yield from method(self, request, context)
             except Exception as error:
                 _fail(context, rpc, error, {})
@@ -244,6 +247,7 @@ class SynthfxServicer(pb_grpc.SynthfxServicer):
         first = next(request_iterator, None)
         if first is None:
             raise InputError("empty upload: no messages")
+        check_parsed(first, "UploadFrames")
         session = self.sessions.get(first.session_id)
         started = time.perf_counter()
         response = receive_frames(

@@ -11,6 +11,7 @@ from synthfx.client.shm import Segment
 from synthfx.client.wire import WireLimits, check_image_header
 from synthfx.errors import InputError
 from synthfx.service.frame_store import FrameStore
+from synthfx.service.messages import check_parsed
 from synthfx.v1 import synthfx_pb2 as pb
 
 
@@ -64,6 +65,7 @@ def receive_frames(
     response = pb.UploadFramesResponse()
     incoming: _Incoming | None = None
     for number, message in enumerate(_chain(first, rest)):
+        check_parsed(message, f"UploadFrames (message {number})")
         kind = message.WhichOneof("item")
         if kind == "image":
             if incoming is not None:

@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from synthfx.cli.engine_options import add_engine_options, engine_params
-from synthfx.cli.outputs import SequenceWriter
 from synthfx.engine import EZSYNTH_VIDEO_PARAMS
 from synthfx.errors import InputError
 from synthfx.flow.factory import DEFAULT_FLOW
 from synthfx.io import FrameRange, open_frames, read_image
 from synthfx.pipeline import ProgressEvent, StylizeOptions, Stylizer
+from synthfx.pipeline.outputs import SequenceWriter
 
 _DEFAULTS = StylizeOptions()
 
@@ -124,7 +124,9 @@ def stylize_options(args: argparse.Namespace) -> StylizeOptions:
     )
 
 
-class _ProgressBar:
+class ProgressBar:
+    """A tqdm bar on stderr fed by ProgressEvents (created on the first event)."""
+
     def __init__(self, enabled: bool) -> None:
         self.bar: Any = None
         self.enabled = enabled
@@ -155,7 +157,7 @@ def run(args: argparse.Namespace) -> int:
     writer = SequenceWriter(args.out, dtype=args.dtype, error_pattern=args.error_out)
     writer.check_range(frames.frame_range)
     cache = args.cache if args.cache is not None else writer.directory / ".synthfx"
-    progress = _ProgressBar(enabled=not args.quiet and sys.stderr.isatty())
+    progress = ProgressBar(enabled=not args.quiet and sys.stderr.isatty())
     try:
         with Stylizer(
             frames, keys, mask=mask, options=options, cache_dir=cache, progress=progress

@@ -132,7 +132,7 @@ def load_raft_small(path: str | os.PathLike[str]) -> RaftSmall:
 
 
 def resolve_device(device: str) -> torch.device:
-    """"cpu", "cuda", "cuda:N" or "auto" (CUDA when available) as a torch device.
+    """ "cpu", "cuda", "cuda:N" or "auto" (CUDA when available) as a torch device.
 
     Raises:
         BackendUnavailableError: CUDA asked for but not available.

@@ -47,7 +47,10 @@ def backward_warp(image_b: np.ndarray, flow_ab: np.ndarray) -> np.ndarray:
     # cv2.remap handles at most 4 channels.
     parts = [
         cv2.remap(
-            np.ascontiguousarray(src[..., c]), map_x, map_y, cv2.INTER_LINEAR,
+            np.ascontiguousarray(src[..., c]),
+            map_x,
+            map_y,
+            cv2.INTER_LINEAR,
             borderMode=cv2.BORDER_REPLICATE,
         )
         for c in range(channels)

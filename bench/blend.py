@@ -24,7 +24,6 @@ SIZES = ((540, 960), (1080, 1920))
 REPEATS = 5
 
 
-
 def median_seconds(run: Callable[[], object], repeats: int = REPEATS) -> float:
     """Median wall time of ``repeats`` calls, after one warm-up call."""
     run()

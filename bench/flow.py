@@ -36,7 +36,6 @@ def shared_root() -> Path:
     return Path(os.environ.get("SYNTHFX_SHARED", REPO_ROOT.parent / "shared"))
 
 
-
 def make_case(
     painting: np.ndarray, scale: float, height: int, width: int, shift: float
 ) -> SyntheticPair:
@@ -70,8 +69,10 @@ def main() -> None:
     estimators = {spec: make_flow_estimator(spec, device=args.device) for spec in specs}
 
     gpu = torch.cuda.get_device_name() if args.device.startswith("cuda") else "-"
-    print(f"machine: {cpu_model()}, {os.cpu_count()} CPUs, torch threads "
-          f"{torch.get_num_threads()}, OpenCV threads {cv2.getNumThreads()}, GPU {gpu}")
+    print(
+        f"machine: {cpu_model()}, {os.cpu_count()} CPUs, torch threads "
+        f"{torch.get_num_threads()}, OpenCV threads {cv2.getNumThreads()}, GPU {gpu}"
+    )
     print(f"torch {torch.__version__}, OpenCV {cv2.__version__}, RAFT device {args.device}")
     print(f"{'case':<20} {'method':<14} {'EPE px':>8} {'seconds':>9}")
     for name, scale, height, width, shift in CASES:

@@ -94,3 +94,12 @@ def server_factory(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
 @pytest.fixture
 def server(server_factory: Callable[..., ServerProcess]) -> ServerProcess:
     return server_factory()
+
+
+@pytest.fixture(scope="module")
+def module_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """One server shared by a module's tests (for tests that leave no state behind)."""
+    directory = tmp_path_factory.mktemp("module-server")
+    server = start_server(directory, directory / "cache")
+    yield server
+    server.stop()

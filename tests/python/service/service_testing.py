@@ -34,3 +34,25 @@ FAST_FLOW = "dis-ultrafast"
 
 def fast_params(**engine: int) -> pb.StylizeParams:
     return pb.StylizeParams(flow=FAST_FLOW, engine=pb.EngineParams(**{**FAST_ENGINE, **engine}))
+
+
+def reference_render(
+    shot: dict[int, np.ndarray],
+    keys: dict[int, np.ndarray],
+    params: pb.StylizeParams,
+    frames: list[int],
+) -> dict[int, np.ndarray]:
+    """The pipeline's own output for ``frames``, in this process (no service involved)."""
+    from synthfx.pipeline import MemoryFrames, Stylizer
+    from synthfx.service.params import stylize_options
+
+    options = stylize_options(params, None)
+    with Stylizer(MemoryFrames(shot), keys, options=options) as stylizer:
+        return {f: stylizer.render(f).image for f in frames}
+
+
+def float32_hash(image: np.ndarray) -> str:
+    """Content hash of a float32 top-down result as the backend sends it."""
+    from synthfx.client.wire import content_hash
+
+    return content_hash(np.ascontiguousarray(image, dtype="<f4").tobytes())

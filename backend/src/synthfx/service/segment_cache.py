@@ -221,10 +221,11 @@ class SegmentCache:
 
 
 def _last_used(directory: Path) -> float:
-    try:
-        return (directory / COMPLETE_MARK).stat().st_mtime
-    except OSError:
-        return time.time()  # being computed: keep
+    """When a segment was last used: its mark, or (left unfinished) its directory's mtime."""
+    for path in (directory / COMPLETE_MARK, directory):
+        with contextlib.suppress(OSError):
+            return path.stat().st_mtime
+    return time.time()
 
 
 def _disk_usage(directory: Path) -> int:

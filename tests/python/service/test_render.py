@@ -69,6 +69,14 @@ def test_render_equals_cli_bit_for_bit(server, tmp_path: Path) -> None:
             expected = read_image(tmp_path / "out" / f"o.{frame:04d}.exr").pixels
             assert rendered.image.dtype == np.float32 and rendered.image.shape == expected.shape
             assert np.array_equal(rendered.image, expected), f"frame {frame} differs from the CLI"
+    # The CLI itself on the backend: the same files.
+    remote = [*command[: command.index("--out")], "--out", str(tmp_path / "remote" / "o.####.exr")]
+    remote += [*command[command.index("--out") + 2 :], "--backend", server.address]
+    subprocess.run(remote, check=True, capture_output=True, text=True)
+    for frame in range(12):
+        local = read_image(tmp_path / "out" / f"o.{frame:04d}.exr").pixels
+        served = read_image(tmp_path / "remote" / f"o.{frame:04d}.exr").pixels
+        assert np.array_equal(local, served), f"frame {frame}: stylize --backend differs"
 
 
 def test_random_access_caches_the_segment(server) -> None:

@@ -54,6 +54,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     output.add_argument("--force", action="store_true", help="rewrite finished frames too")
     output.add_argument("--json", action="store_true", help="print a JSON summary")
     output.add_argument("--quiet", action="store_true", help="no progress bar")
+    output.add_argument(
+        "--backend", metavar="ADDR", help="render on a synthfx serve backend (HOST:PORT, unix:PATH)"
+    )
+    output.add_argument("--backend-token-file", type=Path, help="token for --backend")
     guides = parser.add_argument_group("guides and flow")
     guides.add_argument("--edge", choices=["classic", "pst", "page"], default=_DEFAULTS.edge)
     guides.add_argument(
@@ -157,6 +161,15 @@ def run(args: argparse.Namespace) -> int:
     writer = SequenceWriter(args.out, dtype=args.dtype, error_pattern=args.error_out)
     writer.check_range(frames.frame_range)
     cache = args.cache if args.cache is not None else writer.directory / ".synthfx"
+    if args.backend:
+        from synthfx.client.remote import stylize_remotely
+
+        written = stylize_remotely(
+            args.backend, frames, keys, mask, options, writer.write,
+            want_error=args.error_out is not None, token_file=args.backend_token_file,
+        )  # fmt: skip
+        print(json.dumps({"out": args.out, "written": written, "backend": args.backend}))
+        return 0
     progress = ProgressBar(enabled=not args.quiet and sys.stderr.isatty())
     try:
         with Stylizer(

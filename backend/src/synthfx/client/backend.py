@@ -116,6 +116,9 @@ class BackendClient:
         options = [
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            # Large HTTP/2 frames and read-ahead: fewer, bigger writes for frame payloads.
+            ("grpc.http2.max_frame_size", (16 << 20) - 1),
+            ("grpc.http2.lookahead_bytes", 16 << 20),
         ]
         if tls_ca is not None:
             credentials = grpc.ssl_channel_credentials(Path(tls_ca).read_bytes())

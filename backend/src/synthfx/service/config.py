@@ -10,14 +10,19 @@ from pathlib import Path
 from synthfx.client.wire import WireLimits
 
 MIB = 1 << 20
-# Chunks of 1 MiB keep per-message overhead small (loopback streams > 1 GB/s) while a
+# Chunks of 4 MiB keep the per-message cost (Python, HTTP/2 framing) small while a
 # message never needs more than a few MiB of buffer; the limit leaves room for a Job listing
 # tens of thousands of frames.
-CHUNK_BYTES = 1 * MIB
+CHUNK_BYTES = 4 * MIB
 MAX_MESSAGE_BYTES = 8 * MIB
 MAX_FRAMES = 20000
 DEFAULT_CACHE_DIR = Path("~/.cache/synthfx/service").expanduser()
 DEFAULT_WIRE_LIMITS = WireLimits()
+# HTTP/2 tuning for big payloads: large frames and read-ahead cut per-frame overhead.
+HTTP2_OPTIONS = (
+    ("grpc.http2.max_frame_size", 16 * MIB - 1),
+    ("grpc.http2.lookahead_bytes", 16 * MIB),
+)
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1", "[::1]")
 
 

@@ -15,7 +15,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from synthfx.errors import InputError
 from synthfx.io.atomic import atomic_path
 from synthfx.service.auth import TokenInterceptor
-from synthfx.service.config import ServerConfig, is_local_address
+from synthfx.service.config import HTTP2_OPTIONS, ServerConfig, is_local_address
 from synthfx.service.messages import add_servicer
 from synthfx.service.servicer import SynthfxServicer
 from synthfx.v1 import synthfx_pb2 as pb
@@ -45,6 +45,7 @@ class Server:
             ("grpc.max_send_message_length", config.max_message_bytes),
             # Two servers must never share a port by accident.
             ("grpc.so_reuseport", 0),
+            *HTTP2_OPTIONS,
         ]
         interceptors = [TokenInterceptor(config.token)] if config.token else []
         self._grpc = grpc.server(

@@ -1,0 +1,114 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Frame transport to and from a ``synthfx serve`` on loopback: shared memory vs streaming.
+
+A round trip uploads one float RGBA frame (UploadFrames, sent even when the server has it)
+and downloads it again (DownloadFrame). MB/s counts the bytes moved both ways; the ratio
+compares with one in-process memcpy of as many bytes (1.0 = as fast as memcpy). The server
+checks the SHA-256 of streamed uploads (shared memory ones come from the same user, see
+synthfx.client.shm); the client's check of downloads is off here, as it is not transport.
+
+    .venv/bin/python bench/transport.py [--repeats 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from machine import cpu_model
+
+from synthfx.client import BackendClient, Payload
+
+SIZES = {"1080p": (1080, 1920), "4K": (2160, 3840)}
+CHANNELS = 4
+MB = 1e6
+
+
+def start_server(directory: Path) -> tuple[subprocess.Popen, str]:
+    ready = directory / "ready"
+    command = [
+        sys.executable, "-m", "synthfx.cli", "serve", "--listen", "127.0.0.1:0",
+        "--cache-dir", str(directory / "cache"), "--frame-store-mb", "2048",
+        "--ready-file", str(ready), "--log-level", "warning",
+    ]  # fmt: skip
+    process = subprocess.Popen(command)
+    deadline = time.monotonic() + 60
+    while not ready.exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise SystemExit("synthfx serve did not start")
+        time.sleep(0.05)
+    return process, ready.read_text().strip()
+
+
+def best_seconds(action, repeats: int) -> float:
+    action()  # warm-up: page faults, connections, allocations
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def memcpy_seconds(frame: np.ndarray, repeats: int) -> float:
+    """One copy of the round trip's bytes (there and back: twice the frame)."""
+    source = np.concatenate([frame.reshape(-1), frame.reshape(-1)])
+    target = np.empty_like(source)
+    return best_seconds(lambda: np.copyto(target, source), repeats)
+
+
+def round_trip(address: str, payload: Payload, shared_memory: str, repeats: int) -> float:
+    with BackendClient(address, shared_memory=shared_memory, verify=False) as client:
+        nbytes = len(payload.data)
+
+        def once() -> None:
+            client.upload([payload], force=True)
+            client.download(payload.image.content_hash, nbytes=nbytes)
+
+        return best_seconds(once, repeats)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    print(f"machine: {cpu_model()}, {platform.system()} {platform.release()}")
+    rng = np.random.default_rng(0)
+    with tempfile.TemporaryDirectory() as directory:
+        process, address = start_server(Path(directory))
+        try:
+            print(f"server: {address} (loopback)")
+            print(f"{'frame':6} {'MB':>7} {'path':14} {'MB/s':>9} {'x memcpy':>9}")
+            for name, (height, width) in SIZES.items():
+                frame = rng.random((height, width, CHANNELS), dtype=np.float32)
+                payload = Payload.of(frame)
+                moved = 2 * len(payload.data)
+                base = memcpy_seconds(frame, args.repeats)
+                started = time.perf_counter()
+                hashlib.sha256(payload.data).digest()
+                hashed = time.perf_counter() - started
+                rows = [("memcpy", base), ("sha256 (one way)", 2 * hashed)]
+                for path, mode in (("shared memory", "always"), ("streaming", "never")):
+                    rows.append((path, round_trip(address, payload, mode, args.repeats)))
+                for path, seconds in rows:
+                    print(
+                        f"{name:6} {moved / MB:7.1f} {path:14} {moved / seconds / MB:9.0f} "
+                        f"{seconds / base:9.2f}"
+                    )
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -36,7 +36,7 @@ def test_concurrent_clients(server) -> None:
 
     def client_run(index: int) -> None:
         job_index = index % JOBS
-        mode = "always" if index % 2 else "never"
+        mode = "auto" if index % 2 else "never"  # auto: shared memory where the host has it
         order = list(range(FRAMES))
         random.Random(index).shuffle(order)
         try:

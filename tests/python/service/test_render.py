@@ -15,6 +15,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from service_testing import FAST_ENGINE, FAST_FLOW, fast_params, paint, synthetic_shot
 
 from synthfx.client import BackendClient
+from synthfx.client.shm import shared_memory_available
 from synthfx.client.wire import content_hash
 from synthfx.io import read_image, write_image
 from synthfx.v1 import synthfx_pb2 as pb
@@ -99,6 +100,8 @@ def test_random_access_caches_the_segment(server) -> None:
 
 @pytest.mark.parametrize("shared_memory", ["never", "always"])
 def test_transports_give_the_same_frames(server, shared_memory: str) -> None:
+    if shared_memory == "always" and not shared_memory_available():
+        pytest.skip("no POSIX shared memory on this machine")
     shot = synthetic_shot(6, seed=3)
     keys = {0: paint(shot[0])}
     with BackendClient(server.address, shared_memory="never") as reference:

@@ -734,6 +734,10 @@ Options parseOptions(int argc, char **argv) {
             o.originX = std::stoi(x);
             o.originY = std::stoi(y);
         } else if (arg == "--preload") o.preload.push_back(next());
+        else if (arg == "--pause-after") {
+            auto [frame, ms] = split(next(), '=');
+            o.pauseAfterMs[std::stoi(frame)] = std::stoi(ms);
+        }
         else if (arg == "--describe") o.describe = true;
         else throw std::runtime_error("unknown option " + arg);
     }

@@ -1,0 +1,313 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The OFX plugin in a real host process (tests/ofx/host) against a real ``synthfx serve``."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from service_testing import FAST_ENGINE, FAST_FLOW, fast_params, paint, synthetic_shot
+
+from conftest import (
+    FAKE_PROTOBUF,
+    HOST,
+    Backend,
+    read_output,
+    run_host,
+    start_backend,
+    write_sequence,
+)
+from synthfx.client import BackendClient
+from synthfx.io import read_image, write_image
+
+STYLIZE = "org.synthfx.Stylize"
+FRAMES = 10
+KEYS = (0, 8)
+# The plugin's parameters for the service tests' fast job (flow choice 2: dis-ultrafast,
+# device choice 1: cpu).
+FAST_PARAMS = ("flow=2", "patchSize=5", "pyramidLevels=2", "searchVoteIters=2",
+               "patchmatchIters=2", "device=1")  # fmt: skip
+ALLOWED_EXPORTS = {"OfxGetNumberOfPlugins", "OfxGetPlugin", "OfxSetHost"}
+
+
+@pytest.fixture(scope="module")
+def shot() -> dict[int, np.ndarray]:
+    return synthetic_shot(FRAMES)
+
+
+@pytest.fixture(scope="module")
+def keys(shot: dict[int, np.ndarray]) -> dict[int, np.ndarray]:
+    return {k: paint(shot[k], i) for i, k in enumerate(KEYS)}
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory: pytest.TempPathFactory, shot, keys) -> dict[str, str]:
+    root = tmp_path_factory.mktemp("clips")
+    mask = {f: _mask(shot[f].shape[:2], f) for f in shot}
+    return {
+        "Source": write_sequence(root / "source", shot),
+        "Style": write_sequence(root / "style", keys),
+        "Mask": write_sequence(root / "mask", mask),
+    }
+
+
+def _mask(shape: tuple[int, int], frame: int) -> np.ndarray:
+    """A soft disc moving right: (H, W, 1) float32."""
+    y, x = np.mgrid[0 : shape[0], 0 : shape[1]]
+    disc = np.hypot(y - shape[0] / 2, x - shape[1] / 3 - frame) < shape[0] / 3
+    return disc.astype(np.float32)[..., None]
+
+
+def stylize(bundle: Path, clips: dict[str, str], out: Path, *args: str, **kw) -> object:
+    out.mkdir(parents=True, exist_ok=True)
+    base = ["--plugin", STYLIZE, "--range", f"0-{FRAMES - 1}", "--keys", "styleKey=0,8",
+            "--out", str(out / "o.%04d.npy")]  # fmt: skip
+    for name in ("Source", "Style"):
+        base += ["--clip", f"{name}={clips[name]}"]
+    for param in FAST_PARAMS:
+        base += ["--param", param]
+    return run_host(bundle, *base, *args, **kw)
+
+
+def expected_render(backend: Backend, shot, keys, frames, mask=None) -> dict[int, np.ndarray]:
+    with BackendClient(backend.address) as client:
+        job = client.upload_job(shot, keys, mask=mask, params=fast_params())
+        return {f: client.render(job, f).image for f in frames}
+
+
+def test_smoke(bundle: Path) -> None:
+    run = run_host(bundle, "--plugin", STYLIZE, "--describe")
+    assert run.returncode == 0, run.events
+    assert {e["id"] for e in run.of("plugin")} == {STYLIZE, "org.synthfx.ImageSynth"}
+    effect = run.of("effect")[0]
+    assert effect["sequential"] == 2 and effect["tiles"] == 0
+    assert effect["frame_threading"] == 0 and effect["temporal"] == 1
+    assert effect["thread_safety"] == "OfxImageEffectRenderInstanceSafe"
+    assert {c["name"]: c["optional"] for c in run.of("clip")} == {
+        "Source": 0, "Style": 0, "Mask": 1, "Output": 0}  # fmt: skip
+
+
+def test_params_have_ranges_and_pages(bundle: Path) -> None:
+    params = {p["name"]: p for p in run_host(bundle, "--plugin", STYLIZE, "--describe").of("param")}
+    numeric_types = ("OfxParamTypeInteger", "OfxParamTypeDouble")
+    numeric = [p for p in params.values() if p["type"] in numeric_types]
+    assert len(numeric) >= 18
+    for p in numeric:
+        for prop in ("OfxParamPropMin", "OfxParamPropMax", "OfxParamPropDisplayMin",
+                     "OfxParamPropDisplayMax", "OfxParamPropDefault"):  # fmt: skip
+            assert prop in p, f"{p['name']} lacks {prop}"
+        assert p["OfxParamPropMin"][0] <= p["OfxParamPropDisplayMin"][0]
+        assert p["OfxParamPropDisplayMax"][0] <= p["OfxParamPropMax"][0]
+        assert p["OfxParamPropHint"][0]
+    pages = [p for p in params.values() if p["type"] == "OfxParamTypePage"]
+    on_pages = {child for page in pages for child in page["OfxParamPropPageChild"]}
+    valued = {n for n, p in params.items() if p["type"] != "OfxParamTypePage"}
+    assert valued <= on_pages
+    assert params["styleKey"]["OfxParamPropAnimates"] == [1]
+
+
+def test_filter_context_has_style_file(bundle: Path) -> None:
+    run = run_host(bundle, "--plugin", STYLIZE, "--context", "Filter", "--describe")
+    assert {c["name"] for c in run.of("clip")} == {"Source", "Output"}
+    assert "styleFile" in {p["name"] for p in run.of("param")}
+
+
+def test_exported_symbols(bundle: Path) -> None:
+    contents = bundle / "Contents"
+    exported = subprocess.run(
+        ["nm", "-D", "--defined-only", str(contents / "Linux-x86-64" / "synthfx.ofx")],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    assert set(exported[2::3]) == ALLOWED_EXPORTS
+    client = subprocess.run(
+        ["nm", "-D", "--defined-only", str(contents / "Libraries" / "libsynthfx_client.so")],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    assert set(client[2::3]) == {"synthfx_create_backend_client"}
+    assert (contents / "Info.plist").is_file()
+    assert (contents / "Resources" / f"{STYLIZE}.png").is_file()
+    libraries = sorted(p.name for p in (contents / "Libraries").iterdir())
+    assert libraries and all(name.startswith("libsynthfx_") for name in libraries)
+
+
+def test_bundle_needs_nothing_outside(bundle: Path) -> None:
+    """Every library the client needs resolves inside Contents/Libraries (or is libc/libstdc++)."""
+    client = bundle / "Contents" / "Libraries" / "libsynthfx_client.so"
+    resolved = subprocess.run(["ldd", str(client)], capture_output=True, text=True, check=True)
+    system = ("libc.so", "libm.so", "libstdc++", "libgcc_s", "ld-linux", "linux-vdso")
+    for line in resolved.stdout.splitlines():
+        name = line.split()[0]
+        assert "not found" not in line, line
+        assert name.startswith("libsynthfx_") or any(lib in name for lib in system), line
+
+
+def test_render_equals_cli(bundle, clips, shot, keys, backend, tmp_path) -> None:
+    """Frames rendered out of order (plugin -> gRPC -> backend) equal the CLI's, bit for bit."""
+    for f, pixels in shot.items():
+        write_image(tmp_path / "shot" / f"f.{f:04d}.exr", pixels, dtype="float")
+    for f, pixels in keys.items():
+        write_image(tmp_path / "keys" / f"k{f}.exr", pixels, dtype="float")
+    command = [
+        sys.executable, "-m", "synthfx.cli", "stylize",
+        "--frames", str(tmp_path / "shot" / "f.####.exr"),
+        *(a for k in KEYS for a in ("--key", f"{k}={tmp_path / 'keys' / f'k{k}.exr'}")),
+        "--out", str(tmp_path / "cli" / "o.####.exr"), "--dtype", "float",
+        "--flow", FAST_FLOW, "--device", "cpu", "--quiet",
+        *(f"--{name.replace('_', '-')}={value}" for name, value in FAST_ENGINE.items()),
+    ]  # fmt: skip
+    subprocess.run(command, check=True, capture_output=True, text=True)
+    order = (5, 0, 9, 8, 2)
+    run = stylize(bundle, clips, tmp_path / "ofx", "--frames", ",".join(map(str, order)),
+                  "--param", f"backendAddress={backend.address}")  # fmt: skip
+    assert run.returncode == 0, run.messages()
+    assert not run.of("fetch_outside_declared") and not run.of("leaked_images")
+    needed = {(e["frame"], e["clip"]): e["ranges"] for e in run.of("frames_needed")}
+    assert needed[(5, "Source")] == [0, 8] and needed[(5, "Style")] == [0, 0, 8, 8]
+    assert needed[(9, "Source")] == [8, 9]
+    for frame in order:
+        expected = read_image(tmp_path / "cli" / f"o.{frame:04d}.exr").pixels
+        got = read_output(str(tmp_path / "ofx" / "o.%04d.npy"), frame)
+        assert got.shape == (*expected.shape[:2], 4)
+        assert np.array_equal(got[..., : expected.shape[2]], expected), f"frame {frame} differs"
+    assert run.of("render")[0]["progress_updates"] > 0
+
+
+def test_render_scale_half(bundle, clips, shot, keys, backend, tmp_path) -> None:
+    run = stylize(bundle, clips, tmp_path, "--frames", "3", "--render-scale", "0.5",
+                  "--param", f"backendAddress={backend.address}")  # fmt: skip
+    assert run.returncode == 0, run.messages()
+
+    def half(image: np.ndarray) -> np.ndarray:  # the host's 2x2 box filter
+        h, w, c = image.shape
+        return image.reshape(h // 2, 2, w // 2, 2, c).mean(axis=(1, 3), dtype=np.float32)
+
+    expected = expected_render(backend, {f: half(p) for f, p in shot.items()},
+                               {k: half(p) for k, p in keys.items()}, [3])  # fmt: skip
+    got = read_output(str(tmp_path / "o.%04d.npy"), 3)
+    assert got.shape == (24, 32, 4)
+    np.testing.assert_allclose(got, expected[3], atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("depth", "quantize"),
+    [
+        ("Byte", lambda x: np.round(np.clip(x, 0, 1) * 255).astype(np.float32) / 255),
+        ("Half", lambda x: x.astype(np.float16).astype(np.float32)),
+    ],
+)
+def test_byte_and_half_inputs(bundle, clips, shot, keys, backend, tmp_path, depth, quantize):
+    run = stylize(bundle, clips, tmp_path, "--frames", "4", "--clip-depth", f"Source={depth}",
+                  "--clip-depth", f"Style={depth}", "--clip-components", "Source=RGB",
+                  "--negative-rowbytes", "1", "--pad", "3", "--origin", "10,20",
+                  "--param", f"backendAddress={backend.address}")  # fmt: skip
+    assert run.returncode == 0, run.messages()
+    expected = expected_render(backend, {f: quantize(p) for f, p in shot.items()},
+                               {k: quantize(p) for k, p in keys.items()}, [4])  # fmt: skip
+    got = read_output(str(tmp_path / "o.%04d.npy"), 4)
+    np.testing.assert_array_equal(got, expected[4])
+
+
+def test_mask_connected_and_disconnected(bundle, clips, shot, keys, backend, tmp_path) -> None:
+    masked = stylize(bundle, clips, tmp_path / "masked", "--frames", "6",
+                     "--clip", f"Mask={clips['Mask']}", "--clip-components", "Mask=Alpha",
+                     "--param", f"backendAddress={backend.address}")  # fmt: skip
+    plain = stylize(bundle, clips, tmp_path / "plain", "--frames", "6",
+                    "--param", f"backendAddress={backend.address}")  # fmt: skip
+    assert masked.returncode == 0 and plain.returncode == 0, masked.messages() + plain.messages()
+    mask = {f: _mask(shot[f].shape[:2], f) for f in shot}
+    expected_masked = expected_render(backend, shot, keys, [6], mask=mask)[6]
+    expected_plain = expected_render(backend, shot, keys, [6])[6]
+    got_masked = read_output(str(tmp_path / "masked" / "o.%04d.npy"), 6)
+    got_plain = read_output(str(tmp_path / "plain" / "o.%04d.npy"), 6)
+    np.testing.assert_array_equal(got_masked, expected_masked)
+    np.testing.assert_array_equal(got_plain, expected_plain)
+    assert not np.array_equal(got_masked, got_plain)
+
+
+def test_keyframe_buttons(bundle: Path) -> None:
+    run = run_host(bundle, "--plugin", STYLIZE, "--press", "addStyleKey@3",
+                   "--press", "addStyleKey@7", "--press", "removeStyleKey@3")  # fmt: skip
+    assert run.returncode == 0
+    assert run.of("keys") == [{"event": "keys", "param": "styleKey", "times": [7]}]
+
+
+def test_exception_no_keyframes(bundle, clips, backend, tmp_path) -> None:
+    out = tmp_path / "out"
+    run = run_host(bundle, "--plugin", STYLIZE, "--range", f"0-{FRAMES - 1}",
+                   "--clip", f"Source={clips['Source']}", "--clip", f"Style={clips['Style']}",
+                   "--frames", "2", "--out", str(out / "o.%04d.npy"),
+                   "--param", f"backendAddress={backend.address}")  # fmt: skip
+    assert run.returncode == 1 and run.renders() == {2: 1}
+    assert "no keyframes" in run.messages()
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_exception_unreachable_backend_fails_fast_in_background(bundle, clips, tmp_path) -> None:
+    unreachable = ("--param", "backendAddress=127.0.0.1:1", "--param", "connectTimeout=1")
+    run = stylize(bundle, clips, tmp_path, "--frames", "1,2", "--background", "1", *unreachable)
+    assert run.returncode == 1 and run.renders() == {1: 1, 2: 1}
+    assert "127.0.0.1:1" in run.messages() and "background render" in run.messages()
+    assert run.seconds < 20
+    assert not list(tmp_path.glob("*.npy")), "a failed frame must not be written"
+
+
+def test_backend_killed_mid_shot_then_restarted(bundle, clips, tmp_path) -> None:
+    socket = tmp_path / "backend.sock"
+    listen = f"unix:{socket}"
+    first = start_backend(tmp_path / "b1", listen)
+    out = tmp_path / "out"
+    out.mkdir()
+    args = [str(HOST), "--bundle", str(bundle), "--plugin", STYLIZE, "--range", f"0-{FRAMES - 1}",
+            "--keys", "styleKey=0,8", "--out", str(out / "o.%04d.npy"), "--background", "1",
+            "--clip", f"Source={clips['Source']}", "--clip", f"Style={clips['Style']}",
+            "--frames", "1,2,3", "--pause-after", "1=3000", "--pause-after", "2=6000",
+            "--param", f"backendAddress={listen}", "--param", "connectTimeout=2"]  # fmt: skip
+    for param in FAST_PARAMS:
+        args += ["--param", param]
+    host = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+    assert host.stdout is not None
+    lines = []
+    restarted = None
+    try:
+        for line in host.stdout:
+            lines.append(line)
+            if '"render"' in line and '"frame":1' in line:
+                first.kill()  # during the pause after frame 1: frame 2 meets a dead backend
+            if '"render"' in line and '"frame":2' in line:
+                restarted = start_backend(tmp_path / "b2", listen)
+        host.wait(timeout=120)
+    finally:
+        host.kill()
+        if restarted:
+            restarted.kill()
+    events = [json.loads(line) for line in lines if line.startswith("{")]
+    renders = {e["frame"]: e for e in events if e["event"] == "render"}
+    assert 1 in renders and renders[1]["status"] == 0, events
+    assert renders[2]["status"] != 0 and renders[2]["seconds"] < 10
+    assert renders[3]["status"] == 0, "the plugin reconnects to the restarted backend"
+    text = "\n".join(e.get("text", "") for e in events)
+    assert str(socket) in text
+    assert sorted(p.name for p in out.iterdir()) == ["o.0001.npy", "o.0003.npy"]
+
+
+def test_abort_cancels_render(bundle, clips, backend, tmp_path) -> None:
+    start = time.monotonic()
+    run = stylize(bundle, clips, tmp_path, "--frames", "4", "--abort-after-ms", "30",
+                  "--param", "patchSize=9", "--param", "searchVoteIters=40",
+                  "--param", "pyramidLevels=-1", "--param", "seed=77",
+                  "--param", f"backendAddress={backend.address}")  # fmt: skip
+    assert run.renders() == {4: 1}, run.messages()
+    assert "cancel" in run.messages() or "abort" in run.messages()
+    assert time.monotonic() - start < 30
+
+
+def test_host_with_its_own_protobuf(bundle, clips, backend, tmp_path) -> None:
+    """A host that already loaded a (different) libprotobuf.so.32 globally does not crash."""
+    run = stylize(bundle, clips, tmp_path, "--frames", "0", "--preload", str(FAKE_PROTOBUF),
+                  "--param", f"backendAddress={backend.address}")  # fmt: skip
+    assert run.returncode == 0, (run.events, run.messages())

@@ -163,15 +163,18 @@ ProgressScope::~ProgressScope() {
     }
 }
 
-void ProgressScope::update(double fraction) const {
-    if (!_started) return;
+bool ProgressScope::update(double fraction) {
+    if (!_started) return true;
     const auto &s = suites();
     fraction = std::clamp(fraction, 0.0, 1.0);
+    OfxStatus status = kOfxStatOK;
     if (s.progressV2) {
-        s.progressV2->progressUpdate(_instance, fraction);
+        status = s.progressV2->progressUpdate(_instance, fraction);
     } else if (s.progressV1) {
-        s.progressV1->progressUpdate(_instance, fraction);
+        status = s.progressV1->progressUpdate(_instance, fraction);
     }
+    if (status == kOfxStatReplyNo) _cancelled = true;
+    return !_cancelled;
 }
 
 } // namespace synthfx::ofx

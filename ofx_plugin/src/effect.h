@@ -6,6 +6,7 @@
 #include "backend_connection.h"
 #include "properties.h"
 
+#include <atomic>
 #include <string>
 
 namespace synthfx::ofx {
@@ -56,11 +57,14 @@ class ProgressScope {
 public:
     ProgressScope(const Effect &effect, const std::string &label);
     ~ProgressScope();
-    void update(double fraction) const;
+    // Returns false when the host's progress dialog was cancelled (kOfxStatReplyNo).
+    bool update(double fraction);
+    bool cancelled() const { return _cancelled; }
 
 private:
     void *_instance;
     bool _started = false;
+    std::atomic<bool> _cancelled{false};
 };
 
 } // namespace synthfx::ofx

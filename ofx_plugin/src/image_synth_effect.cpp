@@ -53,9 +53,7 @@ void ImageSynthEffect::render(const PropertySet &inArgs) {
     HostImage styleImage(_style, time);
     if (!styleImage) throw OfxError(kOfxStatFailed, "synthfx: Style has no image here");
     const OfxRectI styleWindow = styleImage.regionOfDefinition();
-    const PixelView styleView = styleImage.view();
-    const FloatImage style =
-        readPixels(styleView, styleWindow, styleView.layout == Layout::RGBA ? 4 : 3);
+    const FloatImage style = readColour(styleImage.view(), styleWindow);
 
     // Guides are read over the Style window (sources) and GuideTarget1's window (targets).
     OfxRectI targetWindow{};
@@ -74,7 +72,8 @@ void ImageSynthEffect::render(const PropertySet &inArgs) {
                                                " has no image here");
         }
         if (job.guides.empty()) targetWindow = target.regionOfDefinition();
-        const int channels = channelCount(source.view().layout);
+        // Colour guides compare RGB; an Alpha clip is a one-channel guide.
+        const int channels = source.view().layout == Layout::Alpha ? 1 : 3;
         images.push_back(readPixels(source.view(), styleWindow, channels));
         const FloatImage *sourceImage = &images.back();
         images.push_back(readPixels(target.view(), targetWindow, channels));
@@ -92,7 +91,7 @@ void ImageSynthEffect::render(const PropertySet &inArgs) {
     if (!client) failRender(status);
     ProgressScope progress(*this, "synthfx: image synthesis");
     RenderCallbacks callbacks;
-    callbacks.cancelled = [this] { return aborted(); };
+    callbacks.cancelled = [this, &progress] { return progress.cancelled() || aborted(); };
     RenderOutput rendered;
     status = client->imageSynth(job, false, callbacks, rendered);
     if (!status.ok()) failRender(status);

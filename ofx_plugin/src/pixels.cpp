@@ -162,6 +162,18 @@ void writePixels(const FloatImage &image, const OfxRectI &window, const MutableP
     }
 }
 
+FloatImage readColour(const PixelView &view, const OfxRectI &window) {
+    FloatImage rgba = readPixels(view, window, 4);
+    bool opaque = true;
+    for (size_t i = 3; i < rgba.pixels.size() && opaque; i += 4) opaque = rgba.pixels[i] == 1.0f;
+    if (!opaque) return rgba;
+    FloatImage rgb(rgba.width, rgba.height, 3);
+    for (size_t p = 0, n = size_t(rgba.width) * rgba.height; p < n; ++p) {
+        for (int c = 0; c < 3; ++c) rgb.pixels[3 * p + c] = rgba.pixels[4 * p + c];
+    }
+    return rgb;
+}
+
 float halfToFloat(uint16_t half) {
     const uint32_t sign = uint32_t(half & 0x8000) << 16;
     const int exponent = (half >> 10) & 0x1f;

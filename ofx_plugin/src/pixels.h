@@ -46,6 +46,10 @@ FloatImage readPixels(const PixelView &view, const OfxRectI &window, int channel
 void writePixels(const FloatImage &image, const OfxRectI &window, const MutablePixelView &view,
                  const OfxRectI &renderWindow);
 
+// RGBA when the image has a non-opaque alpha, else RGB: an opaque painted frame is the same job
+// as an RGB file given to the CLI.
+FloatImage readColour(const PixelView &view, const OfxRectI &window);
+
 // IEEE 754 half to float and back (round to nearest even).
 float halfToFloat(uint16_t half);
 uint16_t floatToHalf(float value);

@@ -19,22 +19,6 @@ OfxRectI renderWindowOf(const PropertySet &inArgs) {
                     inArgs.getInt(kOfxImageEffectPropRenderWindow, 3)};
 }
 
-bool hasAlpha(const FloatImage &rgba) {
-    for (size_t i = 3; i < rgba.pixels.size(); i += 4) {
-        if (rgba.pixels[i] != 1.0f) return true;
-    }
-    return false;
-}
-
-// An opaque painted frame is sent as RGB: the same job as an RGB file given to the CLI.
-FloatImage dropAlpha(const FloatImage &rgba) {
-    FloatImage rgb(rgba.width, rgba.height, 3);
-    for (size_t p = 0, n = size_t(rgba.width) * rgba.height; p < n; ++p) {
-        for (int c = 0; c < 3; ++c) rgb.pixels[3 * p + c] = rgba.pixels[4 * p + c];
-    }
-    return rgb;
-}
-
 std::string sizeText(const OfxRectI &r) {
     return std::to_string(r.x2 - r.x1) + "x" + std::to_string(r.y2 - r.y1);
 }
@@ -148,8 +132,7 @@ FloatImage StylizeEffect::readClipFrame(OfxImageClipHandle clip, int frame,
     }
     const PixelView view = image.view();
     if (channels != 0) return readPixels(view, window, channels);
-    FloatImage rgba = readPixels(view, window, 4);
-    return hasAlpha(rgba) ? rgba : dropAlpha(rgba);
+    return readColour(view, window);
 }
 
 void StylizeEffect::render(const PropertySet &inArgs) {
@@ -222,7 +205,7 @@ void StylizeEffect::render(const PropertySet &inArgs) {
         callbacks.progress = [&](const std::string &, double fraction) {
             progress.update(fraction);
         };
-        callbacks.cancelled = [this] { return aborted(); };
+        callbacks.cancelled = [this, &progress] { return progress.cancelled() || aborted(); };
         RenderOutput rendered;
         status = client->stylize(job, frame, outputKind == OutputKind::Error, callbacks, rendered);
         if (!status.ok()) failRender(status);

@@ -24,6 +24,7 @@ from conftest import (
 )
 from synthfx.client import BackendClient
 from synthfx.io import read_image, write_image
+from synthfx.v1 import synthfx_pb2 as pb
 
 STYLIZE = "org.synthfx.Stylize"
 FRAMES = 10
@@ -311,3 +312,26 @@ def test_host_with_its_own_protobuf(bundle, clips, backend, tmp_path) -> None:
     run = stylize(bundle, clips, tmp_path, "--frames", "0", "--preload", str(FAKE_PROTOBUF),
                   "--param", f"backendAddress={backend.address}")  # fmt: skip
     assert run.returncode == 0, (run.events, run.messages())
+
+
+def test_image_synth(bundle, backend, tmp_path) -> None:
+    shot = synthetic_shot(2, seed=7)
+    style = paint(shot[0])
+    root = tmp_path / "in"
+    clips = {"Style": write_sequence(root / "style", {0: style}),
+             "GuideSource1": write_sequence(root / "gs", {0: shot[0]}),
+             "GuideTarget1": write_sequence(root / "gt", {0: shot[1]})}  # fmt: skip
+    (tmp_path / "out").mkdir()
+    args = ["--plugin", "org.synthfx.ImageSynth", "--range", "0-0", "--frames", "0",
+            "--out", str(tmp_path / "out" / "o.%04d.npy"), "--param", "guideWeight1=2",
+            "--param", "searchVoteIters=2", "--param", "patchmatchIters=2", "--param", "device=1",
+            "--param", f"backendAddress={backend.address}"]  # fmt: skip
+    for name, pattern in clips.items():
+        args += ["--clip", f"{name}={pattern}"]
+    run = run_host(bundle, *args)
+    assert run.returncode == 0, run.messages()
+    with BackendClient(backend.address) as client:
+        engine = pb.EngineParams(patch_size=5, search_vote_iters=2, patchmatch_iters=2)
+        expected = client.image_synth(style, [(shot[0], shot[1], 2.0)], engine=engine)[0]
+    got = read_output(str(tmp_path / "out" / "o.%04d.npy"), 0)
+    np.testing.assert_array_equal(got[..., :3], expected.pixels)

@@ -223,6 +223,7 @@ def synthesize(
     if not 0 <= int(p.seed) < 2**64:
         raise EngineError(f"seed must be in [0, 2**64), got {p.seed}")
 
+    guides = list(guides)  # walked twice below; any iterable of triples keeps working
     on_device = any(
         _is_cuda_array(a)
         for a in (style, modulation, source_mask, *(x for g in guides for x in g[:2]))

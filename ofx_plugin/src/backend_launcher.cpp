@@ -85,7 +85,11 @@ std::string spawnServe(const std::string &socketPath, const std::string &logPath
                                     environ);
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attributes);
-    if (status == 0) gLaunched = pid;
+    if (status == 0) {
+        gLaunched = pid;
+        // For the user (and tests) to find and stop it: it outlives the host by design.
+        std::ofstream(socketPath + ".pid") << pid << "\n";
+    }
     if (status != 0) {
         return "cannot start '" + command + " serve' (" + std::strerror(status) +
                "): install the synthfx backend or set SYNTHFX_BACKEND";

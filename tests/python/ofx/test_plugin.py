@@ -335,3 +335,38 @@ def test_image_synth(bundle, backend, tmp_path) -> None:
         expected = client.image_synth(style, [(shot[0], shot[1], 2.0)], engine=engine)[0]
     got = read_output(str(tmp_path / "out" / "o.%04d.npy"), 0)
     np.testing.assert_array_equal(got[..., :3], expected.pixels)
+
+
+def test_starts_a_local_backend_once(bundle, clips, tmp_path) -> None:
+    """No address anywhere: the plugin starts `synthfx serve` on the user's socket and reuses it."""
+    import os
+    import signal
+
+    runtime = tmp_path / "run"
+    runtime.mkdir()
+    env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime),
+           "SYNTHFX_SERVE_COMMAND": str(Path(sys.executable).parent / "synthfx")}  # fmt: skip
+    env.pop("SYNTHFX_BACKEND", None)
+    out = tmp_path / "out"
+    out.mkdir()
+    args = ["--plugin", STYLIZE, "--range", f"0-{FRAMES - 1}", "--keys", "styleKey=0,8",
+            "--frames", "3", "--out", str(out / "o.%04d.npy"),
+            "--clip", f"Source={clips['Source']}", "--clip", f"Style={clips['Style']}"]  # fmt: skip
+    for param in FAST_PARAMS:
+        args += ["--param", param]
+    pid_file = runtime / "synthfx" / "backend.sock.pid"
+
+    def render() -> None:
+        done = subprocess.run([str(HOST), "--bundle", str(bundle), *args], env=env,
+                              capture_output=True, text=True, timeout=180)  # fmt: skip
+        assert done.returncode == 0, done.stdout
+
+    try:
+        render()
+        first_pid = pid_file.read_text()
+        render()  # a second host process finds the running backend
+        assert pid_file.read_text() == first_pid, "a second backend was started"
+        assert (out / "o.0003.npy").is_file()
+    finally:
+        if pid_file.is_file():
+            os.kill(int(pid_file.read_text()), signal.SIGTERM)

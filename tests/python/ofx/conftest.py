@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -83,8 +84,9 @@ class Backend:
     log_path: Path
 
     def kill(self) -> None:
+        """kill -9 of the whole process group: the server's worker processes go too."""
         if self.process.poll() is None:
-            self.process.kill()
+            os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=30)
 
 
@@ -98,7 +100,9 @@ def start_backend(directory: Path, listen: str = "127.0.0.1:0") -> Backend:
     command = [sys.executable, "-m", "synthfx.cli", "serve", "--listen", listen,
                "--cache-dir", str(directory / "cache"), "--ready-file", str(ready)]  # fmt: skip
     with log_path.open("w") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while not ready.exists():
         if process.poll() is not None or time.monotonic() > deadline:

@@ -369,4 +369,4 @@ def test_starts_a_local_backend_once(bundle, clips, tmp_path) -> None:
         assert (out / "o.0003.npy").is_file()
     finally:
         if pid_file.is_file():
-            os.kill(int(pid_file.read_text()), signal.SIGTERM)
+            os.killpg(int(pid_file.read_text()), signal.SIGTERM)  # its own session (setsid)

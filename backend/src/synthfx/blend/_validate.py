@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from synthfx.arrays import checked_image
 from synthfx.errors import InputError
 
 
@@ -14,15 +15,7 @@ def as_float_image(image: np.ndarray, name: str) -> np.ndarray:
     Raises:
         InputError: wrong rank, empty, non-real or non-finite.
     """
-    array = np.asarray(image)
-    if array.ndim not in (2, 3) or 0 in array.shape:
-        raise InputError(f"{name} must be (H, W) or (H, W, C) and non-empty, got {array.shape}")
-    if not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):
-        raise InputError(f"{name} must be real-valued, got dtype {array.dtype}")
-    array = array.astype(np.float32, copy=False)
-    if not np.isfinite(array).all():
-        raise InputError(f"{name} contains NaN or infinite values")
-    return array
+    return checked_image(image, name, keep_rank=True)
 
 
 def as_error_map(error: np.ndarray, shape: tuple[int, int], name: str) -> np.ndarray:

@@ -17,6 +17,7 @@ import numpy as np
 
 from synthfx.flow.base import FlowEstimator
 from synthfx.io.atomic import atomic_path
+from synthfx.io.digest import hash_array_into
 
 # Bump when the meaning of cached flows changes (convention, layout).
 FLOW_CACHE_VERSION = 1
@@ -27,10 +28,7 @@ def flow_cache_key(fingerprint: str, frame_a: np.ndarray, frame_b: np.ndarray) -
     digest = hashlib.sha256()
     digest.update(f"synthfx-flow-cache:v{FLOW_CACHE_VERSION}\n{fingerprint}\n".encode())
     for frame in (frame_a, frame_b):
-        contiguous = np.ascontiguousarray(frame)
-        # Shape and dtype are hashed too: equal bytes can be different images.
-        digest.update(f"{contiguous.dtype.str}{contiguous.shape}\n".encode())
-        digest.update(memoryview(contiguous).cast("B"))
+        hash_array_into(digest, frame)
     return digest.hexdigest()
 
 

@@ -9,7 +9,6 @@ ConvGRU, and flow upsampled 8x bilinearly (no learned convex upsampling).
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from synthfx.errors import BackendUnavailableError, InputError
 from synthfx.flow.base import check_frame_pair, to_rgb
 from synthfx.flow.raft_corr import make_correlation
 from synthfx.flow.raft_layers import SmallEncoder, SmallUpdateBlock
+from synthfx.io.digest import file_sha256
 
 CORR_LEVELS = 4
 CORR_RADIUS = 3
@@ -151,14 +151,6 @@ def resolve_device(device: str) -> torch.device:
     return resolved
 
 
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _padding(size: int) -> tuple[int, int]:
     """(before, after) replicate padding to a multiple of 8 and at least MIN_SIDE, centred."""
     target = max(MIN_SIDE, -(-size // 8) * 8)
@@ -198,7 +190,7 @@ class RaftFlow:
         self.iters = iters
         self.corr_mode = corr_mode
         self.spec = f"raft:{self.weights_path}"
-        weights_digest = _file_sha256(self.weights_path)[:16]
+        weights_digest = file_sha256(self.weights_path)[:16]
         self.fingerprint = f"raft-small:iters={iters}:weights-sha256={weights_digest}"
 
     def __repr__(self) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from synthfx.arrays import checked_image
 from synthfx.errors import InputError
 
 # Rec. 601 luma weights (R, G, B): what OpenCV's RGB2GRAY uses, so luminance-based guides agree
@@ -25,19 +26,7 @@ def as_image(image: np.ndarray, name: str = "image") -> np.ndarray:
     Raises:
         InputError: wrong rank, empty, or non-finite values.
     """
-    array = np.asarray(image)
-    if array.ndim == 2:
-        array = array[..., None]
-    if array.ndim != 3 or array.shape[0] == 0 or array.shape[1] == 0 or array.shape[2] == 0:
-        raise InputError(f"{name} must be (H, W) or (H, W, C) and non-empty, got {array.shape}")
-    if array.dtype == np.bool_:
-        array = array.astype(np.float32)  # boolean masks are welcome: True -> 1.0
-    if not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):
-        raise InputError(f"{name} must be a real-valued array, got dtype {array.dtype}")
-    array = array.astype(np.float32, copy=False)
-    if not np.isfinite(array).all():
-        raise InputError(f"{name} contains NaN or infinite values")
-    return array
+    return checked_image(image, name)
 
 
 def as_flow(flow: np.ndarray, shape: tuple[int, int], name: str = "flow") -> np.ndarray:

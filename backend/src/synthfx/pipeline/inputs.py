@@ -13,9 +13,10 @@ from typing import Protocol
 
 import numpy as np
 
+from synthfx.arrays import checked_image
 from synthfx.errors import InputError
+from synthfx.io.digest import array_sha256
 from synthfx.io.sequences import FrameRange, compact_frames
-from synthfx.pipeline.store import digest_array
 
 # Frames kept decoded: a pass needs the current and the previous frame, blending a few more.
 _RECENT_FRAMES = 6
@@ -64,20 +65,7 @@ class MemoryFrames:
 
 def as_float_hwc(array: np.ndarray, what: str) -> np.ndarray:
     """(H, W, C) float32 view or copy; integer and non-finite inputs are errors naming ``what``."""
-    values = np.asarray(array)
-    if values.ndim == 2:
-        values = values[..., None]
-    if values.ndim != 3 or values.shape[0] < 1 or values.shape[1] < 1 or values.shape[2] < 1:
-        raise InputError(f"{what} must be an (H, W) or (H, W, C) image, got shape {values.shape}")
-    if not np.issubdtype(values.dtype, np.floating):
-        raise InputError(
-            f"{what} must hold float pixels, got dtype {values.dtype}; "
-            "convert 8-bit images with image.astype(np.float32) / 255"
-        )
-    values = np.ascontiguousarray(values, dtype=np.float32)
-    if not np.isfinite(values).all():
-        raise InputError(f"{what} contains NaN or infinite values")
-    return values
+    return np.ascontiguousarray(checked_image(array, what, integers=False))
 
 
 def rgb_of(image: np.ndarray) -> np.ndarray:
@@ -144,7 +132,7 @@ class ShotInputs:
         self.height, self.width = self._size
         self.keys = {k: self._check_style(k, v) for k, v in sorted(keys.items())}
         self.style_channels = self._common_style_channels()
-        self.key_digests = {k: digest_array(v) for k, v in self.keys.items()}
+        self.key_digests = {k: array_sha256(v) for k, v in self.keys.items()}
 
     def _check_style(self, frame: int, style: np.ndarray) -> np.ndarray:
         values = as_float_hwc(style, f"keyframe {frame} style")
@@ -186,7 +174,7 @@ class ShotInputs:
         if len(self._recent) > _RECENT_FRAMES:
             self._recent.popitem(last=False)
         if cache_key not in self._digests:
-            self._digests[cache_key] = digest_array(values)
+            self._digests[cache_key] = array_sha256(values)
         return values
 
     def frame(self, frame: int) -> np.ndarray:

@@ -8,26 +8,18 @@ input or option, or an edited or truncated file, makes it due again.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable
 from pathlib import Path
 
 from synthfx.errors import InputError
+from synthfx.io.digest import file_sha256
 from synthfx.io.images import file_format, write_image
 from synthfx.io.sequences import FrameRange, FrameSequence
 from synthfx.pipeline.store import ResultStore, chain_key
 from synthfx.pipeline.stylizer import RenderResult
 
 OUTPUT_KIND = "output"
-
-
-def file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class SequenceWriter:
@@ -93,7 +85,7 @@ class SequenceWriter:
         record = self._store.get_record(OUTPUT_KIND, self._record_key(frame))
         if record is None:
             return False
-        return record.get("sha256") == [file_digest(path) for path in paths]
+        return record.get("sha256") == [file_sha256(path) for path in paths]
 
     def _paths(self, frame: int) -> list[Path]:
         paths = [self.sequence.path(frame)]
@@ -110,5 +102,5 @@ class SequenceWriter:
         if self.errors is not None:
             write_image(self.errors.path(frame), result.error, dtype="float", channel_names=("Y",))
         if self._store is not None:
-            digests = [file_digest(path) for path in self._paths(frame)]
+            digests = [file_sha256(path) for path in self._paths(frame)]
             self._store.put_record(OUTPUT_KIND, self._record_key(frame), {"sha256": digests})

@@ -25,14 +25,6 @@ _KEY = re.compile(r"^[0-9a-f]{64}$")
 _KIND = re.compile(r"^[a-z][a-z0-9-]*$")
 
 
-def digest_array(array: np.ndarray) -> str:
-    """SHA-256 of an array's dtype, shape and bytes (equal bytes can be different images)."""
-    contiguous = np.ascontiguousarray(array)
-    digest = hashlib.sha256(f"{contiguous.dtype.str}{contiguous.shape}\n".encode())
-    digest.update(memoryview(contiguous).cast("B"))
-    return digest.hexdigest()
-
-
 def chain_key(*parts: str) -> str:
     """SHA-256 over text parts, unambiguously separated."""
     digest = hashlib.sha256()

@@ -29,7 +29,6 @@ import cv2
 import numpy as np
 
 from machine import cpu_model
-
 from synthfx.demo.clip import DEFAULT_FIRST, bundled_clip_path
 from synthfx.engine import EZSYNTH_VIDEO_PARAMS
 from synthfx.io import FrameRange, VideoReader, open_frames, write_image

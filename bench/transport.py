@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import platform
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -23,8 +22,8 @@ import time
 from pathlib import Path
 
 import numpy as np
-from machine import cpu_model
 
+from machine import cpu_model
 from synthfx.client import BackendClient, Payload
 
 SIZES = {"1080p": (1080, 1920), "4K": (2160, 3840)}

@@ -32,10 +32,13 @@ def test_window_layout() -> None:
 
 def test_level0_matches_direct_dot_products(features: tuple[torch.Tensor, torch.Tensor]) -> None:
     fmap1, fmap2 = features
-    coords = torch.stack(torch.meshgrid(
-        torch.arange(WIDTH, dtype=torch.float32), torch.arange(HEIGHT, dtype=torch.float32),
-        indexing="xy",
-    ))[None]
+    coords = torch.stack(
+        torch.meshgrid(
+            torch.arange(WIDTH, dtype=torch.float32),
+            torch.arange(HEIGHT, dtype=torch.float32),
+            indexing="xy",
+        )
+    )[None]
     lookup = AllPairsCorrelation(fmap1, fmap2, levels=4, radius=3)(coords)
     assert lookup.shape == (1, 4 * 49, HEIGHT, WIDTH)
     y, x = 9, 13

@@ -50,7 +50,9 @@ def test_gru_keeps_state_when_update_gate_closed() -> None:
 def test_update_block_shapes() -> None:
     block = SmallUpdateBlock(corr_channels=196)
     hidden, delta = block(
-        torch.rand(1, 96, 6, 7), torch.rand(1, 64, 6, 7), torch.rand(1, 196, 6, 7),
+        torch.rand(1, 96, 6, 7),
+        torch.rand(1, 64, 6, 7),
+        torch.rand(1, 196, 6, 7),
         torch.rand(1, 2, 6, 7),
     )
     assert hidden.shape == (1, 96, 6, 7) and delta.shape == (1, 2, 6, 7)

@@ -19,8 +19,13 @@ def _write_frames(pattern: Path, frames: range, shape: tuple[int, int, int] = (6
 
 @pytest.mark.parametrize(
     ("text", "first", "last"),
-    [("1001-1100", 1001, 1100), ("1001", 1001, 1001), (" 7 - 9 ", 7, 9), ("-5-5", -5, 5),
-     ("-10--3", -10, -3)],
+    [
+        ("1001-1100", 1001, 1100),
+        ("1001", 1001, 1001),
+        (" 7 - 9 ", 7, 9),
+        ("-5-5", -5, 5),
+        ("-10--3", -10, -3),
+    ],
 )
 def test_frame_range_parse(text: str, first: int, last: int) -> None:
     frame_range = FrameRange.parse(text)

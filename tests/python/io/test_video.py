@@ -26,8 +26,11 @@ def test_smoke(bbb_video: Path) -> None:
 
 def test_seek_matches_sequential(bbb_video: Path) -> None:
     with VideoReader(bbb_video) as reader:
-        sequential = {frame: pixels for frame, pixels in reader.frames(FrameRange(0, 40))
-                      if frame in (5, 37, 40)}
+        sequential = {
+            frame: pixels
+            for frame, pixels in reader.frames(FrameRange(0, 40))
+            if frame in (5, 37, 40)
+        }
     assert not np.array_equal(sequential[37], sequential[40])
     with VideoReader(bbb_video) as reader:
         np.testing.assert_array_equal(reader.read(37), sequential[37])  # forward seek

@@ -46,6 +46,15 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--tls-key", type=Path, help="PEM private key")
     parser.add_argument("--models-dir", type=Path, help="where raft:NAME flow models live")
     parser.add_argument(
+        "--read-root",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="let clients name image files below DIR instead of uploading them (repeatable; "
+        "default: none). Anyone who can connect reads what this process can read there.",
+    )
+    parser.add_argument(
         "--compute-slots",
         type=int,
         default=_DEFAULTS.compute_slots,
@@ -73,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,
         models_dir=args.models_dir,
+        read_roots=tuple(root.expanduser() for root in args.read_root),
         compute_slots=max(1, args.compute_slots),
         max_sessions=args.max_sessions,
     )

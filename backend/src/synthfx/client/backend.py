@@ -348,8 +348,10 @@ class BackendClient:
         request_id: str = "",
         timeout: float | None = None,
         dtype: int = pb.DTYPE_FLOAT32,
+        refresh: bool = False,
     ) -> RenderedFrame:
-        """Renders one frame of an uploaded job (``upload_job``)."""
+        """Renders one frame of an uploaded job (``upload_job``); ``refresh`` ignores (and
+        replaces) the backend's cached results of its segment."""
         output = pb.OutputTarget(dtype=dtype)
         sizes = None
         if job.frames:
@@ -366,6 +368,7 @@ class BackendClient:
             frame=frame,
             output=output,
             want_error=want_error,
+            refresh=refresh,
         )
         header: list[pb.RenderResult] = []
 

@@ -38,6 +38,8 @@ class ServerConfig:
         token: required bearer token, or None (loopback and unix sockets only).
         tls_cert, tls_key: PEM files to serve TLS.
         models_dir: where ``raft:NAME`` flow models are looked up.
+        read_roots: directories whose files clients may name (``FrameImage.path``); empty:
+            none.
     """
 
     listen: str = "127.0.0.1:50151"
@@ -48,6 +50,7 @@ class ServerConfig:
     tls_cert: Path | None = None
     tls_key: Path | None = None
     models_dir: Path | None = None
+    read_roots: tuple[Path, ...] = ()
     max_sessions: int = 256
     session_idle_timeout_s: float = 3600.0
     max_concurrent_calls: int = 256

@@ -22,6 +22,7 @@ from synthfx.client.wire import WireLimits, check_content_hash, check_desc, deco
 from synthfx.errors import InputError
 from synthfx.io.sequences import FrameRange, compact_frames
 from synthfx.pipeline import StylizeOptions, plan_segments
+from synthfx.service.files import ReadRoots
 from synthfx.service.frame_store import FrameStore
 from synthfx.service.params import stylize_options
 from synthfx.service.status import ServiceError
@@ -37,7 +38,7 @@ class StoredImage:
 
     desc: pb.ImageDesc
     content_hash: str
-    payload: bytes | bytearray
+    payload: bytes | bytearray | memoryview
 
     def pixels(self) -> np.ndarray:
         """(H, W, C) float32 top-down pixels (read-only)."""
@@ -89,7 +90,10 @@ def _lookup(
     session_id: str,
     limits: WireLimits,
     frame_range: FrameRange,
+    files: ReadRoots,
+    frames: FrameRange | None = None,
 ) -> dict[int, StoredImage]:
+    """The stored (or, by ``path``, read) images of ``items``; files only for ``frames``."""
     images: dict[int, StoredImage] = {}
     for item in items:
         label = f"{what}[frame {item.frame}]"
@@ -97,6 +101,14 @@ def _lookup(
             raise InputError(f"{label} is outside the job's frames {frame_range}")
         if item.frame in images:
             raise InputError(f"{label} is given twice")
+        if item.path:
+            if item.HasField("image"):
+                raise InputError(f"{label}: give an image or a path, not both")
+            if frames is None or item.frame in frames:
+                desc, digest, payload = files.read(item.path, item.frame, label)
+                check_desc(desc, label, limits)
+                images[item.frame] = StoredImage(desc, digest, payload)
+            continue
         check_desc(item.image.desc, label, limits)
         check_content_hash(item.image.content_hash, label)
         if item.image.WhichOneof("payload") is not None:
@@ -124,12 +136,14 @@ def segment_job(
     limits: WireLimits,
     max_frames: int,
     models_dir: Path | None,
+    files: ReadRoots,
 ) -> SegmentJob:
     """The segment job that renders ``frame`` of ``job``.
 
     Raises:
         InputError: bad ranges, descriptions or parameters, frames missing from the segment.
-        ServiceError: NOT_FOUND for frames that were never uploaded.
+        ServiceError: NOT_FOUND for frames that were never uploaded or files that do not
+            exist, PERMISSION_DENIED for paths outside ``files``' roots.
     """
     if job.first_frame > job.last_frame:
         raise InputError(f"job: first_frame {job.first_frame} is after last_frame {job.last_frame}")
@@ -145,15 +159,16 @@ def segment_job(
     numbers = [f for run in passes for f in (run.key, *run.frames)] or [frame]
     segment = FrameRange(min(numbers), max(numbers))
 
-    frames = _lookup(job.frames, "job.frames", store, session_id, limits, frame_range)
+    lookup_args = (store, session_id, limits, frame_range, files, segment)
+    frames = _lookup(job.frames, "job.frames", *lookup_args)
     lacking = [f for f in segment if f not in frames]
     if lacking:
         raise InputError(
             f"job.frames lacks frame(s) {compact_frames(lacking)}; frame {frame} depends on "
             f"frames {segment}"
         )
-    key_images = _lookup(job.keyframes, "job.keyframes", store, session_id, limits, frame_range)
-    mask_images = _lookup(job.mask, "job.mask", store, session_id, limits, frame_range)
+    key_images = _lookup(job.keyframes, "job.keyframes", *lookup_args)
+    mask_images = _lookup(job.mask, "job.mask", *lookup_args)
     if mask_images:
         lacking = [f for f in segment if f not in mask_images]
         if lacking:

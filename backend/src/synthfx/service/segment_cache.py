@@ -99,8 +99,11 @@ class SegmentCache:
         frame: int,
         listener: Callable[[ProgressEvent], None],
         cancel: threading.Event,
+        refresh: bool = False,
     ) -> tuple[RenderResult, bool]:
         """The frame's output and whether its segment was already computed.
+
+        With ``refresh`` the segment's cached results are dropped and it is computed again.
 
         Raises:
             CancelledError: ``cancel`` was set while waiting or computing.
@@ -110,6 +113,8 @@ class SegmentCache:
         try:
             with segment.lock:
                 complete = segment.directory / COMPLETE_MARK
+                if refresh:
+                    self._discard(segment)
                 cached = complete.exists()
                 if segment.stylizer is None:
                     segment.stylizer = Stylizer(
@@ -165,6 +170,17 @@ class SegmentCache:
             yield
         finally:
             self._slots.release()
+
+    def _discard(self, segment: _Segment) -> None:
+        """Drops a segment's results (its lock held): the next render computes it afresh."""
+        segment.stylizer = None
+        self.trash_dir.mkdir(exist_ok=True)
+        target = self.trash_dir / f"{segment.key}-{secrets.token_hex(4)}"
+        with contextlib.suppress(FileNotFoundError):
+            os.replace(segment.directory, target)
+        shutil.rmtree(target, ignore_errors=True)
+        with self._lock:
+            self._sizes.pop(segment.key, None)
 
     def _acquire(self, job: SegmentJob) -> _Segment:
         with self._lock:

@@ -31,6 +31,7 @@ from synthfx.engine import SynthesisParams, cuda_available, synthesize
 from synthfx.errors import CancelledError, InputError
 from synthfx.pipeline import ProgressEvent, RenderResult
 from synthfx.service.config import ServerConfig
+from synthfx.service.files import ReadRoots
 from synthfx.service.frame_store import FrameStore
 from synthfx.service.jobs import segment_job
 from synthfx.service.messages import check_parsed
@@ -122,6 +123,7 @@ class SynthfxServicer(pb_grpc.SynthfxServicer):
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
         self.store = FrameStore(config.frame_store_bytes)
+        self.files = ReadRoots(config.read_roots)
         self.sessions = SessionRegistry(
             config.max_sessions, config.session_idle_timeout_s, self.store.release
         )
@@ -320,13 +322,16 @@ class SynthfxServicer(pb_grpc.SynthfxServicer):
             config.wire_limits,
             config.max_frames,
             config.models_dir,
+            self.files,
         )
         outcome: tuple[RenderResult, bool] | None = None
         for item in self._run(
             session,
             request.request_id,
             context,
-            lambda progress, cancel: self.cache.render(job, request.frame, progress, cancel),
+            lambda progress, cancel: self.cache.render(
+                job, request.frame, progress, cancel, request.refresh
+            ),
         ):
             if isinstance(item, Future):
                 outcome = item.result()

@@ -74,6 +74,7 @@ const char* code_name(synthfx::ErrorCode code) {
     case synthfx::ErrorCode::unavailable: return "unavailable";
     case synthfx::ErrorCode::out_of_memory: return "out_of_memory";
     case synthfx::ErrorCode::internal: return "internal";
+    case synthfx::ErrorCode::cancelled: return "cancelled";
     default: return "ok";
     }
 }
@@ -95,6 +96,22 @@ nb::ndarray<nb::array_api, T> to_device_array(std::shared_ptr<T> data,
     nb::capsule owner(owned, [](void* p) noexcept { delete static_cast<std::shared_ptr<T>*>(p); });
     return nb::ndarray<nb::array_api, T>(owned->get(), shape, owner, {}, nb::dtype<T>(),
                                          nb::device::cuda::value, device);
+}
+
+// The engine's progress callback, calling `progress(fraction)` with the GIL held (the engine
+// runs without it). A truthy return cancels; an exception it raises stops the engine and then
+// propagates (the engine rethrows it, nanobind restores it).
+synthfx::SynthesisControl control_of(const nb::object& progress) {
+    synthfx::SynthesisControl control;
+    if (progress.is_none()) return control;
+    control.progress = [&progress](float fraction) {
+        nb::gil_scoped_acquire gil;
+        nb::object answer = progress(fraction);
+        const int truthy = PyObject_IsTrue(answer.ptr());
+        if (truthy < 0) throw nb::python_error();
+        return truthy != 0;
+    };
+    return control;
 }
 
 nb::object error_type;
@@ -134,7 +151,11 @@ NB_MODULE(_native, m) {
            float style_weight, float uniformity, int patch_size, int pyramid_levels,
            int search_vote_iters, int patchmatch_iters, float stop_threshold, bool extra_pass_3x3,
            int vote_mode, std::uint64_t seed, int threads, int backend,
-           std::uintptr_t cuda_stream) -> nb::tuple {
+           std::uintptr_t cuda_stream, const nb::object& progress) -> nb::tuple {
+            if (!progress.is_none() && !PyCallable_Check(progress.ptr())) {
+                throw synthfx::SynthesisError(synthfx::ErrorCode::invalid_argument,
+                                              "progress must be callable or None");
+            }
             check_same_device(style, style, "the style image");
             synthfx::SynthesisInput input;
             input.style = view(style);
@@ -170,11 +191,12 @@ NB_MODULE(_native, m) {
             p.seed = seed;
             p.threads = threads;
             p.backend = synthfx::BackendKind(backend);
+            const synthfx::SynthesisControl control = control_of(progress);
             if (input.memory == synthfx::MemoryKind::cuda) {
                 synthfx::DeviceSynthesisResult r;
                 {
                     nb::gil_scoped_release release;
-                    r = synthfx::synthesize_to_device(input, p);
+                    r = synthfx::synthesize_to_device(input, p, &control);
                 }
                 const size_t h = size_t(r.height), w = size_t(r.width), c = size_t(r.channels);
                 return nb::make_tuple(to_device_array(std::move(r.image), {h, w, c}, r.device),
@@ -184,7 +206,7 @@ NB_MODULE(_native, m) {
             synthfx::SynthesisResult r;
             {
                 nb::gil_scoped_release release;
-                r = synthfx::synthesize(input, p);
+                r = synthfx::synthesize(input, p, &control);
             }
             const size_t h = size_t(r.height), w = size_t(r.width), c = size_t(r.channels);
             return nb::make_tuple(to_numpy(std::move(r.image), {h, w, c}),
@@ -194,8 +216,10 @@ NB_MODULE(_native, m) {
         "style"_a, "guides"_a, "modulation"_a.none(), "source_mask"_a.none(), "style_weight"_a,
         "uniformity"_a, "patch_size"_a, "pyramid_levels"_a, "search_vote_iters"_a,
         "patchmatch_iters"_a, "stop_threshold"_a, "extra_pass_3x3"_a, "vote_mode"_a, "seed"_a,
-        "threads"_a, "backend"_a, "cuda_stream"_a = 0,
+        "threads"_a, "backend"_a, "cuda_stream"_a = 0, "progress"_a = nb::none(),
         "Low-level entry; use synthfx.engine.synthesize. Returns (image, nnf, error): NumPy\n"
         "arrays for host input, CUDA DLPack arrays for CUDA input (backend cuda only).\n"
-        "cuda_stream: the stream that produces CUDA input (0: legacy default stream).");
+        "cuda_stream: the stream that produces CUDA input (0: legacy default stream).\n"
+        "progress: None or progress(fraction) -> truthy to cancel (SynthesisError 'cancelled');\n"
+        "an exception it raises propagates once the engine has stopped.");
 }

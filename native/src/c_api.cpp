@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <new>
+#include <string>
 
 #include "synthfx/synthesis.h"
 #include "synthfx/synthfx.h"
@@ -46,6 +47,14 @@ sfx_status sfx_synthesize(const sfx_image* style, const sfx_guide* guides, int32
                           const sfx_image* modulation, const sfx_image* source_mask,
                           const sfx_params* params, sfx_output* output, char* message,
                           int32_t message_size) {
+    return sfx_synthesize_ex(style, guides, guide_count, modulation, source_mask, params, nullptr,
+                             output, message, message_size);
+}
+
+sfx_status sfx_synthesize_ex(const sfx_image* style, const sfx_guide* guides, int32_t guide_count,
+                             const sfx_image* modulation, const sfx_image* source_mask,
+                             const sfx_params* params, const sfx_control* control,
+                             sfx_output* output, char* message, int32_t message_size) {
     write_message(message, message_size, "");
     try {
         if (style == nullptr || params == nullptr || output == nullptr || output->image == nullptr) {
@@ -76,7 +85,13 @@ sfx_status sfx_synthesize(const sfx_image* style, const sfx_guide* guides, int32
         p.seed = params->seed;
         p.threads = params->threads;
         p.backend = synthfx::BackendKind(params->backend);
-        const synthfx::SynthesisResult result = synthfx::synthesize(input, p);
+        synthfx::SynthesisControl engine_control;
+        if (control != nullptr && control->progress != nullptr) {
+            engine_control.progress = [control](float fraction) {
+                return control->progress(control->user, fraction) != 0;
+            };
+        }
+        const synthfx::SynthesisResult result = synthfx::synthesize(input, p, &engine_control);
         std::copy(result.image.begin(), result.image.end(), output->image);
         if (output->nnf) std::copy(result.nnf.begin(), result.nnf.end(), output->nnf);
         if (output->error) std::copy(result.error.begin(), result.error.end(), output->error);
@@ -95,6 +110,24 @@ sfx_status sfx_synthesize(const sfx_image* style, const sfx_guide* guides, int32
         return SFX_INTERNAL;
     }
 }
+
+int32_t sfx_cuda_available(char* reason, int32_t reason_size) {
+    write_message(reason, reason_size, "");
+    try {
+        std::string why;
+        const bool ok = synthfx::cuda_available(&why);
+        write_message(reason, reason_size, why.c_str());
+        return ok ? 1 : 0;
+    } catch (const std::exception& e) {
+        write_message(reason, reason_size, e.what());
+        return 0;
+    } catch (...) {
+        write_message(reason, reason_size, "unknown internal error");
+        return 0;
+    }
+}
+
+uint64_t sfx_cuda_last_peak_bytes(void) { return uint64_t(synthfx::cuda_last_peak_bytes()); }
 
 const char* sfx_version(void) { return synthfx::version(); }
 

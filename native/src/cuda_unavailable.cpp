@@ -24,14 +24,15 @@ std::size_t cuda_last_peak_bytes() { return 0; }
 
 void validate_cuda_input(const SynthesisInput&, const SynthesisParams&) { unavailable(); }
 
-SynthesisResult run_cuda(const Problem&, const SynthesisParams&) { unavailable(); }
+SynthesisResult run_cuda(const Problem&, const SynthesisParams&, Progress&) { unavailable(); }
 
-SynthesisResult run_cuda(const Problem*, const SynthesisInput&, const SynthesisParams&) {
+SynthesisResult run_cuda(const Problem*, const SynthesisInput&, const SynthesisParams&,
+                         Progress&) {
     unavailable();
 }
 
 DeviceSynthesisResult run_cuda_to_device(const Problem*, const SynthesisInput&,
-                                         const SynthesisParams&) {
+                                         const SynthesisParams&, Progress&) {
     unavailable();
 }
 

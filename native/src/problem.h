@@ -98,14 +98,17 @@ Problem prepare_problem(const SynthesisInput& input, const SynthesisParams& para
 // Number of levels actually used for these params (resolves -1).
 int resolve_level_count(const SynthesisInput& input, const SynthesisParams& params);
 
-SynthesisResult run_cpu(const Problem& problem, const SynthesisParams& params);
+class Progress;  // progress.h
+
+// The backends report to `progress` (begin, every step, finish) and stop when it throws.
+SynthesisResult run_cpu(const Problem& problem, const SynthesisParams& params, Progress& progress);
 
 // The CUDA backend. Host input comes as a prepared problem; device input (input.memory ==
 // cuda) is validated and pyramided on the device, `problem` then unused (may be null).
-SynthesisResult run_cuda(const Problem& problem, const SynthesisParams& params);
+SynthesisResult run_cuda(const Problem& problem, const SynthesisParams& params, Progress& progress);
 SynthesisResult run_cuda(const Problem* problem, const SynthesisInput& input,
-                         const SynthesisParams& params);
+                         const SynthesisParams& params, Progress& progress);
 DeviceSynthesisResult run_cuda_to_device(const Problem* problem, const SynthesisInput& input,
-                                         const SynthesisParams& params);
+                                         const SynthesisParams& params, Progress& progress);
 
 }  // namespace synthfx

@@ -3,6 +3,7 @@
 #include <new>
 
 #include "problem.h"
+#include "progress.h"
 
 #ifndef SYNTHFX_VERSION
 #define SYNTHFX_VERSION "0.0.0"
@@ -45,43 +46,51 @@ void require_cuda_backend_for_device_input(const SynthesisInput& input,
 
 const char* version() { return SYNTHFX_VERSION; }
 
-SynthesisResult synthesize(const SynthesisInput& input, const SynthesisParams& params) {
-    if (input.memory == MemoryKind::cuda) {
-        require_cuda_backend_for_device_input(input, params);
-        require_cuda();
-        return run_cuda(nullptr, input, params);  // validates on the device
-    }
-    // Validate first so bad input reports the same error whichever backend was asked for.
-    Problem problem = prepare_problem(input, params);
-    switch (params.backend) {
-    case BackendKind::cpu:
-        return run_cpu(problem, params);
-    case BackendKind::cuda:
-        require_cuda();
-        return run_cuda(problem, params);
-    case BackendKind::automatic:
-    default:
-        // CUDA stays opt-in (backend=cuda) until the CUDA backend has been verified on
-        // hardware against the CPU backend; auto then picks it when cuda_available().
-        return run_cpu(problem, params);
-    }
+SynthesisResult synthesize(const SynthesisInput& input, const SynthesisParams& params,
+                           const SynthesisControl* control) {
+    Progress progress(control);
+    return with_progress(progress, [&] {
+        if (input.memory == MemoryKind::cuda) {
+            require_cuda_backend_for_device_input(input, params);
+            require_cuda();
+            return run_cuda(nullptr, input, params, progress);  // validates on the device
+        }
+        // Validate first so bad input reports the same error whichever backend was asked for.
+        Problem problem = prepare_problem(input, params);
+        switch (params.backend) {
+        case BackendKind::cpu:
+            return run_cpu(problem, params, progress);
+        case BackendKind::cuda:
+            require_cuda();
+            return run_cuda(problem, params, progress);
+        case BackendKind::automatic:
+        default:
+            // CUDA stays opt-in (backend=cuda) until the CUDA backend has been verified on
+            // hardware against the CPU backend; auto then picks it when cuda_available().
+            return run_cpu(problem, params, progress);
+        }
+    });
 }
 
 DeviceSynthesisResult synthesize_to_device(const SynthesisInput& input,
-                                           const SynthesisParams& params) {
-    if (input.memory == MemoryKind::cuda) {
-        require_cuda_backend_for_device_input(input, params);
+                                           const SynthesisParams& params,
+                                           const SynthesisControl* control) {
+    Progress progress(control);
+    return with_progress(progress, [&] {
+        if (input.memory == MemoryKind::cuda) {
+            require_cuda_backend_for_device_input(input, params);
+            require_cuda();
+            return run_cuda_to_device(nullptr, input, params, progress);
+        }
+        if (params.backend != BackendKind::cuda) {
+            throw SynthesisError(ErrorCode::invalid_argument,
+                                 std::string("a result in device memory needs backend cuda (got ") +
+                                     backend_name(params.backend) + ")");
+        }
+        Problem problem = prepare_problem(input, params);
         require_cuda();
-        return run_cuda_to_device(nullptr, input, params);
-    }
-    if (params.backend != BackendKind::cuda) {
-        throw SynthesisError(ErrorCode::invalid_argument,
-                             std::string("a result in device memory needs backend cuda (got ") +
-                                 backend_name(params.backend) + ")");
-    }
-    Problem problem = prepare_problem(input, params);
-    require_cuda();
-    return run_cuda_to_device(&problem, input, params);
+        return run_cuda_to_device(&problem, input, params, progress);
+    });
 }
 
 }  // namespace synthfx

@@ -7,24 +7,33 @@ Example:
 
 Arrays may be NumPy (host) or CUDA arrays of any DLPack producer (torch, CuPy). CUDA input runs
 on ``backend="cuda"`` without a copy to the host and gives CUDA results of the same framework.
+
+A long synthesis reports its progress and can be stopped from a callback:
+
+    >>> def progress(fraction: float) -> bool:
+    ...     print(f"{fraction:.0%}")
+    ...     return stop_event.is_set()  # True cancels: CancelledError
+    >>> result = synthesize(style, guides, progress=progress)
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 
 from synthfx import _native
-from synthfx.errors import BackendUnavailableError, EngineError
+from synthfx.errors import BackendUnavailableError, CancelledError, EngineError
 
 VoteMode = Literal["plain", "weighted"]
 Backend = Literal["auto", "cpu", "cuda"]
 # np.ndarray, or a CUDA array: torch.Tensor, cupy.ndarray or any DLPack producer.
 Image = Any
 GuideTriple = tuple[Image, Image, float]
+# progress(fraction_done) -> truthy to cancel (None or False: go on).
+ProgressCallback = Callable[[float], object]
 
 _VOTE_MODES = {"plain": 0, "weighted": 1}
 _BACKENDS = {"auto": 0, "cpu": 1, "cuda": 2}
@@ -185,6 +194,7 @@ def synthesize(
     modulation: Image | None = None,
     source_mask: Image | None = None,
     params: SynthesisParams | None = None,
+    progress: ProgressCallback | None = None,
     **overrides: object,
 ) -> SynthesisResult:
     """Synthesizes the target from the style and guide pairs.
@@ -201,6 +211,14 @@ def synthesize(
         modulation: optional (H_t, W_t) factor on the guide part of the distance per pixel.
         source_mask: optional (H_s, W_s); 0 marks pixels whose patches may not be copied.
         params: engine parameters; keyword overrides (``patch_size=7``...) apply on top.
+        progress: optional ``progress(fraction)``, called on this thread (with the GIL; the
+            engine itself runs without it) when the work starts (0.0), after every PatchMatch
+            iteration and every vote at every pyramid level, and once the result is complete
+            (exactly 1.0). ``fraction`` is in [0, 1], never decreases and is roughly
+            proportional to time. A truthy return cancels: the engine stops within one
+            iteration, frees its memory and ``CancelledError`` is raised. An exception the
+            callback raises (e.g. the caller's own ``CancelledError``) stops the engine the same
+            way and then propagates unchanged. The callback never changes the result.
 
     Returns:
         SynthesisResult with image, nnf and error.
@@ -210,7 +228,10 @@ def synthesize(
             ``backend`` "cpu" or "auto" is invalid (no silent copy to the host: pass
             ``backend="cuda"``, or copy the arrays to the host first).
         BackendUnavailableError: ``backend="cuda"`` on a machine where CUDA cannot run.
+        CancelledError: ``progress`` returned a truthy value.
     """
+    if progress is not None and not callable(progress):
+        raise EngineError(f"progress must be callable or None, got {type(progress).__name__}")
     base = params or SynthesisParams()
     unknown = set(overrides) - set(SynthesisParams.__dataclass_fields__)
     if unknown:
@@ -267,11 +288,14 @@ def synthesize(
             int(p.threads),
             _BACKENDS[p.backend],
             stream,
+            progress,
         )
     except _native.SynthesisError as exc:
         message, code = exc.args
         if code == "unavailable":
             raise BackendUnavailableError(message) from None
+        if code == "cancelled":
+            raise CancelledError(message) from None
         raise EngineError(message, code) from None
     if on_device:
         return SynthesisResult(

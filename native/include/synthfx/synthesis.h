@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -102,9 +103,11 @@ enum class ErrorCode : int {
     unavailable = 5,       // backend not available (e.g. CUDA without a device)
     out_of_memory = 6,
     internal = 7,
+    cancelled = 8,         // the SynthesisControl callback asked to stop (or threw)
 };
 
-// Every invalid input raises this; what() names the offending value.
+// Every invalid input raises this; what() names the offending value. A cancelled synthesis
+// raises it too, with ErrorCode::cancelled.
 class SynthesisError : public std::invalid_argument {
   public:
     SynthesisError(ErrorCode code, const std::string& message)
@@ -113,6 +116,21 @@ class SynthesisError : public std::invalid_argument {
 
   private:
     ErrorCode code_;
+};
+
+// Progress and cancellation of one synthesis. Not a parameter (SynthesisParams are fingerprinted
+// for caches): it never changes the result, a run whose callback never cancels gives the same bits
+// as a run without one.
+struct SynthesisControl {
+    // Called on the thread that called synthesize, never on a worker thread: once when the work
+    // starts (0), after every PatchMatch iteration and every vote at every pyramid level, and once
+    // the result is complete (exactly 1). `fraction_done` is in [0, 1] and never decreases; levels
+    // are weighted by pixel count and patch area, so it is roughly proportional to time (CUDA:
+    // the fraction the device has finished, one step behind what is queued). Return true to
+    // cancel: the engine stops before its next step, frees everything and throws SynthesisError
+    // with ErrorCode::cancelled. An exception the callback throws stops the engine the same way
+    // and then propagates unchanged. Empty: no calls.
+    std::function<bool(float fraction_done)> progress;
 };
 
 // Number of pyramid levels that fit for these sizes and this patch size (coarsest level's
@@ -124,13 +142,16 @@ int max_pyramid_levels(int source_width, int source_height, int target_width, in
 void validate(const SynthesisInput& input, const SynthesisParams& params);
 
 // Host result. Host input runs on params.backend; CUDA input (input.memory == cuda) needs
-// backend cuda and ends with one device-to-host copy of the result.
-SynthesisResult synthesize(const SynthesisInput& input, const SynthesisParams& params);
+// backend cuda and ends with one device-to-host copy of the result. `control` (optional):
+// progress reports and cancellation.
+SynthesisResult synthesize(const SynthesisInput& input, const SynthesisParams& params,
+                           const SynthesisControl* control = nullptr);
 
 // CUDA backend only (params.backend must be cuda): the result stays in device memory. Input may
 // be host or device memory.
 DeviceSynthesisResult synthesize_to_device(const SynthesisInput& input,
-                                           const SynthesisParams& params);
+                                           const SynthesisParams& params,
+                                           const SynthesisControl* control = nullptr);
 
 bool cuda_available(std::string* reason = nullptr);
 

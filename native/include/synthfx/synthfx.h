@@ -24,7 +24,8 @@ typedef enum sfx_status {
     SFX_EMPTY_IMAGE = 4,
     SFX_UNAVAILABLE = 5,
     SFX_OUT_OF_MEMORY = 6,
-    SFX_INTERNAL = 7
+    SFX_INTERNAL = 7,
+    SFX_CANCELLED = 8 /* the control's progress callback returned non-zero */
 } sfx_status;
 
 typedef struct sfx_image {
@@ -63,6 +64,17 @@ typedef struct sfx_output {
     float* error;
 } sfx_output;
 
+/* Progress and cancellation of one synthesis (sfx_synthesize_ex). `progress` is called on the
+ * calling thread, never on a worker thread: once at the start (0), after every PatchMatch
+ * iteration and every vote at every pyramid level, and once the result is complete (exactly 1).
+ * The fraction is in [0, 1], never decreases and is roughly proportional to time. Return non-zero
+ * to cancel: the engine stops before its next step, frees everything and returns SFX_CANCELLED.
+ * The callback never changes the result. `progress` may be NULL (no calls). */
+typedef struct sfx_control {
+    int32_t (*progress)(void* user, float fraction);
+    void* user; /* passed back to progress */
+} sfx_control;
+
 /* Fills params with Ebsynth's defaults. */
 SFX_API void sfx_default_params(sfx_params* params);
 
@@ -72,6 +84,22 @@ SFX_API sfx_status sfx_synthesize(const sfx_image* style, const sfx_guide* guide
                                   int32_t guide_count, const sfx_image* modulation,
                                   const sfx_image* source_mask, const sfx_params* params,
                                   sfx_output* output, char* message, int32_t message_size);
+
+/* sfx_synthesize with progress reports and cancellation; control may be NULL. */
+SFX_API sfx_status sfx_synthesize_ex(const sfx_image* style, const sfx_guide* guides,
+                                     int32_t guide_count, const sfx_image* modulation,
+                                     const sfx_image* source_mask, const sfx_params* params,
+                                     const sfx_control* control, sfx_output* output, char* message,
+                                     int32_t message_size);
+
+/* 1 when the CUDA backend can run here (it runs a small self-check once per process), else 0.
+ * Writes the device name, or why not, NUL-terminated into reason (if not NULL, at most
+ * reason_size bytes). */
+SFX_API int32_t sfx_cuda_available(char* reason, int32_t reason_size);
+
+/* Peak device memory in bytes of the last CUDA synthesis finished in this process (its buffers,
+ * not the CUDA context); 0 before the first one and in builds without CUDA. */
+SFX_API uint64_t sfx_cuda_last_peak_bytes(void);
 
 SFX_API const char* sfx_version(void);
 

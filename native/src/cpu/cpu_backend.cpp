@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The CPU backend: coarse-to-fine EM (PatchMatch search, then vote) over the prepared pyramid.
 #include "../problem.h"
+#include "../progress.h"
 #include "level_state.h"
 
 namespace synthfx {
@@ -14,11 +15,13 @@ constexpr int kPolishPatchSize = 3;
 constexpr std::uint32_t kInitialSearchIteration = 1u << 30;
 
 // One search/vote round: PatchMatch iterations, vote, freeze what settled, refresh distances.
+// Progress is reported (and a cancel honoured) after every iteration and every vote.
 void search_and_vote(LevelState& state, ThreadPool& pool, const SynthesisParams& params,
-                     std::uint32_t round) {
+                     std::uint32_t round, Progress& progress) {
     for (int i = 0; i < params.patchmatch_iters; ++i) {
         const std::uint32_t iteration = round * std::uint32_t(params.patchmatch_iters) + i;
         cpu::patchmatch_iteration(state, pool, params, {params.seed, iteration});
+        progress.iteration_done(state.level_index);
     }
     std::vector<float> voted;
     cpu::vote(state, pool, params.vote_mode, voted);
@@ -28,31 +31,37 @@ void search_and_vote(LevelState& state, ThreadPool& pool, const SynthesisParams&
     state.style.swap(voted);
     state.rebuild_target(pool);
     state.recompute_distances(pool);
+    progress.vote_done(state.level_index);
 }
 
 // Starting point of a level: the style voted from the initial NNF, plain (no errors yet).
-void start_level(LevelState& state, ThreadPool& pool) {
+void start_level(LevelState& state, ThreadPool& pool, Progress& progress) {
     cpu::vote(state, pool, VoteMode::plain, state.style);
     state.rebuild_target(pool);
     state.recompute_distances(pool);
+    progress.vote_done(state.level_index);
 }
 
 // With no style estimate yet, a first search on the guides alone places the coarsest NNF where
 // the guides say; voting a random NNF instead lets the style term lock onto a self-consistent
 // but wrong texture.
-void initial_guide_search(LevelState& state, ThreadPool& pool, const SynthesisParams& params) {
+void initial_guide_search(LevelState& state, ThreadPool& pool, const SynthesisParams& params,
+                          Progress& progress) {
     state.style_term = false;
     state.rebuild_target(pool);
     state.recompute_distances(pool);
     for (int i = 0; i < params.patchmatch_iters; ++i) {
         cpu::patchmatch_iteration(state, pool, params, {params.seed, kInitialSearchIteration + i});
+        progress.iteration_done(state.level_index);
     }
     state.style_term = true;
 }
 
 }  // namespace
 
-SynthesisResult run_cpu(const Problem& problem, const SynthesisParams& params) {
+SynthesisResult run_cpu(const Problem& problem, const SynthesisParams& params,
+                        Progress& progress) {
+    progress.begin(problem, params);
     ThreadPool pool(params.threads);
     std::vector<std::int32_t> coarse_nnf;
     int coarse_width = 0, coarse_height = 0;
@@ -62,13 +71,13 @@ SynthesisResult run_cpu(const Problem& problem, const SynthesisParams& params) {
         LevelState state(problem, l, params.patch_size);
         if (l == 0) {
             cpu::random_init(state, params.seed);
-            if (problem.guide_feature_channels > 0) initial_guide_search(state, pool, params);
+            if (problem.guide_feature_channels > 0) initial_guide_search(state, pool, params, progress);
         } else {
             cpu::upsample_nnf(state, coarse_nnf, coarse_width, coarse_height, params.seed);
         }
-        start_level(state, pool);
+        start_level(state, pool, progress);
         for (int it = 0; it < params.search_vote_iters; ++it) {
-            search_and_vote(state, pool, params, round++);
+            search_and_vote(state, pool, params, round++, progress);
         }
         const bool finest = l == level_count - 1;
         if (!finest) {
@@ -82,7 +91,7 @@ SynthesisResult run_cpu(const Problem& problem, const SynthesisParams& params) {
             std::fill(state.frozen.begin(), state.frozen.end(), 0);
             state.rebuild_target(pool);
             state.recompute_distances(pool);
-            search_and_vote(state, pool, params, round++);
+            search_and_vote(state, pool, params, round++, progress);
         }
         SynthesisResult result;
         result.width = state.tw;
@@ -91,6 +100,7 @@ SynthesisResult run_cpu(const Problem& problem, const SynthesisParams& params) {
         result.image = std::move(state.style);
         result.nnf = std::move(state.nnf);
         result.error = std::move(state.ssd);
+        progress.finish();
         return result;
     }
     throw SynthesisError(ErrorCode::internal, "no pyramid level to synthesize");

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "../problem.h"
+#include "../progress.h"
 #include "../random.h"
 #include "device_common.cuh"
 
@@ -346,7 +347,8 @@ int current_device() {
 
 class Runner {
   public:
-    Runner(const SynthesisParams& params, int device) : params_(params), allocator_(device) {}
+    Runner(const SynthesisParams& params, int device, Progress& progress)
+        : params_(params), progress_(progress), allocator_(device) {}
 
     // Host input: the prepared pyramid, uploaded level by level on the copy stream.
     void use_host_problem(const Problem& problem) {
@@ -387,6 +389,7 @@ class Runner {
         synthesize_levels();
         SynthesisResult result = finish_to_host();
         g_last_peak_bytes.store(allocator_.peak());
+        finish_progress();
         return result;
     }
 
@@ -394,6 +397,7 @@ class Runner {
         synthesize_levels();
         DeviceSynthesisResult result = finish_to_device(device);
         g_last_peak_bytes.store(allocator_.peak());
+        finish_progress();
         return result;
     }
 
@@ -424,6 +428,7 @@ class Runner {
             copy_to_device(style_scale_, problem_->style_feature_scale.data(), streams_.compute);
         }
         if (!device_input_) upload(0);
+        progress_.begin(*problem_, params_);
         std::uint32_t round = 0;
         for (int l = 0; l < level_count; ++l) {
             // Enqueue level l, then copy level l + 1 while the device works through it.
@@ -757,6 +762,7 @@ class Runner {
                     false, style(), cs);
         rebuild_target();
         launch_recompute_ssd(features(), nnf(), ssd(), cs);
+        checkpoint(progress_.vote_units(s_.level));
     }
 
     // The CPU's initial_guide_search: with no style estimate yet, PatchMatch on the guides alone
@@ -770,6 +776,7 @@ class Runner {
         launch_recompute_ssd(features(), nnf(), ssd(), cs);
         for (int i = 0; i < params_.patchmatch_iters; ++i) {
             patchmatch(kInitialSearchIteration + std::uint32_t(i));
+            checkpoint(progress_.iteration_units(s_.level));
         }
         s_.guides_only = false;
     }
@@ -805,6 +812,7 @@ class Runner {
         const cudaStream_t cs = streams_.compute;
         for (int i = 0; i < params_.patchmatch_iters; ++i) {
             patchmatch(round * std::uint32_t(params_.patchmatch_iters) + std::uint32_t(i));
+            checkpoint(progress_.iteration_units(s_.level));
         }
         float* before = style();
         float* after = s_.style[s_.current_style ^ 1].get();
@@ -816,9 +824,40 @@ class Runner {
                                  s_.frozen.get(), cs);
         }
         s_.current_style ^= 1;
-        if (last) return;  // the float32 error map follows instead
-        rebuild_target();
-        launch_recompute_ssd(features(), nnf(), ssd(), cs);
+        if (!last) {  // else the float32 error map follows instead
+            rebuild_target();
+            launch_recompute_ssd(features(), nnf(), ssd(), cs);
+        }
+        checkpoint(progress_.vote_units(s_.level));
+    }
+
+    // Progress without a host wait per launch: each step (a PatchMatch iteration, a vote) ends
+    // with an event; the host then waits for the previous step's event, so the device always has
+    // the step just queued to work on while the host reports the one before and checks for a
+    // cancel. Only with a progress callback; results do not depend on it (same launches, same
+    // stream order).
+    void checkpoint(std::uint64_t units) {
+        if (!progress_.active()) return;
+        if (!marks_[0]) {
+            marks_[0] = std::make_unique<Event>();
+            marks_[1] = std::make_unique<Event>();
+        }
+        check(cudaEventRecord(marks_[next_mark_]->get(), streams_.compute),
+              "cudaEventRecord (progress)");
+        next_mark_ ^= 1;
+        if (pending_units_ > 0) {
+            check(cudaEventSynchronize(marks_[next_mark_]->get()), "synthesis (progress)");
+            progress_.advance(pending_units_);  // throws when cancelled
+        }
+        pending_units_ = units;
+    }
+
+    // After the result's host wait: the last step is done, the result complete.
+    void finish_progress() {
+        if (!progress_.active()) return;
+        progress_.advance(pending_units_);
+        pending_units_ = 0;
+        progress_.finish();
     }
 
     // The float32 error map of the finest level's final match into `error` (tn floats).
@@ -882,6 +921,10 @@ class Runner {
     }
 
     const SynthesisParams& params_;
+    Progress& progress_;
+    std::unique_ptr<Event> marks_[2];  // checkpoint events, recorded in turn
+    int next_mark_ = 0;
+    std::uint64_t pending_units_ = 0;  // work of the step queued last, not yet reported
     const Problem* problem_ = nullptr;
     Problem owned_problem_;  // device input: sizes and channel tables only
     bool device_input_ = false;
@@ -920,7 +963,8 @@ void self_check() {
     SynthesisParams params;
     params.backend = BackendKind::cuda;
     const Problem problem = prepare_problem(input, params);
-    const SynthesisResult result = run_cuda(problem, params);
+    Progress no_progress(nullptr);
+    const SynthesisResult result = run_cuda(problem, params, no_progress);
     if (result.width != n || result.height != n || result.nnf.size() != std::size_t(2) * n * n) {
         throw SynthesisError(ErrorCode::internal, "self-check: result has the wrong size");
     }
@@ -1037,32 +1081,33 @@ void validate_cuda_input(const SynthesisInput& input, const SynthesisParams& par
     });
 }
 
-SynthesisResult run_cuda(const Problem& problem, const SynthesisParams& params) {
+SynthesisResult run_cuda(const Problem& problem, const SynthesisParams& params,
+                         Progress& progress) {
     return cuda::guarded([&] {
         const int device = cuda::job_device(nullptr);
-        cuda::Runner runner(params, device);
+        cuda::Runner runner(params, device, progress);
         runner.use_host_problem(problem);
         return runner.run_to_host();
     });
 }
 
 SynthesisResult run_cuda(const Problem* problem, const SynthesisInput& input,
-                         const SynthesisParams& params) {
+                         const SynthesisParams& params, Progress& progress) {
     return cuda::guarded([&] {
         const int device = cuda::job_device(&input);
         cuda::DeviceScope scope(device);
-        cuda::Runner runner(params, device);
+        cuda::Runner runner(params, device, progress);
         cuda::prepare_runner(runner, problem, input);
         return runner.run_to_host();
     });
 }
 
 DeviceSynthesisResult run_cuda_to_device(const Problem* problem, const SynthesisInput& input,
-                                         const SynthesisParams& params) {
+                                         const SynthesisParams& params, Progress& progress) {
     return cuda::guarded([&] {
         const int device = cuda::job_device(&input);
         cuda::DeviceScope scope(device);
-        cuda::Runner runner(params, device);
+        cuda::Runner runner(params, device, progress);
         cuda::prepare_runner(runner, problem, input);
         return runner.run_to_device(device);
     });

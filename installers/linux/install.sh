@@ -99,8 +99,9 @@ After=network.target
 
 [Service]
 # The plugin's default address: the per-user socket it would otherwise start a backend on.
-ExecStart=$backend_command serve --listen unix:%t/synthfx/backend.sock
-ExecStartPre=/bin/mkdir -p %t/synthfx
+# Reads below / like the backend the plugin starts: only this user can reach the socket.
+ExecStart=$backend_command serve --listen unix:%t/synthfx/backend.sock --read-root /
+ExecStartPre=/bin/mkdir -m 0700 -p %t/synthfx
 Restart=on-failure
 
 [Install]

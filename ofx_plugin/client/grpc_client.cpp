@@ -30,6 +30,8 @@ constexpr size_t kDefaultChunkBytes = 1 << 20;
 constexpr int kMaxReconnectBackoffMs = 1000;
 // How often a running render checks the host's abort flag.
 constexpr auto kCancelPollInterval = std::chrono::milliseconds(50);
+// The protocol minor version that added FrameImage.path (and RenderRequest.refresh).
+constexpr uint32_t kFilePathsMinor = 1;
 // Uploads and downloads of a segment's frames; generous, the connection itself fails fast.
 constexpr auto kTransferDeadline = std::chrono::minutes(10);
 
@@ -41,8 +43,9 @@ ClientStatus statusOf(grpc::StatusCode code) {
     case grpc::StatusCode::DEADLINE_EXCEEDED:
         return ClientStatus::Unavailable;
     case grpc::StatusCode::UNAUTHENTICATED:
-    case grpc::StatusCode::PERMISSION_DENIED:
         return ClientStatus::Unauthenticated;
+    // PERMISSION_DENIED: a file path outside the backend's read roots (the details say which).
+    case grpc::StatusCode::PERMISSION_DENIED:
     case grpc::StatusCode::INVALID_ARGUMENT:
     case grpc::StatusCode::NOT_FOUND:
         return ClientStatus::InvalidArgument;
@@ -122,15 +125,7 @@ public:
         _stub = pb::Synthfx::NewStub(_channel);
     }
 
-    ~GrpcBackendClient() override {
-        if (_sessionId.empty()) return;
-        pb::CloseSessionRequest request;
-        request.set_session_id(_sessionId);
-        pb::CloseSessionResponse response;
-        grpc::ClientContext context;
-        prepare(context, std::chrono::seconds(1), false);
-        _stub->CloseSession(&context, request, &response);
-    }
+    ~GrpcBackendClient() override { closeSession(); }
 
     ClientResult connect() override {
         std::lock_guard<std::mutex> lock(_mutex);
@@ -140,9 +135,17 @@ public:
     ClientResult stylize(const StylizeJob &job, int frame, bool wantError,
                          const RenderCallbacks &callbacks, RenderOutput &out) override {
         std::lock_guard<std::mutex> lock(_mutex);
+        if (!job.keyframePaths.empty() && _serverMinor < kFilePathsMinor) {
+            return failure(ClientStatus::VersionMismatch,
+                           "the synthfx backend at " + _config.address + " (" + describe() +
+                               ") cannot read keyframes from files (protocol 1." +
+                               std::to_string(_serverMinor) + "): update it to 1." +
+                               std::to_string(kFilePathsMinor) + " or later");
+        }
         pb::RenderRequest request;
         request.set_frame(frame);
         request.set_want_error(wantError);
+        request.set_refresh(job.refresh);
         auto *output = request.mutable_output();
         output->set_dtype(pb::DTYPE_FLOAT32);
         output->set_row_order(pb::ROW_ORDER_TOP_DOWN);
@@ -163,6 +166,11 @@ public:
         };
         add(job.frames, proto->mutable_frames());
         add(job.keyframes, proto->mutable_keyframes());
+        for (const auto &[number, path] : job.keyframePaths) {
+            auto *item = proto->add_keyframes();
+            item->set_frame(number);
+            item->set_path(path);
+        }
         add(job.masks, proto->mutable_mask());
 
         return withSession([&]() -> ClientResult {
@@ -254,6 +262,7 @@ private:
                                std::to_string(pb::PROTOCOL_VERSION_MAJOR) +
                                ".x: install matching versions");
         }
+        _serverMinor = info.protocol_minor();
         if (info.limits().chunk_bytes() > 0) {
             _chunkBytes = std::min<size_t>(kDefaultChunkBytes, info.limits().chunk_bytes());
         }
@@ -280,6 +289,18 @@ private:
         return {};
     }
 
+    // Best effort: a session the backend still has pins frames until it is closed.
+    void closeSession() {
+        if (_sessionId.empty()) return;
+        pb::CloseSessionRequest request;
+        request.set_session_id(_sessionId);
+        pb::CloseSessionResponse response;
+        grpc::ClientContext context;
+        prepare(context, std::chrono::seconds(1), false);
+        _stub->CloseSession(&context, request, &response);
+        _sessionId.clear();
+    }
+
     // Runs `body` with an open session; when the backend restarted (session or frames unknown,
     // or the connection dropped before the call), reconnects and runs it once more.
     template <typename Body> ClientResult withSession(Body body) {
@@ -291,6 +312,9 @@ private:
         if (result.ok() || result.status == ClientStatus::Cancelled || !_retryable) {
             return result;
         }
+        // Also not a restart after all (e.g. a keyframe file that is missing): don't leave the
+        // old session open.
+        closeSession();
         ClientResult connected = connectLocked();
         if (!connected.ok()) return connected;
         return body();
@@ -509,6 +533,7 @@ private:
     std::string _sessionId;
     std::string _description;
     size_t _chunkBytes = kDefaultChunkBytes;
+    uint32_t _serverMinor = 0;
     bool _retryable = true;
     uint64_t _requestCount = 0;
 };

@@ -39,8 +39,12 @@ struct StylizeJob {
     int lastFrame = 0;
     std::map<int, const FloatImage *> frames;    // 3 channels
     std::map<int, const FloatImage *> keyframes; // 3 or 4 channels
+    // Keyframes the backend reads itself (protocol 1.1): frame -> absolute path or pattern
+    // (#### / %04d filled in by the backend), instead of `keyframes`.
+    std::map<int, std::string> keyframePaths;
     std::map<int, const FloatImage *> masks;     // 1 channel; empty: no mask
     std::vector<JobOption> options;
+    bool refresh = false; // recompute the frame's segment, replacing the backend's cache
 };
 
 struct GuideImages {

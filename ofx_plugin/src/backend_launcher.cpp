@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -22,12 +23,47 @@ extern char **environ;
 namespace synthfx::ofx {
 namespace {
 
-std::string runtimeDir() {
+bool ownDirectory(const std::string &path, mode_t forbidden) {
+    struct stat info {};
+    return lstat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode) && info.st_uid == getuid() &&
+           (info.st_mode & forbidden) == 0;
+}
+
+// The directory of the backend's socket; `error` unless only this user can reach it: ours and
+// 0700, or ours, not writable by others and inside a private $XDG_RUNTIME_DIR. The socket is
+// then reachable by this user only, which is what lets the backend read the user's files.
+std::string runtimeDir(std::string &error) {
     const char *xdg = std::getenv("XDG_RUNTIME_DIR");
-    std::string base = xdg && *xdg ? std::string(xdg) + "/synthfx"
-                                   : "/tmp/synthfx-" + std::to_string(getuid());
+    const bool inXdg = xdg && *xdg;
+    std::string base = inXdg ? std::string(xdg) + "/synthfx"
+                             : "/tmp/synthfx-" + std::to_string(getuid());
     mkdir(base.c_str(), 0700);
+    const bool reachableByUserOnly =
+        ownDirectory(base, 077) || (inXdg && ownDirectory(xdg, 077) && ownDirectory(base, 022));
+    if (!reachableByUserOnly) {
+        error = "cannot use a local synthfx backend: " + base +
+                " must be a directory owned by you with mode 0700 (remove it, or set "
+                "SYNTHFX_BACKEND)";
+    }
     return base;
+}
+
+// What the started backend may read (`--read-root`): $SYNTHFX_READ_ROOTS (directories separated
+// by ':'), else "/". "/" grants nothing new: the backend runs as this user and only this user
+// can reach its socket (a private directory), so a read names a file the user could read anyway.
+// A TCP port would be reachable by every local user, hence the unix socket.
+std::vector<std::string> readRoots() {
+    std::vector<std::string> roots;
+    const char *configured = std::getenv("SYNTHFX_READ_ROOTS");
+    if (!configured || !*configured) return {"/"};
+    std::string text = configured;
+    size_t start = 0;
+    while (start <= text.size()) {
+        const size_t end = std::min(text.find(':', start), text.size());
+        if (end > start) roots.push_back(text.substr(start, end - start));
+        start = end + 1;
+    }
+    return roots;
 }
 
 bool socketAnswers(const std::string &path) {
@@ -66,6 +102,10 @@ std::string spawnServe(const std::string &socketPath, const std::string &logPath
     const std::string command = serveCommand();
     const std::string listen = "unix:" + socketPath;
     std::vector<std::string> args = {command, "serve", "--listen", listen};
+    for (const auto &root : readRoots()) {
+        args.push_back("--read-root");
+        args.push_back(root);
+    }
     std::vector<char *> argv;
     for (auto &arg : args) argv.push_back(arg.data());
     argv.push_back(nullptr);
@@ -103,7 +143,8 @@ LocalBackend ensureLocalBackend() {
     static std::mutex mutex;
     std::lock_guard<std::mutex> lock(mutex);
     LocalBackend backend;
-    const std::string dir = runtimeDir();
+    const std::string dir = runtimeDir(backend.error);
+    if (!backend.error.empty()) return backend;
     const std::string socketPath = dir + "/backend.sock";
     backend.address = "unix:" + socketPath;
     if (socketAnswers(socketPath)) return backend;

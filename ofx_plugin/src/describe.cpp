@@ -3,6 +3,8 @@
 #include "params.h"
 #include "properties.h"
 
+#include <limits>
+
 namespace synthfx::ofx {
 namespace {
 
@@ -134,13 +136,29 @@ void defineBackendParams(OfxParamSetHandle params) {
     timeout.setDouble(kOfxParamPropDisplayMin, 1.0);
     timeout.setDouble(kOfxParamPropDisplayMax, 60.0);
     timeout.setInt(kOfxParamPropAnimates, 0);
-    auto purge = defineParam(params, kOfxParamTypePushButton, kParamPurgeSession,
-                             kParamPurgeSessionLabel, kParamPurgeSessionHint, kPageBackend);
-    (void)purge;
+    defineParam(params, kOfxParamTypePushButton, kParamPurgeSession, kParamPurgeSessionLabel,
+                kParamPurgeSessionHint, kPageBackend);
 }
 
 std::vector<std::string> backendParamNames() {
     return {kParamBackendAddress, kParamTokenFile, kParamConnectTimeout, kParamPurgeSession};
+}
+
+// Stylize only: its results are cached per keyframe segment on the backend.
+void defineCacheParams(OfxParamSetHandle params) {
+    defineParam(params, kOfxParamTypePushButton, kParamRerender, kParamRerenderLabel,
+                kParamRerenderHint, kPageBackend);
+    auto generation = defineParam(params, kOfxParamTypeInteger, kParamCacheGeneration,
+                                  kParamCacheGenerationLabel, kParamCacheGenerationHint,
+                                  kPageBackend);
+    generation.setInt(kOfxParamPropDefault, 0);
+    generation.setInt(kOfxParamPropMin, 0);
+    generation.setInt(kOfxParamPropMax, std::numeric_limits<int>::max());
+    generation.setInt(kOfxParamPropDisplayMin, 0);
+    generation.setInt(kOfxParamPropDisplayMax, 1000);
+    generation.setInt(kOfxParamPropAnimates, 0);
+    generation.setInt(kOfxParamPropSecret, 1);
+    generation.trySetString(kOfxParamPropCacheInvalidation, kOfxParamInvalidateAll);
 }
 
 } // namespace
@@ -216,12 +234,15 @@ void describeStylizeInContext(OfxImageEffectHandle descriptor, const std::string
     const auto &options = stylizeOptionParams();
     for (const auto &spec : options) defineOption(params, spec);
     defineBackendParams(params);
+    defineCacheParams(params);
+    std::vector<std::string> backendPage = backendParamNames();
+    backendPage.insert(backendPage.end(), {kParamRerender, kParamCacheGeneration});
 
     definePage(params, kPageKeys, "Keyframes", keyPage);
     definePage(params, kPageGuides, "Guides", namesOnPage(options, kPageGuides));
     definePage(params, kPageMask, "Mask", namesOnPage(options, kPageMask));
     definePage(params, kPageEngine, "Engine", namesOnPage(options, kPageEngine));
-    definePage(params, kPageBackend, "Backend", backendParamNames());
+    definePage(params, kPageBackend, "Backend", backendPage);
 }
 
 void describeImageSynth(OfxImageEffectHandle descriptor) {

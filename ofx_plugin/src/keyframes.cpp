@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "keyframes.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <cctype>
+#include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
 
@@ -51,6 +55,82 @@ Segment segmentFor(int frame, const std::vector<int> &keys, int first, int last)
     if (next == keys.begin()) return {first, *next};
     if (next == keys.end()) return {keys.back(), last};
     return {*(next - 1), *next};
+}
+
+namespace {
+
+// A placeholder at `at` in `name`: its length and padding, or length 0.
+size_t placeholderAt(const std::string &name, size_t at, int &padding) {
+    if (name[at] == '#') {
+        size_t end = at;
+        while (end < name.size() && name[end] == '#') ++end;
+        padding = static_cast<int>(end - at);
+        return end - at;
+    }
+    if (name[at] != '%') return 0;
+    size_t end = at + 1;
+    padding = 0;
+    if (end < name.size() && name[end] == '0') {
+        size_t digits = end + 1;
+        while (digits < name.size() && std::isdigit(static_cast<unsigned char>(name[digits]))) {
+            ++digits;
+        }
+        if (digits == end + 1) return 0; // "%0" without a width is no placeholder
+        padding = std::atoi(name.substr(end, digits - end).c_str());
+        end = digits;
+    }
+    return end < name.size() && name[end] == 'd' ? end + 1 - at : 0;
+}
+
+} // namespace
+
+FramePattern parseFramePattern(const std::string &path) {
+    FramePattern pattern;
+    const size_t slash = path.rfind('/');
+    pattern.directory = slash == std::string::npos ? "" : path.substr(0, slash + 1);
+    const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+    int padding = 0;
+    for (size_t i = 0; i < pattern.directory.size(); ++i) {
+        if (placeholderAt(pattern.directory, i, padding)) {
+            throw std::invalid_argument(path + ": a frame placeholder only goes in the file name");
+        }
+    }
+    pattern.prefix = name;
+    for (size_t i = 0; i < name.size();) {
+        const size_t length = placeholderAt(name, i, padding);
+        if (!length) {
+            ++i;
+            continue;
+        }
+        if (!pattern.still) {
+            throw std::invalid_argument(path + " has more than one frame placeholder");
+        }
+        pattern.still = false;
+        pattern.prefix = name.substr(0, i);
+        pattern.suffix = name.substr(i + length);
+        pattern.padding = padding;
+        i += length;
+    }
+    return pattern;
+}
+
+std::string framePath(const FramePattern &pattern, int frame) {
+    if (pattern.still) return pattern.directory + pattern.prefix;
+    char number[32];
+    std::snprintf(number, sizeof(number), "%0*d", pattern.padding, frame);
+    return pattern.directory + pattern.prefix + number + pattern.suffix;
+}
+
+std::vector<int> existingFrames(const FramePattern &pattern, int first, int last) {
+    std::vector<int> frames;
+    if (pattern.still) return frames;
+    for (int frame = first; frame <= last; ++frame) {
+        struct stat info {};
+        if (stat(framePath(pattern, frame).c_str(), &info) == 0 && S_ISREG(info.st_mode)) {
+            frames.push_back(frame);
+        }
+    }
+    return frames;
 }
 
 } // namespace synthfx::ofx

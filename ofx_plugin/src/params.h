@@ -59,9 +59,11 @@ constexpr const char *kParamKeyListHint =
 constexpr const char *kParamStyleFile = "styleFile";
 constexpr const char *kParamStyleFileLabel = "Style Frames File";
 constexpr const char *kParamStyleFileHint =
-    "Single-input hosts (Resolve's Edit and Color pages): the painted keyframes as a float "
-    "image sequence the backend reads, with #### or %04d for the frame number, e.g. "
-    "/shots/sh010/paint/style.####.exr.";
+    "Single-input hosts (Resolve's Edit and Color pages): your painted keyframes as image files "
+    "the backend reads, with #### or %04d for the frame number, e.g. "
+    "/shots/sh010/paint/style.####.exr. Every frame of the shot that has a file is a keyframe, "
+    "unless you set keys on Style Key (or the list): then those frames are, and each needs its "
+    "file. A single image (no ####) is used at the keys you set. Frame numbers are the node's.";
 constexpr const char *kParamOutput = "output";
 constexpr const char *kParamOutputLabel = "Output";
 constexpr const char *kParamOutputHint =
@@ -90,6 +92,17 @@ constexpr const char *kParamPurgeSessionLabel = "Release Backend Frames";
 constexpr const char *kParamPurgeSessionHint =
     "Closes this node's backend session so the frames it uploaded can be evicted. Cached "
     "results stay; the next render uploads again what it needs.";
+constexpr const char *kParamRerender = "rerenderIgnoringCache";
+constexpr const char *kParamRerenderLabel = "Re-render (ignore cache)";
+constexpr const char *kParamRerenderHint =
+    "Renders every frame again from scratch: the backend recomputes each keyframe segment once "
+    "instead of serving its cached result, and replaces the cache with the new one. Use it when "
+    "you distrust the cache; with unchanged inputs the pixels come out the same.";
+// Bumped by Re-render: a changed value makes the host drop its own cached frames, and frames
+// rendered at a newer generation than the instance has seen ask the backend to refresh.
+constexpr const char *kParamCacheGeneration = "cacheGeneration";
+constexpr const char *kParamCacheGenerationLabel = "Cache Generation";
+constexpr const char *kParamCacheGenerationHint = "Counts Re-render presses (hidden).";
 constexpr const char *kParamSendWholeShot = "sendWholeShot";
 constexpr const char *kParamSendWholeShotLabel = "Send Whole Shot";
 constexpr const char *kParamSendWholeShotHint =

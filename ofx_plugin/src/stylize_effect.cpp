@@ -3,6 +3,8 @@
 #include "host_image.h"
 #include "params.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <map>
 #include <stdexcept>
@@ -33,6 +35,10 @@ StylizeEffect::StylizeEffect(OfxImageEffectHandle handle, const std::string &con
         _style = clip(kClipStyle);
         _mask = clip(kClipMask);
     }
+    int generation = 0;
+    if (suites().param->paramGetValue(param(kParamCacheGeneration), &generation) == kOfxStatOK) {
+        _loadedGeneration = _seenGeneration = generation;
+    }
 }
 
 Segment StylizeEffect::shotRange() const {
@@ -62,7 +68,50 @@ std::vector<int> StylizeEffect::keyframes(OfxTime time) const {
             throw OfxError(kOfxStatFailed, std::string("synthfx: ") + error.what());
         }
     }
+    // Filter context without keys set: every frame that has a painted file is a keyframe (what
+    // dropping files into a folder suggests). Checked on this machine, so the path must read
+    // the same here as on the backend (the local backend; a farm's shared storage).
+    if (keys.empty() && !_general) {
+        keys = existingFrames(parseFramePattern(styleFile(time)), shot.first, shot.last);
+    }
     return normalizeKeys(keys, shot.first, shot.last);
+}
+
+std::string StylizeEffect::styleFile(OfxTime time) const {
+    std::string path = stringAt(kParamStyleFile, time);
+    const auto space = [](unsigned char c) { return std::isspace(c) != 0; };
+    path.erase(path.begin(), std::find_if_not(path.begin(), path.end(), space));
+    path.erase(std::find_if_not(path.rbegin(), path.rend(), space).base(), path.end());
+    if (path.empty()) {
+        throw OfxError(kOfxStatFailed,
+                       "synthfx: set Style Frames File to your painted keyframes, e.g. "
+                       "/shots/sh010/paint/style.####.exr");
+    }
+    if (path.front() != '/') {
+        throw OfxError(kOfxStatFailed,
+                       "synthfx: Style Frames File must be an absolute path, got " + path);
+    }
+    try {
+        parseFramePattern(path);
+    } catch (const std::invalid_argument &error) {
+        throw OfxError(kOfxStatFailed, std::string("synthfx: Style Frames File: ") + error.what());
+    }
+    return path;
+}
+
+bool StylizeEffect::refreshWanted(const Segment &segment, OfxTime time) {
+    const int generation = intAt(kParamCacheGeneration, time);
+    std::lock_guard<std::mutex> lock(_refreshMutex);
+    if (generation != _seenGeneration) {
+        _seenGeneration = generation;
+        _refreshed.clear();
+    }
+    return generation != _loadedGeneration && !_refreshed.count({segment.first, segment.last});
+}
+
+void StylizeEffect::refreshDone(const Segment &segment) {
+    std::lock_guard<std::mutex> lock(_refreshMutex);
+    _refreshed.insert({segment.first, segment.last});
 }
 
 Segment StylizeEffect::framesFor(int frame, OfxTime time) const {
@@ -119,6 +168,12 @@ void StylizeEffect::changedParam(const std::string &name, const PropertySet &inA
         suites().param->paramDeleteKey(param(kParamStyleKey), time);
     } else if (name == kParamPurgeSession) {
         _backend.release();
+    } else if (name == kParamRerender) {
+        // A new value: the host drops its cached frames, the next renders refresh (see params.h).
+        const OfxParamHandle generation = param(kParamCacheGeneration);
+        int value = 0;
+        check(suites().param->paramGetValue(generation, &value), "reading Cache Generation");
+        check(suites().param->paramSetValue(generation, value + 1), "bumping Cache Generation");
     }
 }
 
@@ -155,16 +210,26 @@ void StylizeEffect::render(const PropertySet &inArgs) {
         throw OfxError(kOfxStatFailed, "synthfx: the Source frame is empty");
     }
     const std::vector<int> keys = keyframes(time);
+    if (keys.empty() && !_general) {
+        const Segment shot = shotRange();
+        throw OfxError(kOfxStatFailed,
+                       "synthfx: no keyframes: no file of Style Frames File " + styleFile(time) +
+                           " exists for frames " + std::to_string(shot.first) + "-" +
+                           std::to_string(shot.last) +
+                           ". Paint those files, or set a key on Style Key (or press Add Key "
+                           "Here) at each frame a file is for.");
+    }
     if (keys.empty()) {
         throw OfxError(kOfxStatFailed,
                        "synthfx: no keyframes. Set a key on Style Key (or press Add Key Here) at "
                        "each frame you painted a Style frame for.");
     }
-    if (!_general) {
-        throw OfxError(kOfxStatErrUnsupported,
-                       "synthfx: Style Frames File needs a backend that reads files by path; "
-                       "this backend protocol has none yet. Use the node in a multi-input "
-                       "(general) context.");
+    const std::string stylePattern = _general ? std::string() : styleFile(time);
+    if (!_general && (inArgs.getDouble(kOfxImageEffectPropRenderScale, 0) != 1.0 ||
+                      inArgs.getDouble(kOfxImageEffectPropRenderScale, 1) != 1.0)) {
+        // The backend reads the painted files at their own size; it cannot match a proxy.
+        throw OfxError(kOfxStatFailed, "synthfx: Style Frames File keyframes are full size: "
+                                       "render at full resolution (proxy or render scale off)");
     }
     const Segment segment = framesFor(frame, time);
     const bool masked = _mask && clipConnected(_mask);
@@ -177,7 +242,7 @@ void StylizeEffect::render(const PropertySet &inArgs) {
         if (aborted()) throw OfxError(kOfxStatFailed, "synthfx: render aborted");
     }
     for (int key : keys) {
-        if (key < segment.first || key > segment.last) continue;
+        if (key < segment.first || key > segment.last || !_general) continue;
         styles[key] = readClipFrame(_style, key, window, 0, "Style");
     }
 
@@ -194,8 +259,17 @@ void StylizeEffect::render(const PropertySet &inArgs) {
         job.lastFrame = shotRange().last;
         for (auto &[f, image] : frames) job.frames[f] = &image;
         for (auto &[f, image] : styles) job.keyframes[f] = &image;
+        if (!_general) {
+            // The segment's keys, as in the general context; the backend reads their files.
+            for (int key : keys) {
+                if (key >= segment.first && key <= segment.last) {
+                    job.keyframePaths[key] = stylePattern;
+                }
+            }
+        }
         for (auto &[f, image] : masks) job.masks[f] = &image;
         job.options = optionsAt(stylizeOptionParams(), time);
+        job.refresh = refreshWanted(segment, time);
 
         ClientResult status;
         BackendClient *client = _backend.acquire(connectionSettings(time), status);
@@ -209,6 +283,7 @@ void StylizeEffect::render(const PropertySet &inArgs) {
         RenderOutput rendered;
         status = client->stylize(job, frame, outputKind == OutputKind::Error, callbacks, rendered);
         if (!status.ok()) failRender(status);
+        if (job.refresh) refreshDone(segment);
         result = std::move(outputKind == OutputKind::Error ? rendered.error : rendered.image);
         if (result.width != window.x2 - window.x1 || result.height != window.y2 - window.y1) {
             throw OfxError(kOfxStatFailed, "synthfx: the backend returned a " +

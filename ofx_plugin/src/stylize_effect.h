@@ -5,6 +5,10 @@
 #include "effect.h"
 #include "keyframes.h"
 
+#include <mutex>
+#include <set>
+#include <utility>
+
 namespace synthfx::ofx {
 
 class StylizeEffect final : public Effect {
@@ -25,12 +29,23 @@ private:
     Segment framesFor(int frame, OfxTime time) const;
     FloatImage readClipFrame(OfxImageClipHandle clip, int frame, const OfxRectI &window,
                              int channels, const char *what) const;
+    // Filter context: the Style Frames File parameter, trimmed and checked (absolute, at most
+    // one frame placeholder); throws an OfxError saying what to fix.
+    std::string styleFile(OfxTime time) const;
+    // Whether this render should ask the backend to recompute `segment`: Re-render was pressed
+    // (in this session) and the segment has not been rendered since; refreshDone records it.
+    bool refreshWanted(const Segment &segment, OfxTime time);
+    void refreshDone(const Segment &segment);
 
     bool _general;
     OfxImageClipHandle _source;
     OfxImageClipHandle _style = nullptr;
     OfxImageClipHandle _mask = nullptr;
     OfxImageClipHandle _output;
+    std::mutex _refreshMutex;
+    int _loadedGeneration = 0; // at creation: a saved project never refreshes on load
+    int _seenGeneration = 0;
+    std::set<std::pair<int, int>> _refreshed; // segments rendered at _seenGeneration
 };
 
 } // namespace synthfx::ofx

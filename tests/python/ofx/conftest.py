@@ -83,6 +83,12 @@ class Backend:
     address: str
     log_path: Path
 
+    def renders(self) -> list[dict]:
+        """The backend's "render" log events (frame, segment, cache hit or miss)."""
+        events = [json.loads(line) for line in self.log_path.read_text().splitlines()
+                  if line.startswith("{")]  # fmt: skip
+        return [e for e in events if e["event"] == "render"]
+
     def kill(self) -> None:
         """kill -9 of the whole process group: the server's worker processes go too."""
         if self.process.poll() is None:
@@ -90,15 +96,16 @@ class Backend:
             self.process.wait(timeout=30)
 
 
-def start_backend(directory: Path, listen: str = "127.0.0.1:0") -> Backend:
-    """Starts ``synthfx serve`` and waits until it serves."""
+def start_backend(directory: Path, listen: str = "127.0.0.1:0", *args: str) -> Backend:
+    """Starts ``synthfx serve`` (with extra ``args``) and waits until it serves."""
     import time
 
     directory.mkdir(parents=True, exist_ok=True)
     stamp = time.monotonic_ns()
     ready, log_path = directory / f"ready-{stamp}", directory / f"serve-{stamp}.log"
     command = [sys.executable, "-m", "synthfx.cli", "serve", "--listen", listen,
-               "--cache-dir", str(directory / "cache"), "--ready-file", str(ready)]  # fmt: skip
+               "--cache-dir", str(directory / "cache"), "--ready-file", str(ready),
+               *args]  # fmt: skip
     with log_path.open("w") as log:
         process = subprocess.Popen(
             command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True

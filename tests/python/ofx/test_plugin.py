@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -370,3 +371,148 @@ def test_starts_a_local_backend_once(bundle, clips, tmp_path) -> None:
     finally:
         if pid_file.is_file():
             os.killpg(int(pid_file.read_text()), signal.SIGTERM)  # its own session (setsid)
+
+
+# -- Filter context: keyframes from files ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def painted(tmp_path_factory: pytest.TempPathFactory, keys) -> Path:
+    """A read root with the painted keyframes as float EXRs: paint/style.0000.exr, ...0008."""
+    root = tmp_path_factory.mktemp("painted")
+    for k, pixels in keys.items():
+        write_image(root / "paint" / f"style.{k:04d}.exr", pixels, dtype="float")
+    return root
+
+
+@pytest.fixture(scope="module")
+def file_backend(tmp_path_factory: pytest.TempPathFactory, painted: Path):
+    """A backend that may read below ``painted``."""
+    server = start_backend(tmp_path_factory.mktemp("file-backend"), "127.0.0.1:0",
+                           "--read-root", str(painted))  # fmt: skip
+    yield server
+    server.kill()
+
+
+def filter_stylize(bundle: Path, clips, out: Path, style_file: str, *args: str) -> object:
+    out.mkdir(parents=True, exist_ok=True)
+    base = ["--plugin", STYLIZE, "--context", "Filter", "--range", f"0-{FRAMES - 1}",
+            "--out", str(out / "o.%04d.npy"), "--clip", f"Source={clips['Source']}",
+            "--param", f"styleFile={style_file}"]  # fmt: skip
+    for param in FAST_PARAMS:
+        base += ["--param", param]
+    return run_host(bundle, *base, *args)
+
+
+def test_filter_context_keyframes_from_files_equal_cli(
+    bundle, clips, shot, painted, file_backend, tmp_path
+) -> None:
+    """Keys are the frames whose file exists; the backend reads them; equal to the CLI."""
+    for f, pixels in shot.items():
+        write_image(tmp_path / "shot" / f"f.{f:04d}.exr", pixels, dtype="float")
+    command = [
+        sys.executable, "-m", "synthfx.cli", "stylize",
+        "--frames", str(tmp_path / "shot" / "f.####.exr"),
+        *(a for k in KEYS for a in ("--key", f"{k}={painted / 'paint' / f'style.{k:04d}.exr'}")),
+        "--out", str(tmp_path / "cli" / "o.####.exr"), "--dtype", "float",
+        "--flow", FAST_FLOW, "--device", "cpu", "--quiet",
+        *(f"--{name.replace('_', '-')}={value}" for name, value in FAST_ENGINE.items()),
+    ]  # fmt: skip
+    subprocess.run(command, check=True, capture_output=True, text=True)
+    order = (5, 0, 9, 8)
+    run = filter_stylize(bundle, clips, tmp_path / "ofx", str(painted / "paint" / "style.####.exr"),
+                         "--frames", ",".join(map(str, order)),
+                         "--param", f"backendAddress={file_backend.address}")  # fmt: skip
+    assert run.returncode == 0, run.messages()
+    needed = {(e["frame"], e["clip"]): e["ranges"] for e in run.of("frames_needed")}
+    assert needed == {(5, "Source"): [0, 8], (0, "Source"): [0, 8], (9, "Source"): [8, 9],
+                      (8, "Source"): [0, 9]}  # fmt: skip
+    for frame in order:
+        expected = read_image(tmp_path / "cli" / f"o.{frame:04d}.exr").pixels
+        got = read_output(str(tmp_path / "ofx" / "o.%04d.npy"), frame)
+        assert np.array_equal(got[..., : expected.shape[2]], expected), f"frame {frame} differs"
+    # Keys set on Style Key pick the files (printf pattern): the same pixels.
+    keyed = filter_stylize(bundle, clips, tmp_path / "keyed",
+                           str(painted / "paint" / "style.%04d.exr"), "--frames", "5",
+                           "--keys", "styleKey=0,8",
+                           "--param", f"backendAddress={file_backend.address}")  # fmt: skip
+    assert keyed.returncode == 0, keyed.messages()
+    np.testing.assert_array_equal(
+        read_output(str(tmp_path / "keyed" / "o.%04d.npy"), 5),
+        read_output(str(tmp_path / "ofx" / "o.%04d.npy"), 5),
+    )
+
+
+@pytest.mark.parametrize(
+    ("style_file", "keyed", "message"),
+    [
+        ("{outside}/style.####.exr", "0,8", "outside this backend's read roots"),
+        ("{root}/paint/../../style.####.exr", "0,8", "outside this backend's read roots"),
+        ("{root}/paint/style.####.exr", "0,4", "style.0004.exr"),
+        ("{root}/paint/nothing.####.exr", "", "no file of Style Frames File"),
+        ("paint/style.####.exr", "0,8", "must be an absolute path"),
+        ("", "0,8", "set Style Frames File"),
+    ],
+)
+def test_exception_filter_context_bad_style_file(
+    bundle, clips, painted, file_backend, tmp_path, style_file, keyed, message
+) -> None:
+    """A file the backend may not read, or lacks, fails the frame with a message saying so."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    for k in KEYS:  # real files, but outside the read root
+        shutil.copy(painted / "paint" / f"style.{k:04d}.exr", outside)
+    path = style_file.format(root=painted, outside=outside)
+    keys = ("--keys", f"styleKey={keyed}") if keyed else ()
+    run = filter_stylize(bundle, clips, tmp_path / "out", path, "--frames", "2", *keys,
+                         "--param", f"backendAddress={file_backend.address}")  # fmt: skip
+    assert run.returncode == 1 and run.renders() == {2: 1}
+    assert message in run.messages(), run.messages()
+    assert run.of("persistent_message"), "the error reaches the node"
+    assert not list((tmp_path / "out").glob("*.npy")), "no black frame written"
+
+
+def test_filter_context_with_the_started_backend(bundle, clips, painted, tmp_path) -> None:
+    """No address: the backend the plugin starts reads the user's files (private socket)."""
+    import os
+    import signal
+
+    runtime = tmp_path / "run"
+    runtime.mkdir()
+    env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime),
+           "SYNTHFX_SERVE_COMMAND": str(Path(sys.executable).parent / "synthfx")}  # fmt: skip
+    env.pop("SYNTHFX_BACKEND", None)
+    env.pop("SYNTHFX_READ_ROOTS", None)
+    out = tmp_path / "out"
+    out.mkdir()
+    args = [str(HOST), "--bundle", str(bundle), "--plugin", STYLIZE, "--context", "Filter",
+            "--range", f"0-{FRAMES - 1}", "--frames", "9", "--out", str(out / "o.%04d.npy"),
+            "--clip", f"Source={clips['Source']}",
+            "--param", f"styleFile={painted / 'paint' / 'style.####.exr'}"]  # fmt: skip
+    for param in FAST_PARAMS:
+        args += ["--param", param]
+    pid_file = runtime / "synthfx" / "backend.sock.pid"
+    try:
+        done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=180)
+        assert done.returncode == 0, done.stdout
+        assert (out / "o.0009.npy").is_file()
+        assert (runtime / "synthfx").stat().st_mode & 0o077 == 0
+    finally:
+        if pid_file.is_file():
+            os.killpg(int(pid_file.read_text()), signal.SIGTERM)
+
+
+def test_rerender_ignores_the_backend_cache(bundle, clips, backend, tmp_path) -> None:
+    """Re-render: the next render recomputes its segment (a cache miss), same pixels."""
+    address = ("--param", f"backendAddress={backend.address}")
+    first = stylize(bundle, clips, tmp_path / "a", "--frames", "3,4", *address)
+    again = stylize(bundle, clips, tmp_path / "b", "--frames", "3,4", *address)
+    pressed = stylize(bundle, clips, tmp_path / "c", "--frames", "3,4", *address,
+                      "--press", "rerenderIgnoringCache@3")  # fmt: skip
+    assert first.returncode == again.returncode == pressed.returncode == 0
+    renders = [e for e in backend.renders() if e["frame"] in (3, 4)][-6:]
+    assert [e["cache"] for e in renders[2:]] == ["hit", "hit", "miss", "hit"], renders
+    for frame in (3, 4):
+        before = read_output(str(tmp_path / "a" / "o.%04d.npy"), frame)
+        after = read_output(str(tmp_path / "c" / "o.%04d.npy"), frame)
+        np.testing.assert_array_equal(before, after)

@@ -8,6 +8,8 @@ and by the NNF where the answer is unique, not bit for bit.
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 
@@ -237,6 +239,35 @@ def test_peak_bytes_reported(style: np.ndarray, guide: np.ndarray) -> None:
     assert last_cuda_peak_bytes() > 2 * small  # grows with the image
     synthesize(style, [(guide, guide, 2.0)], backend="cpu", **FAST)
     assert last_cuda_peak_bytes() > 2 * small  # CPU runs leave it alone
+
+
+def test_progress_and_cancel(style: np.ndarray, guide: np.ndarray) -> None:
+    """The progress hook on the device: monotone fractions ending at 1, the same bits as a run
+    without it, a cancel within one step, and the device left usable."""
+    from synthfx.errors import CancelledError
+
+    guides = [(guide, np.roll(guide, 3, axis=1), 2.0)]
+    params = {"extra_pass_3x3": True, **FAST}
+    plain = synthesize(style, guides, backend="cuda", **params)
+    fractions: list[float] = []
+    watched = synthesize(style, guides, backend="cuda", progress=fractions.append, **params)
+    assert np.array_equal(watched.image, plain.image)
+    assert np.array_equal(watched.nnf, plain.nnf)
+    assert np.array_equal(watched.error, plain.error)
+    assert fractions[0] == 0.0 and fractions[-1] == 1.0 and fractions.count(1.0) == 1
+    assert all(b >= a for a, b in pairwise(fractions))
+    made: list[float] = []
+
+    def cancel_at_half(fraction: float) -> bool:
+        made.append(fraction)
+        return fraction >= 0.5
+
+    with pytest.raises(CancelledError, match="cancelled by the progress callback"):
+        synthesize(style, guides, backend="cuda", progress=cancel_at_half, **params)
+    assert made[-1] >= 0.5 and all(f < 0.5 for f in made[:-1])
+    assert len(made) < len(fractions)
+    again = synthesize(style, guides, backend="cuda", **params)
+    assert np.array_equal(again.image, plain.image)
 
 
 # ---- CUDA arrays in and out (DLPack, torch as the producer)

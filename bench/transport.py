@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: Apache-2.0
 """Frame transport to and from a ``synthfx serve`` on loopback: shared memory vs streaming.
 
-A round trip uploads one float RGBA frame (UploadFrames, sent even when the server has it)
-and downloads it again (DownloadFrame). MB/s counts the bytes moved both ways; the ratio
-compares with one in-process memcpy of as many bytes (1.0 = as fast as memcpy). The server
+A round trip uploads one float RGBA frame the server does not hold yet (UploadFrames) and
+downloads it again (DownloadFrame). Times are medians of ``--repeats`` runs after a warm-up.
+MB/s counts the bytes moved both ways; the ratio compares with one in-process memcpy of as
+many bytes (1.0 = as fast as memcpy). The server
 checks the SHA-256 of streamed uploads (shared memory ones come from the same user, see
 synthfx.client.shm); the client's check of downloads is off here, as it is not transport.
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -48,32 +50,42 @@ def start_server(directory: Path) -> tuple[subprocess.Popen, str]:
     return process, ready.read_text().strip()
 
 
-def best_seconds(action, repeats: int) -> float:
+def median_seconds(action, repeats: int) -> float:
     action()  # warm-up: page faults, connections, allocations
     times = []
     for _ in range(repeats):
         started = time.perf_counter()
         action()
         times.append(time.perf_counter() - started)
-    return min(times)
+    return statistics.median(times)
 
 
 def memcpy_seconds(frame: np.ndarray, repeats: int) -> float:
     """One copy of the round trip's bytes (there and back: twice the frame)."""
     source = np.concatenate([frame.reshape(-1), frame.reshape(-1)])
     target = np.empty_like(source)
-    return best_seconds(lambda: np.copyto(target, source), repeats)
+    return median_seconds(lambda: np.copyto(target, source), repeats)
 
 
-def round_trip(address: str, payload: Payload, shared_memory: str, repeats: int) -> float:
+def distinct_payloads(frame: np.ndarray, count: int) -> list[Payload]:
+    """``count`` frames differing in one pixel: each upload is new content to the server."""
+    payloads = []
+    for index in range(count):
+        frame[0, 0, 0] = index
+        payloads.append(Payload.of(frame))
+    return payloads
+
+
+def round_trip(address: str, payloads: list[Payload], shared_memory: str) -> float:
+    """Median time of uploading one new frame and downloading it again."""
     with BackendClient(address, shared_memory=shared_memory, verify=False) as client:
-        nbytes = len(payload.data)
-
-        def once() -> None:
+        times = []
+        for payload in payloads:
+            started = time.perf_counter()
             client.upload([payload], force=True)
-            client.download(payload.image.content_hash, nbytes=nbytes)
-
-        return best_seconds(once, repeats)
+            client.download(payload.image.content_hash, nbytes=len(payload.data))
+            times.append(time.perf_counter() - started)
+        return statistics.median(times[1:])  # the first warms up connection and segments
 
 
 def main() -> int:
@@ -97,7 +109,9 @@ def main() -> int:
                 hashed = time.perf_counter() - started
                 rows = [("memcpy", base), ("sha256 (one way)", 2 * hashed)]
                 for path, mode in (("shared memory", "always"), ("streaming", "never")):
-                    rows.append((path, round_trip(address, payload, mode, args.repeats)))
+                    payloads = distinct_payloads(frame, args.repeats + 1)
+                    rows.append((path, round_trip(address, payloads, mode)))
+                    del payloads
                 for path, seconds in rows:
                     print(
                         f"{name:6} {moved / MB:7.1f} {path:14} {moved / seconds / MB:9.0f} "

@@ -58,6 +58,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "--backend", metavar="ADDR", help="render on a synthfx serve backend (HOST:PORT, unix:PATH)"
     )
     output.add_argument("--backend-token-file", type=Path, help="token for --backend")
+    output.add_argument(
+        "--backend-tls-ca", type=Path, help="PEM CA of --backend's certificate (enables TLS)"
+    )
     guides = parser.add_argument_group("guides and flow")
     guides.add_argument("--edge", choices=["classic", "pst", "page"], default=_DEFAULTS.edge)
     guides.add_argument(
@@ -167,6 +170,7 @@ def run(args: argparse.Namespace) -> int:
         written = stylize_remotely(
             args.backend, frames, keys, mask, options, writer.write,
             want_error=args.error_out is not None, token_file=args.backend_token_file,
+            tls_ca=args.backend_tls_ca,
         )  # fmt: skip
         print(json.dumps({"out": args.out, "written": written, "backend": args.backend}))
         return 0

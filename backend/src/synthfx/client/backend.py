@@ -22,6 +22,7 @@ from typing import Any, Literal
 import grpc
 import numpy as np
 
+from synthfx.client.buffers import fresh_buffer
 from synthfx.client.errors import ServiceError, from_rpc_error
 from synthfx.client.shm import Segment, shared_memory_available
 from synthfx.client.wire import content_hash, decode, describe, encode, payload_size
@@ -444,7 +445,7 @@ class BackendClient:
                     for s, n in zip(segments, sizes, strict=True)
                 )
             headers: list[pb.Image] = []
-            buffers: list[bytearray] = []
+            buffers: list[memoryview] = []
             filled: list[int] = []
             for message in self._stream(rpc, request, timeout):
                 item = unpack(message)
@@ -456,7 +457,7 @@ class BackendClient:
                 images = [item] if isinstance(item, pb.Image) else list(item.images)
                 headers = images
                 buffers = [
-                    bytearray(h.payload_bytes) if h.WhichOneof("payload") != "shm" else bytearray()
+                    fresh_buffer(h.payload_bytes if h.WhichOneof("payload") != "shm" else 0)
                     for h in images
                 ]
                 filled = [0] * len(images)
@@ -468,7 +469,8 @@ class BackendClient:
             received = []
             for index, header in enumerate(headers):
                 if header.WhichOneof("payload") == "shm":
-                    data: bytes | bytearray = bytes(segments[index].buffer[: header.payload_bytes])
+                    data = fresh_buffer(header.payload_bytes)
+                    data[:] = segments[index].buffer[: header.payload_bytes]
                 elif filled[index] != header.payload_bytes:
                     raise ServiceError(
                         f"backend {self.address}: {rpc} result {index} truncated "
@@ -487,13 +489,20 @@ class BackendClient:
             return received
 
     def _take_chunk(
-        self, chunk: pb.ImageChunk, buffers: list[bytearray], filled: list[int]
+        self, chunk: pb.ImageChunk, buffers: list[memoryview], filled: list[int]
     ) -> None:
         if chunk.index >= len(buffers) or chunk.offset != filled[chunk.index]:
             raise ServiceError(
                 f"backend {self.address}: chunk {chunk.index}@{chunk.offset} out of order",
                 grpc.StatusCode.DATA_LOSS,
             )
-        end = chunk.offset + len(chunk.data)
-        buffers[chunk.index][chunk.offset : end] = chunk.data
+        data = chunk.data  # each read of a bytes field copies it
+        end = chunk.offset + len(data)
+        if end > len(buffers[chunk.index]):
+            raise ServiceError(
+                f"backend {self.address}: chunk {chunk.index}@{chunk.offset} with {len(data)} "
+                f"bytes runs past the image's {len(buffers[chunk.index])} bytes",
+                grpc.StatusCode.DATA_LOSS,
+            )
+        buffers[chunk.index][chunk.offset : end] = data
         filled[chunk.index] = end

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from synthfx.client.backend import BackendClient
+from synthfx.client.backend import BackendClient, Payload
 from synthfx.engine import SynthesisParams
 from synthfx.errors import InputError
 from synthfx.pipeline import RenderResult, StylizeOptions
@@ -51,6 +51,18 @@ def stylize_message(options: StylizeOptions) -> pb.StylizeParams:
     return pb.StylizeParams(engine=engine_message(options.engine), **values)
 
 
+def _upload_each(
+    client: BackendClient, read: Callable[[int], np.ndarray], frames: Iterable[int]
+) -> list[pb.FrameImage]:
+    """Uploads frames one at a time (one decoded frame in memory) and returns their refs."""
+    refs = []
+    for frame in frames:
+        payload = Payload.of(read(frame))
+        client.upload([payload])
+        refs.append(pb.FrameImage(frame=frame, image=payload.ref()))
+    return refs
+
+
 def stylize_remotely(
     address: str,
     frames: Any,
@@ -61,25 +73,29 @@ def stylize_remotely(
     *,
     want_error: bool,
     token_file: Path | None = None,
+    tls_ca: Path | None = None,
     quiet: bool = True,
 ) -> int:
     """Renders every frame of ``frames`` on the backend and hands each to ``write``.
+
+    Frames are read and uploaded one at a time, so a long 4K shot never sits in memory.
 
     Returns:
         The number of frames written.
     """
     frame_range = frames.frame_range
-    shot = {f: frames.read(f) for f in frame_range}
-    masks = None if mask is None else {f: mask.read(f) for f in frame_range}
     if not keys:
         raise InputError("no keyframes: give at least one --key FRAME=PATH")
-    with BackendClient(address, token_file=token_file, label="synthfx stylize") as client:
-        job = client.upload_job(
-            shot,
-            keys,
-            mask=masks,
+    with BackendClient(
+        address, token_file=token_file, tls_ca=tls_ca, label="synthfx stylize"
+    ) as client:
+        job = pb.Job(
+            first_frame=frame_range.first,
+            last_frame=frame_range.last,
+            frames=_upload_each(client, frames.read, frame_range),
+            keyframes=_upload_each(client, keys.__getitem__, keys),
+            mask=[] if mask is None else _upload_each(client, mask.read, frame_range),
             params=stylize_message(options),
-            frame_range=(frame_range.first, frame_range.last),
         )
         for frame in frame_range:
             rendered = client.render(job, frame, want_error=want_error)

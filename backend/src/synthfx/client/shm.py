@@ -77,29 +77,19 @@ class Segment:
             InputError: a bad name, a missing segment, another user's segment, or one smaller
                 than ``offset + size``; the message names the segment.
         """
-        check_name(name, what)
-        path = SHM_DIR / name
+        fd = _open_checked(name, offset, size, what)
         try:
-            fd = os.open(path, os.O_RDWR | os.O_NOFOLLOW)
-        except OSError as exc:
-            raise InputError(
-                f"{what}: cannot open shared memory {name!r}: {exc.strerror}"
-            ) from None
-        try:
-            info = os.fstat(fd)
-            if info.st_uid != os.getuid():
-                raise InputError(f"{what}: shared memory {name!r} belongs to another user")
-            if offset < 0 or size < 0 or offset + size > info.st_size:
-                raise InputError(
-                    f"{what}: shared memory {name!r} has {info.st_size} bytes, "
-                    f"{size} are needed at offset {offset}"
-                )
             start = offset - offset % mmap.ALLOCATIONGRANULARITY
             length = offset + size - start
             mapping = mmap.mmap(fd, max(length, 1), flags=mmap.MAP_SHARED | _POPULATE, offset=start)
         finally:
             os.close(fd)
         return cls(name, mapping, offset - start, size)
+
+    @staticmethod
+    def check(name: str, offset: int, size: int, what: str) -> None:
+        """Raises what ``open`` would, without mapping anything."""
+        os.close(_open_checked(name, offset, size, what))
 
     def close(self) -> None:
         self.buffer.release()
@@ -115,3 +105,26 @@ class Segment:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _open_checked(name: str, offset: int, size: int, what: str) -> int:
+    """A file descriptor of an existing segment of this user holding ``offset + size`` bytes."""
+    check_name(name, what)
+    path = SHM_DIR / name
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_NOFOLLOW)
+    except OSError as exc:
+        raise InputError(f"{what}: cannot open shared memory {name!r}: {exc.strerror}") from None
+    try:
+        info = os.fstat(fd)
+        if info.st_uid != os.getuid():
+            raise InputError(f"{what}: shared memory {name!r} belongs to another user")
+        if offset < 0 or size < 0 or offset + size > info.st_size:
+            raise InputError(
+                f"{what}: shared memory {name!r} has {info.st_size} bytes, "
+                f"{size} are needed at offset {offset}"
+            )
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd

@@ -18,7 +18,7 @@ from synthfx.v1 import synthfx_pb2 as pb
 
 @dataclass
 class _Entry:
-    payload: bytes | bytearray
+    payload: bytes | bytearray | memoryview
     desc: pb.ImageDesc
     sessions: set[str] = field(default_factory=set)
 
@@ -41,7 +41,9 @@ class FrameStore:
         with self._lock:
             return [h for h in hashes if h not in self._entries]
 
-    def get(self, content_hash: str, session_id: str | None = None) -> bytes | bytearray | None:
+    def get(
+        self, content_hash: str, session_id: str | None = None
+    ) -> bytes | bytearray | memoryview | None:
         """The payload (marked recently used and pinned by ``session_id``), or None."""
         with self._lock:
             entry = self._entries.get(content_hash)
@@ -58,8 +60,22 @@ class FrameStore:
             entry = self._entries.get(content_hash)
             return None if entry is None else entry.desc
 
+    def pin(self, content_hash: str, session_id: str) -> bool:
+        """Pins a held frame for ``session_id`` (as ``put`` would); False when not held."""
+        with self._lock:
+            entry = self._entries.get(content_hash)
+            if entry is None:
+                return False
+            entry.sessions.add(session_id)
+            self._entries.move_to_end(content_hash)
+            return True
+
     def put(
-        self, content_hash: str, payload: bytes | bytearray, desc: pb.ImageDesc, session_id: str
+        self,
+        content_hash: str,
+        payload: bytes | bytearray | memoryview,
+        desc: pb.ImageDesc,
+        session_id: str,
     ) -> None:
         with self._lock:
             entry = self._entries.get(content_hash)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import ssl
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -38,6 +39,8 @@ class Server:
             )
         if (config.tls_cert is None) != (config.tls_key is None):
             raise InputError("--tls-cert and --tls-key go together")
+        if config.tls_cert is not None and config.tls_key is not None:
+            _check_tls_pair(config.tls_cert, config.tls_key)
         self.config = config
         self.servicer = SynthfxServicer(config)
         options = [
@@ -95,6 +98,21 @@ class Server:
 
     def wait(self) -> None:
         self._grpc.wait_for_termination()
+
+
+def _check_tls_pair(cert: Path, key: Path) -> None:
+    """Raises InputError naming the files unless they hold a PEM chain and its private key.
+
+    gRPC itself only reports a bad pair as a failure to bind the address.
+    """
+    _read(cert), _read(key)
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(cert, key)
+    except ssl.SSLError as exc:
+        raise InputError(
+            f"--tls-cert {cert} / --tls-key {key}: not a PEM certificate chain and its "
+            f"private key ({exc.reason or exc})"
+        ) from None
 
 
 def _read(path: Path) -> bytes:

@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from synthfx.client.buffers import BackgroundHasher, fresh_buffer
 from synthfx.client.shm import Segment
 from synthfx.client.wire import WireLimits, check_image_header
 from synthfx.errors import InputError
@@ -22,28 +22,35 @@ class _Incoming:
     what: str
     content_hash: str
     desc: pb.ImageDesc
-    buffer: bytearray
+    buffer: memoryview
     received: int = 0
-
-    def __post_init__(self) -> None:
-        self.hasher = hashlib.sha256()
+    hasher: BackgroundHasher = field(default_factory=BackgroundHasher)
 
 
 def _finish(incoming: _Incoming, store: FrameStore, session_id: str) -> None:
-    if incoming.hasher.hexdigest() != incoming.content_hash:
+    digest = incoming.hasher.hexdigest()
+    if digest != incoming.content_hash:
         raise InputError(
             f"{incoming.what}: payload does not match content_hash {incoming.content_hash} "
-            f"(got {incoming.hasher.hexdigest()})"
+            f"(got {digest})"
         )
     store.put(incoming.content_hash, incoming.buffer, incoming.desc, session_id)
 
 
-def read_shared_payload(handle: pb.SharedMemoryHandle, size: int, what: str) -> bytearray:
+def _check_handle(handle: pb.SharedMemoryHandle, size: int, what: str) -> None:
+    if handle.size < size:
+        raise InputError(f"{what}: shared memory handle offers {handle.size} bytes, needs {size}")
+    Segment.check(handle.name, handle.offset, size, what)
+
+
+def read_shared_payload(handle: pb.SharedMemoryHandle, size: int, what: str) -> memoryview:
     """A copy of ``size`` payload bytes from a client's segment."""
     if handle.size < size:
         raise InputError(f"{what}: shared memory handle offers {handle.size} bytes, needs {size}")
     with Segment.open(handle.name, handle.offset, size, what) as segment:
-        return bytearray(segment.buffer)
+        copy = fresh_buffer(size)
+        copy[:] = segment.buffer
+        return copy
 
 
 def receive_frames(
@@ -64,53 +71,74 @@ def receive_frames(
     """
     response = pb.UploadFramesResponse()
     incoming: _Incoming | None = None
-    for number, message in enumerate(_chain(first, rest)):
-        check_parsed(message, f"UploadFrames (message {number})")
-        kind = message.WhichOneof("item")
-        if kind == "image":
-            if incoming is not None:
-                raise InputError(
-                    f"{incoming.what}: truncated, {incoming.received} of "
-                    f"{len(incoming.buffer)} bytes before the next frame began"
-                )
-            image = message.image
-            what = f"upload frame {len(response.stored)} ({image.content_hash[:12]})"
-            size = check_image_header(image, what, limits)
-            payload = image.WhichOneof("payload")
-            if payload == "shm":
-                data = read_shared_payload(image.shm, size, what)
-                store.put(image.content_hash, data, image.desc, session_id)
-                response.stored.append(image.content_hash)
-            elif payload == "inline_chunks":
-                incoming = _Incoming(what, image.content_hash, image.desc, bytearray(size))
-            else:
-                raise InputError(f"{what}: no payload (set inline_chunks or shm)")
-        elif kind == "chunk":
-            if incoming is None:
-                raise InputError(f"upload message {number}: a chunk without an image header")
-            chunk = message.chunk
-            end = chunk.offset + len(chunk.data)
-            if chunk.offset != incoming.received or end > len(incoming.buffer):
-                raise InputError(
-                    f"{incoming.what}: chunk at offset {chunk.offset} with {len(chunk.data)} "
-                    f"bytes; expected offset {incoming.received} and at most "
-                    f"{len(incoming.buffer)} bytes in all"
-                )
-            incoming.buffer[chunk.offset : end] = chunk.data
-            incoming.hasher.update(chunk.data)
-            incoming.received = end
-            response.bytes_received += len(chunk.data)
-            if end == len(incoming.buffer):
-                _finish(incoming, store, session_id)
-                response.stored.append(incoming.content_hash)
-                incoming = None
-        else:
-            raise InputError(f"upload message {number}: neither an image header nor a chunk")
+    try:
+        for number, message in enumerate(_chain(first, rest)):
+            incoming = _receive_one(number, message, incoming, store, session_id, limits, response)
+    finally:
+        if incoming is not None:
+            incoming.hasher.close()
     if incoming is not None:
         raise InputError(
             f"{incoming.what}: truncated, {incoming.received} of {len(incoming.buffer)} bytes"
         )
     return response
+
+
+def _receive_one(
+    number: int,
+    message: pb.UploadFramesRequest,
+    incoming: _Incoming | None,
+    store: FrameStore,
+    session_id: str,
+    limits: WireLimits,
+    response: pb.UploadFramesResponse,
+) -> _Incoming | None:
+    """Takes one upload message; returns the frame still being received, if any."""
+    check_parsed(message, f"UploadFrames (message {number})")
+    kind = message.WhichOneof("item")
+    if kind == "image":
+        if incoming is not None:
+            raise InputError(
+                f"{incoming.what}: truncated, {incoming.received} of "
+                f"{len(incoming.buffer)} bytes before the next frame began"
+            )
+        image = message.image
+        what = f"upload frame {len(response.stored)} ({image.content_hash[:12]})"
+        size = check_image_header(image, what, limits)
+        payload = image.WhichOneof("payload")
+        if payload == "shm":
+            _check_handle(image.shm, size, what)
+            # Shared memory is trusted (see synthfx.client.shm): a frame already held needs no copy.
+            if not store.pin(image.content_hash, session_id):
+                data = read_shared_payload(image.shm, size, what)
+                store.put(image.content_hash, data, image.desc, session_id)
+            response.stored.append(image.content_hash)
+            return None
+        if payload == "inline_chunks":
+            return _Incoming(what, image.content_hash, image.desc, fresh_buffer(size))
+        raise InputError(f"{what}: no payload (set inline_chunks or shm)")
+    if kind != "chunk":
+        raise InputError(f"upload message {number}: neither an image header nor a chunk")
+    if incoming is None:
+        raise InputError(f"upload message {number}: a chunk without an image header")
+    chunk = message.chunk
+    data = chunk.data  # each read of a bytes field copies it
+    end = chunk.offset + len(data)
+    if chunk.offset != incoming.received or end > len(incoming.buffer):
+        raise InputError(
+            f"{incoming.what}: chunk at offset {chunk.offset} with {len(data)} "
+            f"bytes; expected offset {incoming.received} and at most "
+            f"{len(incoming.buffer)} bytes in all"
+        )
+    incoming.buffer[chunk.offset : end] = data
+    incoming.hasher.update(data)
+    incoming.received = end
+    response.bytes_received += len(data)
+    if end < len(incoming.buffer):
+        return incoming
+    _finish(incoming, store, session_id)
+    response.stored.append(incoming.content_hash)
+    return None
 
 
 def _chain(
@@ -122,7 +150,7 @@ def _chain(
 
 def outgoing(
     headers: Sequence[pb.Image],
-    payloads: Sequence[bytes | bytearray],
+    payloads: Sequence[bytes | bytearray | memoryview],
     output: pb.OutputTarget,
     chunk_bytes: int,
 ) -> tuple[list[pb.Image], Iterator[pb.ImageChunk]]:
@@ -160,7 +188,9 @@ def outgoing(
     return placed, _chunks(payloads, chunk_bytes)
 
 
-def _chunks(payloads: Sequence[bytes | bytearray], chunk_bytes: int) -> Iterator[pb.ImageChunk]:
+def _chunks(
+    payloads: Sequence[bytes | bytearray | memoryview], chunk_bytes: int
+) -> Iterator[pb.ImageChunk]:
     for index, payload in enumerate(payloads):
         view = memoryview(payload)
         for offset in range(0, len(payload), chunk_bytes):

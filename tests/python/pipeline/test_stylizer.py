@@ -12,6 +12,8 @@ import pytest
 
 from synthfx.errors import CancelledError, InputError
 from synthfx.pipeline import MemoryFrames, ProgressEvent, StylizeOptions, Stylizer, painterly
+from synthfx.pipeline import stylizer as stylizer_module
+from synthfx.pipeline.passes import PASS_KIND
 
 FAST = StylizeOptions()
 FAST = dataclasses.replace(
@@ -112,6 +114,57 @@ def test_cancel_then_resume_equals_an_uninterrupted_run(shot, tmp_path: Path) ->
     )
     with pytest.raises(CancelledError, match="cancelled before frame"):
         run_all(interrupted)
+    resumed = run_all(Stylizer(MemoryFrames(frames), keys, options=FAST, cache_dir=tmp_path / "b"))
+    for frame in frames:
+        np.testing.assert_array_equal(resumed[frame], reference[frame])
+
+
+def test_cancel_during_a_synthesis_stores_nothing_partial(
+    shot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cancel set while the engine works on the first pass frame stops that synthesis at its
+    next PatchMatch iteration; nothing of the frame is stored, and a rerun completes."""
+    frames, keys = shot
+    reference = run_all(
+        Stylizer(MemoryFrames(frames), keys, options=FAST, cache_dir=tmp_path / "a")
+    )
+    # Report every engine step (these tiny frames take less than the usual interval).
+    monkeypatch.setattr(stylizer_module, "SYNTHESIS_EVENT_INTERVAL_S", 0.0)
+    cancel = threading.Event()
+    events: list[ProgressEvent] = []
+
+    def cancel_mid_synthesis(event: ProgressEvent) -> None:
+        events.append(event)
+        if event.stage == "synthesizing" and event.fraction is not None and event.fraction > 0.3:
+            cancel.set()
+
+    interrupted = Stylizer(
+        MemoryFrames(frames),
+        keys,
+        options=FAST,
+        cache_dir=tmp_path / "b",
+        progress=cancel_mid_synthesis,
+        cancel=cancel,
+    )
+    with pytest.raises(CancelledError, match=r"cancelled during the synthesis of frame (\d)"):
+        run_all(interrupted)
+    # The keyframe went out, then the first pass frame was being synthesized; no event came
+    # after the cancel.
+    assert (events[0].stage, events[0].frame) == ("output", 0)
+    synthesizing = events[1:]
+    assert synthesizing and all(e.stage == "synthesizing" for e in synthesizing)
+    assert len({e.frame for e in synthesizing}) == 1
+    fractions = [e.fraction for e in synthesizing]
+    assert all(f is not None and 0.0 < f < 1.0 for f in fractions)
+    assert fractions == sorted(fractions) and fractions[-1] > 0.3 >= fractions[-2]
+    assert all(e.done == 1 and e.total == events[0].total for e in synthesizing)
+    # Nothing stored for any pass frame, no stray temporary file.
+    for index in range(len(interrupted.plan.passes)):
+        keys_of_pass = interrupted._keys_of_pass(index)
+        assert not any(interrupted.store.has(PASS_KIND, key) for key in keys_of_pass)
+    assert not list((tmp_path / "b" / PASS_KIND).rglob("*.npy"))
+    assert not [p for p in (tmp_path / "b").rglob("*") if ".tmp-" in p.name]
+    # A rerun on the same store completes and equals an uninterrupted run.
     resumed = run_all(Stylizer(MemoryFrames(frames), keys, options=FAST, cache_dir=tmp_path / "b"))
     for frame in frames:
         np.testing.assert_array_equal(resumed[frame], reference[frame])

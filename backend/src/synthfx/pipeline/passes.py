@@ -59,6 +59,8 @@ class PassContext:
     times: StageTimes
     should_stop: Callable[[], bool]
     on_frame: Callable[[int], None]
+    # Called with (frame, fraction of its synthesis done) while the engine works on it.
+    on_synthesis: Callable[[int, float], None] | None = None
 
 
 def pass_frame_keys(ctx: PassContext, run: Pass) -> list[str]:
@@ -148,6 +150,19 @@ def _frame_guides(
     return guides
 
 
+def _engine_progress(ctx: PassContext, frame: int) -> Callable[[float], None]:
+    """The engine's progress callback for ``frame``: reports, and stops the synthesis (with the
+    pipeline's CancelledError, raised through the engine) once ``ctx.should_stop()``."""
+
+    def progress(fraction: float) -> None:
+        if ctx.should_stop():
+            raise CancelledError(f"cancelled during the synthesis of frame {frame}")
+        if ctx.on_synthesis is not None:
+            ctx.on_synthesis(frame, fraction)
+
+    return progress
+
+
 def run_pass(ctx: PassContext, run: Pass) -> list[str]:
     """Makes sure every frame of ``run`` is in the store; returns their store keys.
 
@@ -155,7 +170,9 @@ def run_pass(ctx: PassContext, run: Pass) -> list[str]:
     frame) is rebuilt from the stored frames and cached flows.
 
     Raises:
-        CancelledError: ``ctx.should_stop()`` became true between two frames.
+        CancelledError: ``ctx.should_stop()`` became true, between two frames or during a
+            synthesis (the engine checks after every PatchMatch iteration); the frame being
+            synthesized is not stored.
     """
     keys = pass_frame_keys(ctx, run)
     stored = [ctx.store.has(PASS_KIND, key) for key in keys]
@@ -203,6 +220,7 @@ def run_pass(ctx: PassContext, run: Pass) -> list[str]:
                     guides.triples(),
                     source_mask=key_guides.source_mask,
                     params=ctx.engine,
+                    progress=_engine_progress(ctx, frame),
                 )
             with ctx.times.stage("write"):
                 entry = np.concatenate([result.image, result.error[..., None]], axis=2)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,9 @@ from synthfx.pipeline.timing import StageTimes
 
 FINAL_KIND = "final"
 FINAL_FORMAT = "synthfx-final-v1"
+# Least time between two "synthesizing" events (the engine reports every PatchMatch iteration,
+# hundreds of times per frame); syntheses shorter than this report none.
+SYNTHESIS_EVENT_INTERVAL_S = 0.25
 
 
 @dataclass(frozen=True)
@@ -62,13 +66,16 @@ class ProgressEvent:
     """Progress of ``render`` or ``run``: ``done`` of ``total`` steps after ``stage`` of ``frame``.
 
     Stages: "synthesis" (a pass frame computed or found in the store), "output" (a frame
-    blended and handed out), "skipped" (an output already up to date).
+    blended and handed out), "skipped" (an output already up to date), and "synthesizing": the
+    engine is working on a pass frame, ``fraction`` of it done (``done`` and ``total`` unchanged;
+    at most every ``SYNTHESIS_EVENT_INTERVAL_S`` seconds, none for quick frames).
     """
 
     stage: str
     frame: int
     done: int
     total: int
+    fraction: float | None = None  # "synthesizing" only: part of this frame's synthesis, [0, 1)
 
 
 @dataclass
@@ -92,8 +99,9 @@ class Stylizer:
         options: job options (Ezsynth's defaults).
         cache_dir: content-addressed store of flows, passes and frames; reruns with the same
             inputs reuse it. None: a private temporary directory removed by ``close``.
-        progress: called with a ``ProgressEvent`` after every step.
-        cancel: when set, the job stops at the next frame with ``CancelledError``.
+        progress: called with a ``ProgressEvent`` after every step, and during long syntheses.
+        cancel: when set, the job stops with ``CancelledError`` within one PatchMatch iteration
+            of the synthesis running (or before the next frame); nothing partial is stored.
 
     Raises:
         InputError: no keys, keys outside the range, size or channel mismatches, bad options,
@@ -126,6 +134,7 @@ class Stylizer:
         self._pass_keys: dict[int, list[str]] = {}
         self._done = 0
         self._total = 0
+        self._synthesis_reported = 0.0  # time.monotonic() of the last "synthesizing" event
 
     # -- structure ------------------------------------------------------------------------
 
@@ -231,6 +240,19 @@ class Stylizer:
         if self._progress is not None:
             self._progress(ProgressEvent(stage, frame, self._done, max(self._total, self._done)))
 
+    def _synthesizing(self, frame: int, fraction: float) -> None:
+        if self._progress is None:
+            return
+        now = time.monotonic()
+        if fraction == 0.0:  # a synthesis starts: report once it has run for a while
+            self._synthesis_reported = now
+            return
+        if fraction >= 1.0 or now - self._synthesis_reported < SYNTHESIS_EVENT_INTERVAL_S:
+            return  # done: the "synthesis" step follows
+        self._synthesis_reported = now
+        total = max(self._total, self._done)
+        self._progress(ProgressEvent("synthesizing", frame, self._done, total, fraction))
+
     def _should_stop(self) -> bool:
         return self._cancel is not None and self._cancel.is_set()
 
@@ -244,6 +266,7 @@ class Stylizer:
             times=self.times,
             should_stop=self._should_stop,
             on_frame=lambda frame: self._step("synthesis", frame),
+            on_synthesis=self._synthesizing,
         )
 
     def _keys_of_pass(self, index: int) -> list[str]:

@@ -152,7 +152,8 @@ LocalBackend ensureLocalBackend() {
         backend.started = true; // still starting: the caller waits for it
         return backend;
     }
-    unlink(socketPath.c_str()); // a stale socket from a backend that died
+    // A stale socket from a backend that died is the new backend's to remove: it first takes
+    // the path's lock, so a backend still starting in another host keeps its socket.
     backend.error = spawnServe(socketPath, dir + "/backend.log");
     backend.started = backend.error.empty();
     return backend;

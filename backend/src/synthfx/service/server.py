@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import ssl
 import threading
@@ -19,6 +20,7 @@ from synthfx.service.auth import TokenInterceptor
 from synthfx.service.config import HTTP2_OPTIONS, ServerConfig, is_local_address
 from synthfx.service.messages import add_servicer
 from synthfx.service.servicer import SynthfxServicer
+from synthfx.service.unix_socket import claim_socket_path
 from synthfx.v1 import synthfx_pb2 as pb
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["Synthfx"].full_name
@@ -41,6 +43,11 @@ class Server:
             raise InputError("--tls-cert and --tls-key go together")
         if config.tls_cert is not None and config.tls_key is not None:
             _check_tls_pair(config.tls_cert, config.tls_key)
+        self._socket_lock = (
+            claim_socket_path(Path(config.listen.removeprefix("unix:")))
+            if config.listen.startswith("unix:")
+            else None
+        )
         self.config = config
         self.servicer = SynthfxServicer(config)
         options = [
@@ -94,6 +101,9 @@ class Server:
         self.health.enter_graceful_shutdown()
         self._grpc.stop(grace).wait()
         self.servicer.shutdown()
+        if self._socket_lock is not None:
+            os.close(self._socket_lock)
+            self._socket_lock = None
         log.info("stopped", extra={"fields": {"address": self.address}})
 
     def wait(self) -> None:

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-// BackendClient over gRPC (synthfx.v1). Frames travel inline as float32, top-down, and are sent
-// once: content hashes first ask the server which ones it lacks.
+// BackendClient over gRPC (synthfx.v1). Frames travel as float32, top-down, and are sent once:
+// content hashes first ask the server which ones it lacks. Payloads (uploads and results) go
+// through POSIX shared memory when a probe shows the backend shares this host's, else inline.
 #include "backend_client.h"
 #include "job_options.h"
 #include "sha256.h"
+#include "shared_memory.h"
 
 #include "synthfx/v1/synthfx.grpc.pb.h"
 
@@ -16,6 +18,7 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <type_traits>
 
 namespace synthfx::ofx {
 namespace {
@@ -30,6 +33,10 @@ constexpr size_t kDefaultChunkBytes = 1 << 20;
 constexpr int kMaxReconnectBackoffMs = 1000;
 // How often a running render checks the host's abort flag.
 constexpr auto kCancelPollInterval = std::chrono::milliseconds(50);
+// Bytes of the random token written into the shared memory probe.
+constexpr size_t kProbeTokenBytes = 16;
+// Largest shared memory upload batch: bounds the segment each client keeps mapped.
+constexpr size_t kMaxSharedUploadBytes = size_t(256) << 20;
 // The protocol minor version that added FrameImage.path (and RenderRequest.refresh).
 constexpr uint32_t kFilePathsMinor = 1;
 // Uploads and downloads of a segment's frames; generous, the connection itself fails fast.
@@ -173,12 +180,23 @@ public:
         }
         add(job.masks, proto->mutable_mask());
 
+        std::vector<size_t> resultSizes;
+        if (!job.frames.empty()) {
+            const FloatImage &like = *job.frames.begin()->second;
+            const size_t pixels = size_t(like.width) * like.height;
+            resultSizes.push_back(pixels * 4 * sizeof(float)); // RGBA
+            if (wantError) resultSizes.push_back(pixels * sizeof(float));
+        }
         return withSession([&]() -> ClientResult {
             ClientResult sent = uploadMissing(uploads);
             if (!sent.ok()) return sent;
             request.set_session_id(_sessionId);
             request.set_request_id(nextRequestId());
-            return runRender(request, callbacks, out);
+            const SharedMemory *memory = offerResultMemory(*request.mutable_output(), resultSizes);
+            return runStreamed<pb::RenderResponse>(
+                "Render", request.request_id(),
+                [&](grpc::ClientContext &context) { return _stub->Render(&context, request); },
+                callbacks, memory, out);
         });
     }
 
@@ -199,12 +217,24 @@ public:
             uploads.push_back({guide.source, describeImage(*guide.source, *pair->mutable_source())});
             uploads.push_back({guide.target, describeImage(*guide.target, *pair->mutable_target())});
         }
+        // Results are [image (the target's size, the style's channels), error]; no nnf.
+        std::vector<size_t> resultSizes;
+        if (!job.guides.empty() && job.guides.front().target) {
+            const FloatImage &target = *job.guides.front().target;
+            const size_t pixels = size_t(target.width) * target.height;
+            resultSizes.push_back(pixels * job.style->channels * sizeof(float));
+            if (wantError) resultSizes.push_back(pixels * sizeof(float));
+        }
         return withSession([&]() -> ClientResult {
             ClientResult sent = uploadMissing(uploads);
             if (!sent.ok()) return sent;
             request.set_session_id(_sessionId);
             request.set_request_id(nextRequestId());
-            return runImageSynth(request, callbacks, out);
+            const SharedMemory *memory = offerResultMemory(*request.mutable_output(), resultSizes);
+            return runStreamed<pb::ImageSynthResponse>(
+                "ImageSynth", request.request_id(),
+                [&](grpc::ClientContext &context) { return _stub->ImageSynth(&context, request); },
+                callbacks, memory, out);
         });
     }
 
@@ -247,6 +277,20 @@ private:
         _sessionId.clear();
         pb::GetInfoRequest infoRequest;
         pb::GetInfoResponse info;
+        // Same-host probe: the backend says whether it can read a segment we filled.
+        std::unique_ptr<SharedMemory> probe;
+        if (_config.sharedMemory && SharedMemory::available()) {
+            const std::string token = randomHex(kProbeTokenBytes);
+            std::string error;
+            probe = SharedMemory::create(token.size(), error);
+            if (probe) {
+                std::memcpy(probe->data(), token.data(), token.size());
+                auto *handle = infoRequest.mutable_shm_probe();
+                handle->set_name(probe->name());
+                handle->set_size(token.size());
+                infoRequest.set_probe_token(token);
+            }
+        }
         {
             grpc::ClientContext context;
             // wait_for_ready: a backend that is still starting gets the whole timeout.
@@ -284,8 +328,14 @@ private:
                        (device.name().empty() ? "" : " " + device.name());
         }
         std::lock_guard<std::mutex> lock(_describeMutex);
+        _useShm = probe && info.shm_probe_ok();
+        if (!_useShm) {
+            _uploadMemory.reset();
+            _resultMemory.reset();
+        }
         _description = "synthfx " + info.backend_version() + " at " + _config.address +
-                       (devices.empty() ? "" : " (" + devices + ")");
+                       (devices.empty() ? "" : " (" + devices + ")") +
+                       (_useShm ? ", shared memory" : "");
         return {};
     }
 
@@ -347,29 +397,66 @@ private:
         }
         if (missing.missing_size() == 0) return {};
         const std::set<std::string> wanted(missing.missing().begin(), missing.missing().end());
+        std::vector<const Upload *> todo;
+        std::set<std::string> queued;
+        for (const auto &upload : uploads) {
+            if (wanted.count(upload.hash) && queued.insert(upload.hash).second) {
+                todo.push_back(&upload);
+            }
+        }
+        if (!_useShm) return sendFrames(todo, nullptr);
+        // Through shared memory in batches of at most kMaxSharedUploadBytes (a frame larger
+        // than that goes alone), so the segment this client keeps stays bounded.
+        for (size_t begin = 0; begin < todo.size();) {
+            size_t end = begin, bytes = 0;
+            while (end < todo.size() &&
+                   (end == begin ||
+                    bytes + payloadSize(*todo[end]->image) <= kMaxSharedUploadBytes)) {
+                bytes += payloadSize(*todo[end]->image);
+                ++end;
+            }
+            const std::vector<const Upload *> batch(todo.begin() + begin, todo.begin() + end);
+            ClientResult sent = sendFrames(batch, scratch(_uploadMemory, bytes));
+            if (!sent.ok()) return sent;
+            begin = end;
+        }
+        return {};
+    }
+
+    // One UploadFrames call: the payloads copied into `memory` when given, else streamed.
+    ClientResult sendFrames(const std::vector<const Upload *> &todo, const SharedMemory *memory) {
         grpc::ClientContext context;
         prepare(context, kTransferDeadline, false);
         pb::UploadFramesResponse response;
         auto writer = _stub->UploadFrames(&context, &response);
-        std::set<std::string> sent;
         bool first = true;
-        for (const auto &upload : uploads) {
-            if (!wanted.count(upload.hash) || !sent.insert(upload.hash).second) continue;
+        size_t offset = 0; // in the shared memory segment
+        for (const Upload *upload : todo) {
             pb::UploadFramesRequest header;
             if (first) header.set_session_id(_sessionId);
             first = false;
             auto *image = header.mutable_image();
-            describeImage(*upload.image, *image);
+            describeImage(*upload->image, *image);
+            const char *bytes = payloadBytes(*upload->image);
+            const size_t size = payloadSize(*upload->image);
+            if (memory) {
+                // The backend copies it before UploadFrames returns; the segment is reused.
+                std::memcpy(memory->data() + offset, bytes, size);
+                auto *handle = image->mutable_shm();
+                handle->set_name(memory->name());
+                handle->set_offset(offset);
+                handle->set_size(size);
+                offset += size;
+                if (!writer->Write(header)) break;
+                continue;
+            }
             image->mutable_inline_chunks();
             if (!writer->Write(header)) break;
-            const char *bytes = payloadBytes(*upload.image);
-            const size_t size = payloadSize(*upload.image);
             bool ok = true;
-            for (size_t offset = 0; offset < size && ok; offset += _chunkBytes) {
+            for (size_t at = 0; at < size && ok; at += _chunkBytes) {
                 pb::UploadFramesRequest chunk;
-                chunk.mutable_chunk()->set_offset(offset);
-                chunk.mutable_chunk()->set_data(bytes + offset,
-                                                std::min(_chunkBytes, size - offset));
+                chunk.mutable_chunk()->set_offset(at);
+                chunk.mutable_chunk()->set_data(bytes + at, std::min(_chunkBytes, size - at));
                 ok = writer->Write(chunk);
             }
             if (!ok) break;
@@ -380,11 +467,46 @@ private:
         return {};
     }
 
+    // A reusable segment of at least `size` bytes in `slot` (its pages stay mapped between
+    // calls), or null when none can be made: the caller streams instead.
+    SharedMemory *scratch(std::unique_ptr<SharedMemory> &slot, size_t size) {
+        if (!slot || slot->size() < size) {
+            slot.reset();
+            std::string error;
+            slot = SharedMemory::create(size, error);
+        }
+        return slot.get();
+    }
+
+    // Asks for results in shared memory (one segment, one handle per result) when it is in use;
+    // returns the segment, or null for inline chunks.
+    const SharedMemory *offerResultMemory(pb::OutputTarget &output,
+                                          const std::vector<size_t> &sizes) {
+        output.clear_shm();
+        if (!_useShm || sizes.empty()) return nullptr;
+        size_t total = 0;
+        for (size_t size : sizes) total += size;
+        const SharedMemory *memory = scratch(_resultMemory, total);
+        if (!memory) return nullptr;
+        size_t offset = 0;
+        for (size_t size : sizes) {
+            auto *handle = output.add_shm();
+            handle->set_name(memory->name());
+            handle->set_offset(offset);
+            handle->set_size(size);
+            offset += size;
+        }
+        return memory;
+    }
+
     // Collects result images: headers, then their inline chunks by index and offset.
     class ResultImages {
     public:
-        ClientResult start(const google::protobuf::RepeatedPtrField<pb::Image> &images) {
+        // Headers of the results; those placed in `memory` (our segment) are copied now.
+        ClientResult start(const google::protobuf::RepeatedPtrField<pb::Image> &images,
+                           const SharedMemory *memory) {
             _images.clear();
+            _bottomUp.clear();
             for (const auto &image : images) {
                 const auto &desc = image.desc();
                 if (desc.dtype() != pb::DTYPE_FLOAT32 && desc.dtype() != pb::DTYPE_UNSPECIFIED) {
@@ -397,6 +519,18 @@ private:
                                                              std::to_string(image.payload_bytes()) +
                                                              " bytes for " +
                                                              std::to_string(payloadSize(out)));
+                }
+                if (image.has_shm()) {
+                    const auto &handle = image.shm();
+                    if (!memory || handle.name() != memory->name() ||
+                        handle.offset() > memory->size() ||
+                        payloadSize(out) > memory->size() - handle.offset()) {
+                        return failure(ClientStatus::Failed,
+                                       "the backend placed a result outside the shared memory "
+                                       "offered for it");
+                    }
+                    std::memcpy(out.pixels.data(), memory->data() + handle.offset(),
+                                payloadSize(out));
                 }
                 _bottomUp.push_back(desc.row_order() == pb::ROW_ORDER_BOTTOM_UP);
                 _images.push_back(std::move(out));
@@ -447,78 +581,59 @@ private:
         _stub->Cancel(&cancelContext, request, &response);
     }
 
-    ClientResult runRender(const pb::RenderRequest &request, const RenderCallbacks &callbacks,
-                           RenderOutput &out) {
+    // Runs a streamed call (Render, ImageSynth): progress, the result header, then its chunks
+    // (none when the results are in `memory`). `start` issues the call on a context.
+    template <typename Response, typename Start>
+    ClientResult runStreamed(const char *rpc, const std::string &requestId, Start start,
+                             const RenderCallbacks &callbacks, const SharedMemory *memory,
+                             RenderOutput &out) {
+        constexpr bool kRender = std::is_same_v<Response, pb::RenderResponse>;
         grpc::ClientContext context;
-        // No deadline on the render itself (a segment can take minutes); the connection fails
+        // No deadline on the call itself (a segment can take minutes); the connection fails
         // fast and the host's abort cancels it.
         if (!_config.token.empty()) {
             context.AddMetadata("authorization", "Bearer " + _config.token);
         }
-        CancelWatcher watcher(callbacks,
-                              [&] { cancelOnBackend(context, request.request_id()); });
-        auto reader = _stub->Render(&context, request);
-        pb::RenderResponse event;
+        CancelWatcher watcher(callbacks, [&] { cancelOnBackend(context, requestId); });
+        auto reader = start(context);
+        Response event;
         ResultImages results;
         bool gotResult = false;
-        while (reader->Read(&event)) {
-            if (event.has_progress() && callbacks.progress) {
-                const auto &progress = event.progress();
-                const double fraction =
-                    progress.total() ? double(progress.done()) / progress.total() : 0.0;
-                callbacks.progress(progress.stage(), fraction);
-            } else if (event.has_result()) {
-                gotResult = true;
-                out.fromCache = event.result().from_cache();
-                out.segment.assign(event.result().segment().begin(),
-                                   event.result().segment().end());
-                ClientResult started = results.start(event.result().images());
-                if (!started.ok()) return started;
-            } else if (event.has_chunk()) {
-                ClientResult added = results.add(event.chunk());
-                if (!added.ok()) return added;
+        ClientResult broken;
+        while (broken.ok() && reader->Read(&event)) {
+            if constexpr (kRender) {
+                if (event.has_progress()) {
+                    const auto &progress = event.progress();
+                    if (callbacks.progress) {
+                        callbacks.progress(progress.stage(), progress.total()
+                                                                 ? double(progress.done()) /
+                                                                       progress.total()
+                                                                 : 0.0);
+                    }
+                    continue;
+                }
             }
-        }
-        grpc::Status status = reader->Finish();
-        if (watcher.fired()) return failure(ClientStatus::Cancelled, "render cancelled");
-        // Once Render ran, frames and session were found: a failure now is not a restart.
-        _retryable = status.error_code() == grpc::StatusCode::NOT_FOUND;
-        if (!status.ok()) return callFailed("Render", status);
-        if (!gotResult) return failure(ClientStatus::Failed, "the backend sent no result");
-        out.image = results.take(0);
-        out.error = results.take(1);
-        return {};
-    }
-
-    ClientResult runImageSynth(const pb::ImageSynthRequest &request,
-                               const RenderCallbacks &callbacks, RenderOutput &out) {
-        grpc::ClientContext context;
-        if (!_config.token.empty()) {
-            context.AddMetadata("authorization", "Bearer " + _config.token);
-        }
-        CancelWatcher watcher(callbacks,
-                              [&] { cancelOnBackend(context, request.request_id()); });
-        auto reader = _stub->ImageSynth(&context, request);
-        pb::ImageSynthResponse event;
-        ResultImages results;
-        bool gotResult = false;
-        while (reader->Read(&event)) {
             if (event.has_result()) {
                 gotResult = true;
-                ClientResult started = results.start(event.result().images());
-                if (!started.ok()) return started;
+                if constexpr (kRender) {
+                    out.fromCache = event.result().from_cache();
+                    out.segment.assign(event.result().segment().begin(),
+                                       event.result().segment().end());
+                }
+                broken = results.start(event.result().images(), memory);
             } else if (event.has_chunk()) {
-                ClientResult added = results.add(event.chunk());
-                if (!added.ok()) return added;
+                broken = results.add(event.chunk());
             }
         }
+        if (!broken.ok()) context.TryCancel();
         grpc::Status status = reader->Finish();
         if (watcher.fired()) return failure(ClientStatus::Cancelled, "render cancelled");
+        if (!broken.ok()) return broken;
+        // Once the call ran, frames and session were found: a failure now is not a restart.
         _retryable = status.error_code() == grpc::StatusCode::NOT_FOUND;
-        if (!status.ok()) return callFailed("ImageSynth", status);
+        if (!status.ok()) return callFailed(rpc, status);
         if (!gotResult) return failure(ClientStatus::Failed, "the backend sent no result");
         out.image = results.take(0);
-        // Results are [image, nnf, error]; no nnf was asked for.
         out.error = results.take(1);
         return {};
     }
@@ -534,6 +649,9 @@ private:
     std::string _description;
     size_t _chunkBytes = kDefaultChunkBytes;
     uint32_t _serverMinor = 0;
+    bool _useShm = false; // the probe succeeded (set by connectLocked)
+    std::unique_ptr<SharedMemory> _uploadMemory;
+    std::unique_ptr<SharedMemory> _resultMemory;
     bool _retryable = true;
     uint64_t _requestCount = 0;
 };

@@ -96,6 +96,9 @@ struct ClientConfig {
     std::string clientName;
     std::string label;
     double connectTimeoutSeconds = 5.0;
+    // Payloads through POSIX shared memory when a probe shows the backend shares this host's
+    // (else streamed in chunks); false always streams.
+    bool sharedMemory = true;
 };
 
 class BackendClient {

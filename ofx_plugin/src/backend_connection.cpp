@@ -80,6 +80,8 @@ BackendClient *BackendConnection::acquire(const ConnectionSettings &settings,
                         std::to_string(kPluginVersionMinor) + " / " + settings.hostName;
     config.label = settings.label;
     config.connectTimeoutSeconds = timeout;
+    // SYNTHFX_SHARED_MEMORY=never: always stream payloads (e.g. to compare both transports).
+    config.sharedMemory = environment("SYNTHFX_SHARED_MEMORY") != "never";
     std::unique_ptr<BackendClient> client(create(&config));
     if (!client) {
         result = {ClientStatus::Failed, "cannot create a backend client for " + address};

@@ -48,8 +48,10 @@ class HostRun:
         return "\n".join(e["text"] for e in self.of("persistent_message") + self.of("message"))
 
 
-def run_host(bundle: Path, *args: str, timeout: float = 300) -> HostRun:
-    """Runs the test host to the end; its JSON lines become events."""
+def run_host(
+    bundle: Path, *args: str, timeout: float = 300, env: dict[str, str] | None = None
+) -> HostRun:
+    """Runs the test host to the end (``env``: extra environment); its JSON lines become events."""
     import time
 
     start = time.monotonic()
@@ -58,6 +60,7 @@ def run_host(bundle: Path, *args: str, timeout: float = 300) -> HostRun:
         capture_output=True,
         text=True,
         timeout=timeout,
+        env={**os.environ, **(env or {})},
     )
     events = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
     return HostRun(done.returncode, events, time.monotonic() - start)
@@ -83,11 +86,14 @@ class Backend:
     address: str
     log_path: Path
 
-    def renders(self) -> list[dict]:
-        """The backend's "render" log events (frame, segment, cache hit or miss)."""
+    def logged(self, event: str) -> list[dict]:
+        """The backend's log events of one kind ("render": frame, cache hit or miss, output)."""
         events = [json.loads(line) for line in self.log_path.read_text().splitlines()
                   if line.startswith("{")]  # fmt: skip
-        return [e for e in events if e["event"] == "render"]
+        return [e for e in events if e["event"] == event]
+
+    def renders(self) -> list[dict]:
+        return self.logged("render")
 
     def kill(self) -> None:
         """kill -9 of the whole process group: the server's worker processes go too."""

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -516,3 +517,33 @@ def test_rerender_ignores_the_backend_cache(bundle, clips, backend, tmp_path) ->
         before = read_output(str(tmp_path / "a" / "o.%04d.npy"), frame)
         after = read_output(str(tmp_path / "c" / "o.%04d.npy"), frame)
         np.testing.assert_array_equal(before, after)
+
+
+# -- transports -----------------------------------------------------------------------------
+
+
+def test_shared_memory_equals_streaming(bundle, clips, tmp_path) -> None:
+    """Same-host payloads go through shared memory, bit for bit what streaming gives."""
+    if not os.access("/dev/shm", os.W_OK):
+        pytest.skip("no writable /dev/shm")
+    outputs = {}
+    for mode in ("auto", "never"):
+        server = start_backend(tmp_path / f"backend-{mode}")
+        try:
+            address = ("--param", f"backendAddress={server.address}")
+            env = {"SYNTHFX_SHARED_MEMORY": mode}
+            image = stylize(bundle, clips, tmp_path / mode, "--frames", "5,9", *address, env=env)
+            error = stylize(bundle, clips, tmp_path / f"{mode}-error", "--frames", "5",
+                            "--param", "output=1", *address, env=env)  # fmt: skip
+            assert image.returncode == error.returncode == 0, image.messages() + error.messages()
+            uploads, renders = server.logged("upload"), server.renders()
+        finally:
+            server.kill()
+        shared = mode == "auto"
+        assert uploads and all((u["inline_bytes"] == 0) == shared for u in uploads), uploads
+        assert sum(u["frames"] for u in uploads) >= FRAMES
+        assert [r["output"] for r in renders] == ["shm" if shared else "inline"] * 3
+        outputs[mode] = [read_output(str(tmp_path / mode / "o.%04d.npy"), f) for f in (5, 9)]
+        outputs[mode].append(read_output(str(tmp_path / f"{mode}-error" / "o.%04d.npy"), 5))
+    for shared, streamed in zip(outputs["auto"], outputs["never"], strict=True):
+        np.testing.assert_array_equal(shared, streamed)

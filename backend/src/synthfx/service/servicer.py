@@ -373,6 +373,7 @@ class SynthfxServicer(pb_grpc.SynthfxServicer):
                     "frame": request.frame,
                     "segment": f"{job.segment.first}-{job.segment.last}",
                     "cache": "hit" if cached else "miss",
+                    "output": "shm" if request.output.shm else "inline",
                     "seconds": round(seconds, 4),
                 }
             },

@@ -402,7 +402,12 @@ class SynthfxServicer(pb_grpc.SynthfxServicer):
                 if cancel.is_set():
                     raise CancelledError("cancelled before the synthesis started")
                 return synthesize(
-                    style, guides, modulation=modulation, source_mask=source_mask, params=params
+                    style,
+                    guides,
+                    modulation=modulation,
+                    source_mask=source_mask,
+                    params=params,
+                    progress=_stop_when(cancel),
                 )
 
         result = None
@@ -447,6 +452,17 @@ class SynthfxServicer(pb_grpc.SynthfxServicer):
                 f"{payload_size(image.desc)}"
             )
         return decode(image.desc, payload)
+
+
+def _stop_when(cancel: Any) -> Callable[[float], None]:
+    """The engine's progress callback: a set ``cancel`` (Cancel, client cancel, passed deadline)
+    stops the synthesis within one PatchMatch iteration."""
+
+    def check(fraction: float) -> None:
+        if cancel.is_set():
+            raise CancelledError(f"cancelled during the synthesis ({fraction:.0%} done)")
+
+    return check
 
 
 def _probe(request: pb.GetInfoRequest) -> tuple[bool, str]:

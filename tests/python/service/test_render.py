@@ -14,9 +14,10 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from service_testing import FAST_ENGINE, FAST_FLOW, fast_params, paint, synthetic_shot
 
-from synthfx.client import BackendClient
+from synthfx.client import BackendClient, InvalidRequestError
 from synthfx.client.shm import shared_memory_available
 from synthfx.client.wire import content_hash
+from synthfx.errors import InputError
 from synthfx.io import read_image, write_image
 from synthfx.v1 import synthfx_pb2 as pb
 
@@ -116,6 +117,12 @@ def test_transports_give_the_same_frames(server, shared_memory: str) -> None:
             assert np.array_equal(got.image, want.image) and np.array_equal(got.error, want.error)
         stored = client.download(job.frames[2].image.content_hash, nbytes=shot[2].nbytes)
         assert np.array_equal(stored.pixels, shot[2])
+        # Into a caller's buffer: the pixels are that buffer, filled; a wrong size is named.
+        target = np.full_like(shot[2], -1.0)
+        into = client.download(job.frames[2].image.content_hash, into=target)
+        assert np.shares_memory(into.pixels, target) and np.array_equal(target, shot[2])
+        with pytest.raises((InputError, InvalidRequestError), match=f"4 bytes.*{shot[2].nbytes}"):
+            client.download(job.frames[2].image.content_hash, into=np.zeros(1, np.float32))
 
 
 def test_input_dtypes_and_row_order(server) -> None:

@@ -295,12 +295,31 @@ class BackendClient:
             self._scratch[role] = segment
         return segment
 
-    def download(self, content_hash_: str, nbytes: int | None = None) -> ReceivedImage:
-        """A stored frame; through shared memory when ``nbytes`` (its size) is known."""
+    def download(
+        self, content_hash_: str, nbytes: int | None = None, *, into: np.ndarray | None = None
+    ) -> ReceivedImage:
+        """A stored frame; through shared memory when its size is known.
+
+        Args:
+            nbytes: the payload size (``into`` gives it too).
+            into: a C-contiguous array to receive the payload bytes (as ``recv_into`` does):
+                no fresh memory is allocated, and float32 top-down pixels are views of it.
+        """
         request = pb.DownloadFrameRequest(session_id=self._session(), content_hash=content_hash_)
+        target = None
+        if into is not None:
+            if not (into.flags.c_contiguous and into.flags.writeable):
+                raise InputError("download into=: needs a writable C-contiguous array")
+            target = memoryview(into).cast("B")
+            nbytes = len(target)
         sizes = [nbytes] if nbytes is not None else None
         images = self._receive(
-            "DownloadFrame", request, None, sizes, lambda m: getattr(m, m.WhichOneof("item"))
+            "DownloadFrame",
+            request,
+            None,
+            sizes,
+            lambda m: getattr(m, m.WhichOneof("item")),
+            into=target,
         )
         return images[0]
 
@@ -432,8 +451,12 @@ class BackendClient:
         timeout: float | None,
         sizes: Sequence[int] | None,
         unpack: Callable[[Any], Any],
+        into: memoryview | None = None,
     ) -> list[ReceivedImage]:
-        """Images of a streamed result: header (images), then chunks or shared memory."""
+        """Images of a streamed result: header (images), then chunks or shared memory.
+
+        ``into`` receives the first image's payload.
+        """
         shared = sizes is not None and self.uses_shared_memory()
         with self._scratch_lock if shared else nullcontext():
             segments: list[Segment] = []
@@ -457,8 +480,8 @@ class BackendClient:
                 images = [item] if isinstance(item, pb.Image) else list(item.images)
                 headers = images
                 buffers = [
-                    fresh_buffer(h.payload_bytes if h.WhichOneof("payload") != "shm" else 0)
-                    for h in images
+                    self._destination(h, into if i == 0 else None, streamed=True)
+                    for i, h in enumerate(images)
                 ]
                 filled = [0] * len(images)
             if not headers:
@@ -469,7 +492,7 @@ class BackendClient:
             received = []
             for index, header in enumerate(headers):
                 if header.WhichOneof("payload") == "shm":
-                    data = fresh_buffer(header.payload_bytes)
+                    data = self._destination(header, into if index == 0 else None)
                     data[:] = segments[index].buffer[: header.payload_bytes]
                 elif filled[index] != header.payload_bytes:
                     raise ServiceError(
@@ -487,6 +510,19 @@ class BackendClient:
                     )
                 received.append(ReceivedImage(header, decode(header.desc, data)))
             return received
+
+    @staticmethod
+    def _destination(
+        header: pb.Image, into: memoryview | None, *, streamed: bool = False
+    ) -> memoryview:
+        """Where an image's payload goes: ``into`` when given, else fresh memory."""
+        if streamed and header.WhichOneof("payload") == "shm":
+            return fresh_buffer(0)
+        if into is None:
+            return fresh_buffer(header.payload_bytes)
+        if len(into) != header.payload_bytes:
+            raise InputError(f"into= has {len(into)} bytes, the image has {header.payload_bytes}")
+        return into
 
     def _take_chunk(
         self, chunk: pb.ImageChunk, buffers: list[memoryview], filled: list[int]

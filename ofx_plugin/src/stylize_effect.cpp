@@ -72,7 +72,11 @@ std::vector<int> StylizeEffect::keyframes(OfxTime time) const {
     // dropping files into a folder suggests). Checked on this machine, so the path must read
     // the same here as on the backend (the local backend; a farm's shared storage).
     if (keys.empty() && !_general) {
-        keys = existingFrames(parseFramePattern(styleFile(time)), shot.first, shot.last);
+        try {
+            keys = existingFrames(parseFramePattern(styleFile(time)), shot.first, shot.last);
+        } catch (const OfxError &) {
+            // No usable file name yet (e.g. a node just added): no keys; render says why.
+        }
     }
     return normalizeKeys(keys, shot.first, shot.last);
 }

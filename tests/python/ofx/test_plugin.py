@@ -470,6 +470,7 @@ def test_exception_filter_context_bad_style_file(
     assert run.returncode == 1 and run.renders() == {2: 1}
     assert message in run.messages(), run.messages()
     assert run.of("persistent_message"), "the error reaches the node"
+    assert all("FramesNeeded" not in e["action"] for e in run.of("action")), "render reports it"
     assert not list((tmp_path / "out").glob("*.npy")), "no black frame written"
 
 

@@ -146,8 +146,11 @@ class ProgressBar:
 
             self.bar = tqdm(total=event.total, unit="step", file=sys.stderr, leave=False)
         self.bar.total = event.total
-        self.bar.set_postfix_str(f"{event.stage} {event.frame}", refresh=False)
+        within = "" if event.fraction is None else f" {event.fraction:.0%}"
+        self.bar.set_postfix_str(f"{event.stage} {event.frame}{within}", refresh=False)
         self.bar.update(event.done - self.bar.n)
+        if event.fraction is not None:
+            self.bar.refresh()  # done is unchanged: update() alone would not redraw
 
     def close(self) -> None:
         if self.bar is not None:

@@ -41,6 +41,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         default=_DEFAULTS.frame_store_bytes // MIB,
         help="memory for uploaded frames",
     )
+    parser.add_argument(
+        "--frame-disk-mb",
+        type=int,
+        default=_DEFAULTS.frame_disk_bytes // MIB,
+        help="disk (CACHE_DIR/frames) for uploaded frames beyond --frame-store-mb; 0: none",
+    )
     parser.add_argument("--token-file", type=Path, help="every call must carry this token")
     parser.add_argument("--tls-cert", type=Path, help="PEM certificate chain (with --tls-key)")
     parser.add_argument("--tls-key", type=Path, help="PEM private key")
@@ -78,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
         cache_dir=args.cache_dir.expanduser(),
         cache_limit_bytes=args.cache_limit_mb * MIB,
         frame_store_bytes=args.frame_store_mb * MIB,
+        frame_disk_bytes=args.frame_disk_mb * MIB,
         token=read_token(args.token_file) if args.token_file else None,
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,

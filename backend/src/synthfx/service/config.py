@@ -35,6 +35,8 @@ class ServerConfig:
         cache_dir: rendered segments (survive restarts).
         cache_limit_bytes: disk budget of ``cache_dir``.
         frame_store_bytes: memory for uploaded frames.
+        frame_disk_bytes: disk (``cache_dir/frames``) for uploaded frames that do not fit in
+            memory; 0: none.
         token: required bearer token, or None (loopback and unix sockets only).
         tls_cert, tls_key: PEM files to serve TLS.
         models_dir: where ``raft:NAME`` flow models are looked up.
@@ -46,6 +48,7 @@ class ServerConfig:
     cache_dir: Path = DEFAULT_CACHE_DIR
     cache_limit_bytes: int = 20 * 1024 * MIB
     frame_store_bytes: int = 4 * 1024 * MIB
+    frame_disk_bytes: int = 50 * 1024 * MIB
     token: str | None = None
     tls_cert: Path | None = None
     tls_key: Path | None = None

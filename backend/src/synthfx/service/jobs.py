@@ -34,15 +34,22 @@ SEGMENT_FORMAT = "synthfx-service-segment-v1"
 
 @dataclass(frozen=True)
 class StoredImage:
-    """A frame from the frame store with its wire description."""
+    """A frame of the frame store with its wire description; pixels are fetched on demand, so
+    a segment's frames are never all in memory at once (the store may have spilled them)."""
 
     desc: pb.ImageDesc
     content_hash: str
-    payload: bytes | bytearray | memoryview
+    store: FrameStore
+    session_id: str
 
     def pixels(self) -> np.ndarray:
         """(H, W, C) float32 top-down pixels (read-only)."""
-        values = decode(self.desc, self.payload)
+        payload = self.store.get(self.content_hash, self.session_id)
+        if payload is None:  # pinned frames stay; only a damaged spill file gets here
+            raise ServiceError.not_found(
+                f"frame {self.content_hash} was lost from the frame store; upload it again"
+            )
+        values = decode(self.desc, payload)
         values.setflags(write=False)
         return values
 
@@ -107,24 +114,27 @@ def _lookup(
             if frames is None or item.frame in frames:
                 desc, digest, payload = files.read(item.path, item.frame, label)
                 check_desc(desc, label, limits)
-                images[item.frame] = StoredImage(desc, digest, payload)
+                store.put(digest, payload, desc, session_id)
+                images[item.frame] = StoredImage(desc, digest, store, session_id)
             continue
         check_desc(item.image.desc, label, limits)
         check_content_hash(item.image.content_hash, label)
         if item.image.WhichOneof("payload") is not None:
             raise InputError(f"{label}: Render takes stored frames only (upload them first)")
-        payload = store.get(item.image.content_hash, session_id)
-        if payload is None:
+        stored = store.payload_bytes(item.image.content_hash)
+        if stored is None or not store.pin(item.image.content_hash, session_id):
             raise ServiceError.not_found(
                 f"{label}: content {item.image.content_hash} is not on the server; "
                 "upload it first (FindMissingFrames, UploadFrames)"
             )
-        if len(payload) != payload_size(item.image.desc):
+        if stored != payload_size(item.image.desc):
             raise InputError(
-                f"{label}: the stored payload has {len(payload)} bytes, the description "
+                f"{label}: the stored payload has {stored} bytes, the description "
                 f"needs {payload_size(item.image.desc)}"
             )
-        images[item.frame] = StoredImage(item.image.desc, item.image.content_hash, payload)
+        images[item.frame] = StoredImage(
+            item.image.desc, item.image.content_hash, store, session_id
+        )
     return images
 
 

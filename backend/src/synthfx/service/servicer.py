@@ -122,7 +122,9 @@ class SynthfxServicer(pb_grpc.SynthfxServicer):
 
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
-        self.store = FrameStore(config.frame_store_bytes)
+        self.store = FrameStore(
+            config.frame_store_bytes, config.cache_dir / "frames", config.frame_disk_bytes
+        )
         self.files = ReadRoots(config.read_roots)
         self.sessions = SessionRegistry(
             config.max_sessions, config.session_idle_timeout_s, self.store.release

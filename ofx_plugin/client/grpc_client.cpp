@@ -11,6 +11,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -205,6 +206,7 @@ public:
         std::lock_guard<std::mutex> lock(_mutex);
         pb::ImageSynthRequest request;
         request.set_want_error(wantError);
+        request.set_want_progress(bool(callbacks.progress));
         request.mutable_output()->set_dtype(pb::DTYPE_FLOAT32);
         request.mutable_output()->set_row_order(pb::ROW_ORDER_TOP_DOWN);
         const std::string error = fillEngineParams(job.options, *request.mutable_engine());
@@ -581,6 +583,14 @@ private:
         _stub->Cancel(&cancelContext, request, &response);
     }
 
+    // Progress of the whole call: `done` of `total` steps, plus the running synthesis' share of
+    // the next step ("synthesizing" events; ImageSynth sends only those, with no steps).
+    static double overall(const pb::Progress &progress) {
+        const double within = progress.stage() == "synthesizing" ? progress.fraction() : 0.0;
+        if (progress.total() == 0) return within;
+        return std::min(1.0, (double(progress.done()) + within) / double(progress.total()));
+    }
+
     // Runs a streamed call (Render, ImageSynth): progress, the result header, then its chunks
     // (none when the results are in `memory`). `start` issues the call on a context.
     template <typename Response, typename Start>
@@ -601,17 +611,10 @@ private:
         bool gotResult = false;
         ClientResult broken;
         while (broken.ok() && reader->Read(&event)) {
-            if constexpr (kRender) {
-                if (event.has_progress()) {
-                    const auto &progress = event.progress();
-                    if (callbacks.progress) {
-                        callbacks.progress(progress.stage(), progress.total()
-                                                                 ? double(progress.done()) /
-                                                                       progress.total()
-                                                                 : 0.0);
-                    }
-                    continue;
-                }
+            if (event.has_progress()) {
+                const auto &progress = event.progress();
+                if (callbacks.progress) callbacks.progress(progress.stage(), overall(progress));
+                continue;
             }
             if (event.has_result()) {
                 gotResult = true;

@@ -91,6 +91,9 @@ void ImageSynthEffect::render(const PropertySet &inArgs) {
     if (!client) failRender(status);
     ProgressScope progress(*this, "synthfx: image synthesis");
     RenderCallbacks callbacks;
+    callbacks.progress = [&progress](const std::string &, double fraction) {
+        progress.update(fraction);
+    };
     callbacks.cancelled = [this, &progress] { return progress.cancelled() || aborted(); };
     RenderOutput rendered;
     status = client->imageSynth(job, false, callbacks, rendered);

@@ -98,9 +98,14 @@ def test_image_synth_cancel_and_deadline(module_server, stylit) -> None:
         stopped = _wait_until(lambda: _idle(other), full)
         assert stopped < PROMPT_FRACTION * full, f"server ran on {stopped:.2f} s after the deadline"
 
-        # The server still serves, with the same result as before.
-        (again,) = client.image_synth(style, guides)
+        # The server still serves, with the same result as before; asked for, progress comes
+        # a few times a second, rising, and changes nothing.
+        events: list[pb.Progress] = []
+        (again,) = client.image_synth(style, guides, progress=events.append)
         assert np.array_equal(again.pixels, reference.pixels)
+        fractions = [e.fraction for e in events]
+        assert len(fractions) >= 2 and all(e.stage == "synthesizing" for e in events)
+        assert fractions == sorted(fractions) and 0.0 <= fractions[0] and fractions[-1] < 1.0
 
 
 def _slow_job(client: BackendClient, seed: int) -> pb.Job:
@@ -116,9 +121,12 @@ def test_render_cancel_and_deadline(module_server) -> None:
         working = threading.Event()
         stages: list[str] = []
 
+        fractions: list[float] = []
+
         def on_progress(progress: pb.Progress) -> None:
             stages.append(progress.stage)
             if progress.stage == "synthesizing":
+                fractions.append(progress.fraction)
                 working.set()
 
         cancelled_at: list[float] = []
@@ -140,6 +148,7 @@ def test_render_cancel_and_deadline(module_server) -> None:
             canceller.join()
         latency = ended - cancelled_at[0]
         assert "synthesis" not in stages  # the frame never finished
+        assert fractions and all(0.0 <= f < 1.0 for f in fractions)
 
         # Nothing partial was kept: the frame is computed from scratch, in full.
         started = time.monotonic()

@@ -423,8 +423,12 @@ class BackendClient:
         want_nnf: bool = False,
         want_error: bool = False,
         timeout: float | None = None,
+        progress: Callable[[pb.Progress], None] | None = None,
     ) -> list[ReceivedImage]:
-        """One guided synthesis on the backend: [image, nnf?, error?]."""
+        """One guided synthesis on the backend: [image, nnf?, error?].
+
+        ``progress`` gets "synthesizing" events with the fraction done (a few a second).
+        """
         style_payload = Payload.of(style)
         pairs = [(Payload.of(s), Payload.of(t), w) for s, t, w in guides]
         self.upload([style_payload, *(p for s, t, _ in pairs for p in (s, t))])
@@ -435,10 +439,16 @@ class BackendClient:
             engine=engine or pb.EngineParams(),
             want_nnf=want_nnf,
             want_error=want_error,
+            want_progress=progress is not None,
         )
 
         def on_message(message: pb.ImageSynthResponse) -> Any:
-            return getattr(message, message.WhichOneof("event"))
+            kind = message.WhichOneof("event")
+            if kind == "progress":
+                if progress is not None:
+                    progress(message.progress)
+                return None
+            return getattr(message, kind)
 
         return self._receive("ImageSynth", request, timeout, None, on_message)
 

@@ -30,6 +30,7 @@ from synthfx.client.wire import (
 from synthfx.engine import SynthesisParams, cuda_available, synthesize
 from synthfx.errors import CancelledError, InputError
 from synthfx.pipeline import ProgressEvent, RenderResult
+from synthfx.pipeline.stylizer import SYNTHESIS_EVENT_INTERVAL_S
 from synthfx.service.config import ServerConfig
 from synthfx.service.files import ReadRoots
 from synthfx.service.frame_store import FrameStore
@@ -340,7 +341,11 @@ class SynthfxServicer(pb_grpc.SynthfxServicer):
             else:
                 yield pb.RenderResponse(
                     progress=pb.Progress(
-                        stage=item.stage, frame=item.frame, done=item.done, total=item.total
+                        stage=item.stage,
+                        frame=item.frame,
+                        done=item.done,
+                        total=item.total,
+                        fraction=item.fraction or 0.0,
                     )
                 )
         assert outcome is not None
@@ -409,13 +414,17 @@ class SynthfxServicer(pb_grpc.SynthfxServicer):
                     modulation=modulation,
                     source_mask=source_mask,
                     params=params,
-                    progress=_stop_when(cancel),
+                    progress=_stop_when(cancel, progress if request.want_progress else None),
                 )
 
         result = None
         for item in self._run(session, request.request_id, context, work):
             if isinstance(item, Future):
                 result = item.result()
+            elif item.stage == "synthesizing":
+                yield pb.ImageSynthResponse(
+                    progress=pb.Progress(stage=item.stage, fraction=item.fraction or 0.0)
+                )
         assert result is not None
         like = request.style.desc
         outputs = [_result_image(result.image, (), like, request.output)]
@@ -456,13 +465,21 @@ class SynthfxServicer(pb_grpc.SynthfxServicer):
         return decode(image.desc, payload)
 
 
-def _stop_when(cancel: Any) -> Callable[[float], None]:
+def _stop_when(
+    cancel: Any, report: Callable[[ProgressEvent], None] | None = None
+) -> Callable[[float], None]:
     """The engine's progress callback: a set ``cancel`` (Cancel, client cancel, passed deadline)
-    stops the synthesis within one PatchMatch iteration."""
+    stops the synthesis within one PatchMatch iteration; ``report`` gets "synthesizing" events
+    (at most every SYNTHESIS_EVENT_INTERVAL_S seconds)."""
+    last = [time.monotonic()]
 
     def check(fraction: float) -> None:
         if cancel.is_set():
             raise CancelledError(f"cancelled during the synthesis ({fraction:.0%} done)")
+        now = time.monotonic()
+        if report is not None and fraction < 1.0 and now - last[0] >= SYNTHESIS_EVENT_INTERVAL_S:
+            last[0] = now
+            report(ProgressEvent("synthesizing", 0, 0, 1, fraction))
 
     return check
 

@@ -114,10 +114,23 @@ SFX_HD float group_sum(float v, unsigned mask) {
 #ifdef __CUDA_ARCH__
 #pragma unroll
     for (int o = G / 2; o > 0; o >>= 1) v += __shfl_xor_sync(mask, v, o);
+#elif defined(SFX_HOST_GROUP_SUM)
+    // A host test that runs the G lanes of a group in lockstep does the butterfly here.
+    (void)mask;
+    v = SFX_HOST_GROUP_SUM(v);
 #else
     (void)mask;  // the host runs groups of one lane
 #endif
     return v;
+}
+
+// Lanes per pixel of the PatchMatch and distance kernels: enough for kSlots chunks each per row
+// pass (2 to 32, a power of two).
+inline int group_lanes(const HalfFeatures& f) {
+    const int want = (f.patch * f.chunks + kSlots - 1) / kSlots;
+    int g = 2;
+    while (g < want && g < 32) g *= 2;
+    return g;
 }
 
 // Distances (scaled by s^2) from the target patch at (px, py) to B source patches, the patch
@@ -288,14 +301,14 @@ SFX_HD void patchmatch_pixel(const PatchMatchArgs& a, int px, int py, int lane, 
     accept();
 
     // Random search in shrinking windows around the best match, batch by batch.
-    const std::uint64_t pixel_key = std::uint64_t(std::uint32_t(pixel)) << 32;
     std::uint32_t draw = 0;
     int radius = a.max_radius;
     while (radius >= 1) {
 #pragma unroll
         for (int b = 0; b < kBatch; ++b) {
             if (radius >= 1) {
-                const std::uint64_t bits = mix64(a.key_prefix ^ (pixel_key | draw));
+                const std::uint64_t bits =
+                    random_key_from_prefix(a.key_prefix, std::uint32_t(pixel), draw);
                 prepare(b, best_x + random_between(std::uint32_t(bits), -radius, radius),
                         best_y + random_between(std::uint32_t(bits >> 32), -radius, radius));
                 ++draw;
@@ -334,14 +347,17 @@ SFX_HD void recompute_ssd_pixel(const HalfFeatures& f, const int2* nnf, float* s
 
 // ---- feature conversion
 
-// A power of two s with max * s in [2^13, 2^14]: differences stay inside half range and the
-// scaling back of distances (1 / s^2) is exact.
+// A power of two s with max * s in [2^13, 2^14): differences stay inside half range, every
+// value down to max * 2^-11 stays a normal half, and the scaling back of distances (1 / s^2) is
+// exact. Holds for max in [2^-47, 2^74): k in [-60, 60] keeps s^2 and 1 / s^2 normal floats.
+// (Below, features would be half subnormals; above, the float distances overflow on every
+// backend.)
 SFX_HD void feature_scale(float max_abs, float* scale) {
     int k = 0;
     if (max_abs > 0.0f) {
         int e = 0;
         frexpf(max_abs, &e);
-        k = clamp_int(e - 14, -20, 60);
+        k = clamp_int(e - 14, -60, 60);
     }
     scale[0] = ldexpf(1.0f, -k);
     scale[1] = ldexpf(1.0f, -2 * k);

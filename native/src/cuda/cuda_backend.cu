@@ -323,8 +323,7 @@ std::shared_ptr<T> device_result(std::size_t count, int device, const char* what
 
 std::uint64_t key_prefix(std::uint64_t seed, std::uint32_t level, std::uint32_t iteration) {
     // random_key's first two rounds; the kernels add (pixel, step) with the third.
-    std::uint64_t h = mix64(seed + 0x9e3779b97f4a7c15ULL);
-    return mix64(h ^ (std::uint64_t(level) << 32 | iteration));
+    return random_key_prefix(seed, level, iteration);
 }
 
 int current_device() {

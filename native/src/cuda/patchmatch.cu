@@ -30,14 +30,6 @@ __global__ void __launch_bounds__(kBlock)
     recompute_ssd_pixel<G>(f, nnf, ssd, pixel, int(threadIdx.x) & (G - 1), group_mask<G>());
 }
 
-// Lanes per pixel: enough for kSlots chunks each per row pass (2 to 32).
-int group_size(const HalfFeatures& f) {
-    const int want = (f.patch * f.chunks + kSlots - 1) / kSlots;
-    int g = 2;
-    while (g < want && g < 32) g *= 2;
-    return g;
-}
-
 template <int G>
 void launch_patchmatch_g(const PatchMatchArgs& a, cudaStream_t stream) {
     const std::size_t threads =
@@ -56,7 +48,7 @@ void launch_recompute_g(const HalfFeatures& f, const int2* nnf, float* ssd, cuda
 }  // namespace
 
 void launch_patchmatch(const PatchMatchArgs& args, cudaStream_t stream) {
-    switch (group_size(args.f)) {
+    switch (group_lanes(args.f)) {
     case 2: launch_patchmatch_g<2>(args, stream); break;
     case 4: launch_patchmatch_g<4>(args, stream); break;
     case 8: launch_patchmatch_g<8>(args, stream); break;
@@ -67,7 +59,7 @@ void launch_patchmatch(const PatchMatchArgs& args, cudaStream_t stream) {
 }
 
 void launch_recompute_ssd(const HalfFeatures& f, const int2* nnf, float* ssd, cudaStream_t stream) {
-    switch (group_size(f)) {
+    switch (group_lanes(f)) {
     case 2: launch_recompute_g<2>(f, nnf, ssd, stream); break;
     case 4: launch_recompute_g<4>(f, nnf, ssd, stream); break;
     case 8: launch_recompute_g<8>(f, nnf, ssd, stream); break;

@@ -1043,6 +1043,135 @@ void test_occupancy() {
     std::printf("occupancy: %d patch sums (tile and two-pass forms) equal the CPU's\n", compared);
 }
 
+// ---- device pyramid
+
+std::vector<float> gather(const std::vector<cuda::ChannelSource>& table, std::size_t pixels) {
+    std::vector<float> out(pixels * table.size());
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        out[i] = cuda::gather_channel(table.data(), int(table.size()), i);
+    }
+    return out;
+}
+
+// launch_downsample: the row pass into scratch, then the column pass.
+std::vector<float> downsample(const std::vector<float>& in, int w, int h, int c) {
+    const int ow = (w + 1) / 2, oh = (h + 1) / 2;
+    std::vector<float> rows(std::size_t(ow) * h * c), out(std::size_t(ow) * oh * c);
+    for (std::size_t i = 0; i < rows.size(); ++i)
+        rows[i] = cuda::downsample_row(in.data(), w, c, i);
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        out[i] = cuda::downsample_column(rows.data(), ow, h, c, i);
+    }
+    return out;
+}
+
+template <typename T> int count_different(const std::vector<T>& a, const std::vector<T>& b) {
+    if (a.size() != b.size())
+        return -1;
+    int n = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        n += std::memcmp(&a[i], &b[i], sizeof(T)) != 0 ? 1 : 0;
+    }
+    return n;
+}
+
+// The CUDA backend's build_device_pyramid (device input), its kernels run on the host, against
+// prepare_problem's host pyramid: every level's source features, style, target guides,
+// modulation and mask bit for bit (the README's promise: same job, same result from either
+// memory). Odd sizes, two guides with odd channel counts, a zero-weight guide (left out), values
+// over several orders of magnitude.
+void test_device_pyramid() {
+    Random rng(61);
+    const int sw = 37, sh = 29, tw = 35, th = 31, ns = 3;
+    auto image = [&](int w, int h, int c) {
+        std::vector<float> v(std::size_t(w) * h * c);
+        // Normal floats over 2^-81 .. 1, and zeros. (Below 2^-122 the host's fused
+        // multiply-adds and the device's separate roundings part: a product by 0.25 is then
+        // inexact.)
+        for (float& x : v) {
+            x = rng.below(8) == 0 ? 0.0f : std::ldexp(rng.uniform(0.5f, 1.0f), -rng.below(3) * 40);
+        }
+        return v;
+    };
+    std::vector<float> style = image(sw, sh, ns);
+    std::vector<float> gs1 = image(sw, sh, 3), gt1 = image(tw, th, 3);
+    std::vector<float> gs2 = image(sw, sh, 1), gt2 = image(tw, th, 1);
+    std::vector<float> gs3 = image(sw, sh, 2), gt3 = image(tw, th, 2);
+    std::vector<float> modulation = image(tw, th, 1), mask(std::size_t(sw) * sh);
+    for (float& m : mask)
+        m = rng.below(3) == 0 ? 0.0f : 1.0f;
+    SynthesisInput input;
+    input.style = {style.data(), sw, sh, ns};
+    input.guides.push_back({{gs1.data(), sw, sh, 3}, {gt1.data(), tw, th, 3}, 2.5f});
+    input.guides.push_back({{gs2.data(), sw, sh, 1}, {gt2.data(), tw, th, 1}, 0.0f});
+    input.guides.push_back({{gs3.data(), sw, sh, 2}, {gt3.data(), tw, th, 2}, 700.0f});
+    input.modulation = {modulation.data(), tw, th, 1};
+    input.source_mask = {mask.data(), sw, sh, 1};
+    SynthesisParams params;
+    params.patch_size = 3;
+    params.style_weight = 0.7f;
+    const Problem host = prepare_problem(input, params);
+    const Problem problem = describe_problem(input, params);
+    const int fs = problem.style_feature_channels(), fg = problem.guide_feature_channels;
+    CHECK(host.levels.size() >= 3, "device pyramid: only %zu levels", host.levels.size());
+
+    std::vector<cuda::ChannelSource> source_table, target_table;
+    for (const GuideFeature& g : problem.guide_features) {
+        const GuidePair& pair = input.guides[std::size_t(g.guide)];
+        source_table.push_back({pair.source.data, pair.source.channels, g.channel, g.scale});
+        target_table.push_back({pair.target.data, pair.target.channels, g.channel, g.scale});
+    }
+    std::vector<float> level_style = style;
+    std::vector<float> source_guides = gather(source_table, std::size_t(sw) * sh);
+    std::vector<float> target_guides = gather(target_table, std::size_t(tw) * th);
+    std::vector<float> level_modulation = modulation;
+    std::vector<std::uint8_t> allowed(mask.size());
+    for (std::size_t i = 0; i < mask.size(); ++i)
+        allowed[i] = mask[i] > 0.0f ? 1 : 0;
+    int w = sw, h = sh, twl = tw, thl = th;
+    for (int l = int(host.levels.size()) - 1; l >= 0; --l) {
+        const Level& want = host.levels[std::size_t(l)];
+        std::vector<cuda::ChannelSource> features;
+        for (int k = 0; k < fs; ++k) {
+            features.push_back({level_style.data(), ns,
+                                problem.style_feature_channel[std::size_t(k)],
+                                problem.style_feature_scale[std::size_t(k)]});
+        }
+        for (int k = 0; k < fg; ++k)
+            features.push_back({source_guides.data(), fg, k, 1.0f});
+        const std::vector<float> source_features = gather(features, std::size_t(w) * h);
+        CHECK(w == want.source_width && h == want.source_height && twl == want.target_width &&
+                  thl == want.target_height,
+              "device pyramid level %d: size %dx%d / %dx%d", l, w, h, twl, thl);
+        const int d_features = count_different(source_features, want.source_features.data);
+        const int d_style = count_different(level_style, want.source_style.data);
+        const int d_guides = count_different(target_guides, want.target_guides.data);
+        const int d_modulation = count_different(level_modulation, want.modulation.data);
+        const int d_allowed = count_different(allowed, want.source_allowed);
+        CHECK(d_features == 0 && d_style == 0 && d_guides == 0 && d_modulation == 0 &&
+                  d_allowed == 0,
+              "device pyramid level %d differs from the host's: features %d, style %d, target "
+              "guides %d, modulation %d, mask %d (-1: size)",
+              l, d_features, d_style, d_guides, d_modulation, d_allowed);
+        if (l > 0) {
+            level_style = downsample(level_style, w, h, ns);
+            if (fg > 0) {
+                source_guides = downsample(source_guides, w, h, fg);
+                target_guides = downsample(target_guides, twl, thl, fg);
+            }
+            level_modulation = downsample(level_modulation, twl, thl, 1);
+            std::vector<std::uint8_t> coarse(std::size_t((w + 1) / 2) * ((h + 1) / 2));
+            for (std::size_t i = 0; i < coarse.size(); ++i) {
+                coarse[i] = cuda::downsample_mask_pixel(allowed.data(), w, h, i);
+            }
+            allowed.swap(coarse);
+            w = (w + 1) / 2, h = (h + 1) / 2, twl = (twl + 1) / 2, thl = (thl + 1) / 2;
+        }
+    }
+    std::printf("device pyramid: %zu levels equal the host pyramid bit for bit\n",
+                host.levels.size());
+}
+
 // ---- vote, stop threshold, final error map
 
 void test_vote(Fixture& fx) {
@@ -1550,6 +1679,7 @@ int main() {
     test_feature_scale();
     test_random_keys();
     test_occupancy();
+    test_device_pyramid();
     int index = 0;
     for (const Case& c : cases()) {
         std::unique_ptr<Fixture> fx;

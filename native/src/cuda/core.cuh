@@ -54,6 +54,15 @@ SFX_HD float mul_rn(float a, float b) {
 #endif
 }
 
+// A sum the compiler may not fuse with a product.
+SFX_HD float add_rn(float a, float b) {
+#ifdef __CUDA_ARCH__
+    return __fadd_rn(a, b);
+#else
+    return a + b;
+#endif
+}
+
 // ---- patch distances on half features
 
 SFX_HD float2 half2_difference(unsigned s, unsigned t) {
@@ -687,6 +696,57 @@ SFX_HD float final_error_pixel(const float* source, int sw, int sh, int f, const
         }
     }
     return total;
+}
+
+// ---- device pyramid (pyramid.cu): prepare_problem's arithmetic, products and sums rounded one by
+// one. The host's products are by powers of two or stored before use, so its compiler fusing them
+// into adds changes nothing and a device pyramid equals the host's bit for bit -- except for
+// float subnormals (|v| < 2^-122), where a product by 0.25 is inexact and fused and separate
+// roundings can part.
+
+// Element i of a gather: channel (i mod channels) of pixel (i / channels), scaled.
+SFX_HD float gather_channel(const ChannelSource* table, int channels, std::size_t i) {
+    const std::size_t p = i / channels;
+    const ChannelSource c = table[i - p * channels];
+    return mul_rn(c.data[p * c.stride + c.channel], c.scale);
+}
+
+// The host's downsample(), row pass: [1 2 1]/4 along x with replicated borders, every second
+// column. Element i of the (ceil(w/2) x h x c) output.
+SFX_HD float downsample_row(const float* in, int w, int c, std::size_t i) {
+    const int ow = (w + 1) / 2;
+    const int k = int(i % c);
+    const std::size_t pixel = i / c;
+    const int x = int(pixel % ow), y = int(pixel / ow);
+    const int xc = imin(2 * x, w - 1);
+    const float* row = in + std::size_t(y) * w * c + k;
+    const float l = row[std::size_t(imax(xc - 1, 0)) * c];
+    const float m = row[std::size_t(xc) * c];
+    const float r = row[std::size_t(imin(xc + 1, w - 1)) * c];
+    return add_rn(add_rn(mul_rn(0.25f, l), mul_rn(0.5f, m)), mul_rn(0.25f, r));
+}
+
+// The same along y on the row pass's output (ow x h x c): element i of (ow x ceil(h/2) x c).
+SFX_HD float downsample_column(const float* in, int ow, int h, int c, std::size_t i) {
+    const std::size_t stride = std::size_t(ow) * c;
+    const std::size_t column = i % stride;
+    const int y = int(i / stride);
+    const int yc = imin(2 * y, h - 1);
+    const float u = in[std::size_t(imax(yc - 1, 0)) * stride + column];
+    const float m = in[std::size_t(yc) * stride + column];
+    const float d = in[std::size_t(imin(yc + 1, h - 1)) * stride + column];
+    return add_rn(add_rn(mul_rn(0.25f, u), mul_rn(0.5f, m)), mul_rn(0.25f, d));
+}
+
+// The host's downsample_mask(): a coarse pixel is usable if any pixel of its 2x2 block is.
+SFX_HD std::uint8_t downsample_mask_pixel(const std::uint8_t* in, int w, int h, std::size_t i) {
+    const int ow = (w + 1) / 2;
+    const int x = int(i % ow), y = int(i / ow);
+    std::uint8_t any = 0;
+    for (int sy = 2 * y; sy < imin(2 * y + 2, h); ++sy) {
+        for (int sx = 2 * x; sx < imin(2 * x + 2, w); ++sx) any |= in[std::size_t(sy) * w + sx];
+    }
+    return any != 0 ? 1 : 0;
 }
 
 }  // namespace synthfx::cuda

@@ -4,7 +4,7 @@
 // one, never fused), so a device pyramid equals the host's bit for bit.
 #include <algorithm>
 
-#include "device_common.cuh"
+#include "core.cuh"
 
 namespace synthfx::cuda {
 namespace {
@@ -59,42 +59,23 @@ __global__ void gather_channels_kernel(const ChannelSource* __restrict__ table, 
                                        std::size_t pixels, float* __restrict__ out) {
     const std::size_t i = thread_index();
     if (i >= pixels * channels) return;
-    const std::size_t p = i / channels;
-    const ChannelSource c = table[i - p * channels];
-    out[i] = __fmul_rn(c.data[p * c.stride + c.channel], c.scale);
+    out[i] = gather_channel(table, channels, i);
 }
 
-// The host's downsample(): [1 2 1]/4 along x with replicated borders, every second column.
+// The host's downsample(), row pass (core.cuh).
 __global__ void downsample_rows_kernel(const float* __restrict__ in, int w, int h, int c,
                                        float* __restrict__ out) {
-    const int ow = (w + 1) / 2;
     const std::size_t i = thread_index();
-    if (i >= std::size_t(ow) * h * c) return;
-    const int k = int(i % c);
-    const std::size_t pixel = i / c;
-    const int x = int(pixel % ow), y = int(pixel / ow);
-    const int xc = min(2 * x, w - 1);
-    const float* row = in + std::size_t(y) * w * c + k;
-    const float l = row[std::size_t(max(xc - 1, 0)) * c];
-    const float m = row[std::size_t(xc) * c];
-    const float r = row[std::size_t(min(xc + 1, w - 1)) * c];
-    out[i] = __fadd_rn(__fadd_rn(__fmul_rn(0.25f, l), __fmul_rn(0.5f, m)), __fmul_rn(0.25f, r));
+    if (i >= std::size_t((w + 1) / 2) * h * c) return;
+    out[i] = downsample_row(in, w, c, i);
 }
 
 // The same along y on the row pass's output (ow x h x c) into ow x oh x c.
 __global__ void downsample_columns_kernel(const float* __restrict__ in, int ow, int h, int c,
                                           float* __restrict__ out) {
-    const int oh = (h + 1) / 2;
     const std::size_t i = thread_index();
-    if (i >= std::size_t(ow) * oh * c) return;
-    const std::size_t stride = std::size_t(ow) * c;
-    const std::size_t column = i % stride;
-    const int y = int(i / stride);
-    const int yc = min(2 * y, h - 1);
-    const float u = in[std::size_t(max(yc - 1, 0)) * stride + column];
-    const float m = in[std::size_t(yc) * stride + column];
-    const float d = in[std::size_t(min(yc + 1, h - 1)) * stride + column];
-    out[i] = __fadd_rn(__fadd_rn(__fmul_rn(0.25f, u), __fmul_rn(0.5f, m)), __fmul_rn(0.25f, d));
+    if (i >= std::size_t(ow) * ((h + 1) / 2) * c) return;
+    out[i] = downsample_column(in, ow, h, c, i);
 }
 
 __global__ void mask_allowed_kernel(const float* __restrict__ mask, std::size_t pixels,
@@ -104,18 +85,12 @@ __global__ void mask_allowed_kernel(const float* __restrict__ mask, std::size_t 
     allowed[i] = mask[i] > 0.0f ? 1 : 0;
 }
 
-// The host's downsample_mask(): a coarse pixel is usable if any pixel of its 2x2 block is.
+// The host's downsample_mask() (core.cuh).
 __global__ void downsample_mask_kernel(const std::uint8_t* __restrict__ in, int w, int h,
                                        std::uint8_t* __restrict__ out) {
-    const int ow = (w + 1) / 2, oh = (h + 1) / 2;
     const std::size_t i = thread_index();
-    if (i >= std::size_t(ow) * oh) return;
-    const int x = int(i % ow), y = int(i / ow);
-    std::uint8_t any = 0;
-    for (int sy = 2 * y; sy < min(2 * y + 2, h); ++sy) {
-        for (int sx = 2 * x; sx < min(2 * x + 2, w); ++sx) any |= in[std::size_t(sy) * w + sx];
-    }
-    out[i] = any != 0 ? 1 : 0;
+    if (i >= std::size_t((w + 1) / 2) * ((h + 1) / 2)) return;
+    out[i] = downsample_mask_pixel(in, w, h, i);
 }
 
 unsigned reduce_blocks(std::size_t count) {

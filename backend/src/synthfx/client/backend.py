@@ -209,12 +209,17 @@ class BackendClient:
         self.session_id = response.session_id
         return self.session_id
 
-    def close(self) -> None:
-        """Closes the session (if any), the scratch segments and the channel."""
+    def close_session(self) -> None:
+        """Closes the session, releasing its frames to the backend's eviction; the next call
+        opens a new one."""
         if self.session_id is not None:
             with suppress(ServiceError):
                 self._call("CloseSession", pb.CloseSessionRequest(session_id=self.session_id), 5.0)
             self.session_id = None
+
+    def close(self) -> None:
+        """Closes the session (if any), the scratch segments and the channel."""
+        self.close_session()
         with self._scratch_lock:
             for segment in self._scratch.values():
                 segment.close()

@@ -16,6 +16,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from synthfx.errors import InputError
 from synthfx.io.atomic import atomic_path
+from synthfx.service.allocator import tune_allocator
 from synthfx.service.auth import TokenInterceptor
 from synthfx.service.config import HTTP2_OPTIONS, ServerConfig, is_local_address
 from synthfx.service.messages import add_servicer
@@ -143,6 +144,7 @@ def _resolved(listen: str, port: int) -> str:
 
 def serve(config: ServerConfig, ready_file: Path | None = None) -> None:
     """Runs a server until SIGINT or SIGTERM; writes its address to ``ready_file`` once up."""
+    tune_allocator()
     server = Server(config)
     stopping = threading.Event()
 

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +16,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from service_testing import FAST_ENGINE, FAST_FLOW, fast_params, paint, synthetic_shot
 
-from synthfx.client import BackendClient, InvalidRequestError
+from synthfx.client import BackendClient, InvalidRequestError, Payload
 from synthfx.client.shm import shared_memory_available
 from synthfx.client.wire import content_hash
 from synthfx.errors import InputError
@@ -163,3 +165,32 @@ def test_image_synth(server) -> None:
     assert np.array_equal(nnf.pixels, expected.nnf.astype(np.float32))
     assert np.array_equal(error.pixels[..., 0], expected.error)
     assert image.image.content_hash == content_hash(expected.image.astype("<f4").tobytes())
+
+
+def test_full_dev_shm_falls_back_to_streaming(server, monkeypatch) -> None:
+    """No room in /dev/shm (a container's 64 MB): streamed instead, never a SIGBUS."""
+    if not shared_memory_available():
+        pytest.skip("no POSIX shared memory on this machine")
+    shot = synthetic_shot(3, seed=9)
+    keys = {0: paint(shot[0])}
+    with BackendClient(server.address, shared_memory="never") as reference:
+        job = reference.upload_job(shot, keys, params=fast_params())
+        expected = reference.render(job, 2)
+
+    def full(fd: int, offset: int, length: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with (
+        BackendClient(server.address) as client,
+        BackendClient(server.address, shared_memory="always") as strict,
+    ):
+        assert client.uses_shared_memory() and strict.uses_shared_memory()
+        monkeypatch.setattr(os, "posix_fallocate", full)
+        darker = np.ascontiguousarray(shot[1] * 0.5)
+        fresh = Payload.of(darker)
+        assert client.upload([fresh]) == [fresh.image.content_hash]
+        back = client.download(fresh.image.content_hash, nbytes=len(fresh.data))
+        assert np.array_equal(back.pixels, darker)
+        assert client.render(job, 2).content_hash == expected.content_hash
+        with pytest.raises(InputError, match=r"cannot reserve \d+ bytes in /dev/shm"):
+            strict.upload([Payload.of(np.ascontiguousarray(shot[2] * 0.25))])

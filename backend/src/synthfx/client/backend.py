@@ -177,7 +177,10 @@ class BackendClient:
         if not shared_memory_available():
             return False
         token = secrets.token_hex(16).encode()
-        segment = Segment.create(len(token))
+        try:
+            segment = Segment.create(len(token))
+        except OSError:
+            return False  # /dev/shm full or unusable
         try:
             segment.buffer[:] = token
             handle = pb.SharedMemoryHandle(name=segment.name, offset=0, size=len(token))
@@ -252,9 +255,10 @@ class BackendClient:
         if not wanted:
             return []
         todo = [unique[h] for h in wanted]
+        response = None
         if self.uses_shared_memory():
             response = self._upload_shared(todo)
-        else:
+        if response is None:
             response = self._call("UploadFrames", self._upload_messages(todo))
         return list(response.stored)
 
@@ -272,10 +276,13 @@ class BackendClient:
                 )
                 yield pb.UploadFramesRequest(session_id=session_id, chunk=chunk)
 
-    def _upload_shared(self, payloads: Sequence[Payload]) -> pb.UploadFramesResponse:
+    def _upload_shared(self, payloads: Sequence[Payload]) -> pb.UploadFramesResponse | None:
+        """The upload through shared memory; None when /dev/shm has no room (stream then)."""
         total = sum(len(p.data) for p in payloads)
         with self._scratch_lock:
             segment = self._scratch_segment("upload", total)
+            if segment is None:
+                return None
             messages, offset = [], 0
             for payload in payloads:
                 size = len(payload.data)
@@ -289,14 +296,25 @@ class BackendClient:
                 offset += size
             return self._call("UploadFrames", iter(messages))
 
-    def _scratch_segment(self, role: str, size: int) -> Segment:
-        """A segment of at least ``size`` bytes kept for reuse (pages stay mapped)."""
+    def _scratch_segment(self, role: str, size: int) -> Segment | None:
+        """A segment of at least ``size`` bytes kept for reuse (pages stay mapped); None when
+        /dev/shm has no room for it (the caller streams instead; with shared_memory="always"
+        that is an error)."""
         segment = self._scratch.get(role)
         if segment is None or segment.size < size:
             if segment is not None:
                 segment.close()
                 segment.unlink()
-            segment = Segment.create(size)
+                del self._scratch[role]
+            try:
+                segment = Segment.create(size)
+            except OSError as exc:
+                if self._shared_memory_mode == "always":
+                    raise InputError(
+                        f"shared memory: cannot reserve {size} bytes in /dev/shm "
+                        f"({exc.strerror}); free space there or use shared_memory='auto'"
+                    ) from None
+                return None
             self._scratch[role] = segment
         return segment
 
@@ -477,7 +495,11 @@ class BackendClient:
             segments: list[Segment] = []
             if shared:
                 assert sizes is not None
-                segments = [self._scratch_segment(f"out{i}", n) for i, n in enumerate(sizes)]
+                reserved = [self._scratch_segment(f"out{i}", n) for i, n in enumerate(sizes)]
+                shared = all(segment is not None for segment in reserved)
+                segments = [segment for segment in reserved if segment is not None]
+            if shared:
+                assert sizes is not None
                 request.output.shm.extend(
                     pb.SharedMemoryHandle(name=s.name, offset=0, size=n)
                     for s, n in zip(segments, sizes, strict=True)

@@ -54,13 +54,19 @@ class Segment:
 
     @classmethod
     def create(cls, size: int, prefix: str = "synthfx") -> Segment:
-        """A new segment of ``size`` bytes (readable and writable by this user only)."""
+        """A new segment of ``size`` bytes (readable and writable by this user only).
+
+        Raises:
+            OSError: no room in /dev/shm (ENOSPC) or no shared memory at all.
+        """
         name = f"{prefix}-{os.getpid()}-{secrets.token_hex(8)}"
         check_name(name)
         path = SHM_DIR / name
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            os.ftruncate(fd, max(size, 1))
+            # Reserved, not just sized: a write to a sparse page of a full /dev/shm (64 MB in a
+            # default container) would kill the process with SIGBUS; this fails with ENOSPC.
+            os.posix_fallocate(fd, 0, max(size, 1))
             mapping = mmap.mmap(fd, max(size, 1), flags=mmap.MAP_SHARED)
         except BaseException:
             os.close(fd)

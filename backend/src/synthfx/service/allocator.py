@@ -1,10 +1,10 @@
 # SPDX-License-Identifier: Apache-2.0
 """glibc malloc settings for a server that moves frames in megabyte-sized messages.
 
-By default glibc serves each 4 MiB message buffer with a fresh mmap (or trims the heap after
-freeing it), so every message faults its pages in again: on loopback that halved the download
-rate (and on virtual machines a first touch of a page is dearer still). Keeping freed memory in
-the heap up to a bound makes the buffers of one message serve the next.
+By default glibc may serve a 4 MiB message buffer with a fresh mmap and trims the heap after
+freeing it, so messages keep faulting pages in again (dear on virtual machines). Keeping freed
+memory in the heap up to a bound lets one message's buffers serve the next: streaming a 4K
+float frame back from the server took about 180 ms instead of 350 ms in one A/B run here.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from pathlib import Path
 from synthfx.client.wire import WireLimits
 
 MIB = 1 << 20
-# Chunks of 1 MiB: streamed round trips of 1080p and 4K frames ran 20-40% faster than with
+# Chunks of 1 MiB: streamed round trips of 1080p and 4K frames ran 7-34% faster than with
 # 4 MiB chunks (bench/transport.py, two A/B runs here), as gRPC's flow control keeps smaller
 # messages moving. The message limit leaves room for a Job listing tens of thousands of frames.
 CHUNK_BYTES = 1 * MIB

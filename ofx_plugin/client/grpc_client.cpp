@@ -42,6 +42,11 @@ constexpr size_t kMaxSharedUploadBytes = size_t(256) << 20;
 constexpr uint32_t kFilePathsMinor = 1;
 // Uploads and downloads of a segment's frames; generous, the connection itself fails fast.
 constexpr auto kTransferDeadline = std::chrono::minutes(10);
+// After a connect timeout, how long a call that does not wait may take to report the channel's
+// last connection error (it fails at once unless a connection attempt is still under way).
+constexpr auto kDiagnoseDeadline = std::chrono::milliseconds(500);
+// In gRPC's connection errors when nothing listens at the address.
+constexpr const char *kConnectionRefused = "Connection refused";
 
 ClientStatus statusOf(grpc::StatusCode code) {
     switch (code) {
@@ -128,8 +133,7 @@ public:
         args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
         args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
         args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, kMaxReconnectBackoffMs);
-        _channel =
-            grpc::CreateCustomChannel(config.address, grpc::InsecureChannelCredentials(), args);
+        _channel = grpc::CreateCustomChannel(config.address, credentials(config), args);
         _stub = pb::Synthfx::NewStub(_channel);
     }
 
@@ -246,6 +250,17 @@ public:
     }
 
 private:
+    // TLS with the given roots (the server's certificate must name the host in the address:
+    // no target name override), else plaintext.
+    static std::shared_ptr<grpc::ChannelCredentials> credentials(const ClientConfig &config) {
+        if (config.tlsRootCertificates.empty()) return grpc::InsecureChannelCredentials();
+        grpc::SslCredentialsOptions options;
+        options.pem_root_certs = config.tlsRootCertificates;
+        return grpc::SslCredentials(options);
+    }
+
+    bool usesTls() const { return !_config.tlsRootCertificates.empty(); }
+
     void prepare(grpc::ClientContext &context, std::chrono::nanoseconds timeout,
                  bool waitForReady) const {
         context.set_deadline(Clock::now() +
@@ -267,6 +282,14 @@ private:
         if (kind == ClientStatus::Unavailable) {
             message = "cannot reach the synthfx backend at " + _config.address + " (" +
                       status.error_message() + ")";
+            if (usesTls()) {
+                message += "; TLS with the CA file " + _config.tlsCaFile +
+                           ": the backend must serve TLS with a certificate that this CA signed "
+                           "and that names the host in the address";
+            } else if (status.error_message().find(kConnectionRefused) == std::string::npos) {
+                // Reached something that hung up: a TLS backend drops plaintext connections.
+                message += "; if the backend serves TLS, set TLS CA File or $SYNTHFX_TLS_CA";
+            }
         } else if (kind == ClientStatus::Unauthenticated) {
             message = "the synthfx backend at " + _config.address +
                       " refused the token (set SYNTHFX_TOKEN or the token file): " +
@@ -298,6 +321,16 @@ private:
             // wait_for_ready: a backend that is still starting gets the whole timeout.
             prepare(context, connectTimeout(), true);
             grpc::Status status = _stub->GetInfo(&context, infoRequest, &info);
+            if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+                // A waiting call only says "Deadline Exceeded"; one that does not wait fails
+                // with the channel's last connection error (refused, TLS handshake, ...).
+                grpc::ClientContext again;
+                prepare(again, kDiagnoseDeadline, false);
+                grpc::Status diagnosis = _stub->GetInfo(&again, infoRequest, &info);
+                if (diagnosis.ok() || diagnosis.error_code() == grpc::StatusCode::UNAVAILABLE) {
+                    status = diagnosis;
+                }
+            }
             if (!status.ok()) return callFailed("GetInfo", status);
         }
         if (info.protocol_major() != pb::PROTOCOL_VERSION_MAJOR) {

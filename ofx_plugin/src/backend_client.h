@@ -93,6 +93,10 @@ struct RenderCallbacks {
 struct ClientConfig {
     std::string address; // "127.0.0.1:PORT", "host:PORT" or "unix:PATH"
     std::string token;   // empty: no authorization metadata
+    // PEM root certificates the backend's certificate must chain to: TLS (the certificate must
+    // name the host in `address`). Empty: plaintext.
+    std::string tlsRootCertificates;
+    std::string tlsCaFile; // where tlsRootCertificates came from, for messages
     std::string clientName;
     std::string label;
     double connectTimeoutSeconds = 5.0;

@@ -5,8 +5,11 @@
 #include "params.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
+#include <sstream>
 
 namespace synthfx::ofx {
 namespace {
@@ -42,6 +45,32 @@ std::string resolveToken(const std::string &fileParam, std::string &error) {
     return trimmed(token);
 }
 
+// Marks a PEM certificate; a CA file without one would only fail later, in the TLS handshake.
+constexpr const char *kPemCertificateBegin = "-----BEGIN CERTIFICATE-----";
+
+// The PEM root certificates from the CA file parameter, else $SYNTHFX_TLS_CA (`file` is set to the
+// one used); empty without either (plaintext). `error` names a file that cannot be used.
+std::string resolveTlsCa(const std::string &fileParam, std::string &file, std::string &error) {
+    file = trimmed(fileParam);
+    if (file.empty()) file = environment("SYNTHFX_TLS_CA");
+    if (file.empty()) return {};
+    errno = 0;
+    std::ifstream stream(file, std::ios::binary);
+    if (!stream) {
+        error = "cannot read the TLS CA file " + file +
+                (errno ? std::string(": ") + std::strerror(errno) : std::string());
+        return {};
+    }
+    std::ostringstream pem;
+    pem << stream.rdbuf(); // nothing read (empty file, a directory): no certificate below
+    if (pem.str().find(kPemCertificateBegin) == std::string::npos) {
+        error = "the TLS CA file " + file + " holds no PEM certificate (" +
+                kPemCertificateBegin + ")";
+        return {};
+    }
+    return pem.str();
+}
+
 } // namespace
 
 BackendClient *BackendConnection::acquire(const ConnectionSettings &settings,
@@ -51,6 +80,12 @@ BackendClient *BackendConnection::acquire(const ConnectionSettings &settings,
     const std::string token = resolveToken(settings.tokenFile, tokenError);
     if (!tokenError.empty()) {
         result = {ClientStatus::Unauthenticated, tokenError};
+        return nullptr;
+    }
+    std::string tlsCaFile, tlsError;
+    const std::string tlsCa = resolveTlsCa(settings.tlsCaFile, tlsCaFile, tlsError);
+    if (!tlsError.empty()) {
+        result = {ClientStatus::Failed, tlsError};
         return nullptr;
     }
     std::string address = trimmed(settings.address);
@@ -65,7 +100,9 @@ BackendClient *BackendConnection::acquire(const ConnectionSettings &settings,
         address = local.address;
         if (local.started) timeout = std::max(timeout, kLocalStartupSeconds);
     }
-    if (_client && address == _address && token == _token) return _client.get();
+    if (_client && address == _address && token == _token && tlsCa == _tlsCa) {
+        return _client.get();
+    }
 
     std::string loadError;
     CreateBackendClientFn *create = loadClientFactory(loadError);
@@ -76,6 +113,8 @@ BackendClient *BackendConnection::acquire(const ConnectionSettings &settings,
     ClientConfig config;
     config.address = address;
     config.token = token;
+    config.tlsRootCertificates = tlsCa;
+    config.tlsCaFile = tlsCaFile;
     config.clientName = std::string("synthfx-ofx ") + std::to_string(kPluginVersionMajor) + "." +
                         std::to_string(kPluginVersionMinor) + " / " + settings.hostName;
     config.label = settings.label;
@@ -92,6 +131,7 @@ BackendClient *BackendConnection::acquire(const ConnectionSettings &settings,
     _client = std::move(client);
     _address = address;
     _token = token;
+    _tlsCa = tlsCa;
     return _client.get();
 }
 

@@ -128,6 +128,11 @@ void defineBackendParams(OfxParamSetHandle params) {
     token.setString(kOfxParamPropDefault, "");
     token.setString(kOfxParamPropStringMode, kOfxParamStringIsFilePath);
     token.setInt(kOfxParamPropAnimates, 0);
+    auto tlsCa = defineParam(params, kOfxParamTypeString, kParamTlsCaFile, kParamTlsCaFileLabel,
+                             kParamTlsCaFileHint, kPageBackend);
+    tlsCa.setString(kOfxParamPropDefault, "");
+    tlsCa.setString(kOfxParamPropStringMode, kOfxParamStringIsFilePath);
+    tlsCa.setInt(kOfxParamPropAnimates, 0);
     auto timeout = defineParam(params, kOfxParamTypeDouble, kParamConnectTimeout,
                                kParamConnectTimeoutLabel, kParamConnectTimeoutHint, kPageBackend);
     timeout.setDouble(kOfxParamPropDefault, 5.0);
@@ -141,7 +146,8 @@ void defineBackendParams(OfxParamSetHandle params) {
 }
 
 std::vector<std::string> backendParamNames() {
-    return {kParamBackendAddress, kParamTokenFile, kParamConnectTimeout, kParamPurgeSession};
+    return {kParamBackendAddress, kParamTokenFile, kParamTlsCaFile, kParamConnectTimeout,
+            kParamPurgeSession};
 }
 
 // Stylize only: its results are cached per keyframe segment on the backend.

@@ -95,6 +95,7 @@ ConnectionSettings Effect::connectionSettings(OfxTime time) const {
     ConnectionSettings settings;
     settings.address = stringAt(kParamBackendAddress, time);
     settings.tokenFile = stringAt(kParamTokenFile, time);
+    settings.tlsCaFile = stringAt(kParamTlsCaFile, time);
     settings.timeoutSeconds = doubleAt(kParamConnectTimeout, time);
     settings.hostName = hostName();
     settings.label = _props.getStringOr(kOfxPropLabel, "synthfx");

@@ -82,6 +82,12 @@ constexpr const char *kParamTokenFile = "backendTokenFile";
 constexpr const char *kParamTokenFileLabel = "Token File";
 constexpr const char *kParamTokenFileHint =
     "File holding the backend's access token (or set $SYNTHFX_TOKEN). Empty: no token.";
+constexpr const char *kParamTlsCaFile = "backendTlsCaFile";
+constexpr const char *kParamTlsCaFileLabel = "TLS CA File";
+constexpr const char *kParamTlsCaFileHint =
+    "PEM file of the certificate authority that signed the backend's TLS certificate (or set "
+    "$SYNTHFX_TLS_CA): frames and token then travel encrypted. The certificate must name the "
+    "host in Backend Address. Empty: plain connection.";
 constexpr const char *kParamConnectTimeout = "connectTimeout";
 constexpr const char *kParamConnectTimeoutLabel = "Connect Timeout";
 constexpr const char *kParamConnectTimeoutHint =

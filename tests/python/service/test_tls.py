@@ -3,11 +3,8 @@
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -15,76 +12,16 @@ import pytest
 from service_testing import fast_params, paint, reference_render, synthetic_shot
 
 from synthfx.client import BackendClient, BackendUnavailableError, Payload, ServiceError
+from tls_testing import TLS_TOKEN, issue_certificates
 
-x509 = pytest.importorskip("cryptography.x509")
-from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
-from cryptography.x509.oid import NameOID  # noqa: E402
-
-TOKEN = "farm-token-" + "t" * 40
-
-
-@dataclass(frozen=True)
-class Authority:
-    """A certificate authority and one server certificate it signed, as PEM files."""
-
-    ca: Path
-    cert: Path
-    key: Path
-
-
-def _name(common_name: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-
-
-def _issue(directory: Path, label: str) -> Authority:
-    """A CA, and a certificate for 127.0.0.1 / localhost signed by it."""
-    now = datetime.datetime.now(datetime.UTC)
-    valid = (now - datetime.timedelta(minutes=5), now + datetime.timedelta(days=1))
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(_name(f"synthfx test CA {label}"))
-        .issuer_name(_name(f"synthfx test CA {label}"))
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(valid[0])
-        .not_valid_after(valid[1])
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    names = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name("localhost"))
-        .issuer_name(ca.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(valid[0])
-        .not_valid_after(valid[1])
-        .add_extension(x509.SubjectAlternativeName(names), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    directory.mkdir(parents=True, exist_ok=True)
-    paths = Authority(directory / "ca.pem", directory / "server.pem", directory / "server.key")
-    paths.ca.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    paths.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    paths.key.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return paths
+pytest.importorskip("cryptography")
 
 
 @pytest.fixture
 def tls_server(server_factory, tmp_path: Path):
-    authority = _issue(tmp_path / "pki", "a")
+    authority = issue_certificates(tmp_path / "pki", "a")
     token_file = tmp_path / "token"
-    token_file.write_text(TOKEN + "\n")
+    token_file.write_text(TLS_TOKEN + "\n")
     server = server_factory(
         "--tls-cert", str(authority.cert), "--tls-key", str(authority.key),
         "--token-file", str(token_file),
@@ -118,7 +55,7 @@ def test_tls_refuses_plaintext_and_unknown_authorities(tls_server, tmp_path: Pat
     server, _, token_file = tls_server
     with pytest.raises(BackendUnavailableError):
         BackendClient(server.address, token_file=token_file).info(timeout=10)
-    stranger = _issue(tmp_path / "other-pki", "b")
+    stranger = issue_certificates(tmp_path / "other-pki", "b")
     with pytest.raises(BackendUnavailableError):
         BackendClient(server.address, tls_ca=stranger.ca, token_file=token_file).info(timeout=10)
     # The server is unharmed by the failed handshakes.
@@ -127,9 +64,9 @@ def test_tls_refuses_plaintext_and_unknown_authorities(tls_server, tmp_path: Pat
 
 
 def test_tls_bad_files_fail_at_start(tmp_path: Path) -> None:
-    authority = _issue(tmp_path / "pki", "c")
+    authority = issue_certificates(tmp_path / "pki", "c")
     token_file = tmp_path / "token"
-    token_file.write_text(TOKEN)
+    token_file.write_text(TLS_TOKEN)
     garbage = tmp_path / "garbage.pem"
     garbage.write_text("not a certificate\n")
     base = [sys.executable, "-m", "synthfx.cli", "serve", "--listen", "127.0.0.1:0",

@@ -15,7 +15,7 @@ import pytest
 from service_testing import FAST_ENGINE, FAST_FLOW, paint, synthetic_shot
 from test_plugin import FAST_PARAMS, FRAMES, KEYS, STYLIZE, stylize
 
-from conftest import HOST, Backend, read_output, start_backend, write_sequence
+from conftest import HOST, Backend, read_output, run_host, start_backend, write_sequence
 from synthfx.io import read_image, write_image
 from tls_testing import TLS_TOKEN, Authority, issue_certificates
 
@@ -73,6 +73,16 @@ def tls_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsBackend
 def stranger_ca(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A CA that did not sign the backend's certificate."""
     return issue_certificates(tmp_path_factory.mktemp("stranger-pki"), "stranger").ca
+
+
+@pytest.mark.parametrize("plugin", [STYLIZE, "org.synthfx.ImageSynth"])
+def test_smoke(bundle: Path, plugin: str) -> None:
+    """Both nodes have TLS CA File (a file path) on the Backend page, after Token File."""
+    params = {p["name"]: p for p in run_host(bundle, "--plugin", plugin, "--describe").of("param")}
+    assert params["backendTlsCaFile"]["OfxParamPropStringMode"] == ["OfxParamStringIsFilePath"]
+    backend_page = params["backendPage"]["OfxParamPropPageChild"]
+    token = backend_page.index("backendTokenFile")
+    assert backend_page[token + 1] == "backendTlsCaFile"
 
 
 def test_tls_render_equals_cli(bundle, clips, shot, keys, tls_backend, tmp_path) -> None:

@@ -1,28 +1,15 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The built OFX bundle and test host, a real ``synthfx serve``, and a small shot as .npy files."""
+"""Fixtures of the OFX tests: the built bundle, a real ``synthfx serve``, and a small shot."""
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
-
-REPO_ROOT = Path(__file__).resolve().parents[3]
-BUILD = Path(os.environ.get("SYNTHFX_CPP_BUILD", REPO_ROOT / "build" / "cpp"))
-BUNDLE = BUILD / "ofx" / "synthfx.ofx.bundle"
-HOST = BUILD / "tests" / "ofx" / "synthfx_ofx_host"
-FAKE_PROTOBUF = BUILD / "tests" / "ofx" / "libfake_host_protobuf.so"
-
-sys.path.insert(0, str(REPO_ROOT / "tests" / "python" / "service"))
-STARTUP_TIMEOUT_S = 60.0
+from ofx_testing import BUILD, BUNDLE, FRAMES, HOST, KEYS, Backend, start_backend
+from service_testing import paint, synthetic_shot
 
 
 @pytest.fixture(scope="session")
@@ -32,102 +19,19 @@ def bundle() -> Path:
     return BUNDLE
 
 
-@dataclass
-class HostRun:
-    returncode: int
-    events: list[dict]
-    seconds: float
-
-    def of(self, kind: str) -> list[dict]:
-        return [e for e in self.events if e["event"] == kind]
-
-    def renders(self) -> dict[int, int]:
-        return {e["frame"]: e["status"] for e in self.of("render")}
-
-    def messages(self) -> str:
-        return "\n".join(e["text"] for e in self.of("persistent_message") + self.of("message"))
-
-
-def run_host(
-    bundle: Path, *args: str, timeout: float = 300, env: dict[str, str] | None = None
-) -> HostRun:
-    """Runs the test host to the end (``env``: extra environment); its JSON lines become events."""
-    import time
-
-    start = time.monotonic()
-    done = subprocess.run(
-        [str(HOST), "--bundle", str(bundle), *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, **(env or {})},
-    )
-    events = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
-    return HostRun(done.returncode, events, time.monotonic() - start)
-
-
-def write_sequence(directory: Path, frames: dict[int, np.ndarray]) -> str:
-    """Writes frames as .npy files; returns the printf pattern the host takes."""
-    directory.mkdir(parents=True, exist_ok=True)
-    for frame, pixels in frames.items():
-        np.save(directory / f"f.{frame:04d}.npy", np.ascontiguousarray(pixels, dtype=np.float32))
-    return str(directory / "f.%04d.npy")
-
-
-def read_output(pattern: str, frame: int) -> np.ndarray:
-    return np.load(pattern % frame)
-
-
-@dataclass
-class Backend:
-    """A running ``synthfx serve``."""
-
-    process: subprocess.Popen
-    address: str
-    log_path: Path
-
-    def logged(self, event: str) -> list[dict]:
-        """The backend's log events of one kind ("render": frame, cache hit or miss, output)."""
-        events = [json.loads(line) for line in self.log_path.read_text().splitlines()
-                  if line.startswith("{")]  # fmt: skip
-        return [e for e in events if e["event"] == event]
-
-    def renders(self) -> list[dict]:
-        return self.logged("render")
-
-    def kill(self) -> None:
-        """kill -9 of the whole process group: the server's worker processes go too."""
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=30)
-
-
-def start_backend(directory: Path, listen: str = "127.0.0.1:0", *args: str) -> Backend:
-    """Starts ``synthfx serve`` (with extra ``args``) and waits until it serves."""
-    import time
-
-    directory.mkdir(parents=True, exist_ok=True)
-    stamp = time.monotonic_ns()
-    ready, log_path = directory / f"ready-{stamp}", directory / f"serve-{stamp}.log"
-    command = [sys.executable, "-m", "synthfx.cli", "serve", "--listen", listen,
-               "--cache-dir", str(directory / "cache"), "--ready-file", str(ready),
-               *args]  # fmt: skip
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while not ready.exists():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError(f"synthfx serve did not start:\n{log_path.read_text()}")
-        time.sleep(0.05)
-    return Backend(process, ready.read_text().strip(), log_path)
-
-
 @pytest.fixture(scope="module")
 def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
     """One backend shared by a module's tests (they leave nothing behind but cache)."""
     server = start_backend(tmp_path_factory.mktemp("backend"))
     yield server
     server.kill()
+
+
+@pytest.fixture(scope="module")
+def shot() -> dict[int, np.ndarray]:
+    return synthetic_shot(FRAMES)
+
+
+@pytest.fixture(scope="module")
+def keys(shot: dict[int, np.ndarray]) -> dict[int, np.ndarray]:
+    return {k: paint(shot[k], i) for i, k in enumerate(KEYS)}

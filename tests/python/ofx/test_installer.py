@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import REPO_ROOT, run_host
+from ofx_testing import REPO_ROOT, run_host
 
 INSTALL = REPO_ROOT / "installers" / "linux" / "install.sh"
 

@@ -13,39 +13,27 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from service_testing import FAST_ENGINE, FAST_FLOW, fast_params, paint, synthetic_shot
-
-from conftest import (
+from ofx_testing import (
     FAKE_PROTOBUF,
+    FAST_PARAMS,
+    FRAMES,
     HOST,
+    KEYS,
+    STYLIZE,
     Backend,
     read_output,
     run_host,
     start_backend,
+    stylize,
     write_sequence,
 )
+from service_testing import FAST_ENGINE, FAST_FLOW, fast_params, paint, synthetic_shot
+
 from synthfx.client import BackendClient
 from synthfx.io import read_image, write_image
 from synthfx.v1 import synthfx_pb2 as pb
 
-STYLIZE = "org.synthfx.Stylize"
-FRAMES = 10
-KEYS = (0, 8)
-# The plugin's parameters for the service tests' fast job (flow choice 2: dis-ultrafast,
-# device choice 1: cpu).
-FAST_PARAMS = ("flow=2", "patchSize=5", "pyramidLevels=2", "searchVoteIters=2",
-               "patchmatchIters=2", "device=1")  # fmt: skip
 ALLOWED_EXPORTS = {"OfxGetNumberOfPlugins", "OfxGetPlugin", "OfxSetHost"}
-
-
-@pytest.fixture(scope="module")
-def shot() -> dict[int, np.ndarray]:
-    return synthetic_shot(FRAMES)
-
-
-@pytest.fixture(scope="module")
-def keys(shot: dict[int, np.ndarray]) -> dict[int, np.ndarray]:
-    return {k: paint(shot[k], i) for i, k in enumerate(KEYS)}
 
 
 @pytest.fixture(scope="module")
@@ -64,17 +52,6 @@ def _mask(shape: tuple[int, int], frame: int) -> np.ndarray:
     y, x = np.mgrid[0 : shape[0], 0 : shape[1]]
     disc = np.hypot(y - shape[0] / 2, x - shape[1] / 3 - frame) < shape[0] / 3
     return disc.astype(np.float32)[..., None]
-
-
-def stylize(bundle: Path, clips: dict[str, str], out: Path, *args: str, **kw) -> object:
-    out.mkdir(parents=True, exist_ok=True)
-    base = ["--plugin", STYLIZE, "--range", f"0-{FRAMES - 1}", "--keys", "styleKey=0,8",
-            "--out", str(out / "o.%04d.npy")]  # fmt: skip
-    for name in ("Source", "Style"):
-        base += ["--clip", f"{name}={clips[name]}"]
-    for param in FAST_PARAMS:
-        base += ["--param", param]
-    return run_host(bundle, *base, *args, **kw)
 
 
 def expected_render(backend: Backend, shot, keys, frames, mask=None) -> dict[int, np.ndarray]:

@@ -12,10 +12,21 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from service_testing import FAST_ENGINE, FAST_FLOW, paint, synthetic_shot
-from test_plugin import FAST_PARAMS, FRAMES, KEYS, STYLIZE, stylize
+from ofx_testing import (
+    FAST_PARAMS,
+    FRAMES,
+    HOST,
+    KEYS,
+    STYLIZE,
+    Backend,
+    read_output,
+    run_host,
+    start_backend,
+    stylize,
+    write_sequence,
+)
+from service_testing import FAST_ENGINE, FAST_FLOW
 
-from conftest import HOST, Backend, read_output, run_host, start_backend, write_sequence
 from synthfx.io import read_image, write_image
 from tls_testing import TLS_TOKEN, Authority, issue_certificates
 
@@ -38,16 +49,6 @@ class TlsBackend:
                   "--param", f"backendTokenFile={self.token_file}",
                   "--param", f"connectTimeout={CONNECT_TIMEOUT}")  # fmt: skip
         return params if ca is None else (*params, "--param", f"backendTlsCaFile={ca}")
-
-
-@pytest.fixture(scope="module")
-def shot() -> dict[int, np.ndarray]:
-    return synthetic_shot(FRAMES)
-
-
-@pytest.fixture(scope="module")
-def keys(shot: dict[int, np.ndarray]) -> dict[int, np.ndarray]:
-    return {k: paint(shot[k], i) for i, k in enumerate(KEYS)}
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,137 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Helpers of the OFX tests: the built bundle and test host, running the host, real backends,
+and the plugin parameters of the small shot every test renders."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+BUILD = Path(os.environ.get("SYNTHFX_CPP_BUILD", REPO_ROOT / "build" / "cpp"))
+BUNDLE = BUILD / "ofx" / "synthfx.ofx.bundle"
+HOST = BUILD / "tests" / "ofx" / "synthfx_ofx_host"
+FAKE_PROTOBUF = BUILD / "tests" / "ofx" / "libfake_host_protobuf.so"
+
+sys.path.insert(0, str(REPO_ROOT / "tests" / "python" / "service"))
+STARTUP_TIMEOUT_S = 60.0
+
+
+@dataclass
+class HostRun:
+    returncode: int
+    events: list[dict]
+    seconds: float
+
+    def of(self, kind: str) -> list[dict]:
+        return [e for e in self.events if e["event"] == kind]
+
+    def renders(self) -> dict[int, int]:
+        return {e["frame"]: e["status"] for e in self.of("render")}
+
+    def messages(self) -> str:
+        return "\n".join(e["text"] for e in self.of("persistent_message") + self.of("message"))
+
+
+def run_host(
+    bundle: Path, *args: str, timeout: float = 300, env: dict[str, str] | None = None
+) -> HostRun:
+    """Runs the test host to the end (``env``: extra environment); its JSON lines become events."""
+    import time
+
+    start = time.monotonic()
+    done = subprocess.run(
+        [str(HOST), "--bundle", str(bundle), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
+    events = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    return HostRun(done.returncode, events, time.monotonic() - start)
+
+
+def write_sequence(directory: Path, frames: dict[int, np.ndarray]) -> str:
+    """Writes frames as .npy files; returns the printf pattern the host takes."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for frame, pixels in frames.items():
+        np.save(directory / f"f.{frame:04d}.npy", np.ascontiguousarray(pixels, dtype=np.float32))
+    return str(directory / "f.%04d.npy")
+
+
+def read_output(pattern: str, frame: int) -> np.ndarray:
+    return np.load(pattern % frame)
+
+
+@dataclass
+class Backend:
+    """A running ``synthfx serve``."""
+
+    process: subprocess.Popen
+    address: str
+    log_path: Path
+
+    def logged(self, event: str) -> list[dict]:
+        """The backend's log events of one kind ("render": frame, cache hit or miss, output)."""
+        events = [json.loads(line) for line in self.log_path.read_text().splitlines()
+                  if line.startswith("{")]  # fmt: skip
+        return [e for e in events if e["event"] == event]
+
+    def renders(self) -> list[dict]:
+        return self.logged("render")
+
+    def kill(self) -> None:
+        """kill -9 of the whole process group: the server's worker processes go too."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=30)
+
+
+def start_backend(directory: Path, listen: str = "127.0.0.1:0", *args: str) -> Backend:
+    """Starts ``synthfx serve`` (with extra ``args``) and waits until it serves."""
+    import time
+
+    directory.mkdir(parents=True, exist_ok=True)
+    stamp = time.monotonic_ns()
+    ready, log_path = directory / f"ready-{stamp}", directory / f"serve-{stamp}.log"
+    command = [sys.executable, "-m", "synthfx.cli", "serve", "--listen", listen,
+               "--cache-dir", str(directory / "cache"), "--ready-file", str(ready),
+               *args]  # fmt: skip
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while not ready.exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"synthfx serve did not start:\n{log_path.read_text()}")
+        time.sleep(0.05)
+    return Backend(process, ready.read_text().strip(), log_path)
+
+
+STYLIZE = "org.synthfx.Stylize"
+FRAMES = 10
+KEYS = (0, 8)
+# The plugin's parameters for the service tests' fast job (flow choice 2: dis-ultrafast,
+# device choice 1: cpu).
+FAST_PARAMS = ("flow=2", "patchSize=5", "pyramidLevels=2", "searchVoteIters=2",
+               "patchmatchIters=2", "device=1")  # fmt: skip
+
+
+def stylize(bundle: Path, clips: dict[str, str], out: Path, *args: str, **kw) -> object:
+    out.mkdir(parents=True, exist_ok=True)
+    base = ["--plugin", STYLIZE, "--range", f"0-{FRAMES - 1}", "--keys", "styleKey=0,8",
+            "--out", str(out / "o.%04d.npy")]  # fmt: skip
+    for name in ("Source", "Style"):
+        base += ["--clip", f"{name}={clips[name]}"]
+    for param in FAST_PARAMS:
+        base += ["--param", param]
+    return run_host(bundle, *base, *args, **kw)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import threading
 
+import pytest
 from service_testing import fast_params, float32_hash, paint, reference_render, synthetic_shot
 
 from synthfx.client import BackendClient
@@ -18,7 +19,12 @@ KEYS = (0, 15, 29)
 SEGMENTS_PER_JOB = 5
 
 
-def test_concurrent_clients(server) -> None:
+@pytest.mark.parametrize(
+    "store", [(), ("--frame-store-mb", "1")], ids=["in-memory", "spilling-to-disk"]
+)
+def test_concurrent_clients(server_factory, store: tuple[str, ...]) -> None:
+    """With 1 MB of frame memory the shot (1.2 MB) keeps moving between memory and disk."""
+    server = server_factory(*store)
     shot = synthetic_shot(FRAMES, seed=1)
     keys = {k: paint(shot[k], k) for k in KEYS}
     jobs = [fast_params(seed=100 + j) for j in range(JOBS)]
@@ -70,3 +76,5 @@ def test_concurrent_clients(server) -> None:
     assert cache.hits + cache.misses == CLIENTS * FRAMES
     assert cache.jobs == JOBS * SEGMENTS_PER_JOB
     assert 0 < cache.used_bytes <= cache.limit_bytes
+    spilled = [path for path in (server.cache_dir / "frames").rglob("*") if path.is_file()]
+    assert bool(spilled) == bool(store)

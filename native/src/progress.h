@@ -75,6 +75,15 @@ class Progress {
         report(std::min(float(double(done_) / double(total_)), kBelowOne));
     }
 
+    // Re-reports the current fraction, so a cancel can land inside a long step; empty (nothing
+    // to call) without a callback.
+    std::function<void()> checkpoint() {
+        if (!active()) return {};
+        return [this] {
+            if (done_ < total_) report(std::min(float(double(done_) / double(total_)), kBelowOne));
+        };
+    }
+
     // The result is complete: reports exactly 1 (a cancel asked for now still cancels).
     void finish() {
         if (active()) report(1.0f);

@@ -213,12 +213,13 @@ def synthesize(
         params: engine parameters; keyword overrides (``patch_size=7``...) apply on top.
         progress: optional ``progress(fraction)``, called on this thread (with the GIL; the
             engine itself runs without it) when the work starts (0.0), after every PatchMatch
-            iteration and every vote at every pyramid level, and once the result is complete
-            (exactly 1.0). ``fraction`` is in [0, 1], never decreases and is roughly
-            proportional to time. A truthy return cancels: the engine stops within one
-            iteration, frees its memory and ``CancelledError`` is raised. An exception the
-            callback raises (e.g. the caller's own ``CancelledError``) stops the engine the same
-            way and then propagates unchanged. The callback never changes the result.
+            iteration (CPU: also between its tile phases) and every vote at every pyramid
+            level, and once the result is complete (exactly 1.0). ``fraction`` is in [0, 1],
+            never decreases and is roughly proportional to time. A truthy return cancels: the
+            engine stops within one iteration (CPU: a quarter of one), frees its memory and
+            ``CancelledError`` is raised. An exception the callback raises (e.g. the caller's
+            own ``CancelledError``) stops the engine the same way and then propagates
+            unchanged. The callback never changes the result.
 
     Returns:
         SynthesisResult with image, nnf and error.

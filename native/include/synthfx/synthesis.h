@@ -123,7 +123,8 @@ class SynthesisError : public std::invalid_argument {
 // as a run without one.
 struct SynthesisControl {
     // Called on the thread that called synthesize, never on a worker thread: once when the work
-    // starts (0), after every PatchMatch iteration and every vote at every pyramid level, and once
+    // starts (0), after every PatchMatch iteration (CPU: also between its four tile phases, with the
+    // fraction unchanged) and every vote at every pyramid level, and once
     // the result is complete (exactly 1). `fraction_done` is in [0, 1] and never decreases; levels
     // are weighted by pixel count and patch area, so it is roughly proportional to time (CUDA:
     // the fraction the device has finished, one step behind what is queued). Return true to

@@ -66,7 +66,8 @@ typedef struct sfx_output {
 
 /* Progress and cancellation of one synthesis (sfx_synthesize_ex). `progress` is called on the
  * calling thread, never on a worker thread: once at the start (0), after every PatchMatch
- * iteration and every vote at every pyramid level, and once the result is complete (exactly 1).
+ * iteration (CPU: also between its four tile phases, the fraction unchanged) and every vote at
+ * every pyramid level, and once the result is complete (exactly 1).
  * The fraction is in [0, 1], never decreases and is roughly proportional to time. Return non-zero
  * to cancel: the engine stops before its next step, frees everything and returns SFX_CANCELLED.
  * The callback never changes the result. `progress` may be NULL (no calls). */

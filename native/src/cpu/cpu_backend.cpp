@@ -20,7 +20,8 @@ void search_and_vote(LevelState& state, ThreadPool& pool, const SynthesisParams&
                      std::uint32_t round, Progress& progress) {
     for (int i = 0; i < params.patchmatch_iters; ++i) {
         const std::uint32_t iteration = round * std::uint32_t(params.patchmatch_iters) + i;
-        cpu::patchmatch_iteration(state, pool, params, {params.seed, iteration});
+        cpu::patchmatch_iteration(state, pool, params, {params.seed, iteration},
+                                  progress.checkpoint());
         progress.iteration_done(state.level_index);
     }
     std::vector<float> voted;
@@ -51,7 +52,8 @@ void initial_guide_search(LevelState& state, ThreadPool& pool, const SynthesisPa
     state.rebuild_target(pool);
     state.recompute_distances(pool);
     for (int i = 0; i < params.patchmatch_iters; ++i) {
-        cpu::patchmatch_iteration(state, pool, params, {params.seed, kInitialSearchIteration + i});
+        cpu::patchmatch_iteration(state, pool, params, {params.seed, kInitialSearchIteration + i},
+                                  progress.checkpoint());
         progress.iteration_done(state.level_index);
     }
     state.style_term = true;

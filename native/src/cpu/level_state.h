@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "../parallel.h"
@@ -87,8 +88,10 @@ struct IterationKey {
     std::uint32_t iteration;  // unique within the level
 };
 
+// `between_phases` (optional) runs on the calling thread between the four tile phases: where a
+// cancel can land inside an iteration (a finest-level iteration at 1080p takes seconds).
 void patchmatch_iteration(LevelState& state, ThreadPool& pool, const SynthesisParams& params,
-                          IterationKey key);
+                          IterationKey key, const std::function<void()>& between_phases = {});
 
 // Writes the voted style estimate into `out` (th x tw x style_channels).
 void vote(const LevelState& state, ThreadPool& pool, VoteMode mode, std::vector<float>& out);

@@ -117,7 +117,7 @@ void upsample_nnf(LevelState& state, const std::vector<std::int32_t>& coarse, in
 }
 
 void patchmatch_iteration(LevelState& state, ThreadPool& pool, const SynthesisParams& params,
-                          IterationKey key) {
+                          IterationKey key, const std::function<void()>& between_phases) {
     const bool uniform = params.uniformity > 0.0f;
     Occupancy occupancy;
     const double area = double(state.patch) * state.patch;
@@ -213,6 +213,7 @@ void patchmatch_iteration(LevelState& state, ThreadPool& pool, const SynthesisPa
         pool.parallel_for(count_x * count_y, [&](int t) {
             process_tile(px + 2 * (t % count_x), py + 2 * (t / count_x));
         });
+        if (between_phases && phase < 3) between_phases();
     }
 }
 

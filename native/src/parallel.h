@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -17,7 +18,15 @@ class ThreadPool {
   public:
     explicit ThreadPool(int threads) {
         if (threads <= 0) threads = int(std::max(1u, std::thread::hardware_concurrency()));
-        for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { worker_loop(); });
+        for (int i = 1; i < threads; ++i) {
+            try {
+                workers_.emplace_back([this] { worker_loop(); });
+            } catch (const std::system_error&) {
+                // No more threads now (EAGAIN on a loaded machine): run on those that started.
+                // Results do not depend on the thread count, so this only costs time.
+                break;
+            }
+        }
     }
     ~ThreadPool() {
         {

@@ -116,3 +116,16 @@ def test_a_shot_larger_than_memory_renders_and_survives_a_restart(server_factory
     with BackendClient(again.address) as client:
         hashes = [f.image.content_hash for f in job.frames]
         assert len(client.missing(hashes)) < len(hashes) // 2  # the spilled ones are still there
+
+
+def test_spilled_frames_are_served_even_when_memory_is_full_of_pinned_ones(tmp_path: Path) -> None:
+    store = FrameStore(2 * SIZE, tmp_path / "frames", 1 * SIZE)
+    first, second, third = frames(3, seed=6)
+    store.put(*first, DESC, "s")
+    store.put(*second, DESC, "s")
+    store.put(*third, DESC, "s")  # the first goes to disk (room for one frame there)
+    assert store.disk_usage() == SIZE and store.usage()[1] == 2 * SIZE
+    # Bringing it back would need the memory of a pinned frame, and the disk has no room for
+    # that one: the frame is served from disk without moving.
+    assert bytes(store.get(first[0], "s")) == first[1]
+    assert store.disk_usage() == SIZE and store.usage()[1] == 2 * SIZE

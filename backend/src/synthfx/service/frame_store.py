@@ -125,7 +125,10 @@ class FrameStore:
                     self._forget(content_hash)
                 return None
             if current is entry and entry.payload is None:
-                self._make_room(entry.size, keep=content_hash)
+                try:
+                    self._make_room(entry.size, keep=content_hash)
+                except ServiceError:
+                    return payload  # memory is full of pinned frames: serve it from disk
                 entry.payload = payload
                 self._used += entry.size
             return payload

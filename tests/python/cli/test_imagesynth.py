@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -133,3 +134,33 @@ def test_exception_weight_without_guide(files: dict[str, Path], tmp_path: Path) 
             ]
         )
     assert info.value.code == 2
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--out", "{style}"], r"--out .*style\.exr is also --style"),
+        (["--out", "o.exr", "--nnf", "o.exr"], r"--nnf .*o\.exr is also --out"),
+        (["--out", "o.exr", "--error", "{target}"], r"--error .*target\.exr is also --guide"),
+        (["--out", "o.exr", "--nnf", "n.png"], r"n\.png: PNG stores uint8, uint16, not 'float'"),
+        (["--out", "o.exr", "--preview", "p.exr"], r"p\.exr: OpenEXR stores half, float, not"),
+        (["--out", "o.jpg"], r"o\.jpg: JPEG stores \(1, 3\) channels, not 4"),
+        (["--out", "d.exr"], r"d\.exr: it is a directory"),
+        (["--out", "style.exr/o.exr"], r"style\.exr is not a directory"),
+    ],
+)
+def test_exception_outputs_checked_before_synthesis(
+    files: dict[str, Path], tmp_path: Path, capsys, extra: list[str], message: str
+) -> None:
+    (tmp_path / "d.exr").mkdir()
+    before = {path.name: path.read_bytes() for path in tmp_path.glob("*.exr") if path.is_file()}
+    names = {"{style}": str(files["style"]), "{target}": str(files["target"])}
+    extra = [names.get(arg, str(tmp_path / arg) if "." in arg else arg) for arg in extra]
+    guide = ["--guide", str(files["source"]), str(files["target"])]
+    assert main(["imagesynth", "--style", str(files["style"]), *guide, *extra]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("synthfx imagesynth: error: ") and err.count("\n") == 1, err
+    assert re.search(message, err), err
+    after = {path.name: path.read_bytes() for path in tmp_path.glob("*.exr") if path.is_file()}
+    assert after == before
+    assert not list(tmp_path.glob("*.png")) and not list(tmp_path.glob("*.jpg"))

@@ -4,7 +4,13 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import cv2
@@ -145,3 +151,86 @@ def test_errors_name_the_problem(
     assert err.startswith("synthfx stylize: error: "), err
     assert re.search(message, err), err
     assert not list(tmp_path.glob("s.*"))
+
+
+@pytest.mark.parametrize(
+    ("out", "extra", "message"),
+    [
+        ("in/f.####.exr", [], r"--out would overwrite the --frames file .*in/f\.1001\.exr"),
+        ("in/k.####.exr", [], r"--out would overwrite the --key 1001 file .*in/k\.1001\.exr"),
+        (
+            "s.####.exr",
+            ["--error-out", "in/f.####.exr"],
+            "--error-out would overwrite the --frames",
+        ),
+        ("s.####.exr", ["--error-out", "s.####.exr"], "names the same files as --out"),
+        ("s.####.exr", ["--error-out", "e.####.png"], "error maps need float, which PNG does not"),
+        ("s.####", [], r"unsupported image extension '\.####' for .*/s\.####"),
+        ("in/f.1001.exr/s.####.exr", [], r"in/f\.1001\.exr is not a directory"),
+    ],
+)
+def test_exception_outputs_checked_before_any_work(
+    shot: Path, tmp_path: Path, capsys, out: str, extra: list[str], message: str
+) -> None:
+    shutil.copytree(shot, tmp_path / "in")
+    before = {path.name: path.read_bytes() for path in (tmp_path / "in").iterdir()}
+    extra = [str(tmp_path / arg) if "#" in arg else arg for arg in extra]
+    keys = [f"1001={tmp_path / 'in' / 'k.1001.exr'}"]
+    args = job(tmp_path / "in", str(tmp_path / out), keys, "--range", "1001-1002", *extra)
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("synthfx stylize: error: ") and err.count("\n") == 1, err
+    assert re.search(message, err), err
+    assert {path.name: path.read_bytes() for path in (tmp_path / "in").iterdir()} == before
+    assert not list(tmp_path.glob("[se].*"))
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores directory permissions")
+def test_exception_output_directory_not_writable(shot: Path, tmp_path: Path, capsys) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        args = job(shot, str(locked / "s.####.exr"), [f"1001={shot / 'k.1001.exr'}"])
+        status = main([*args, "--cache", str(tmp_path / "cache")])
+    finally:
+        locked.chmod(0o700)
+    assert status == 2
+    assert re.search(r"the directory .*locked is not writable", capsys.readouterr().err)
+    assert not (tmp_path / "cache").exists()  # refused before the first pass
+
+
+def test_interrupted_run_keeps_whole_frames_and_resumes(tmp_path: Path) -> None:
+    # 40 small frames, one key: the forward pass runs for seconds after the key's frame is
+    # written, so the SIGINT lands inside it.
+    rng = np.random.default_rng(0)
+    base = rng.random((48, 64, 3), dtype=np.float32)
+    for frame in range(1, 41):
+        write_image(tmp_path / f"f.{frame:04d}.exr", np.roll(base, frame, axis=1), dtype="float")
+    write_image(tmp_path / "k.exr", painterly(np.roll(base, 1, axis=1)), dtype="float")
+    out = tmp_path / "out"
+    command = [
+        sys.executable, "-m", "synthfx.cli", "stylize",
+        "--frames", str(tmp_path / "f.####.exr"), "--key", f"1={tmp_path / 'k.exr'}",
+        "--out", str(out / "s.####.exr"), "--quiet", "--json", "--flow", "dis-ultrafast",
+        "--threads", "1",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not (out / "s.0001.exr").exists() and process.poll() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert err.strip().splitlines()[-1] == "synthfx stylize: interrupted" and "Traceback" not in err
+    written = sorted(path.name for path in out.glob("*.exr"))
+    assert written and len(written) < 40
+    assert not [path.name for path in out.glob(".*tmp*")]  # no temporary left either
+    for name in written:  # every frame under its final name is whole
+        assert read_image(out / name).pixels.shape == (48, 64, 4)
+
+    rerun = subprocess.run(command, capture_output=True, text=True, check=False, timeout=120)
+    assert rerun.returncode == 0, rerun.stderr
+    report = json.loads(rerun.stdout)
+    assert report["skipped"] == len(written) and report["written"] == 40 - len(written)

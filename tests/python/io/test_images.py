@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import OpenImageIO as oiio
 import pytest
 
 from synthfx.errors import InputError
-from synthfx.io.images import Image, read_image, read_image_shape, write_image
+from synthfx.io.images import Image, check_output, read_image, read_image_shape, write_image
 
 
 def _hdr_rgba(height: int = 24, width: int = 32, seed: int = 0) -> np.ndarray:
@@ -172,6 +173,12 @@ def test_exception_read(tmp_path: Path) -> None:
     (tmp_path / "truncated.exr").write_bytes(data[: len(data) // 2])
     with pytest.raises(InputError, match=r"truncated\.exr"):
         read_image(tmp_path / "truncated.exr")
+    write_image(tmp_path / "big.png", np.ones((256, 256, 3), np.float32))
+    data = (tmp_path / "big.png").read_bytes()
+    (tmp_path / "truncated.png").write_bytes(data[: len(data) // 2])
+    with pytest.raises(InputError, match=r"truncated\.png") as error:
+        read_image(tmp_path / "truncated.png")
+    assert "\n" not in str(error.value)  # libpng's several lines joined: the CLI prints one
 
 
 def test_exception_write(tmp_path: Path) -> None:
@@ -187,3 +194,47 @@ def test_exception_write(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"\(4, 4, 3, 1\)"):
         write_image(tmp_path / "a.exr", rgb[..., None])
     assert list(tmp_path.iterdir()) == []
+
+
+def test_exception_write_destination(tmp_path: Path) -> None:
+    rgb = np.zeros((4, 4, 3), np.float32)
+    (tmp_path / "file.exr").write_bytes(b"x")
+    with pytest.raises(InputError, match=r"file\.exr/a\.exr: .*file\.exr is not a directory"):
+        write_image(tmp_path / "file.exr" / "a.exr", rgb)
+    with pytest.raises(InputError, match=r"cannot create .*file\.exr/sub: Not a directory"):
+        write_image(tmp_path / "file.exr" / "sub" / "a.exr", rgb)
+    (tmp_path / "dir.exr").mkdir()
+    with pytest.raises(InputError, match=r"dir\.exr: it is a directory"):
+        write_image(tmp_path / "dir.exr", rgb)
+    # Checked before any work is done, with what write_image would be given.
+    with pytest.raises(InputError, match=r"a\.jpg.*not 4"):
+        check_output(tmp_path / "a.jpg", channels=4)
+    assert check_output(tmp_path / "new" / "a.exr") == "half"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dir.exr", "file.exr", "new"]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores directory permissions")
+def test_exception_write_read_only_directory(tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        with pytest.raises(InputError, match=r"the directory .*locked is not writable"):
+            write_image(locked / "a.exr", np.zeros((4, 4, 3), np.float32))
+        with pytest.raises(InputError, match=r"cannot create .*locked/sub: Permission denied"):
+            check_output(locked / "sub" / "a.exr")
+    finally:
+        locked.chmod(0o700)
+
+
+def test_exception_half_overflow(tmp_path: Path) -> None:
+    pixels = np.ones((4, 4, 3), np.float32)
+    pixels[1, 2, 0] = 1e30
+    with pytest.raises(InputError, match=r"a\.exr as half: it holds 1e\+30.*--dtype float"):
+        write_image(tmp_path / "a.exr", pixels)
+    assert list(tmp_path.iterdir()) == []
+    write_image(tmp_path / "a.exr", pixels, dtype="float")
+    assert read_image(tmp_path / "a.exr").pixels[1, 2, 0] == np.float32(1e30)
+    pixels[1, 2, 0] = np.inf  # already infinite: nothing is lost
+    write_image(tmp_path / "b.exr", pixels)
+    assert read_image(tmp_path / "b.exr").pixels[1, 2, 0] == np.inf

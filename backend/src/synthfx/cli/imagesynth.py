@@ -16,7 +16,7 @@ import numpy as np
 from synthfx.cli.engine_options import add_engine_options, engine_params
 from synthfx.engine import synthesize
 from synthfx.errors import InputError
-from synthfx.io.images import Image, read_image, write_image
+from synthfx.io.images import Image, check_output, read_image, write_image
 
 DEFAULT_GUIDE_WEIGHT = 1.0
 
@@ -85,6 +85,32 @@ def _single_channel(image: Image, what: str, path: Path) -> np.ndarray:
     return image.pixels
 
 
+def _check_outputs(args: argparse.Namespace, channels: int) -> None:
+    """Refuses, before the synthesis, outputs that cannot be written or would overwrite a file
+    this run reads or writes."""
+    taken: dict[Path, str] = {Path(args.style).resolve(): "--style"}
+    for source, target, _ in args.guides:
+        taken[Path(source).resolve()] = "--guide"
+        taken[Path(target).resolve()] = "--guide"
+    for option in ("modulation", "source_mask"):
+        if getattr(args, option):
+            taken[Path(getattr(args, option)).resolve()] = "--" + option.replace("_", "-")
+    outputs = (
+        ("--out", args.out, args.dtype, channels),
+        ("--nnf", args.nnf, "float", 2),
+        ("--error", args.error, "float", 1),
+        ("--preview", args.preview, "uint8", min(4, channels)),
+    )
+    for option, path, dtype, count in outputs:
+        if path is None:
+            continue
+        check_output(path, dtype=dtype, channels=count)
+        resolved = Path(path).resolve()
+        if resolved in taken:
+            raise InputError(f"{option} {path} is also {taken[resolved]}: give another file")
+        taken[resolved] = option
+
+
 def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     style = read_image(args.style)
@@ -104,6 +130,7 @@ def run(args: argparse.Namespace) -> int:
     source_mask = None
     if args.source_mask:
         source_mask = _single_channel(read_image(args.source_mask), "source mask", args.source_mask)
+    _check_outputs(args, style.channels)
     loaded = time.perf_counter()
 
     result = synthesize(

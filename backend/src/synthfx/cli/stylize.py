@@ -17,7 +17,7 @@ from synthfx.cli.engine_options import add_engine_options, engine_params
 from synthfx.engine import EZSYNTH_VIDEO_PARAMS
 from synthfx.errors import InputError
 from synthfx.flow.factory import DEFAULT_FLOW
-from synthfx.io import FrameRange, open_frames, read_image
+from synthfx.io import FrameRange, FrameSource, SequenceSource, VideoSource, open_frames, read_image
 from synthfx.pipeline import ProgressEvent, StylizeOptions, Stylizer
 from synthfx.pipeline.outputs import SequenceWriter
 
@@ -112,6 +112,22 @@ def parse_keys(specs: list[str]) -> dict[int, Path]:
     return keys
 
 
+def input_files(
+    frames: FrameSource, mask: FrameSource | None, keys: dict[int, Path]
+) -> dict[Path, str]:
+    """Resolved path -> what it is, for every file the job reads (outputs must not be one)."""
+    files: dict[Path, str] = {}
+    for source, what in ((frames, "--frames"), (mask, "--mask")):
+        if isinstance(source, SequenceSource):
+            for frame in source.frame_range:
+                files[source.sequence.path(frame).resolve()] = what
+        elif isinstance(source, VideoSource):
+            files[source.reader.path.resolve()] = what
+    for frame, path in keys.items():
+        files[path.resolve()] = f"--key {frame}"
+    return files
+
+
 def stylize_options(args: argparse.Namespace) -> StylizeOptions:
     return StylizeOptions(
         edge=args.edge,
@@ -165,7 +181,7 @@ def run(args: argparse.Namespace) -> int:
     keys = {frame: read_image(path).pixels for frame, path in key_paths.items()}
     options = stylize_options(args)
     writer = SequenceWriter(args.out, dtype=args.dtype, error_pattern=args.error_out)
-    writer.check_range(frames.frame_range)
+    writer.check_paths(frames.frame_range, input_files(frames, mask, key_paths))
     cache = args.cache if args.cache is not None else writer.directory / ".synthfx"
     if args.backend:
         from synthfx.client.remote import stylize_remotely

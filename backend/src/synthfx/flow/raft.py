@@ -84,7 +84,10 @@ def _load_state_dict(path: Path) -> dict[str, torch.Tensor]:
     try:
         loaded = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises many types for corrupt or foreign files
-        raise InputError(f"cannot load RAFT weights {path}: {error}") from error
+        # Their text can be a bare key ("101") or a page of advice: the type says enough.
+        raise InputError(
+            f"cannot load RAFT weights {path}: not a PyTorch state dict ({type(error).__name__})"
+        ) from error
     if not isinstance(loaded, dict) or not all(
         isinstance(value, torch.Tensor) for value in loaded.values()
     ):

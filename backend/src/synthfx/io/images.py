@@ -22,6 +22,8 @@ from synthfx.io.atomic import atomic_path
 
 # Stops OpenImageIO's PNG/TIFF readers and writers from (un)premultiplying alpha behind our back.
 _UNASSOCIATED_ALPHA = "oiio:UnassociatedAlpha"
+# The largest finite half float; larger values would be stored as infinity.
+_HALF_MAX = 65504.0
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,12 @@ def file_format(path: str | os.PathLike[str]) -> FileFormat:
     return FORMATS[suffix]
 
 
+def _one_line(message: str) -> str:
+    """OpenImageIO's error text on one line (its plugins stack several lines of detail)."""
+    lines = dict.fromkeys(line.strip() for line in message.splitlines() if line.strip())
+    return "; ".join(lines) or "unknown error"
+
+
 def _open_input(path: Path) -> oiio.ImageInput:
     file_format(path)
     if not path.is_file():
@@ -121,7 +129,7 @@ def _open_input(path: Path) -> oiio.ImageInput:
     config.attribute(_UNASSOCIATED_ALPHA, 1)
     image_input = oiio.ImageInput.open(str(path), config)
     if image_input is None:
-        raise InputError(f"cannot read image {path}: {oiio.geterror() or 'unknown error'}")
+        raise InputError(f"cannot read image {path}: {_one_line(oiio.geterror())}")
     return image_input
 
 
@@ -183,7 +191,7 @@ def read_image(path: str | os.PathLike[str]) -> Image:
         spec = image_input.spec()
         data = image_input.read_image(0, 0, 0, spec.nchannels, "float")
         if data is None:
-            raise InputError(f"cannot read pixels of {path}: {image_input.geterror()}")
+            raise InputError(f"cannot read pixels of {path}: {_one_line(image_input.geterror())}")
         names = tuple(str(name) for name in spec.channelnames)
         aspect = float(spec.get_float_attribute("PixelAspectRatio", 1.0))
     finally:
@@ -230,6 +238,55 @@ def _quantise(pixels: np.ndarray, storage: str) -> np.ndarray:
     return np.ascontiguousarray(rounded.astype(np.uint8 if levels == 255 else np.uint16))
 
 
+def check_output(
+    path: str | os.PathLike[str], *, dtype: str | None = None, channels: int | None = None
+) -> str:
+    """Checks that ``write_image(path, ...)`` can store such an image, before any work is done.
+
+    Creates the parent directory if it is missing.
+
+    Args:
+        path: Destination; the extension picks the format.
+        dtype: Storage type, as for ``write_image``; None: the format's default.
+        channels: Channel count to be written; None: not checked.
+
+    Returns:
+        The storage type ``write_image`` will use.
+
+    Raises:
+        InputError: Unsupported extension, dtype or channel count for the format, a path that
+            is a directory, or a directory that cannot be created or written (names the path).
+    """
+    path = Path(path)
+    fmt = file_format(path)
+    storage = fmt.default_dtype if dtype is None else dtype
+    if storage not in fmt.dtypes:
+        raise InputError(
+            f"cannot write {path}: {fmt.name} stores {', '.join(fmt.dtypes)}, not {storage!r}"
+        )
+    if (
+        channels is not None
+        and fmt.channel_counts is not None
+        and channels not in fmt.channel_counts
+    ):
+        raise InputError(
+            f"cannot write {path}: {fmt.name} stores {fmt.channel_counts} channels, not {channels}"
+        )
+    if path.is_dir():
+        raise InputError(f"cannot write {path}: it is a directory")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise InputError(f"cannot write {path}: {path.parent} is not a directory") from None
+    except OSError as exc:
+        raise InputError(
+            f"cannot write {path}: cannot create {exc.filename}: {exc.strerror}"
+        ) from None
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise InputError(f"cannot write {path}: the directory {path.parent} is not writable")
+    return storage
+
+
 def write_image(
     path: str | os.PathLike[str],
     pixels: np.ndarray,
@@ -252,21 +309,14 @@ def write_image(
 
     Raises:
         InputError: Unsupported extension, dtype or channel count for the format, wrong
-            pixel shape, or a write failure (message names the path).
+            pixel shape, finite values beyond half's range for half storage, or a write
+            failure (message names the path).
     """
     path = Path(path)
-    fmt = file_format(path)
+    file_format(path)
     array = _as_hwc(pixels, path)
     height, width, channels = array.shape
-    storage = fmt.default_dtype if dtype is None else dtype
-    if storage not in fmt.dtypes:
-        raise InputError(
-            f"cannot write {path}: {fmt.name} stores {', '.join(fmt.dtypes)}, not {storage!r}"
-        )
-    if fmt.channel_counts is not None and channels not in fmt.channel_counts:
-        raise InputError(
-            f"cannot write {path}: {fmt.name} stores {fmt.channel_counts} channels, not {channels}"
-        )
+    storage = check_output(path, dtype=dtype, channels=channels)
     names = tuple(channel_names) if channel_names is not None else default_channel_names(channels)
     if len(names) != channels:
         raise InputError(f"cannot write {path}: {len(names)} channel names for {channels} channels")
@@ -280,17 +330,36 @@ def write_image(
     if bits:
         spec.attribute("oiio:BitsPerSample", bits)
     data = _quantise(array, storage)
+    if storage == "half":
+        _check_half_range(array, path)
+    try:
+        _write(path, spec, data)
+    except OSError as exc:  # the rename over the final name (mkdir was checked above)
+        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
 
+
+def _check_half_range(array: np.ndarray, path: Path) -> None:
+    """Refuses finite values that half would store as infinity (infinities pass unchanged)."""
+    magnitude = np.abs(array)
+    overflow = magnitude[(magnitude > _HALF_MAX) & np.isfinite(magnitude)]
+    if overflow.size:
+        raise InputError(
+            f"cannot write {path} as half: it holds {float(overflow.max()):.4g}, half stores at "
+            f"most {_HALF_MAX:g} (larger values become infinity); use dtype float (--dtype float)"
+        )
+
+
+def _write(path: Path, spec: oiio.ImageSpec, data: np.ndarray) -> None:
     with atomic_path(path) as temporary:
         # The plugin is chosen from the real name; the temporary keeps the extension anyway.
         image_output = oiio.ImageOutput.create(str(path))
         if image_output is None:
-            raise InputError(f"cannot write {path}: {oiio.geterror()}")
+            raise InputError(f"cannot write {path}: {_one_line(oiio.geterror())}")
         if not image_output.open(str(temporary), spec):
-            raise InputError(f"cannot write {path}: {image_output.geterror()}")
+            raise InputError(f"cannot write {path}: {_one_line(image_output.geterror())}")
         written = image_output.write_image(data)
         error = "" if written else image_output.geterror()
         if not image_output.close() and written:
             written, error = False, image_output.geterror()
         if not written:
-            raise InputError(f"cannot write {path}: {error}")
+            raise InputError(f"cannot write {path}: {_one_line(error)}")

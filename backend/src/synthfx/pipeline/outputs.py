@@ -9,17 +9,19 @@ input or option, or an edited or truncated file, makes it due again.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from synthfx.errors import InputError
 from synthfx.io.digest import file_sha256
-from synthfx.io.images import file_format, write_image
+from synthfx.io.images import check_output, file_format, write_image
 from synthfx.io.sequences import FrameRange, FrameSequence
 from synthfx.pipeline.store import ResultStore, chain_key
 from synthfx.pipeline.stylizer import RenderResult
 
 OUTPUT_KIND = "output"
+# Error maps keep the engine's units (0-255^2 per channel): only float holds them.
+ERROR_DTYPE = "float"
 
 
 class SequenceWriter:
@@ -40,7 +42,7 @@ class SequenceWriter:
     ) -> None:
         self.sequence = FrameSequence(pattern)
         self.dtype = dtype
-        self.format = file_format(self.sequence.path(0))
+        self.format = file_format(self.sequence.pattern)
         if dtype is not None and dtype not in self.format.dtypes:
             raise InputError(
                 f"{self.sequence.pattern}: {self.format.name} stores "
@@ -48,7 +50,12 @@ class SequenceWriter:
             )
         self.errors = None if error_pattern is None else FrameSequence(error_pattern)
         if self.errors is not None:
-            file_format(self.errors.path(0))
+            error_format = file_format(self.errors.pattern)
+            if ERROR_DTYPE not in error_format.dtypes:
+                raise InputError(
+                    f"--error-out {self.errors.pattern}: error maps need float, which "
+                    f"{error_format.name} does not store (use .exr or .tif)"
+                )
         self.directory = self.sequence.path(0).parent
         self._store: ResultStore | None = None
         self._final_key: Callable[[int], str] | None = None
@@ -61,6 +68,36 @@ class SequenceWriter:
                     f"{what} {sequence.pattern!r} has no frame placeholder (#### or %04d) "
                     f"but the shot has {len(frame_range)} frames ({frame_range})"
                 )
+
+    def check_paths(self, frame_range: FrameRange, inputs: Mapping[Path, str]) -> None:
+        """Checks, before any work, that every frame of ``frame_range`` can be written.
+
+        Args:
+            frame_range: The frames to write.
+            inputs: Resolved path -> what it is (``"--frames"``, ``"--key 1001"``) of every
+                input file; an output that would overwrite one is refused.
+
+        Raises:
+            InputError: A pattern without placeholder for several frames, an output directory
+                that cannot be created or written, --error-out naming the --out files, or an
+                output file that is an input file (names both).
+        """
+        self.check_range(frame_range)
+        check_output(self.sequence.path(frame_range.first), dtype=self.dtype)
+        if self.errors is not None:
+            check_output(self.errors.path(frame_range.first), dtype=ERROR_DTYPE)
+        for frame in frame_range:
+            out = self.sequence.path(frame).resolve()
+            _check_not_input("--out", out, inputs)
+            if self.errors is None:
+                continue
+            error = self.errors.path(frame).resolve()
+            if error == out:
+                raise InputError(
+                    f"--error-out {self.errors.pattern} names the same files as --out "
+                    f"{self.sequence.pattern} ({out})"
+                )
+            _check_not_input("--error-out", error, inputs)
 
     def attach(self, store: ResultStore, final_key: Callable[[int], str]) -> None:
         """Where done-records live and how a frame's content key is found."""
@@ -100,7 +137,17 @@ class SequenceWriter:
             image, names = image[..., :3], names[:3]
         write_image(self.sequence.path(frame), image, dtype=self.dtype, channel_names=names)
         if self.errors is not None:
-            write_image(self.errors.path(frame), result.error, dtype="float", channel_names=("Y",))
+            write_image(
+                self.errors.path(frame), result.error, dtype=ERROR_DTYPE, channel_names=("Y",)
+            )
         if self._store is not None:
             digests = [file_sha256(path) for path in self._paths(frame)]
             self._store.put_record(OUTPUT_KIND, self._record_key(frame), {"sha256": digests})
+
+
+def _check_not_input(option: str, path: Path, inputs: Mapping[Path, str]) -> None:
+    # Writing over the shot would destroy it, and the rerun would stylize the stylized frames.
+    if path in inputs:
+        raise InputError(
+            f"{option} would overwrite the {inputs[path]} file {path}; write the output elsewhere"
+        )

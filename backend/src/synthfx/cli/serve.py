@@ -7,8 +7,10 @@ synthfx serve --listen 127.0.0.1:50151 --cache-dir ~/.cache/synthfx/service
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
+from synthfx.errors import InputError
 from synthfx.service.config import MIB, ServerConfig
 
 _DEFAULTS = ServerConfig()
@@ -79,9 +81,10 @@ def run(args: argparse.Namespace) -> int:
     from synthfx.service.server import serve
 
     logs.configure(args.log_level)
+    _check_sizes(args)
     config = ServerConfig(
         listen=args.listen,
-        cache_dir=args.cache_dir.expanduser(),
+        cache_dir=_writable_directory(args.cache_dir.expanduser()),
         cache_limit_bytes=args.cache_limit_mb * MIB,
         frame_store_bytes=args.frame_store_mb * MIB,
         frame_disk_bytes=args.frame_disk_mb * MIB,
@@ -95,3 +98,30 @@ def run(args: argparse.Namespace) -> int:
     )
     serve(config, args.ready_file)
     return 0
+
+
+def _check_sizes(args: argparse.Namespace) -> None:
+    for option, value in (
+        ("--cache-limit-mb", args.cache_limit_mb),
+        ("--frame-store-mb", args.frame_store_mb),
+        ("--frame-disk-mb", args.frame_disk_mb),
+    ):
+        if value < 0:
+            raise InputError(f"{option} must be >= 0, got {value}")
+    if args.max_sessions < 1:
+        raise InputError(f"--max-sessions must be >= 1, got {args.max_sessions}")
+
+
+def _writable_directory(path: Path) -> Path:
+    """``--cache-dir``, created if missing; refused now rather than at the first request."""
+    if path.exists() and not path.is_dir():
+        raise InputError(f"--cache-dir {path} is not a directory")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(
+            f"--cache-dir {path}: cannot create {exc.filename}: {exc.strerror}"
+        ) from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise InputError(f"--cache-dir {path} is not writable")
+    return path

@@ -37,6 +37,9 @@ ProgressCallback = Callable[[float], object]
 
 _VOTE_MODES = {"plain": 0, "weighted": 1}
 _BACKENDS = {"auto": 0, "cpu": 1, "cuda": 2}
+# Every synthesis starts this many OS threads at most: more than any machine has cores, and low
+# enough that a typo (--threads 100000) fails at once instead of stalling the machine for minutes.
+MAX_THREADS = 1024
 # DLPack device types (dlpack.h DLDeviceType) whose memory only the device can read.
 _DLPACK_CUDA_TYPES = (2, 13)  # kDLCUDA, kDLCUDAManaged
 
@@ -244,6 +247,8 @@ def synthesize(
         raise EngineError(f"backend must be 'auto', 'cpu' or 'cuda', got {p.backend!r}")
     if not 0 <= int(p.seed) < 2**64:
         raise EngineError(f"seed must be in [0, 2**64), got {p.seed}")
+    if int(p.threads) > MAX_THREADS:
+        raise EngineError(f"threads must be <= {MAX_THREADS} (0: all cores), got {p.threads}")
 
     guides = list(guides)  # walked twice below; any iterable of triples keeps working
     on_device = any(

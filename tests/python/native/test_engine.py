@@ -276,6 +276,9 @@ def test_exception_python_side(crop: np.ndarray) -> None:
         synthesize((crop * 255).astype(np.uint8), [(crop, crop, 1.0)])
     with pytest.raises(EngineError, match=r"guide 0 must be \(source, target, weight\)"):
         synthesize(crop, [(crop, crop)])  # type: ignore[list-item]
+    # A typo must not start 100000 threads (it stalled the machine for minutes).
+    with pytest.raises(EngineError, match=r"threads must be <= 1024 \(0: all cores\), got 100000"):
+        synthesize(crop, [(crop, crop, 1.0)], threads=100000)
 
 
 def test_cuda_request_without_device(crop: np.ndarray) -> None:

@@ -141,6 +141,27 @@ NB_MODULE(_native, m) {
     }, "Whether the CUDA backend can run here, and why not.");
     m.def("cuda_last_peak_bytes", &synthfx::cuda_last_peak_bytes,
           "Peak device memory (bytes) of the last CUDA synthesis; 0 without one.");
+    m.def(
+        "validate_params",
+        [](float style_weight, float uniformity, int patch_size, int pyramid_levels,
+           int search_vote_iters, int patchmatch_iters, float stop_threshold, bool extra_pass_3x3,
+           int vote_mode, std::uint64_t seed, int threads, int backend) {
+            synthfx::SynthesisParams p;
+            p.style_weight = style_weight;
+            p.uniformity = uniformity;
+            p.patch_size = patch_size;
+            p.pyramid_levels = pyramid_levels;
+            p.search_vote_iters = search_vote_iters;
+            p.patchmatch_iters = patchmatch_iters;
+            p.stop_threshold = stop_threshold;
+            p.extra_pass_3x3 = extra_pass_3x3;
+            p.vote_mode = synthfx::VoteMode(vote_mode);
+            p.seed = seed;
+            p.threads = threads;
+            p.backend = synthfx::BackendKind(backend);
+            synthfx::validate_params(p);
+        },
+        "Raises SynthesisError when a parameter is out of range (no image needed).");
     m.def("max_pyramid_levels", &synthfx::max_pyramid_levels, "source_width"_a,
           "source_height"_a, "target_width"_a, "target_height"_a, "patch_size"_a);
 

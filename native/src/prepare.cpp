@@ -168,16 +168,7 @@ bool HostPixelChecks::any_positive_inside(const ImageView& image, int margin) co
     return false;
 }
 
-void validate(const SynthesisInput& input, const SynthesisParams& params) {
-    if (input.memory == MemoryKind::cuda) {
-        validate_cuda_input(input, params);
-        return;
-    }
-    validate(input, params, HostPixelChecks());
-}
-
-void validate(const SynthesisInput& input, const SynthesisParams& params,
-              const PixelChecks& pixels) {
+void validate_params(const SynthesisParams& params) {
     const SynthesisParams& p = params;
     if (p.patch_size < 3 || p.patch_size % 2 == 0 || p.patch_size > kMaxPatchSize) {
         fail(ErrorCode::invalid_argument, "patch_size must be odd, >= 3 and <= " +
@@ -209,6 +200,25 @@ void validate(const SynthesisInput& input, const SynthesisParams& params,
              "backend must be auto, cpu or cuda (got " + std::to_string(int(p.backend)) + ")");
     }
 
+    if (p.pyramid_levels == 0 || p.pyramid_levels < -1) {
+        fail(ErrorCode::invalid_argument,
+             "pyramid_levels must be -1 (as many as fit) or >= 1 (got " +
+                 std::to_string(p.pyramid_levels) + ")");
+    }
+}
+
+void validate(const SynthesisInput& input, const SynthesisParams& params) {
+    if (input.memory == MemoryKind::cuda) {
+        validate_cuda_input(input, params);
+        return;
+    }
+    validate(input, params, HostPixelChecks());
+}
+
+void validate(const SynthesisInput& input, const SynthesisParams& params,
+              const PixelChecks& pixels) {
+    validate_params(params);
+    const SynthesisParams& p = params;
     if (input.memory != MemoryKind::host && input.memory != MemoryKind::cuda) {
         fail(ErrorCode::invalid_argument,
              "memory must be host or cuda (got " + std::to_string(int(input.memory)) + ")");
@@ -275,11 +285,6 @@ void validate(const SynthesisInput& input, const SynthesisParams& params,
         }
     }
     const int max_levels = max_pyramid_levels(sw, sh, tw, th, p.patch_size);
-    if (p.pyramid_levels == 0 || p.pyramid_levels < -1) {
-        fail(ErrorCode::invalid_argument,
-             "pyramid_levels must be -1 (as many as fit) or >= 1 (got " +
-                 std::to_string(p.pyramid_levels) + ")");
-    }
     if (p.pyramid_levels > max_levels) {
         fail(ErrorCode::invalid_argument,
              "too many pyramid levels: " + std::to_string(p.pyramid_levels) + " requested, at most " +

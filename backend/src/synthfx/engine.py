@@ -190,6 +190,51 @@ def last_cuda_peak_bytes() -> int:
     return int(_native.cuda_last_peak_bytes())
 
 
+def _checked_fields(p: SynthesisParams) -> SynthesisParams:
+    """``p`` when its enumerations, seed and thread count are representable."""
+    if p.vote_mode not in _VOTE_MODES:
+        raise EngineError(f"vote_mode must be 'plain' or 'weighted', got {p.vote_mode!r}")
+    if p.backend not in _BACKENDS:
+        raise EngineError(f"backend must be 'auto', 'cpu' or 'cuda', got {p.backend!r}")
+    if not 0 <= int(p.seed) < 2**64:
+        raise EngineError(f"seed must be in [0, 2**64), got {p.seed}")
+    if int(p.threads) > MAX_THREADS:
+        raise EngineError(f"threads must be <= {MAX_THREADS} (0: all cores), got {p.threads}")
+    return p
+
+
+def check_params(params: SynthesisParams) -> None:
+    """Raises what ``synthesize`` would for these parameters, before any work.
+
+    Raises:
+        EngineError: a parameter out of range; the message names it.
+        BackendUnavailableError: ``backend="cuda"`` where CUDA cannot run.
+    """
+    p = _checked_fields(params)
+    try:
+        _native.validate_params(
+            float(p.style_weight),
+            float(p.uniformity),
+            int(p.patch_size),
+            int(p.pyramid_levels),
+            int(p.search_vote_iters),
+            int(p.patchmatch_iters),
+            float(p.stop_threshold),
+            bool(p.extra_pass_3x3),
+            _VOTE_MODES[p.vote_mode],
+            int(p.seed),
+            int(p.threads),
+            _BACKENDS[p.backend],
+        )
+    except _native.SynthesisError as exc:
+        message, code = exc.args
+        raise EngineError(message, code) from None
+    if p.backend == "cuda":
+        available, reason = cuda_available()
+        if not available:
+            raise BackendUnavailableError(f"backend 'cuda' is not available here: {reason}")
+
+
 def synthesize(
     style: Image,
     guides: Sequence[GuideTriple] = (),
@@ -240,15 +285,7 @@ def synthesize(
     unknown = set(overrides) - set(SynthesisParams.__dataclass_fields__)
     if unknown:
         raise EngineError(f"unknown engine parameter(s): {', '.join(sorted(unknown))}")
-    p = SynthesisParams(**{**base.__dict__, **overrides})  # type: ignore[arg-type]
-    if p.vote_mode not in _VOTE_MODES:
-        raise EngineError(f"vote_mode must be 'plain' or 'weighted', got {p.vote_mode!r}")
-    if p.backend not in _BACKENDS:
-        raise EngineError(f"backend must be 'auto', 'cpu' or 'cuda', got {p.backend!r}")
-    if not 0 <= int(p.seed) < 2**64:
-        raise EngineError(f"seed must be in [0, 2**64), got {p.seed}")
-    if int(p.threads) > MAX_THREADS:
-        raise EngineError(f"threads must be <= {MAX_THREADS} (0: all cores), got {p.threads}")
+    p = _checked_fields(SynthesisParams(**{**base.__dict__, **overrides}))  # type: ignore[arg-type]
 
     guides = list(guides)  # walked twice below; any iterable of triples keeps working
     on_device = any(

@@ -142,6 +142,10 @@ int max_pyramid_levels(int source_width, int source_height, int target_width, in
 // Validates everything and throws SynthesisError on the first problem.
 void validate(const SynthesisInput& input, const SynthesisParams& params);
 
+// The checks of `validate` that need no image (ranges of every parameter): lets a caller refuse
+// bad parameters before any work (e.g. before a video pass writes its first frame).
+void validate_params(const SynthesisParams& params);
+
 // Host result. Host input runs on params.backend; CUDA input (input.memory == cuda) needs
 // backend cuda and ends with one device-to-host copy of the result. `control` (optional):
 // progress reports and cancellation.

@@ -234,3 +234,24 @@ def test_interrupted_run_keeps_whole_frames_and_resumes(tmp_path: Path) -> None:
     assert rerun.returncode == 0, rerun.stderr
     report = json.loads(rerun.stdout)
     assert report["skipped"] == len(written) and report["written"] == 40 - len(written)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--patch-size", "4"], r"patch_size must be odd, >= 3 and <= \d+ \(got 4\)"),
+        (["--pyramid-levels", "0"], r"pyramid_levels must be -1 .* \(got 0\)"),
+        (["--search-vote-iters", "0"], r"search_vote_iters must be >= 1 \(got 0\)"),
+        (["--uniformity", "-1"], r"uniformity must be a finite number >= 0 \(got -1\)"),
+        (["--threads", "-3"], r"threads must be >= 0 \(got -3\)"),
+    ],
+)
+def test_exception_engine_options_checked_before_any_work(
+    shot: Path, tmp_path: Path, capsys, extra: list[str], message: str
+) -> None:
+    """Before, the keyframe's frame was written before the first synthesis refused them."""
+    args = job(shot, str(tmp_path / "s.####.exr"), [f"1001={shot / 'k.1001.exr'}"], *extra)
+    assert main([*args, "--cache", str(tmp_path / "cache")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and re.search(message, err), err
+    assert not list(tmp_path.glob("s.*")) and not (tmp_path / "cache").exists()

@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
-from synthfx.engine import SynthesisParams, synthesize
+from synthfx.engine import SynthesisParams, check_params, cuda_available, synthesize
 from synthfx.errors import BackendUnavailableError, EngineError
 from synthfx_testing import load_png
 
@@ -323,3 +325,23 @@ def test_examples_end_to_end(ebsynth_data, example: str) -> None:
     matched = source_guide[result.nnf[..., 1], result.nnf[..., 0]]
     target_guide = guides[0][1]
     assert psnr(matched, target_guide) > 20.0
+
+
+def test_check_params_refuses_what_synthesize_would_without_images() -> None:
+    check_params(SynthesisParams())
+    bad = {
+        "patch_size": 4,
+        "pyramid_levels": -2,
+        "patchmatch_iters": 0,
+        "stop_threshold": -1.0,
+        "style_weight": float("inf"),
+        "threads": -1,
+        "vote_mode": "mean",
+        "seed": -1,
+    }
+    for name, value in bad.items():
+        with pytest.raises(EngineError, match=name):
+            check_params(dataclasses.replace(SynthesisParams(), **{name: value}))
+    if not cuda_available()[0]:
+        with pytest.raises(BackendUnavailableError, match="backend 'cuda' is not available here"):
+            check_params(dataclasses.replace(SynthesisParams(), backend="cuda"))

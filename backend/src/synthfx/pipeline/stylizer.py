@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from synthfx import _native
+from synthfx.engine import check_params
 from synthfx.errors import CancelledError
 from synthfx.flow.base import FlowEstimator
 from synthfx.flow.factory import make_flow_estimator
@@ -120,6 +121,7 @@ class Stylizer:
         cancel: threading.Event | None = None,
     ) -> None:
         self.options = options or StylizeOptions()
+        check_params(self.options.engine)  # bad engine options fail here, before any work
         self.inputs = ShotInputs(frames, keys, mask)
         frame_range = self.inputs.frame_range
         self.plan: Plan = plan_segments(

@@ -255,3 +255,13 @@ def test_exception_engine_options_checked_before_any_work(
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and re.search(message, err), err
     assert not list(tmp_path.glob("s.*")) and not (tmp_path / "cache").exists()
+
+
+def test_exception_odd_sized_frame_found_before_any_work(shot: Path, tmp_path: Path, capsys):
+    shutil.copytree(shot, tmp_path / "in")
+    write_image(tmp_path / "in" / "f.1004.exr", np.zeros((10, 12, 3), np.float32), dtype="float")
+    args = job(tmp_path / "in", str(tmp_path / "s.####.exr"), [f"1001={shot / 'k.1001.exr'}"])
+    assert main([*args, "--cache", str(tmp_path / "cache")]) == 2
+    err = capsys.readouterr().err
+    assert re.search(r"frame 1004 \(.*f\.1004\.exr\) is 12x10", err), err
+    assert not list(tmp_path.glob("s.*")) and not (tmp_path / "cache").exists()

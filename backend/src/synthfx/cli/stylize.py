@@ -178,6 +178,9 @@ def run(args: argparse.Namespace) -> int:
     frame_range = FrameRange.parse(args.frame_range) if args.frame_range else None
     frames = open_frames(args.frames, frame_range)
     mask = open_frames(args.mask, frames.frame_range) if args.mask else None
+    for source in (frames, mask):
+        if source is not None:
+            source.check_shapes()  # headers only: an odd frame fails before any work
     keys = {frame: read_image(path).pixels for frame, path in key_paths.items()}
     options = stylize_options(args)
     writer = SequenceWriter(args.out, dtype=args.dtype, error_pattern=args.error_out)

@@ -32,6 +32,10 @@ class FrameSource(Protocol):
         """(frame, pixels) for every frame of ``frame_range``, in order, one at a time."""
         ...
 
+    def check_shapes(self) -> None:
+        """Raises InputError now if any frame's size differs from the first's."""
+        ...
+
     def close(self) -> None:
         """Releases file handles or decoders."""
         ...
@@ -80,6 +84,19 @@ class SequenceSource:
         for frame in self._frame_range:
             yield frame, self.read(frame)
 
+    def check_shapes(self) -> None:
+        """Reads every frame's header, so a frame of another size fails now, before any work
+        (``read`` finds it only when it gets there)."""
+        first = self._frame_range.first
+        if self._first_shape is None:
+            self._first_shape = read_image_shape(self.sequence.path(first))
+        if self.sequence.is_still:
+            return
+        for frame in self._frame_range:
+            shape = read_image_shape(self.sequence.path(frame))
+            if shape != self._first_shape:
+                raise shape_mismatch(self.sequence, frame, shape, first, self._first_shape)
+
     def close(self) -> None:
         """Nothing to release: files are opened per frame."""
 
@@ -109,6 +126,9 @@ class VideoSource:
 
     def __iter__(self) -> Iterator[tuple[int, np.ndarray]]:
         return self.reader.frames(self._frame_range)
+
+    def check_shapes(self) -> None:
+        """Nothing to check: every frame of a video has the stream's size."""
 
     def close(self) -> None:
         self.reader.close()

@@ -38,6 +38,25 @@ def test_seek_matches_sequential(bbb_video: Path) -> None:
         np.testing.assert_array_equal(reader.read(6 + 31), sequential[37])
 
 
+def test_backward_reads_decode_windows_not_one_seek_per_frame(bbb_video: Path) -> None:
+    """The reverse passes walk a shot backwards; each seek decodes from a keyframe."""
+    with VideoReader(bbb_video) as reader:
+        forward = {frame: pixels for frame, pixels in reader.frames(FrameRange(0, 70))}
+        assert reader.seeks == 0
+    with VideoReader(bbb_video) as reader:
+        for frame in range(70, -1, -1):
+            np.testing.assert_array_equal(reader.read(frame), forward[frame])
+        assert reader.seeks == 4  # to 70, then windows of 32 frames: 38-69, 6-37, 0-5
+        seeks = reader.seeks
+        for frame in (0, 3, 6):  # still decoded: no decoder work
+            np.testing.assert_array_equal(reader.read(frame), forward[frame])
+        assert reader.seeks == seeks
+    with VideoReader(bbb_video, cache_bytes=4 * 720 * 1280 * 3) as small:
+        for frame in range(20, 9, -1):
+            np.testing.assert_array_equal(small.read(frame), forward[frame])
+        assert small.seeks == 4  # to 20, then windows of 4 frames: 16-19, 12-15, 8-11
+
+
 def test_last_frame(bbb_video: Path) -> None:
     with VideoReader(bbb_video) as reader:
         assert reader.read(131).shape == (720, 1280, 3)

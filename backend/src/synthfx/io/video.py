@@ -8,6 +8,7 @@ source bit depth, so pixels are multiples of 1/255; use image sequences for 10-b
 from __future__ import annotations
 
 import os
+from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
@@ -18,6 +19,10 @@ import numpy as np
 from synthfx.errors import InputError
 from synthfx.io.sequences import FrameRange
 
+# Frames decoded after a backward seek (fewer when the cache holds fewer), and the largest
+# forward gap decoded through rather than sought (a seek decodes from the keyframe anyway).
+_BACKWARD_WINDOW = 32
+_FORWARD_DECODE_LIMIT = 16
 VIDEO_EXTENSIONS = frozenset({".mp4", ".mov", ".m4v", ".mkv", ".avi", ".webm", ".mpg", ".mpeg"})
 
 
@@ -29,8 +34,11 @@ def _bgr8_to_rgb_float(frame: np.ndarray) -> np.ndarray:
 class VideoReader:
     """Lazy, seekable frame access to one video file.
 
-    Sequential reads decode forward; a read of any other frame seeks first. One reader holds
-    one decoder, so it is not thread-safe.
+    Sequential reads decode forward. Decoded frames are kept (8-bit, as decoded, up to
+    ``cache_bytes``), so frames read again, as the pipeline does, cost nothing. A read behind
+    the decoder seeks to a window of frames before it and decodes the window forward: the
+    reverse passes walk a shot backwards, and seeking for every frame of a long-GOP video would
+    decode from its keyframe each time. One reader holds one decoder, so it is not thread-safe.
 
     Attributes:
         path: The video file.
@@ -39,7 +47,7 @@ class VideoReader:
         fps: Frames per second the container reports (0.0 if unknown).
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], cache_bytes: int = 256 << 20) -> None:
         self.path = Path(path)
         if not self.path.is_file():
             raise InputError(f"video file not found: {self.path}")
@@ -54,6 +62,12 @@ class VideoReader:
             self.close()
             raise InputError(f"cannot open video {self.path}: no frames or unknown size")
         self._next_frame = 0
+        frame_bytes = self.width * self.height * 3
+        self._cache_frames = max(1, cache_bytes // frame_bytes)
+        # Frames decoded per backward seek: a window the cache holds whole.
+        self._window = max(1, min(_BACKWARD_WINDOW, self._cache_frames))
+        self._decoded: OrderedDict[int, np.ndarray] = OrderedDict()
+        self.seeks = 0  # decoder repositionings so far (for tests and benchmarks)
 
     @property
     def frame_range(self) -> FrameRange:
@@ -76,15 +90,32 @@ class VideoReader:
             raise InputError(
                 f"frame {frame} is out of range for {self.path} (frames {self.frame_range})"
             )
-        if frame != self._next_frame:
-            self._capture.set(cv2.CAP_PROP_POS_FRAMES, frame)
-        ok, bgr = self._capture.read()
-        if not ok or bgr is None:
-            # Position unknown after a failed read: force a seek next time.
-            self._next_frame = -1
-            raise InputError(f"cannot decode frame {frame} of {self.path}")
-        self._next_frame = frame + 1
+        bgr = self._decoded.get(frame)
+        if bgr is None:
+            bgr = self._decode_through(frame)
+        else:
+            self._decoded.move_to_end(frame)
         return _bgr8_to_rgb_float(bgr)
+
+    def _decode_through(self, frame: int) -> np.ndarray:
+        """Decodes up to ``frame`` (seeking first unless it is just ahead) and keeps each."""
+        start = self._next_frame
+        if not start <= frame < start + _FORWARD_DECODE_LIMIT:
+            start = max(0, frame - self._window + 1) if frame < start else frame
+            self._capture.set(cv2.CAP_PROP_POS_FRAMES, start)
+            self.seeks += 1
+        for current in range(start, frame + 1):
+            ok, bgr = self._capture.read()
+            if not ok or bgr is None:
+                # Position unknown after a failed read: force a seek next time.
+                self._next_frame = -1
+                raise InputError(f"cannot decode frame {current} of {self.path}")
+            self._next_frame = current + 1
+            self._decoded[current] = bgr
+            self._decoded.move_to_end(current)
+            while len(self._decoded) > self._cache_frames:
+                self._decoded.popitem(last=False)
+        return bgr
 
     def frames(self, frame_range: FrameRange | None = None) -> Iterator[tuple[int, np.ndarray]]:
         """Streams frames in order.

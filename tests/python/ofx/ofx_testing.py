@@ -135,3 +135,34 @@ def stylize(bundle: Path, clips: dict[str, str], out: Path, *args: str, **kw) ->
     for param in FAST_PARAMS:
         base += ["--param", param]
     return run_host(bundle, *base, *args, **kw)
+
+
+def cli_reference(shot: dict[int, np.ndarray], keys: dict[int, Path], directory: Path) -> Path:
+    """``synthfx stylize`` on the same fast job the plugin tests render: the shot is written as
+    float EXRs under ``directory/shot``; returns the folder of its output ``o.####.exr``."""
+    from service_testing import FAST_ENGINE, FAST_FLOW
+
+    from synthfx.io import write_image
+
+    for f, pixels in shot.items():
+        write_image(directory / "shot" / f"f.{f:04d}.exr", pixels, dtype="float")
+    command = [
+        sys.executable, "-m", "synthfx.cli", "stylize",
+        "--frames", str(directory / "shot" / "f.####.exr"),
+        *(a for frame, path in keys.items() for a in ("--key", f"{frame}={path}")),
+        "--out", str(directory / "cli" / "o.####.exr"), "--dtype", "float",
+        "--flow", FAST_FLOW, "--device", "cpu", "--quiet",
+        *(f"--{name.replace('_', '-')}={value}" for name, value in FAST_ENGINE.items()),
+    ]  # fmt: skip
+    subprocess.run(command, check=True, capture_output=True, text=True)
+    return directory / "cli"
+
+
+def write_keys(keys: dict[int, np.ndarray], directory: Path) -> dict[int, Path]:
+    """The painted keys as float EXRs ``directory/k{frame}.exr``: frame -> path."""
+    from synthfx.io import write_image
+
+    paths = {frame: directory / f"k{frame}.exr" for frame in keys}
+    for frame, pixels in keys.items():
+        write_image(paths[frame], pixels, dtype="float")
+    return paths

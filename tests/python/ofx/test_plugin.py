@@ -21,13 +21,15 @@ from ofx_testing import (
     KEYS,
     STYLIZE,
     Backend,
+    cli_reference,
     read_output,
     run_host,
     start_backend,
     stylize,
+    write_keys,
     write_sequence,
 )
-from service_testing import FAST_ENGINE, FAST_FLOW, fast_params, paint, synthetic_shot
+from service_testing import fast_params, paint, synthetic_shot
 
 from synthfx.client import BackendClient
 from synthfx.io import read_image, write_image
@@ -128,19 +130,7 @@ def test_bundle_needs_nothing_outside(bundle: Path) -> None:
 
 def test_render_equals_cli(bundle, clips, shot, keys, backend, tmp_path) -> None:
     """Frames rendered out of order (plugin -> gRPC -> backend) equal the CLI's, bit for bit."""
-    for f, pixels in shot.items():
-        write_image(tmp_path / "shot" / f"f.{f:04d}.exr", pixels, dtype="float")
-    for f, pixels in keys.items():
-        write_image(tmp_path / "keys" / f"k{f}.exr", pixels, dtype="float")
-    command = [
-        sys.executable, "-m", "synthfx.cli", "stylize",
-        "--frames", str(tmp_path / "shot" / "f.####.exr"),
-        *(a for k in KEYS for a in ("--key", f"{k}={tmp_path / 'keys' / f'k{k}.exr'}")),
-        "--out", str(tmp_path / "cli" / "o.####.exr"), "--dtype", "float",
-        "--flow", FAST_FLOW, "--device", "cpu", "--quiet",
-        *(f"--{name.replace('_', '-')}={value}" for name, value in FAST_ENGINE.items()),
-    ]  # fmt: skip
-    subprocess.run(command, check=True, capture_output=True, text=True)
+    cli_reference(shot, write_keys(keys, tmp_path / "keys"), tmp_path)
     order = (5, 0, 9, 8, 2)
     run = stylize(bundle, clips, tmp_path / "ofx", "--frames", ",".join(map(str, order)),
                   "--param", f"backendAddress={backend.address}")  # fmt: skip
@@ -386,17 +376,8 @@ def test_filter_context_keyframes_from_files_equal_cli(
     bundle, clips, shot, painted, file_backend, tmp_path
 ) -> None:
     """Keys are the frames whose file exists; the backend reads them; equal to the CLI."""
-    for f, pixels in shot.items():
-        write_image(tmp_path / "shot" / f"f.{f:04d}.exr", pixels, dtype="float")
-    command = [
-        sys.executable, "-m", "synthfx.cli", "stylize",
-        "--frames", str(tmp_path / "shot" / "f.####.exr"),
-        *(a for k in KEYS for a in ("--key", f"{k}={painted / 'paint' / f'style.{k:04d}.exr'}")),
-        "--out", str(tmp_path / "cli" / "o.####.exr"), "--dtype", "float",
-        "--flow", FAST_FLOW, "--device", "cpu", "--quiet",
-        *(f"--{name.replace('_', '-')}={value}" for name, value in FAST_ENGINE.items()),
-    ]  # fmt: skip
-    subprocess.run(command, check=True, capture_output=True, text=True)
+    paint = {k: painted / "paint" / f"style.{k:04d}.exr" for k in KEYS}
+    cli_reference(shot, paint, tmp_path)
     order = (5, 0, 9, 8)
     run = filter_stylize(bundle, clips, tmp_path / "ofx", str(painted / "paint" / "style.####.exr"),
                          "--frames", ",".join(map(str, order)),

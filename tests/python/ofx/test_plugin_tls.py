@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,18 +15,18 @@ from ofx_testing import (
     FAST_PARAMS,
     FRAMES,
     HOST,
-    KEYS,
     STYLIZE,
     Backend,
+    cli_reference,
     read_output,
     run_host,
     start_backend,
     stylize,
+    write_keys,
     write_sequence,
 )
-from service_testing import FAST_ENGINE, FAST_FLOW
 
-from synthfx.io import read_image, write_image
+from synthfx.io import read_image
 from tls_testing import TLS_TOKEN, Authority, issue_certificates
 
 pytest.importorskip("cryptography")
@@ -89,19 +88,7 @@ def test_smoke(bundle: Path, plugin: str) -> None:
 def test_tls_render_equals_cli(bundle, clips, shot, keys, tls_backend, tmp_path) -> None:
     """With the CA (parameter or $SYNTHFX_TLS_CA) and token, frames equal the CLI's bit for bit;
     payloads still go through shared memory on the same host."""
-    for f, pixels in shot.items():
-        write_image(tmp_path / "shot" / f"f.{f:04d}.exr", pixels, dtype="float")
-    for f, pixels in keys.items():
-        write_image(tmp_path / "keys" / f"k{f}.exr", pixels, dtype="float")
-    command = [
-        sys.executable, "-m", "synthfx.cli", "stylize",
-        "--frames", str(tmp_path / "shot" / "f.####.exr"),
-        *(a for k in KEYS for a in ("--key", f"{k}={tmp_path / 'keys' / f'k{k}.exr'}")),
-        "--out", str(tmp_path / "cli" / "o.####.exr"), "--dtype", "float",
-        "--flow", FAST_FLOW, "--device", "cpu", "--quiet",
-        *(f"--{name.replace('_', '-')}={value}" for name, value in FAST_ENGINE.items()),
-    ]  # fmt: skip
-    subprocess.run(command, check=True, capture_output=True, text=True)
+    cli_reference(shot, write_keys(keys, tmp_path / "keys"), tmp_path)
 
     by_param = stylize(bundle, clips, tmp_path / "param", "--frames", "5,9",
                        *tls_backend.params(ca=tls_backend.authority.ca))  # fmt: skip

@@ -118,6 +118,27 @@ nb::object error_type;
 
 }  // namespace
 
+// The engine parameters as the binding receives them (the order of synthfx.engine's call).
+synthfx::SynthesisParams params_of(float style_weight, float uniformity, int patch_size,
+                                   int pyramid_levels, int search_vote_iters, int patchmatch_iters,
+                                   float stop_threshold, bool extra_pass_3x3, int vote_mode,
+                                   std::uint64_t seed, int threads, int backend) {
+    synthfx::SynthesisParams p;
+    p.style_weight = style_weight;
+    p.uniformity = uniformity;
+    p.patch_size = patch_size;
+    p.pyramid_levels = pyramid_levels;
+    p.search_vote_iters = search_vote_iters;
+    p.patchmatch_iters = patchmatch_iters;
+    p.stop_threshold = stop_threshold;
+    p.extra_pass_3x3 = extra_pass_3x3;
+    p.vote_mode = synthfx::VoteMode(vote_mode);
+    p.seed = seed;
+    p.threads = threads;
+    p.backend = synthfx::BackendKind(backend);
+    return p;
+}
+
 NB_MODULE(_native, m) {
     m.doc() = "synthfx native patch-synthesis engine";
     error_type = nb::borrow(PyErr_NewExceptionWithDoc(
@@ -146,19 +167,9 @@ NB_MODULE(_native, m) {
         [](float style_weight, float uniformity, int patch_size, int pyramid_levels,
            int search_vote_iters, int patchmatch_iters, float stop_threshold, bool extra_pass_3x3,
            int vote_mode, std::uint64_t seed, int threads, int backend) {
-            synthfx::SynthesisParams p;
-            p.style_weight = style_weight;
-            p.uniformity = uniformity;
-            p.patch_size = patch_size;
-            p.pyramid_levels = pyramid_levels;
-            p.search_vote_iters = search_vote_iters;
-            p.patchmatch_iters = patchmatch_iters;
-            p.stop_threshold = stop_threshold;
-            p.extra_pass_3x3 = extra_pass_3x3;
-            p.vote_mode = synthfx::VoteMode(vote_mode);
-            p.seed = seed;
-            p.threads = threads;
-            p.backend = synthfx::BackendKind(backend);
+            const synthfx::SynthesisParams p = params_of(
+                style_weight, uniformity, patch_size, pyramid_levels, search_vote_iters,
+                patchmatch_iters, stop_threshold, extra_pass_3x3, vote_mode, seed, threads, backend);
             synthfx::validate_params(p);
         },
         "Raises SynthesisError when a parameter is out of range (no image needed).");
@@ -199,19 +210,9 @@ NB_MODULE(_native, m) {
                 input.cuda_device = style.device_id();
                 input.cuda_stream = cuda_stream;
             }
-            synthfx::SynthesisParams p;
-            p.style_weight = style_weight;
-            p.uniformity = uniformity;
-            p.patch_size = patch_size;
-            p.pyramid_levels = pyramid_levels;
-            p.search_vote_iters = search_vote_iters;
-            p.patchmatch_iters = patchmatch_iters;
-            p.stop_threshold = stop_threshold;
-            p.extra_pass_3x3 = extra_pass_3x3;
-            p.vote_mode = synthfx::VoteMode(vote_mode);
-            p.seed = seed;
-            p.threads = threads;
-            p.backend = synthfx::BackendKind(backend);
+            const synthfx::SynthesisParams p = params_of(
+                style_weight, uniformity, patch_size, pyramid_levels, search_vote_iters,
+                patchmatch_iters, stop_threshold, extra_pass_3x3, vote_mode, seed, threads, backend);
             const synthfx::SynthesisControl control = control_of(progress);
             if (input.memory == synthfx::MemoryKind::cuda) {
                 synthfx::DeviceSynthesisResult r;

@@ -203,6 +203,24 @@ def _checked_fields(p: SynthesisParams) -> SynthesisParams:
     return p
 
 
+def _native_params(p: SynthesisParams) -> tuple:
+    """``p`` as the binding's positional engine arguments."""
+    return (
+        float(p.style_weight),
+        float(p.uniformity),
+        int(p.patch_size),
+        int(p.pyramid_levels),
+        int(p.search_vote_iters),
+        int(p.patchmatch_iters),
+        float(p.stop_threshold),
+        bool(p.extra_pass_3x3),
+        _VOTE_MODES[p.vote_mode],
+        int(p.seed),
+        int(p.threads),
+        _BACKENDS[p.backend],
+    )
+
+
 def check_params(params: SynthesisParams) -> None:
     """Raises what ``synthesize`` would for these parameters, before any work.
 
@@ -212,20 +230,7 @@ def check_params(params: SynthesisParams) -> None:
     """
     p = _checked_fields(params)
     try:
-        _native.validate_params(
-            float(p.style_weight),
-            float(p.uniformity),
-            int(p.patch_size),
-            int(p.pyramid_levels),
-            int(p.search_vote_iters),
-            int(p.patchmatch_iters),
-            float(p.stop_threshold),
-            bool(p.extra_pass_3x3),
-            _VOTE_MODES[p.vote_mode],
-            int(p.seed),
-            int(p.threads),
-            _BACKENDS[p.backend],
-        )
+        _native.validate_params(*_native_params(p))
     except _native.SynthesisError as exc:
         message, code = exc.args
         raise EngineError(message, code) from None
@@ -318,18 +323,7 @@ def synthesize(
             triples,
             modulation_hwc,
             mask_hwc,
-            float(p.style_weight),
-            float(p.uniformity),
-            int(p.patch_size),
-            int(p.pyramid_levels),
-            int(p.search_vote_iters),
-            int(p.patchmatch_iters),
-            float(p.stop_threshold),
-            bool(p.extra_pass_3x3),
-            _VOTE_MODES[p.vote_mode],
-            int(p.seed),
-            int(p.threads),
-            _BACKENDS[p.backend],
+            *_native_params(p),
             stream,
             progress,
         )

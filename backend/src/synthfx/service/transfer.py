@@ -44,9 +44,7 @@ def _check_handle(handle: pb.SharedMemoryHandle, size: int, what: str) -> None:
 
 
 def read_shared_payload(handle: pb.SharedMemoryHandle, size: int, what: str) -> memoryview:
-    """A copy of ``size`` payload bytes from a client's segment."""
-    if handle.size < size:
-        raise InputError(f"{what}: shared memory handle offers {handle.size} bytes, needs {size}")
+    """A copy of ``size`` payload bytes from a client's segment (checked by ``_check_handle``)."""
     with Segment.open(handle.name, handle.offset, size, what) as segment:
         copy = fresh_buffer(size)
         copy[:] = segment.buffer

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from synthfx.errors import InputError
+from synthfx.interrupts import interrupts_held
 from synthfx.io.digest import file_sha256
 from synthfx.io.images import check_output, file_format, write_image
 from synthfx.io.sequences import FrameRange, FrameSequence
@@ -131,6 +132,11 @@ class SequenceWriter:
         return paths
 
     def write(self, frame: int, result: RenderResult) -> None:
+        """Writes the frame's files and their record; Ctrl-C waits until all are written."""
+        with interrupts_held():
+            self._write(frame, result)
+
+    def _write(self, frame: int, result: RenderResult) -> None:
         image, names = result.image, ("R", "G", "B", "A")
         counts = self.format.channel_counts
         if counts is not None and 4 not in counts:

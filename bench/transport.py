@@ -3,8 +3,9 @@
 
 A round trip uploads one float RGBA frame the server does not hold yet (UploadFrames) and
 downloads it again (DownloadFrame) into the caller's buffer. Times are medians of
-``--repeats`` runs once the server's memory is warm (as in a long-running backend); "(cold)"
-rows are the first round trip of a fresh server, where new memory is being faulted in. MB/s
+``--repeats`` runs in a long-running backend's steady state: its frame store is full, so every
+new frame replaces an old one, and its memory (and upload slots) are recycled; "(cold)" rows
+are the first round trip of a fresh server, where new memory is being faulted in. MB/s
 counts the bytes moved both ways; the ratio compares with one in-process memcpy of as many
 bytes (1.0 = as fast as memcpy). The server checks the SHA-256 of streamed uploads (shared
 memory ones come from the same user, see synthfx.client.shm); the client's check of downloads
@@ -34,14 +35,15 @@ from synthfx.client.buffers import fresh_buffer
 SIZES = {"1080p": (1080, 1920), "4K": (2160, 3840)}
 CHANNELS = 4
 MB = 1e6
-WARM_UPS = 2
+STORE_MB = 400  # small, so that the steady state (a full store) is reached quickly
 
 
 def start_server(directory: Path) -> tuple[subprocess.Popen, str]:
     ready = directory / "ready"
     command = [
         sys.executable, "-m", "synthfx.cli", "serve", "--listen", "127.0.0.1:0",
-        "--cache-dir", str(directory / "cache"), "--frame-store-mb", "600", "--frame-disk-mb", "0",
+        "--cache-dir", str(directory / "cache"), "--frame-store-mb", str(STORE_MB),
+        "--frame-disk-mb", "0",
         "--ready-file", str(ready), "--log-level", "warning",
     ]  # fmt: skip
     process = subprocess.Popen(command)
@@ -80,32 +82,25 @@ def fresh_memcpy_seconds(frame: np.ndarray, repeats: int) -> float:
     )
 
 
-def distinct_payloads(frame: np.ndarray, count: int) -> list[Payload]:
-    """``count`` frames differing in one pixel: each upload is new content to the server."""
-    payloads = []
-    for index in range(count):
-        frame[0, 0, 0] = index
-        payloads.append(Payload.of(frame))
-    return payloads
-
-
 def round_trips(address: str, frame: np.ndarray, shared_memory: str, repeats: int):
     """(cold, steady) seconds of uploading a frame the server does not hold and downloading
     it again: the first round trip of a fresh connection and server memory, and the median of
-    ``repeats`` after ``WARM_UPS``. Each round trip's session is closed afterwards (untimed), so
-    the frame store may evict its frame and reuse the memory, as in a long-running backend."""
+    ``repeats`` once the store has been filled twice over (all its memory recycled). Each round
+    trip's session is closed afterwards (untimed), so the frame store may evict its frame."""
     received = np.empty(frame.nbytes, np.uint8)  # the caller's buffer, e.g. a host's image
-    payloads = distinct_payloads(frame, WARM_UPS + repeats)
+    warm_ups = 2 * (STORE_MB * (1 << 20) // frame.nbytes) + 2
     with BackendClient(address, shared_memory=shared_memory, verify=False) as client:
         times = []
-        for payload in payloads:
+        for index in range(warm_ups + repeats):
+            frame[0, 0, 0] = index  # new content: the server does not hold it yet
+            payload = Payload.of(frame)
             client.open_session()
             started = time.perf_counter()
             client.upload([payload], force=True)
             client.download(payload.image.content_hash, into=received)
             times.append(time.perf_counter() - started)
             client.close_session()
-    return times[0], statistics.median(times[WARM_UPS:])
+    return times[0], statistics.median(times[warm_ups:])
 
 
 def main() -> int:

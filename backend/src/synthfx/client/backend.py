@@ -23,14 +23,19 @@ import grpc
 import numpy as np
 
 from synthfx.client.buffers import fresh_buffer
-from synthfx.client.errors import ServiceError, from_rpc_error
-from synthfx.client.shm import Segment, shared_memory_available
+from synthfx.client.errors import BackendBusyError, ServiceError, from_rpc_error
+from synthfx.client.shm import MappedSegments, Segment, shared_memory_available
 from synthfx.client.wire import content_hash, decode, describe, encode, payload_size
 from synthfx.errors import InputError
 from synthfx.v1 import synthfx_pb2 as pb
 from synthfx.v1 import synthfx_pb2_grpc as pb_grpc
 
 DEFAULT_CHUNK_BYTES = 1 << 20
+# The protocol minor version that added upload slots (ReserveUploadSlots).
+UPLOAD_SLOTS_MINOR = 3
+SERVER_SEGMENT_PREFIX = "synthfx-srv-"
+# The backend's segments kept mapped here (eight 4K frames' worth).
+LENT_MAPPINGS_BYTES = 1 << 30
 # Client-side message limit: a chunk plus headers, with room for large Job listings.
 MAX_MESSAGE_BYTES = 64 << 20
 SharedMemoryMode = Literal["auto", "always", "never"]
@@ -133,8 +138,10 @@ class BackendClient:
         self.label = label
         self.session_id: str | None = None
         self.chunk_bytes = DEFAULT_CHUNK_BYTES
+        self._server_minor = 0
         self._scratch: dict[str, Segment] = {}
         self._scratch_lock = threading.Lock()
+        self._lent = MappedSegments(LENT_MAPPINGS_BYTES)
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -200,6 +207,7 @@ class BackendClient:
                 f"{pb.PROTOCOL_VERSION_MAJOR}.{pb.PROTOCOL_VERSION_MINOR}"
             )
         self.chunk_bytes = int(info.limits.chunk_bytes) or DEFAULT_CHUNK_BYTES
+        self._server_minor = info.protocol_minor
         response = self._call(
             "OpenSession",
             pb.OpenSessionRequest(
@@ -228,6 +236,7 @@ class BackendClient:
                 segment.close()
                 segment.unlink()
             self._scratch.clear()
+        self._lent.close()
         self._channel.close()
 
     def __enter__(self) -> BackendClient:
@@ -278,6 +287,9 @@ class BackendClient:
 
     def _upload_shared(self, payloads: Sequence[Payload]) -> pb.UploadFramesResponse | None:
         """The upload through shared memory; None when /dev/shm has no room (stream then)."""
+        response = self._upload_into_slots(payloads)
+        if response is not None:
+            return response
         total = sum(len(p.data) for p in payloads)
         with self._scratch_lock:
             segment = self._scratch_segment("upload", total)
@@ -295,6 +307,30 @@ class BackendClient:
                 messages.append(pb.UploadFramesRequest(session_id=self._session(), image=image))
                 offset += size
             return self._call("UploadFrames", iter(messages))
+
+    def _upload_into_slots(self, payloads: Sequence[Payload]) -> pb.UploadFramesResponse | None:
+        """The upload through segments the backend lends (protocol 1.3), which it keeps as the
+        stored frames without copying them; None when it cannot lend them."""
+        if self._server_minor < UPLOAD_SLOTS_MINOR:
+            return None
+        session_id = self._session()
+        request = pb.ReserveUploadSlotsRequest(
+            session_id=session_id, sizes=[len(p.data) for p in payloads]
+        )
+        try:
+            slots = self._call("ReserveUploadSlots", request).slots
+            if not slots:
+                return None  # the backend copies from a client segment instead
+            messages = []
+            for payload, slot in zip(payloads, slots, strict=True):
+                self._lent.view(slot.name, 0, len(payload.data), "upload slot")[:] = payload.data
+                image = pb.Image()
+                image.CopyFrom(payload.image)
+                image.shm.CopyFrom(slot)
+                messages.append(pb.UploadFramesRequest(session_id=session_id, image=image))
+        except (BackendBusyError, InputError):
+            return None  # no room in /dev/shm or nothing lent: the slots return with the session
+        return self._call("UploadFrames", iter(messages))
 
     def _scratch_segment(self, role: str, size: int) -> Segment | None:
         """A segment of at least ``size`` bytes kept for reuse (pages stay mapped); None when
@@ -329,6 +365,9 @@ class BackendClient:
                 no fresh memory is allocated, and float32 top-down pixels are views of it.
         """
         request = pb.DownloadFrameRequest(session_id=self._session(), content_hash=content_hash_)
+        request.read_server_segment = (
+            self._server_minor >= UPLOAD_SLOTS_MINOR and self.uses_shared_memory()
+        )
         target = None
         if into is not None:
             if not (into.flags.c_contiguous and into.flags.writeable):
@@ -530,7 +569,7 @@ class BackendClient:
             for index, header in enumerate(headers):
                 if header.WhichOneof("payload") == "shm":
                     data = self._destination(header, into if index == 0 else None)
-                    data[:] = segments[index].buffer[: header.payload_bytes]
+                    self._copy_shared(header, segments[index] if segments else None, data)
                 elif filled[index] != header.payload_bytes:
                     raise ServiceError(
                         f"backend {self.address}: {rpc} result {index} truncated "
@@ -547,6 +586,20 @@ class BackendClient:
                     )
                 received.append(ReceivedImage(header, decode(header.desc, data)))
             return received
+
+    def _copy_shared(self, header: pb.Image, ours: Segment | None, data: memoryview) -> None:
+        """Copies a payload the backend placed in shared memory: in our segment, or in one of
+        its own (read_server_segment)."""
+        size = header.payload_bytes
+        if ours is not None and header.shm.name == ours.name:
+            data[:] = ours.buffer[:size]
+            return
+        if not header.shm.name.startswith(SERVER_SEGMENT_PREFIX):
+            raise ServiceError(
+                f"backend {self.address}: result in unexpected shared memory {header.shm.name!r}",
+                grpc.StatusCode.INTERNAL,
+            )
+        data[:] = self._lent.view(header.shm.name, header.shm.offset, size, "result")
 
     @staticmethod
     def _destination(

@@ -13,6 +13,7 @@ import mmap
 import os
 import re
 import secrets
+import threading
 from contextlib import suppress
 from pathlib import Path
 
@@ -134,3 +135,58 @@ def _open_checked(name: str, offset: int, size: int, what: str) -> int:
         os.close(fd)
         raise
     return fd
+
+
+class MappedSegments:
+    """Segments the backend lends (upload slots), kept mapped between calls.
+
+    The backend recycles its slots, and mapping a 130 MB segment again (page tables filled in,
+    then torn down) costs about as much as the copy into it. A name whose file was removed or
+    replaced is mapped afresh; the least recently used mappings go beyond ``limit_bytes``.
+    """
+
+    def __init__(self, limit_bytes: int) -> None:
+        self.limit_bytes = limit_bytes
+        self._mapped: dict[str, tuple[int, Segment]] = {}  # name -> (inode, segment)
+        self._lock = threading.Lock()
+
+    def view(self, name: str, offset: int, size: int, what: str) -> memoryview:
+        """``size`` bytes at ``offset`` of the segment ``name`` (checked as ``Segment.open``)."""
+        check_name(name, what)
+        with self._lock:
+            try:
+                info = os.stat(SHM_DIR / name)
+            except OSError:
+                info = None
+            cached = self._mapped.pop(name, None)
+            if cached is not None and (info is None or info.st_ino != cached[0]):
+                _close_quietly(cached[1])
+                cached = None
+            if cached is None:
+                whole = info.st_size if info is not None else offset + size
+                segment = Segment.open(name, 0, max(whole, offset + size), what)
+                cached = (info.st_ino if info is not None else -1, segment)
+            self._mapped[name] = cached  # most recent last
+            self._trim()
+            return cached[1].buffer[offset : offset + size]
+
+    def close(self) -> None:
+        with self._lock:
+            for _, segment in self._mapped.values():
+                _close_quietly(segment)
+            self._mapped.clear()
+
+    def _trim(self) -> None:
+        total = sum(segment.size for _, segment in self._mapped.values())
+        for name in list(self._mapped)[:-1]:
+            if total <= self.limit_bytes:
+                return
+            _, segment = self._mapped.pop(name)
+            total -= segment.size
+            _close_quietly(segment)
+
+
+def _close_quietly(segment: Segment) -> None:
+    # A view still being read keeps the mapping alive (BufferError) until it is dropped.
+    with suppress(BufferError):
+        segment.close()

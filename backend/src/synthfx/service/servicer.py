@@ -41,6 +41,7 @@ from synthfx.service.segment_cache import SegmentCache
 from synthfx.service.sessions import Session, SessionRegistry
 from synthfx.service.status import ServiceError, status_of
 from synthfx.service.transfer import outgoing, receive_frames
+from synthfx.service.upload_slots import UploadSlots
 from synthfx.v1 import synthfx_pb2 as pb
 from synthfx.v1 import synthfx_pb2_grpc as pb_grpc
 
@@ -48,6 +49,8 @@ log = logging.getLogger("synthfx.service")
 _DONE = object()
 _MAX_HASHES_PER_QUERY = 100_000
 _PROBE_TOKEN_BYTES = 256
+_SLOT_POOL_MAX_BYTES = 2 << 30
+_MAX_SLOTS_PER_REQUEST = 256
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 
 
@@ -127,8 +130,11 @@ class SynthfxServicer(pb_grpc.SynthfxServicer):
             config.frame_store_bytes, config.cache_dir / "frames", config.frame_disk_bytes
         )
         self.files = ReadRoots(config.read_roots)
+        self.slots = UploadSlots(
+            config.frame_store_bytes, min(config.frame_store_bytes // 2, _SLOT_POOL_MAX_BYTES)
+        )
         self.sessions = SessionRegistry(
-            config.max_sessions, config.session_idle_timeout_s, self.store.release
+            config.max_sessions, config.session_idle_timeout_s, self._session_closed
         )
         self.cache = SegmentCache(config.cache_dir, config.cache_limit_bytes, config.compute_slots)
         # Renders run here so the handler thread can stream their progress meanwhile.
@@ -138,6 +144,11 @@ class SynthfxServicer(pb_grpc.SynthfxServicer):
 
     def shutdown(self) -> None:
         self._workers.shutdown(wait=False, cancel_futures=True)
+        self.slots.close()
+
+    def _session_closed(self, session_id: str) -> None:
+        self.store.release(session_id)
+        self.slots.release(session_id)
 
     # -- info and sessions ------------------------------------------------------------------
 
@@ -256,7 +267,12 @@ class SynthfxServicer(pb_grpc.SynthfxServicer):
         session = self.sessions.get(first.session_id)
         started = time.perf_counter()
         response = receive_frames(
-            first, request_iterator, self.store, session.session_id, self.config.wire_limits
+            first,
+            request_iterator,
+            self.store,
+            session.session_id,
+            self.config.wire_limits,
+            self.slots,
         )
         log.info(
             "upload",
@@ -271,15 +287,41 @@ class SynthfxServicer(pb_grpc.SynthfxServicer):
         )
         return response
 
+    @_unary("ReserveUploadSlots")
+    def ReserveUploadSlots(
+        self, request: pb.ReserveUploadSlotsRequest, context: grpc.ServicerContext
+    ):
+        session = self.sessions.get(request.session_id)
+        limits = self.config.wire_limits
+        largest = limits.max_width * limits.max_height * limits.max_channels * 4
+        if len(request.sizes) > _MAX_SLOTS_PER_REQUEST or any(
+            size > largest for size in request.sizes
+        ):
+            raise InputError(
+                f"ReserveUploadSlots: at most {_MAX_SLOTS_PER_REQUEST} slots of at most "
+                f"{largest} bytes (the largest frame), got {len(request.sizes)} of up to "
+                f"{max(request.sizes, default=0)} bytes"
+            )
+        _, used = self.store.usage()
+        full = used + sum(request.sizes) > self.store.limit_bytes
+        slots = self.slots.reserve(session.session_id, list(request.sizes), new_ok=full)
+        return pb.ReserveUploadSlotsResponse(slots=slots)
+
     @_streaming("DownloadFrame")
     def DownloadFrame(self, request: pb.DownloadFrameRequest, context: grpc.ServicerContext):
-        self.sessions.get(request.session_id)
+        session = self.sessions.get(request.session_id)
         check_content_hash(request.content_hash, "content_hash")
         payload = self.store.get(request.content_hash, request.session_id)
         desc = self.store.describe(request.content_hash)
         if payload is None or desc is None:
             raise ServiceError.not_found(f"frame {request.content_hash} is not on the server")
         header = pb.Image(desc=desc, content_hash=request.content_hash, payload_bytes=len(payload))
+        slot = self.slots.handle_of(payload) if request.read_server_segment else None
+        if slot is not None:
+            session.leases.append(payload)  # the client reads it after this call returns
+            header.shm.CopyFrom(slot)
+            yield pb.DownloadFrameResponse(image=header)
+            return
         placed, chunks = outgoing([header], [payload], request.output, self.config.chunk_bytes)
         yield pb.DownloadFrameResponse(image=placed[0])
         for chunk in chunks:

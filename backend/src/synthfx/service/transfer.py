@@ -12,6 +12,7 @@ from synthfx.client.wire import WireLimits, check_image_header
 from synthfx.errors import InputError
 from synthfx.service.frame_store import FrameStore
 from synthfx.service.messages import check_parsed
+from synthfx.service.upload_slots import UploadSlots
 from synthfx.v1 import synthfx_pb2 as pb
 
 
@@ -57,11 +58,13 @@ def receive_frames(
     store: FrameStore,
     session_id: str,
     limits: WireLimits,
+    slots: UploadSlots | None = None,
 ) -> pb.UploadFramesResponse:
     """Stores every frame of an upload stream; returns their hashes.
 
     Inline payloads are checked against their hash as they arrive; shared memory payloads come
-    from this user's own processes and are trusted (see ``synthfx.client.shm``).
+    from this user's own processes and are trusted (see ``synthfx.client.shm``). A payload in
+    one of ``slots`` is stored as it is, without a copy.
 
     Raises:
         InputError: a bad header, chunks out of order or past the declared size, a truncated
@@ -71,7 +74,9 @@ def receive_frames(
     incoming: _Incoming | None = None
     try:
         for number, message in enumerate(_chain(first, rest)):
-            incoming = _receive_one(number, message, incoming, store, session_id, limits, response)
+            incoming = _receive_one(
+                number, message, incoming, store, session_id, limits, slots, response
+            )
     finally:
         if incoming is not None:
             incoming.hasher.close()
@@ -89,6 +94,7 @@ def _receive_one(
     store: FrameStore,
     session_id: str,
     limits: WireLimits,
+    slots: UploadSlots | None,
     response: pb.UploadFramesResponse,
 ) -> _Incoming | None:
     """Takes one upload message; returns the frame still being received, if any."""
@@ -104,6 +110,11 @@ def _receive_one(
         what = f"upload frame {len(response.stored)} ({image.content_hash[:12]})"
         size = check_image_header(image, what, limits)
         payload = image.WhichOneof("payload")
+        if payload == "shm" and slots is not None and slots.owns(image.shm.name):
+            store.put(image.content_hash, slots.adopt(session_id, image.shm, size, what),
+                      image.desc, session_id)  # fmt: skip
+            response.stored.append(image.content_hash)
+            return None
         if payload == "shm":
             _check_handle(image.shm, size, what)
             # Shared memory is trusted (see synthfx.client.shm): a frame already held needs no copy.

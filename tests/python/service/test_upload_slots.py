@@ -1,0 +1,131 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Upload slots: server-lent shared memory that becomes the stored frame (protocol 1.3)."""
+
+from __future__ import annotations
+
+import gc
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from synthfx.client import BackendClient, Payload
+from synthfx.client.shm import SHM_DIR, Segment, shared_memory_available
+from synthfx.errors import InputError
+from synthfx.service.status import ServiceError
+from synthfx.service.upload_slots import UploadSlots, remove_stale_slots
+
+pytestmark = pytest.mark.skipif(not shared_memory_available(), reason="no /dev/shm")
+SESSION, OTHER = "a" * 32, "b" * 32
+
+
+@pytest.fixture
+def slots():
+    lender = UploadSlots(lend_limit_bytes=1 << 20, pool_limit_bytes=1 << 20)
+    yield lender
+    lender.close()
+
+
+def _write(handle, data: bytes) -> None:
+    with Segment.open(handle.name, handle.offset, len(data), "test") as segment:
+        segment.buffer[:] = data
+
+
+def test_an_adopted_slot_is_the_stored_payload_and_returns_to_the_pool(slots) -> None:
+    (handle,) = slots.reserve(SESSION, [4096], new_ok=True)
+    assert handle.offset == 0 and handle.size == 4096 and slots.owns(handle.name)
+    data = os.urandom(4096)
+    _write(handle, data)
+    payload = slots.adopt(SESSION, handle, 4096, "frame 0")
+    assert bytes(payload) == data
+    assert slots.handle_of(payload).name == handle.name
+    assert slots.usage() == (0, 0)  # neither lent nor pooled while the payload lives
+    assert slots.reserve(SESSION, [4096], new_ok=False) == []  # nothing pooled: no new one
+    view = payload[100:200]
+    del payload
+    gc.collect()
+    assert slots.usage() == (0, 0)  # a view of it still reads the segment
+    del view
+    gc.collect()
+    assert slots.usage() == (0, 4096)
+    (again,) = slots.reserve(SESSION, [4096], new_ok=False)
+    assert again.name == handle.name  # recycled, not a new segment
+
+
+def test_a_slot_is_adopted_once_by_the_session_it_was_lent_to(slots) -> None:
+    (handle,) = slots.reserve(SESSION, [1024], new_ok=True)
+    with pytest.raises(InputError, match="not lent to this session"):
+        slots.adopt(OTHER, handle, 1024, "frame 0")
+    with pytest.raises(InputError, match="holds 1024 bytes at offset 0; the frame has 1000"):
+        slots.adopt(SESSION, handle, 1000, "frame 0")
+    payload = slots.adopt(SESSION, handle, 1024, "frame 0")
+    with pytest.raises(InputError, match="already used"):
+        slots.adopt(SESSION, handle, 1024, "frame 1")
+    assert payload is not None
+
+
+def test_lending_is_bounded_and_unused_slots_come_back_with_the_session(slots) -> None:
+    handles = slots.reserve(SESSION, [400_000, 400_000], new_ok=True)
+    assert slots.usage() == (800_000, 0)
+    with pytest.raises(ServiceError, match="800000 bytes are lent and 400000 more"):
+        slots.reserve(OTHER, [400_000], new_ok=True)
+    with pytest.raises(InputError, match="positive"):
+        slots.reserve(OTHER, [0], new_ok=True)
+    slots.release(SESSION)
+    assert slots.usage() == (0, 800_000)
+    assert {h.name for h in slots.reserve(OTHER, [400_000], new_ok=False)} < {
+        h.name for h in handles
+    }
+
+
+def test_close_removes_the_segments_and_pooled_ones_beyond_the_limit_go(slots) -> None:
+    small = UploadSlots(lend_limit_bytes=1 << 20, pool_limit_bytes=5000)
+    handles = small.reserve(SESSION, [4096, 4096], new_ok=True)
+    small.release(SESSION)  # 8192 bytes back, 5000 kept: the older one is removed
+    assert small.usage() == (0, 4096)
+    assert [(SHM_DIR / h.name).exists() for h in handles] == [False, True]
+    small.close()
+    assert not (SHM_DIR / handles[1].name).exists()
+
+
+def test_stale_slots_of_dead_servers_are_removed_at_start() -> None:
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    stale = SHM_DIR / f"synthfx-srv-{int(dead.stdout)}-00ff"
+    live = SHM_DIR / f"synthfx-srv-{os.getpid()}-00ff"
+    for path in (stale, live):
+        path.write_bytes(b"x")
+    try:
+        assert remove_stale_slots() >= 1
+        assert not stale.exists() and live.exists()
+    finally:
+        stale.unlink(missing_ok=True)
+        live.unlink(missing_ok=True)
+
+
+def _server_slots(server) -> list[str]:
+    prefix = f"synthfx-srv-{server.process.pid}-"
+    return sorted(path.name for path in SHM_DIR.iterdir() if path.name.startswith(prefix))
+
+
+def test_a_full_store_recycles_slots_and_every_frame_comes_back_intact(server_factory) -> None:
+    # 1 MiB frames, 4 MiB of frame memory: from the 5th upload on, every frame replaces one.
+    server = server_factory("--frame-store-mb", "4", "--frame-disk-mb", "0")
+    rng = np.random.default_rng(3)
+    frames = [rng.random((256, 256, 4), dtype=np.float32) for _ in range(16)]
+    received = np.empty((256, 256, 4), np.float32)
+    with BackendClient(server.address, shared_memory="always") as client:  # verifies hashes
+        for frame in frames:
+            client.open_session()
+            payload = Payload.of(frame)
+            client.upload([payload], force=True)
+            client.download(payload.image.content_hash, into=received)
+            np.testing.assert_array_equal(received, frame)
+            client.close_session()
+        names = _server_slots(server)
+        # Slots appear once the store is full and then circulate: a handful, not one per frame.
+        assert 1 <= len(names) <= 6, names
+    server.stop()
+    assert _server_slots(server) == []  # a stopping server removes its segments

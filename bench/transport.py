@@ -7,9 +7,11 @@ downloads it again (DownloadFrame) into the caller's buffer. Times are medians o
 new frame replaces an old one, and its memory (and upload slots) are recycled; "(cold)" rows
 are the first round trip of a fresh server, where new memory is being faulted in. MB/s
 counts the bytes moved both ways; the ratio compares with one in-process memcpy of as many
-bytes (1.0 = as fast as memcpy). The server checks the SHA-256 of streamed uploads (shared
-memory ones come from the same user, see synthfx.client.shm); the client's check of downloads
-is off here, as it is not transport.
+bytes (1.0 = as fast as memcpy); "copy_bytes" is the threaded copy synthfx uses for payloads,
+and "bare Python gRPC" the same round trip as raw bytes messages between two processes (no
+protobuf, hashing or storage: the ceiling of streaming through Python gRPC). The server checks
+the SHA-256 of streamed uploads (shared memory ones come from the same user, see
+synthfx.client.shm); the client's check of downloads is off here, as it is not transport.
 
     .venv/bin/python bench/transport.py [--repeats 5]
 """
@@ -28,9 +30,11 @@ from pathlib import Path
 
 import numpy as np
 
+from grpc_ceiling import raw_round_trip_seconds
 from machine import cpu_model
 from synthfx.client import BackendClient, Payload
-from synthfx.client.buffers import fresh_buffer
+from synthfx.client.backend import DEFAULT_CHUNK_BYTES
+from synthfx.client.buffers import copy_bytes, fresh_buffer
 
 SIZES = {"1080p": (1080, 1920), "4K": (2160, 3840)}
 CHANNELS = 4
@@ -71,6 +75,14 @@ def memcpy_seconds(frame: np.ndarray, repeats: int) -> float:
     source = np.concatenate([frame.reshape(-1), frame.reshape(-1)])
     target = np.empty_like(source)
     return median_seconds(lambda: np.copyto(target, source), repeats)
+
+
+def threaded_copy_seconds(frame: np.ndarray, repeats: int) -> float:
+    """The same copy by ``copy_bytes``, which clients and server use for payloads (split over
+    a few threads when large)."""
+    source = np.concatenate([frame.reshape(-1), frame.reshape(-1)])
+    target = np.empty_like(source)
+    return median_seconds(lambda: copy_bytes(memoryview(target), memoryview(source)), repeats)
 
 
 def fresh_memcpy_seconds(frame: np.ndarray, repeats: int) -> float:
@@ -125,7 +137,12 @@ def main() -> int:
                 rows = [
                     ("memcpy", base),
                     ("memcpy (fresh)", fresh_memcpy_seconds(frame, args.repeats)),
+                    ("copy_bytes (threads)", threaded_copy_seconds(frame, args.repeats)),
                     ("sha256 (one way)", 2 * hashed),
+                    (
+                        "bare Python gRPC",
+                        raw_round_trip_seconds(payload.data, DEFAULT_CHUNK_BYTES, args.repeats),
+                    ),
                 ]
                 for path, mode in (("shared memory", "always"), ("streaming", "never")):
                     cold, steady = round_trips(address, frame, mode, args.repeats)

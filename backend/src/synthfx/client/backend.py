@@ -22,7 +22,8 @@ from typing import Any, Literal
 import grpc
 import numpy as np
 
-from synthfx.client.buffers import fresh_buffer
+from synthfx.client.buffers import copy_bytes, fresh_buffer
+from synthfx.client.chunk_wire import chunk_field, encode_chunk_message, serialized
 from synthfx.client.errors import BackendBusyError, ServiceError, from_rpc_error
 from synthfx.client.shm import MappedSegments, Segment, shared_memory_available
 from synthfx.client.wire import content_hash, decode, describe, encode, payload_size
@@ -132,6 +133,12 @@ class BackendClient:
         else:
             self._channel = grpc.insecure_channel(address, options)
         self._stub = pb_grpc.SynthfxStub(self._channel)
+        # Upload chunks go out encoded by hand (chunk_wire), other messages as usual.
+        self._raw_upload = self._channel.stream_unary(
+            "/synthfx.v1.Synthfx/UploadFrames",
+            request_serializer=serialized,
+            response_deserializer=pb.UploadFramesResponse.FromString,
+        )
         self._shared_memory_mode = shared_memory
         self._use_shm: bool | None = None if shared_memory != "never" else False
         self.verify = verify
@@ -147,7 +154,8 @@ class BackendClient:
 
     def _call(self, name: str, request: Any, timeout: float | None = None) -> Any:
         try:
-            return getattr(self._stub, name)(request, timeout=timeout, metadata=self._metadata)
+            method = self._raw_upload if name == "UploadFrames" else getattr(self._stub, name)
+            return method(request, timeout=timeout, metadata=self._metadata)
         except grpc.RpcError as error:
             raise from_rpc_error(error, self.address, name) from None
 
@@ -271,19 +279,20 @@ class BackendClient:
             response = self._call("UploadFrames", self._upload_messages(todo))
         return list(response.stored)
 
-    def _upload_messages(self, payloads: Sequence[Payload]) -> Iterator[pb.UploadFramesRequest]:
+    def _upload_messages(
+        self, payloads: Sequence[Payload]
+    ) -> Iterator[pb.UploadFramesRequest | bytes]:
         session_id = self._session()
+        field = chunk_field(pb.UploadFramesRequest)
         for payload in payloads:
             image = pb.Image()
             image.CopyFrom(payload.image)
             image.inline_chunks.SetInParent()
             yield pb.UploadFramesRequest(session_id=session_id, image=image)
-            view = memoryview(payload.data)
+            view = memoryview(payload.data).cast("B")
             for offset in range(0, len(view), self.chunk_bytes):
-                chunk = pb.ImageChunk(
-                    offset=offset, data=bytes(view[offset : offset + self.chunk_bytes])
-                )
-                yield pb.UploadFramesRequest(session_id=session_id, chunk=chunk)
+                chunk = view[offset : offset + self.chunk_bytes]
+                yield encode_chunk_message(field, 0, offset, chunk)
 
     def _upload_shared(self, payloads: Sequence[Payload]) -> pb.UploadFramesResponse | None:
         """The upload through shared memory; None when /dev/shm has no room (stream then)."""
@@ -298,7 +307,7 @@ class BackendClient:
             messages, offset = [], 0
             for payload in payloads:
                 size = len(payload.data)
-                segment.buffer[offset : offset + size] = payload.data
+                copy_bytes(segment.buffer[offset : offset + size], payload.data)
                 image = pb.Image()
                 image.CopyFrom(payload.image)
                 image.shm.CopyFrom(
@@ -323,7 +332,8 @@ class BackendClient:
                 return None  # the backend copies from a client segment instead
             messages = []
             for payload, slot in zip(payloads, slots, strict=True):
-                self._lent.view(slot.name, 0, len(payload.data), "upload slot")[:] = payload.data
+                target = self._lent.view(slot.name, 0, len(payload.data), "upload slot")
+                copy_bytes(target, payload.data)
                 image = pb.Image()
                 image.CopyFrom(payload.image)
                 image.shm.CopyFrom(slot)
@@ -592,14 +602,14 @@ class BackendClient:
         its own (read_server_segment)."""
         size = header.payload_bytes
         if ours is not None and header.shm.name == ours.name:
-            data[:] = ours.buffer[:size]
+            copy_bytes(data, ours.buffer[:size])
             return
         if not header.shm.name.startswith(SERVER_SEGMENT_PREFIX):
             raise ServiceError(
                 f"backend {self.address}: result in unexpected shared memory {header.shm.name!r}",
                 grpc.StatusCode.INTERNAL,
             )
-        data[:] = self._lent.view(header.shm.name, header.shm.offset, size, "result")
+        copy_bytes(data, self._lent.view(header.shm.name, header.shm.offset, size, "result"))
 
     @staticmethod
     def _destination(

@@ -10,12 +10,22 @@ from __future__ import annotations
 
 import hashlib
 import mmap
+import os
 import queue
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
+
+import numpy as np
 
 _HUGE_PAGE_MIN_BYTES = 4 << 20
 _END = None
+# Copies this large are split over threads: one thread's memcpy is bound by its own memory
+# latency, not by the machine's bandwidth (a 4K frame copied in 11 ms instead of 20 here).
+_PARALLEL_COPY_MIN_BYTES = 16 << 20
+_COPY_THREADS = max(1, min(4, os.cpu_count() or 1))
+_copy_pool: ThreadPoolExecutor | None = None
+_copy_pool_lock = threading.Lock()
 
 
 def fresh_buffer(size: int) -> memoryview:
@@ -64,3 +74,26 @@ class BackgroundHasher:
     def _work(self) -> None:
         while (piece := self._pieces.get()) is not _END:
             self._hash.update(piece)
+
+
+def copy_bytes(target: memoryview, source: bytes | bytearray | memoryview) -> None:
+    """``target[:] = source`` for equally long byte buffers, on several threads when large."""
+    destination = np.frombuffer(target, np.uint8)
+    origin = np.frombuffer(source, np.uint8)
+    if destination.size != origin.size:
+        raise ValueError(f"copy of {origin.size} bytes into {destination.size}")
+    if destination.size < _PARALLEL_COPY_MIN_BYTES or _COPY_THREADS == 1:
+        np.copyto(destination, origin)
+        return
+    step = -(-destination.size // _COPY_THREADS)
+    parts = [(destination[i : i + step], origin[i : i + step]) for i in range(0, origin.size, step)]
+    for done in [_pool().submit(np.copyto, *part) for part in parts]:
+        done.result()
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _copy_pool
+    with _copy_pool_lock:
+        if _copy_pool is None:
+            _copy_pool = ThreadPoolExecutor(_COPY_THREADS, thread_name_prefix="synthfx-copy")
+        return _copy_pool

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import grpc
 from google.protobuf.message import DecodeError, Message
 
+from synthfx.client.chunk_wire import serialized
 from synthfx.errors import InputError
 from synthfx.v1 import synthfx_pb2 as pb
 
@@ -63,7 +64,7 @@ def add_servicer(servicer: object, server: grpc.Server) -> None:
         handlers[method.name] = make(
             getattr(servicer, method.name),
             request_deserializer=_parser(request_type),
-            response_serializer=lambda message: message.SerializeToString(),
+            response_serializer=serialized,  # chunks come encoded (chunk_wire)
         )
     server.add_generic_rpc_handlers(
         (grpc.method_handlers_generic_handler(service.full_name, handlers),)

@@ -322,10 +322,11 @@ class SynthfxServicer(pb_grpc.SynthfxServicer):
             header.shm.CopyFrom(slot)
             yield pb.DownloadFrameResponse(image=header)
             return
-        placed, chunks = outgoing([header], [payload], request.output, self.config.chunk_bytes)
+        placed, chunks = outgoing(
+            [header], [payload], request.output, self.config.chunk_bytes, pb.DownloadFrameResponse
+        )
         yield pb.DownloadFrameResponse(image=placed[0])
-        for chunk in chunks:
-            yield pb.DownloadFrameResponse(chunk=chunk)
+        yield from chunks
 
     # -- work -------------------------------------------------------------------------------
 
@@ -400,7 +401,9 @@ class SynthfxServicer(pb_grpc.SynthfxServicer):
             error = _result_image(result.error, ("error",), job.first_desc, request.output)
             headers.append(error[0])
             payloads.append(error[1])
-        placed, chunks = outgoing(headers, payloads, request.output, config.chunk_bytes)
+        placed, chunks = outgoing(
+            headers, payloads, request.output, config.chunk_bytes, pb.RenderResponse
+        )
         seconds = time.perf_counter() - started
         yield pb.RenderResponse(
             result=pb.RenderResult(
@@ -411,8 +414,7 @@ class SynthfxServicer(pb_grpc.SynthfxServicer):
                 seconds=seconds,
             )
         )
-        for chunk in chunks:
-            yield pb.RenderResponse(chunk=chunk)
+        yield from chunks
         log.info(
             "render",
             extra={
@@ -481,11 +483,11 @@ class SynthfxServicer(pb_grpc.SynthfxServicer):
             [p for _, p in outputs],
             request.output,
             self.config.chunk_bytes,
+            pb.ImageSynthResponse,
         )
         seconds = time.perf_counter() - started
         yield pb.ImageSynthResponse(result=pb.ImageSynthResult(images=placed, seconds=seconds))
-        for chunk in chunks:
-            yield pb.ImageSynthResponse(chunk=chunk)
+        yield from chunks
         log.info(
             "imagesynth",
             extra={"fields": {"session": sid, "guides": len(guides), "seconds": round(seconds, 4)}},

@@ -6,7 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from synthfx.client.buffers import BackgroundHasher, fresh_buffer
+from google.protobuf.message import Message
+
+from synthfx.client.buffers import BackgroundHasher, copy_bytes, fresh_buffer
+from synthfx.client.chunk_wire import chunk_field, encode_chunk_message
 from synthfx.client.shm import Segment
 from synthfx.client.wire import WireLimits, check_image_header
 from synthfx.errors import InputError
@@ -48,7 +51,7 @@ def read_shared_payload(handle: pb.SharedMemoryHandle, size: int, what: str) -> 
     """A copy of ``size`` payload bytes from a client's segment (checked by ``_check_handle``)."""
     with Segment.open(handle.name, handle.offset, size, what) as segment:
         copy = fresh_buffer(size)
-        copy[:] = segment.buffer
+        copy_bytes(copy, segment.buffer)
         return copy
 
 
@@ -162,8 +165,10 @@ def outgoing(
     payloads: Sequence[bytes | bytearray | memoryview],
     output: pb.OutputTarget,
     chunk_bytes: int,
-) -> tuple[list[pb.Image], Iterator[pb.ImageChunk]]:
-    """Result headers with their payload placed, and the chunks to stream after them.
+    response_type: type[Message],
+) -> tuple[list[pb.Image], Iterator[bytes]]:
+    """Result headers with their payload placed, and the chunks to stream after them (as
+    encoded ``response_type`` messages: see ``synthfx.client.chunk_wire``).
 
     With shared memory handles in ``output`` the payloads are written into the client's
     segments (one per image) and no chunks follow.
@@ -181,7 +186,7 @@ def outgoing(
             if handle.size < len(payload):
                 raise InputError(f"{what}: offers {handle.size} bytes, needs {len(payload)}")
             with Segment.open(handle.name, handle.offset, len(payload), what) as segment:
-                segment.buffer[:] = payload
+                copy_bytes(segment.buffer, payload)
             image = pb.Image()
             image.CopyFrom(header)
             image.shm.CopyFrom(
@@ -194,15 +199,13 @@ def outgoing(
         image.CopyFrom(header)
         image.inline_chunks.SetInParent()
         placed.append(image)
-    return placed, _chunks(payloads, chunk_bytes)
+    return placed, _chunks(payloads, chunk_bytes, chunk_field(response_type))
 
 
 def _chunks(
-    payloads: Sequence[bytes | bytearray | memoryview], chunk_bytes: int
-) -> Iterator[pb.ImageChunk]:
+    payloads: Sequence[bytes | bytearray | memoryview], chunk_bytes: int, field: int
+) -> Iterator[bytes]:
     for index, payload in enumerate(payloads):
-        view = memoryview(payload)
-        for offset in range(0, len(payload), chunk_bytes):
-            yield pb.ImageChunk(
-                index=index, offset=offset, data=bytes(view[offset : offset + chunk_bytes])
-            )
+        view = memoryview(payload).cast("B")
+        for offset in range(0, len(view), chunk_bytes):
+            yield encode_chunk_message(field, index, offset, view[offset : offset + chunk_bytes])

@@ -39,7 +39,7 @@ from synthfx.client.buffers import copy_bytes, fresh_buffer
 SIZES = {"1080p": (1080, 1920), "4K": (2160, 3840)}
 CHANNELS = 4
 MB = 1e6
-STORE_MB = 400  # small, so that the steady state (a full store) is reached quickly
+STORE_MB = 600  # small, so that the steady state (a full store) is reached quickly
 
 
 def start_server(directory: Path) -> tuple[subprocess.Popen, str]:

@@ -23,7 +23,13 @@ import grpc
 import numpy as np
 
 from synthfx.client.buffers import copy_bytes, fresh_buffer
-from synthfx.client.chunk_wire import chunk_field, encode_chunk_message, serialized
+from synthfx.client.chunk_wire import (
+    RawChunk,
+    chunk_field,
+    chunk_or_message,
+    encode_chunk_message,
+    serialized,
+)
 from synthfx.client.errors import BackendBusyError, ServiceError, from_rpc_error
 from synthfx.client.shm import MappedSegments, Segment, shared_memory_available
 from synthfx.client.wire import content_hash, decode, describe, encode, payload_size
@@ -34,6 +40,7 @@ from synthfx.v1 import synthfx_pb2_grpc as pb_grpc
 DEFAULT_CHUNK_BYTES = 1 << 20
 # The protocol minor version that added upload slots (ReserveUploadSlots).
 UPLOAD_SLOTS_MINOR = 3
+_METHOD_PREFIX = "/synthfx.v1.Synthfx/"
 SERVER_SEGMENT_PREFIX = "synthfx-srv-"
 # The backend's segments kept mapped here (eight 4K frames' worth).
 LENT_MAPPINGS_BYTES = 1 << 30
@@ -133,12 +140,22 @@ class BackendClient:
         else:
             self._channel = grpc.insecure_channel(address, options)
         self._stub = pb_grpc.SynthfxStub(self._channel)
-        # Upload chunks go out encoded by hand (chunk_wire), other messages as usual.
-        self._raw_upload = self._channel.stream_unary(
-            "/synthfx.v1.Synthfx/UploadFrames",
-            request_serializer=serialized,
-            response_deserializer=pb.UploadFramesResponse.FromString,
-        )
+        # Payload chunks travel encoded by hand and are read as views (chunk_wire).
+        self._chunked = {
+            "UploadFrames": self._channel.stream_unary(
+                f"{_METHOD_PREFIX}UploadFrames", serialized, pb.UploadFramesResponse.FromString
+            ),
+            **{
+                name: self._channel.unary_stream(
+                    f"{_METHOD_PREFIX}{name}", serialized, chunk_or_message(response)
+                )
+                for name, response in (
+                    ("DownloadFrame", pb.DownloadFrameResponse),
+                    ("Render", pb.RenderResponse),
+                    ("ImageSynth", pb.ImageSynthResponse),
+                )
+            },
+        }
         self._shared_memory_mode = shared_memory
         self._use_shm: bool | None = None if shared_memory != "never" else False
         self.verify = verify
@@ -154,13 +171,14 @@ class BackendClient:
 
     def _call(self, name: str, request: Any, timeout: float | None = None) -> Any:
         try:
-            method = self._raw_upload if name == "UploadFrames" else getattr(self._stub, name)
+            method = self._chunked.get(name) or getattr(self._stub, name)
             return method(request, timeout=timeout, metadata=self._metadata)
         except grpc.RpcError as error:
             raise from_rpc_error(error, self.address, name) from None
 
     def _stream(self, name: str, request: Any, timeout: float | None) -> Iterator[Any]:
-        call = getattr(self._stub, name)(request, timeout=timeout, metadata=self._metadata)
+        method = self._chunked.get(name) or getattr(self._stub, name)
+        call = method(request, timeout=timeout, metadata=self._metadata)
         try:
             yield from call
         except grpc.RpcError as error:
@@ -557,6 +575,9 @@ class BackendClient:
             buffers: list[memoryview] = []
             filled: list[int] = []
             for message in self._stream(rpc, request, timeout):
+                if isinstance(message, RawChunk):
+                    self._take_chunk(message, buffers, filled)
+                    continue
                 item = unpack(message)
                 if item is None:
                     continue
@@ -625,7 +646,7 @@ class BackendClient:
         return into
 
     def _take_chunk(
-        self, chunk: pb.ImageChunk, buffers: list[memoryview], filled: list[int]
+        self, chunk: pb.ImageChunk | RawChunk, buffers: list[memoryview], filled: list[int]
     ) -> None:
         if chunk.index >= len(buffers) or chunk.offset != filled[chunk.index]:
             raise ServiceError(

@@ -27,10 +27,10 @@ from pathlib import Path
 
 from google.protobuf.message import DecodeError
 
-from synthfx.client.buffers import fresh_buffer
 from synthfx.client.wire import check_desc, payload_size
 from synthfx.errors import InputError
 from synthfx.io.atomic import atomic_path
+from synthfx.service.buffer_pool import BufferPool
 from synthfx.service.status import ServiceError
 from synthfx.v1 import synthfx_pb2 as pb
 
@@ -60,12 +60,18 @@ class FrameStore:
         spill_dir: where frames go when memory is full (None: nowhere, and uploads beyond
             ``limit_bytes`` evict unpinned frames or fail).
         spill_limit_bytes: most payload bytes on disk.
+        reuse_limit_bytes: most bytes of dropped frames' buffers kept for new frames.
     """
 
     def __init__(
-        self, limit_bytes: int, spill_dir: Path | None = None, spill_limit_bytes: int = 0
+        self,
+        limit_bytes: int,
+        spill_dir: Path | None = None,
+        spill_limit_bytes: int = 0,
+        reuse_limit_bytes: int = 0,
     ) -> None:
         self.limit_bytes = limit_bytes
+        self._buffers = BufferPool(reuse_limit_bytes)
         self.spill_dir = spill_dir if spill_limit_bytes > 0 else None
         self.spill_limit_bytes = spill_limit_bytes if self.spill_dir is not None else 0
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
@@ -132,6 +138,10 @@ class FrameStore:
                 entry.payload = payload
                 self._used += entry.size
             return payload
+
+    def new_buffer(self, size: int) -> memoryview:
+        """A buffer to receive a frame into (it may hold an earlier frame's bytes)."""
+        return self._buffers.buffer(size)
 
     def pin(self, content_hash: str, session_id: str) -> bool:
         """Pins a held frame for ``session_id`` (as ``put`` would); False when not held."""
@@ -249,7 +259,7 @@ class FrameStore:
         try:
             with path.open("rb") as file:
                 desc = _read_header(file)
-                payload = fresh_buffer(size)
+                payload = self.new_buffer(size)
                 if desc is None or file.readinto(payload) != size or file.read(1):
                     raise ValueError("truncated or malformed")
         except (OSError, ValueError) as exc:

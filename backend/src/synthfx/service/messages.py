@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import grpc
 from google.protobuf.message import DecodeError, Message
 
-from synthfx.client.chunk_wire import serialized
+from synthfx.client.chunk_wire import RawChunk, chunk_or_message, serialized
 from synthfx.errors import InputError
 from synthfx.v1 import synthfx_pb2 as pb
 
@@ -36,10 +36,14 @@ def check_parsed(message: object, rpc: str) -> None:
         message.check(rpc)
 
 
-def _parser(message_type: type[Message]) -> Callable[[bytes], Message | Malformed]:
-    def parse(data: bytes) -> Message | Malformed:
+def _parser(message_type: type[Message]) -> Callable[[bytes], Message | RawChunk | Malformed]:
+    """Parses requests; a chunk (UploadFrames) is read as a view of the message's bytes."""
+    with_chunks = "chunk" in message_type.DESCRIPTOR.fields_by_name
+    read = chunk_or_message(message_type) if with_chunks else message_type.FromString
+
+    def parse(data: bytes) -> Message | RawChunk | Malformed:
         try:
-            return message_type.FromString(data)
+            return read(data)
         except DecodeError as exc:
             return Malformed(message_type.DESCRIPTOR.full_name, str(exc))
 

@@ -49,7 +49,9 @@ log = logging.getLogger("synthfx.service")
 _DONE = object()
 _MAX_HASHES_PER_QUERY = 100_000
 _PROBE_TOKEN_BYTES = 256
-_SLOT_POOL_MAX_BYTES = 2 << 30
+# Memory of dropped frames kept for new ones (anonymous, and upload slots): at most a quarter
+# of the frame store each.
+_REUSE_MAX_BYTES = 1 << 30
 _MAX_SLOTS_PER_REQUEST = 256
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 
@@ -126,13 +128,12 @@ class SynthfxServicer(pb_grpc.SynthfxServicer):
 
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
+        reuse = min(config.frame_store_bytes // 4, _REUSE_MAX_BYTES)
         self.store = FrameStore(
-            config.frame_store_bytes, config.cache_dir / "frames", config.frame_disk_bytes
+            config.frame_store_bytes, config.cache_dir / "frames", config.frame_disk_bytes, reuse
         )
         self.files = ReadRoots(config.read_roots)
-        self.slots = UploadSlots(
-            config.frame_store_bytes, min(config.frame_store_bytes // 2, _SLOT_POOL_MAX_BYTES)
-        )
+        self.slots = UploadSlots(config.frame_store_bytes, reuse)
         self.sessions = SessionRegistry(
             config.max_sessions, config.session_idle_timeout_s, self._session_closed
         )
@@ -264,7 +265,8 @@ class SynthfxServicer(pb_grpc.SynthfxServicer):
         if first is None:
             raise InputError("empty upload: no messages")
         check_parsed(first, "UploadFrames")
-        session = self.sessions.get(first.session_id)
+        # A bare chunk (RawChunk) has no session id: rejected as an empty one.
+        session = self.sessions.get(getattr(first, "session_id", ""))
         started = time.perf_counter()
         response = receive_frames(
             first,

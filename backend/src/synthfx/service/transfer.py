@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 
 from google.protobuf.message import Message
 
-from synthfx.client.buffers import BackgroundHasher, copy_bytes, fresh_buffer
-from synthfx.client.chunk_wire import chunk_field, encode_chunk_message
+from synthfx.client.buffers import BackgroundHasher, copy_bytes
+from synthfx.client.chunk_wire import RawChunk, chunk_field, encode_chunk_message
 from synthfx.client.shm import Segment
 from synthfx.client.wire import WireLimits, check_image_header
 from synthfx.errors import InputError
@@ -47,17 +47,19 @@ def _check_handle(handle: pb.SharedMemoryHandle, size: int, what: str) -> None:
     Segment.check(handle.name, handle.offset, size, what)
 
 
-def read_shared_payload(handle: pb.SharedMemoryHandle, size: int, what: str) -> memoryview:
+def read_shared_payload(
+    handle: pb.SharedMemoryHandle, size: int, what: str, store: FrameStore
+) -> memoryview:
     """A copy of ``size`` payload bytes from a client's segment (checked by ``_check_handle``)."""
     with Segment.open(handle.name, handle.offset, size, what) as segment:
-        copy = fresh_buffer(size)
+        copy = store.new_buffer(size)
         copy_bytes(copy, segment.buffer)
         return copy
 
 
 def receive_frames(
-    first: pb.UploadFramesRequest,
-    rest: Iterable[pb.UploadFramesRequest],
+    first: pb.UploadFramesRequest | RawChunk,
+    rest: Iterable[pb.UploadFramesRequest | RawChunk],
     store: FrameStore,
     session_id: str,
     limits: WireLimits,
@@ -92,7 +94,7 @@ def receive_frames(
 
 def _receive_one(
     number: int,
-    message: pb.UploadFramesRequest,
+    message: pb.UploadFramesRequest | RawChunk,
     incoming: _Incoming | None,
     store: FrameStore,
     session_id: str,
@@ -102,8 +104,9 @@ def _receive_one(
 ) -> _Incoming | None:
     """Takes one upload message; returns the frame still being received, if any."""
     check_parsed(message, f"UploadFrames (message {number})")
-    kind = message.WhichOneof("item")
+    kind = "chunk" if isinstance(message, RawChunk) else message.WhichOneof("item")
     if kind == "image":
+        assert isinstance(message, pb.UploadFramesRequest)
         if incoming is not None:
             raise InputError(
                 f"{incoming.what}: truncated, {incoming.received} of "
@@ -122,19 +125,19 @@ def _receive_one(
             _check_handle(image.shm, size, what)
             # Shared memory is trusted (see synthfx.client.shm): a frame already held needs no copy.
             if not store.pin(image.content_hash, session_id):
-                data = read_shared_payload(image.shm, size, what)
+                data = read_shared_payload(image.shm, size, what, store)
                 store.put(image.content_hash, data, image.desc, session_id)
             response.stored.append(image.content_hash)
             return None
         if payload == "inline_chunks":
-            return _Incoming(what, image.content_hash, image.desc, fresh_buffer(size))
+            return _Incoming(what, image.content_hash, image.desc, store.new_buffer(size))
         raise InputError(f"{what}: no payload (set inline_chunks or shm)")
     if kind != "chunk":
         raise InputError(f"upload message {number}: neither an image header nor a chunk")
     if incoming is None:
         raise InputError(f"upload message {number}: a chunk without an image header")
-    chunk = message.chunk
-    data = chunk.data  # each read of a bytes field copies it
+    chunk = message if isinstance(message, RawChunk) else message.chunk
+    data = chunk.data  # a view of the message (RawChunk), or a copy (protobuf)
     end = chunk.offset + len(data)
     if chunk.offset != incoming.received or end > len(incoming.buffer):
         raise InputError(
@@ -154,8 +157,8 @@ def _receive_one(
 
 
 def _chain(
-    first: pb.UploadFramesRequest, rest: Iterable[pb.UploadFramesRequest]
-) -> Iterator[pb.UploadFramesRequest]:
+    first: pb.UploadFramesRequest | RawChunk, rest: Iterable[pb.UploadFramesRequest | RawChunk]
+) -> Iterator[pb.UploadFramesRequest | RawChunk]:
     yield first
     yield from rest
 

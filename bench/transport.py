@@ -7,11 +7,12 @@ downloads it again (DownloadFrame) into the caller's buffer. Times are medians o
 new frame replaces an old one, and its memory (and upload slots) are recycled; "(cold)" rows
 are the first round trip of a fresh server, where new memory is being faulted in. MB/s
 counts the bytes moved both ways; the ratio compares with one in-process memcpy of as many
-bytes (1.0 = as fast as memcpy); "copy_bytes" is the threaded copy synthfx uses for payloads,
-and "bare Python gRPC" the same round trip as raw bytes messages between two processes (no
-protobuf, hashing or storage: the ceiling of streaming through Python gRPC). The server checks
-the SHA-256 of streamed uploads (shared memory ones come from the same user, see
-synthfx.client.shm); the client's check of downloads is off here, as it is not transport.
+bytes (1.0 = as fast as memcpy). "C++ client" rows stream as the OFX plugin does (when
+build/cpp has bench/transport_client.cpp built); "copy_bytes" is the threaded copy synthfx
+uses for payloads, and "bare Python gRPC" the same round trip as raw bytes messages between
+two processes (no protobuf, hashing or storage: the ceiling of streaming through Python gRPC).
+The server checks the SHA-256 of streamed uploads (shared memory ones come from the same user,
+see synthfx.client.shm); the client's check of downloads is off here, as it is not transport.
 
     .venv/bin/python bench/transport.py [--repeats 5]
 """
@@ -40,6 +41,8 @@ SIZES = {"1080p": (1080, 1920), "4K": (2160, 3840)}
 CHANNELS = 4
 MB = 1e6
 STORE_MB = 600  # small, so that the steady state (a full store) is reached quickly
+# The C++ client (bench/transport_client.cpp, built with the plugin by `make cpp-test`).
+CPP_CLIENT = Path(__file__).resolve().parents[1] / "build/cpp/ofx_plugin/synthfx_transport_client"
 
 
 def start_server(directory: Path) -> tuple[subprocess.Popen, str]:
@@ -115,6 +118,21 @@ def round_trips(address: str, frame: np.ndarray, shared_memory: str, repeats: in
     return times[0], statistics.median(times[warm_ups:])
 
 
+def cpp_round_trips(address: str, repeats: int) -> dict[str, tuple[float, float]]:
+    """(cold, steady) seconds per size name of streamed round trips by the C++ client, or
+    nothing when it is not built."""
+    if not CPP_CLIENT.exists():
+        return {}
+    sizes = {f"{w}x{h}": name for name, (h, w) in SIZES.items()}
+    command = [str(CPP_CLIENT), address, str(repeats), str(STORE_MB), *sizes]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    times = {}
+    for line in output.splitlines():
+        size, cold, steady = line.split()
+        times[sizes[size]] = (float(cold), float(steady))
+    return times
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
@@ -126,6 +144,7 @@ def main() -> int:
         try:
             print(f"server: {address} (loopback)")
             print(f"{'frame':6} {'MB':>7} {'path':22} {'MB/s':>9} {'x memcpy':>9}")
+            cpp = cpp_round_trips(address, args.repeats)
             for name, (height, width) in SIZES.items():
                 frame = rng.random((height, width, CHANNELS), dtype=np.float32)
                 payload = Payload.of(frame)
@@ -147,6 +166,9 @@ def main() -> int:
                 for path, mode in (("shared memory", "always"), ("streaming", "never")):
                     cold, steady = round_trips(address, frame, mode, args.repeats)
                     rows += [(path, steady), (f"{path} (cold)", cold)]
+                if name in cpp:
+                    cold, steady = cpp[name]
+                    rows += [("streaming, C++ client", steady), ("  (cold)", cold)]
                 for path, seconds in rows:
                     print(
                         f"{name:6} {moved / MB:7.1f} {path:22} {moved / seconds / MB:9.0f} "

@@ -338,16 +338,16 @@ class BackendClient:
     def _upload_into_slots(self, payloads: Sequence[Payload]) -> pb.UploadFramesResponse | None:
         """The upload through segments the backend lends (protocol 1.3), which it keeps as the
         stored frames without copying them; None when it cannot lend them."""
+        session_id = self._session()  # opening it learns the backend's protocol version
         if self._server_minor < UPLOAD_SLOTS_MINOR:
             return None
-        session_id = self._session()
         request = pb.ReserveUploadSlotsRequest(
             session_id=session_id, sizes=[len(p.data) for p in payloads]
         )
         try:
             slots = self._call("ReserveUploadSlots", request).slots
-            if not slots:
-                return None  # the backend copies from a client segment instead
+            if len(slots) != len(payloads):
+                return None  # none lent: the backend copies from a client segment instead
             messages = []
             for payload, slot in zip(payloads, slots, strict=True):
                 target = self._lent.view(slot.name, 0, len(payload.data), "upload slot")
@@ -393,7 +393,7 @@ class BackendClient:
                 no fresh memory is allocated, and float32 top-down pixels are views of it.
         """
         request = pb.DownloadFrameRequest(session_id=self._session(), content_hash=content_hash_)
-        request.read_server_segment = (
+        request.read_server_segment = (  # the session knows the backend's protocol version
             self._server_minor >= UPLOAD_SLOTS_MINOR and self.uses_shared_memory()
         )
         target = None

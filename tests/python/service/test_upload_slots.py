@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from synthfx.client import BackendClient, Payload
-from synthfx.client.shm import SHM_DIR, Segment, shared_memory_available
+from synthfx.client.shm import SHM_DIR, MappedSegments, Segment, shared_memory_available
 from synthfx.errors import InputError
 from synthfx.service.status import ServiceError
 from synthfx.service.upload_slots import UploadSlots, remove_stale_slots
@@ -129,3 +129,26 @@ def test_a_full_store_recycles_slots_and_every_frame_comes_back_intact(server_fa
         assert 1 <= len(names) <= 6, names
     server.stop()
     assert _server_slots(server) == []  # a stopping server removes its segments
+
+
+def test_client_mappings_are_reused_and_renewed_when_the_segment_changes() -> None:
+    mapped = MappedSegments(limit_bytes=1 << 20)
+    segment = Segment.create(4096, prefix="synthfx-test")
+    try:
+        first = mapped.view(segment.name, 0, 4096, "slot")
+        address = np.frombuffer(first, np.uint8).ctypes.data
+        first[:4] = b"abcd"
+        del first
+        again = mapped.view(segment.name, 0, 4, "slot")
+        assert np.frombuffer(again, np.uint8).ctypes.data == address  # the same mapping
+        assert bytes(again) == b"abcd"
+        del again
+        with pytest.raises(InputError, match="has 4096 bytes"):
+            mapped.view(segment.name, 4000, 200, "slot")
+        segment.unlink()  # removed: the cached mapping must not be used
+        with pytest.raises(InputError, match="cannot open shared memory"):
+            mapped.view(segment.name, 0, 4, "slot")
+    finally:
+        mapped.close()
+        segment.close()
+        segment.unlink()

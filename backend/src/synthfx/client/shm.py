@@ -159,9 +159,11 @@ class MappedSegments:
             except OSError:
                 info = None
             cached = self._mapped.pop(name, None)
-            if cached is not None and (info is None or info.st_ino != cached[0]):
-                _close_quietly(cached[1])
-                cached = None
+            if cached is not None:
+                inode, segment = cached
+                if info is None or info.st_ino != inode or offset + size > segment.size:
+                    _close_quietly(segment)  # removed, replaced, or asked beyond its end
+                    cached = None
             if cached is None:
                 whole = info.st_size if info is not None else offset + size
                 segment = Segment.open(name, 0, max(whole, offset + size), what)

@@ -31,7 +31,7 @@ from synthfx.client.chunk_wire import (
     serialized,
 )
 from synthfx.client.errors import BackendBusyError, ServiceError, from_rpc_error
-from synthfx.client.shm import MappedSegments, Segment, shared_memory_available
+from synthfx.client.shm import SERVER_PREFIX, MappedSegments, Segment, shared_memory_available
 from synthfx.client.wire import content_hash, decode, describe, encode, payload_size
 from synthfx.errors import InputError
 from synthfx.v1 import synthfx_pb2 as pb
@@ -41,7 +41,6 @@ DEFAULT_CHUNK_BYTES = 1 << 20
 # The protocol minor version that added upload slots (ReserveUploadSlots).
 UPLOAD_SLOTS_MINOR = 3
 _METHOD_PREFIX = "/synthfx.v1.Synthfx/"
-SERVER_SEGMENT_PREFIX = "synthfx-srv-"
 # The backend's segments kept mapped here (eight 4K frames' worth).
 LENT_MAPPINGS_BYTES = 1 << 30
 # Client-side message limit: a chunk plus headers, with room for large Job listings.
@@ -625,7 +624,7 @@ class BackendClient:
         if ours is not None and header.shm.name == ours.name:
             copy_bytes(data, ours.buffer[:size])
             return
-        if not header.shm.name.startswith(SERVER_SEGMENT_PREFIX):
+        if not header.shm.name.startswith(f"{SERVER_PREFIX}-"):
             raise ServiceError(
                 f"backend {self.address}: result in unexpected shared memory {header.shm.name!r}",
                 grpc.StatusCode.INTERNAL,

@@ -21,6 +21,8 @@ from synthfx.errors import InputError
 
 SHM_DIR = Path("/dev/shm")
 SHM_NAME = re.compile(r"^synthfx-[A-Za-z0-9_-]{1,128}$")
+# Segments a server lends (upload slots, synthfx.service.upload_slots): SERVER_PREFIX-PID-TOKEN.
+SERVER_PREFIX = "synthfx-srv"
 # Fault pages in while mapping: one kernel call instead of a page fault per 4 KiB.
 _POPULATE = getattr(mmap, "MAP_POPULATE", 0)
 

@@ -38,6 +38,11 @@ class WireLimits:
     max_height: int = 16384
     max_channels: int = 64
 
+    @property
+    def max_payload_bytes(self) -> int:
+        """The largest payload these limits allow (float32 at the largest size)."""
+        return self.max_width * self.max_height * self.max_channels * 4
+
 
 def content_hash(payload: bytes | memoryview | np.ndarray) -> str:
     """Lowercase hex SHA-256 of payload bytes (the key frames are stored under)."""

@@ -294,8 +294,7 @@ class SynthfxServicer(pb_grpc.SynthfxServicer):
         self, request: pb.ReserveUploadSlotsRequest, context: grpc.ServicerContext
     ):
         session = self.sessions.get(request.session_id)
-        limits = self.config.wire_limits
-        largest = limits.max_width * limits.max_height * limits.max_channels * 4
+        largest = self.config.wire_limits.max_payload_bytes
         if len(request.sizes) > _MAX_SLOTS_PER_REQUEST or any(
             size > largest for size in request.sizes
         ):

@@ -21,13 +21,12 @@ from contextlib import suppress
 
 import numpy as np
 
-from synthfx.client.shm import SHM_DIR, Segment
+from synthfx.client.shm import SERVER_PREFIX, SHM_DIR, Segment
 from synthfx.errors import InputError
 from synthfx.service.status import ServiceError
 from synthfx.v1 import synthfx_pb2 as pb
 
-SLOT_PREFIX = "synthfx-srv"
-_SLOT_NAME = re.compile(rf"^{SLOT_PREFIX}-(\d+)-[0-9a-f]+$")
+_SLOT_NAME = re.compile(rf"^{SERVER_PREFIX}-(\d+)-[0-9a-f]+$")
 
 
 class UploadSlots:
@@ -41,7 +40,7 @@ class UploadSlots:
     def __init__(self, lend_limit_bytes: int, pool_limit_bytes: int) -> None:
         self.lend_limit_bytes = lend_limit_bytes
         self.pool_limit_bytes = pool_limit_bytes
-        self._own_prefix = f"{SLOT_PREFIX}-{os.getpid()}-"
+        self._own_prefix = f"{SERVER_PREFIX}-{os.getpid()}-"
         self._lent: dict[str, tuple[str, Segment]] = {}
         self._lent_bytes = 0
         self._pool: list[Segment] = []
@@ -181,7 +180,7 @@ class UploadSlots:
                 del self._pool[index]
                 self._pool_bytes -= size
                 return segment
-        return Segment.create(size, prefix=SLOT_PREFIX)
+        return Segment.create(size, prefix=SERVER_PREFIX)
 
     def _returned(self, key: int, segment: Segment) -> None:
         with self._lock:

@@ -23,6 +23,7 @@ import numpy as np
 
 from synthfx.client.shm import SERVER_PREFIX, SHM_DIR, Segment
 from synthfx.errors import InputError
+from synthfx.service.buffer_pool import SizedPool
 from synthfx.service.status import ServiceError
 from synthfx.v1 import synthfx_pb2 as pb
 
@@ -39,14 +40,14 @@ class UploadSlots:
 
     def __init__(self, lend_limit_bytes: int, pool_limit_bytes: int) -> None:
         self.lend_limit_bytes = lend_limit_bytes
-        self.pool_limit_bytes = pool_limit_bytes
         self._own_prefix = f"{SERVER_PREFIX}-{os.getpid()}-"
         self._lent: dict[str, tuple[str, Segment]] = {}
         self._lent_bytes = 0
-        self._pool: list[Segment] = []
+        self._pool: SizedPool[Segment] = SizedPool(
+            pool_limit_bytes, lambda segment: segment.size, _discard
+        )
         # id(payload array) -> (weak reference to it, its segment), for handle_of.
         self._adopted: dict[int, tuple[weakref.ref, Segment]] = {}
-        self._pool_bytes = 0
         self._closed = False
         # Reentrant: a stored frame's last reference may drop (and return its segment) in any
         # thread, also one that holds this lock.
@@ -75,7 +76,7 @@ class UploadSlots:
                     f"upload slots: {self._lent_bytes} bytes are lent and {sum(sizes)} more "
                     f"were asked for, the limit is {self.lend_limit_bytes}"
                 )
-            if not new_ok and not self._pooled(sizes):
+            if not new_ok and not self._pool.holds(sizes):
                 return []
             try:
                 for size in sizes:
@@ -150,37 +151,24 @@ class UploadSlots:
     def usage(self) -> tuple[int, int]:
         """(bytes lent, bytes pooled)."""
         with self._lock:
-            return self._lent_bytes, self._pool_bytes
+            return self._lent_bytes, self._pool.bytes
 
     def close(self) -> None:
         """Removes every segment not held by a stored frame (those go when released)."""
         with self._lock:
             self._closed = True
-            segments = [segment for _, segment in self._lent.values()] + self._pool
+            segments = [segment for _, segment in self._lent.values()] + self._pool.clear()
             self._lent.clear()
-            self._pool.clear()
-            self._lent_bytes = self._pool_bytes = 0
+            self._lent_bytes = 0
         for segment in segments:
             _discard(segment)
 
     # -- internals --------------------------------------------------------------------------
 
-    def _pooled(self, sizes: list[int]) -> bool:
-        available: dict[int, int] = {}
-        for segment in self._pool:
-            available[segment.size] = available.get(segment.size, 0) + 1
-        for size in sizes:
-            available[size] = available.get(size, 0) - 1
-        return all(count >= 0 for count in available.values())
-
     def _take(self, size: int) -> Segment:
         """A pooled segment of exactly ``size`` bytes, else a new one (lock held)."""
-        for index, segment in enumerate(self._pool):
-            if segment.size == size:
-                del self._pool[index]
-                self._pool_bytes -= size
-                return segment
-        return Segment.create(size, prefix=SERVER_PREFIX)
+        pooled = self._pool.take(size)
+        return pooled if pooled is not None else Segment.create(size, prefix=SERVER_PREFIX)
 
     def _returned(self, key: int, segment: Segment) -> None:
         with self._lock:
@@ -192,13 +180,7 @@ class UploadSlots:
     def _give_back(self, segment: Segment) -> None:
         with self._lock:
             if not self._closed:
-                self._pool.append(segment)
-                self._pool_bytes += segment.size
-                # The oldest go first: recent sizes are the ones clients are sending now.
-                while self._pool_bytes > self.pool_limit_bytes:
-                    oldest = self._pool.pop(0)
-                    self._pool_bytes -= oldest.size
-                    _discard(oldest)
+                self._pool.keep(segment)
                 return
         _discard(segment)
 

@@ -192,17 +192,12 @@ public:
             resultSizes.push_back(pixels * 4 * sizeof(float)); // RGBA
             if (wantError) resultSizes.push_back(pixels * sizeof(float));
         }
-        return withSession([&]() -> ClientResult {
-            ClientResult sent = uploadMissing(uploads);
-            if (!sent.ok()) return sent;
-            request.set_session_id(_sessionId);
-            request.set_request_id(nextRequestId());
-            const SharedMemory *memory = offerResultMemory(*request.mutable_output(), resultSizes);
-            return runStreamed<pb::RenderResponse>(
-                "Render", request.request_id(),
-                [&](grpc::ClientContext &context) { return _stub->Render(&context, request); },
-                callbacks, memory, out);
-        });
+        return uploadAndRun<pb::RenderResponse>(
+            "Render", request, uploads, resultSizes,
+            [this](grpc::ClientContext &context, const pb::RenderRequest &sent) {
+                return _stub->Render(&context, sent);
+            },
+            callbacks, out);
     }
 
     ClientResult imageSynth(const ImageSynthJob &job, bool wantError,
@@ -231,17 +226,12 @@ public:
             resultSizes.push_back(pixels * job.style->channels * sizeof(float));
             if (wantError) resultSizes.push_back(pixels * sizeof(float));
         }
-        return withSession([&]() -> ClientResult {
-            ClientResult sent = uploadMissing(uploads);
-            if (!sent.ok()) return sent;
-            request.set_session_id(_sessionId);
-            request.set_request_id(nextRequestId());
-            const SharedMemory *memory = offerResultMemory(*request.mutable_output(), resultSizes);
-            return runStreamed<pb::ImageSynthResponse>(
-                "ImageSynth", request.request_id(),
-                [&](grpc::ClientContext &context) { return _stub->ImageSynth(&context, request); },
-                callbacks, memory, out);
-        });
+        return uploadAndRun<pb::ImageSynthResponse>(
+            "ImageSynth", request, uploads, resultSizes,
+            [this](grpc::ClientContext &context, const pb::ImageSynthRequest &sent) {
+                return _stub->ImageSynth(&context, sent);
+            },
+            callbacks, out);
     }
 
     std::string describe() const override {
@@ -626,6 +616,25 @@ private:
 
     // Runs a streamed call (Render, ImageSynth): progress, the result header, then its chunks
     // (none when the results are in `memory`). `start` issues the call on a context.
+    // In a session: uploads the frames the backend lacks, then runs the streamed call, with
+    // result memory of `resultSizes` offered when shared memory is in use.
+    template <typename Response, typename Request, typename Start>
+    ClientResult uploadAndRun(const char *rpc, Request &request, const std::vector<Upload> &uploads,
+                              const std::vector<size_t> &resultSizes, Start start,
+                              const RenderCallbacks &callbacks, RenderOutput &out) {
+        return withSession([&]() -> ClientResult {
+            ClientResult sent = uploadMissing(uploads);
+            if (!sent.ok()) return sent;
+            request.set_session_id(_sessionId);
+            request.set_request_id(nextRequestId());
+            const SharedMemory *memory = offerResultMemory(*request.mutable_output(), resultSizes);
+            return runStreamed<Response>(
+                rpc, request.request_id(),
+                [&](grpc::ClientContext &context) { return start(context, request); }, callbacks,
+                memory, out);
+        });
+    }
+
     template <typename Response, typename Start>
     ClientResult runStreamed(const char *rpc, const std::string &requestId, Start start,
                              const RenderCallbacks &callbacks, const SharedMemory *memory,

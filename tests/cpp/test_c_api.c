@@ -6,19 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "c_check.h"
 #include "synthfx/synthfx.h"
-
-static int failures = 0;
-
-#define CHECK(cond, ...)                                     \
-    do {                                                     \
-        if (!(cond)) {                                       \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-            fprintf(stderr, __VA_ARGS__);                    \
-            fprintf(stderr, "\n");                           \
-            ++failures;                                      \
-        }                                                    \
-    } while (0)
 
 enum { W = 48, H = 40, C = 3 };
 

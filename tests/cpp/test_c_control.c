@@ -6,24 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "c_check.h"
 #include "synthfx/synthfx.h"
 
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
 #include <malloc.h>
 #define HAVE_MALLINFO2 1
 #endif
-
-static int failures = 0;
-
-#define CHECK(cond, ...)                                         \
-    do {                                                         \
-        if (!(cond)) {                                           \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-            fprintf(stderr, __VA_ARGS__);                        \
-            fprintf(stderr, "\n");                               \
-            ++failures;                                          \
-        }                                                        \
-    } while (0)
 
 enum { W = 96, H = 72, C = 3, MAX_CALLS = 4096 };
 

@@ -3,11 +3,10 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 
 from synthfx.client.buffers import BackgroundHasher, fresh_buffer
+from synthfx.client.wire import content_hash
 
 
 def test_fresh_buffer_small_and_large_are_zeroed_and_writable() -> None:
@@ -21,15 +20,23 @@ def test_fresh_buffer_small_and_large_are_zeroed_and_writable() -> None:
         assert np.frombuffer(buffer, np.uint8).sum() == np.frombuffer(data, np.uint8).sum()
 
 
-def test_background_hasher_equals_sha256_of_the_pieces() -> None:
+def test_content_hash_is_blake3() -> None:
+    # The published BLAKE3 test vectors (inputs of 0 and 1 bytes): protocol 2's content hash.
+    assert content_hash(b"") == "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262"
+    assert content_hash(b"\0") == "2d3adedff11b61f14c886e35afa036736dcd87a74d27b5c1510225d0f592e213"
+    frame = np.arange(64, dtype="<f4").reshape(4, 4, 4)
+    assert content_hash(frame) == content_hash(frame.tobytes()) != content_hash(frame[::-1].copy())
+
+
+def test_background_hasher_equals_the_content_hash_of_the_pieces() -> None:
     rng = np.random.default_rng(1)
     pieces = [rng.integers(0, 256, n, dtype=np.uint8).tobytes() for n in (1, 4096, 1 << 20, 7)]
     hasher = BackgroundHasher()
     for piece in pieces:
         hasher.update(piece)
-    assert hasher.hexdigest() == hashlib.sha256(b"".join(pieces)).hexdigest()
+    assert hasher.hexdigest() == content_hash(b"".join(pieces))
     empty = BackgroundHasher()
-    assert empty.hexdigest() == hashlib.sha256(b"").hexdigest()
+    assert empty.hexdigest() == content_hash(b"")
 
 
 def test_background_hasher_close_without_digest_stops_its_thread() -> None:

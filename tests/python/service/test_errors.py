@@ -175,9 +175,9 @@ def test_exception_protocol_mismatch(module_server) -> None:
             response_deserializer=pb.OpenSessionResponse.FromString,
         )
         with pytest.raises(grpc.RpcError) as failure:
-            call(pb.OpenSessionRequest(protocol_major=2, protocol_minor=5), timeout=10)
+            call(pb.OpenSessionRequest(protocol_major=9, protocol_minor=5), timeout=10)
     assert failure.value.code() == grpc.StatusCode.FAILED_PRECONDITION
-    assert "client speaks synthfx protocol 2.5, this backend" in failure.value.details()
+    assert "client speaks synthfx protocol 9.5, this backend" in failure.value.details()
 
 
 def test_exception_bad_parameters(client: BackendClient) -> None:

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Upload slots: server-lent shared memory that becomes the stored frame (protocol 1.3)."""
+"""Upload slots: server-lent shared memory that becomes the stored frame; orphan removal."""
 
 from __future__ import annotations
 
@@ -7,15 +7,23 @@ import gc
 import os
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
 
 from synthfx.client import BackendClient, Payload
-from synthfx.client.shm import SHM_DIR, MappedSegments, Segment, shared_memory_available
+from synthfx.client.shm import (
+    SHM_DIR,
+    MappedSegments,
+    Segment,
+    remove_orphaned_segments,
+    shared_memory_available,
+)
 from synthfx.errors import InputError
+from synthfx.service.servicer import _SWEEP_INTERVAL_S
 from synthfx.service.status import ServiceError
-from synthfx.service.upload_slots import UploadSlots, remove_stale_slots
+from synthfx.service.upload_slots import UploadSlots
 
 pytestmark = pytest.mark.skipif(not shared_memory_available(), reason="no /dev/shm")
 SESSION, OTHER = "a" * 32, "b" * 32
@@ -90,19 +98,48 @@ def test_close_removes_the_segments_and_pooled_ones_beyond_the_limit_go(slots) -
     assert not (SHM_DIR / handles[1].name).exists()
 
 
-def test_stale_slots_of_dead_servers_are_removed_at_start() -> None:
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True, check=True)  # fmt: skip
-    stale = SHM_DIR / f"synthfx-srv-{int(dead.stdout)}-00ff"
-    live = SHM_DIR / f"synthfx-srv-{os.getpid()}-00ff"
-    for path in (stale, live):
-        path.write_bytes(b"x")
+def test_orphaned_segments_are_removed_and_held_ones_kept() -> None:
+    old = time.time() - 3600
+    held = Segment.create(4096, prefix="synthfx-test")  # a live creator holds its lock
+    orphan = SHM_DIR / f"synthfx-test-{os.getpid()}-orphan"  # a crashed creator's
+    young = SHM_DIR / f"synthfx-test-{os.getpid()}-young"  # created, not yet locked
     try:
-        assert remove_stale_slots() >= 1
-        assert not stale.exists() and live.exists()
+        orphan.write_bytes(b"x")
+        young.write_bytes(b"x")
+        os.utime(orphan, (old, old))
+        os.utime(SHM_DIR / held.name, (old, old))
+        removed = remove_orphaned_segments()
+        assert orphan.name in removed and not orphan.exists()
+        assert young.exists() and (SHM_DIR / held.name).exists()
+        held.close()  # closed by its creator without removing it: an orphan too
+        assert held.name in remove_orphaned_segments()
     finally:
-        stale.unlink(missing_ok=True)
-        live.unlink(missing_ok=True)
+        for path in (orphan, young, SHM_DIR / held.name):
+            path.unlink(missing_ok=True)
+
+
+def test_a_killed_clients_segments_are_removed_when_a_session_opens(server_factory) -> None:
+    server = server_factory()
+    script = (
+        "import os, sys; from synthfx.client.shm import Segment; "
+        "s = Segment.create(1 << 20, prefix='synthfx-test'); print(s.name, flush=True); "
+        "os.utime('/dev/shm/' + s.name, (0, 0)); sys.stdin.read()"
+    )
+    child = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)  # fmt: skip
+    name = child.stdout.readline().strip()
+    try:
+        with BackendClient(server.address) as client:
+            client.open_session()  # the child is alive: its segment stays
+            assert (SHM_DIR / name).exists()
+            child.kill()
+            child.wait()
+            time.sleep(_SWEEP_INTERVAL_S + 0.1)
+            client.open_session()
+            assert not (SHM_DIR / name).exists()
+    finally:
+        child.kill()
+        (SHM_DIR / name).unlink(missing_ok=True)
 
 
 def _server_slots(server) -> list[str]:
@@ -127,6 +164,12 @@ def test_a_full_store_recycles_slots_and_every_frame_comes_back_intact(server_fa
         names = _server_slots(server)
         # Slots appear once the store is full and then circulate: a handful, not one per frame.
         assert 1 <= len(names) <= 6, names
+        load = client.info().load
+        assert load.frame_store_used_bytes <= 4 << 20 and load.upload_slots_lent_bytes == 0
+        # Every slot is either holding a stored frame or pooled for the next one.
+        pooled = load.upload_slots_pooled_bytes
+        assert pooled % frames[0].nbytes == 0
+        assert load.frame_store_used_bytes + pooled >= len(names) * frames[0].nbytes
     server.stop()
     assert _server_slots(server) == []  # a stopping server removes its segments
 

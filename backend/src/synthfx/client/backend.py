@@ -38,8 +38,6 @@ from synthfx.v1 import synthfx_pb2 as pb
 from synthfx.v1 import synthfx_pb2_grpc as pb_grpc
 
 DEFAULT_CHUNK_BYTES = 1 << 20
-# The protocol minor version that added upload slots (ReserveUploadSlots).
-UPLOAD_SLOTS_MINOR = 3
 _METHOD_PREFIX = "/synthfx.v1.Synthfx/"
 # The backend's segments kept mapped here (eight 4K frames' worth).
 LENT_MAPPINGS_BYTES = 1 << 30
@@ -161,7 +159,6 @@ class BackendClient:
         self.label = label
         self.session_id: str | None = None
         self.chunk_bytes = DEFAULT_CHUNK_BYTES
-        self._server_minor = 0
         self._scratch: dict[str, Segment] = {}
         self._scratch_lock = threading.Lock()
         self._lent = MappedSegments(LENT_MAPPINGS_BYTES)
@@ -232,7 +229,6 @@ class BackendClient:
                 f"{pb.PROTOCOL_VERSION_MAJOR}.{pb.PROTOCOL_VERSION_MINOR}"
             )
         self.chunk_bytes = int(info.limits.chunk_bytes) or DEFAULT_CHUNK_BYTES
-        self._server_minor = info.protocol_minor
         response = self._call(
             "OpenSession",
             pb.OpenSessionRequest(
@@ -335,11 +331,9 @@ class BackendClient:
             return self._call("UploadFrames", iter(messages))
 
     def _upload_into_slots(self, payloads: Sequence[Payload]) -> pb.UploadFramesResponse | None:
-        """The upload through segments the backend lends (protocol 1.3), which it keeps as the
-        stored frames without copying them; None when it cannot lend them."""
-        session_id = self._session()  # opening it learns the backend's protocol version
-        if self._server_minor < UPLOAD_SLOTS_MINOR:
-            return None
+        """The upload through segments the backend lends, which it keeps as the stored frames
+        without copying them; None when it cannot lend them."""
+        session_id = self._session()
         request = pb.ReserveUploadSlotsRequest(
             session_id=session_id, sizes=[len(p.data) for p in payloads]
         )
@@ -392,9 +386,7 @@ class BackendClient:
                 no fresh memory is allocated, and float32 top-down pixels are views of it.
         """
         request = pb.DownloadFrameRequest(session_id=self._session(), content_hash=content_hash_)
-        request.read_server_segment = (  # the session knows the backend's protocol version
-            self._server_minor >= UPLOAD_SLOTS_MINOR and self.uses_shared_memory()
-        )
+        request.read_server_segment = self.uses_shared_memory()
         target = None
         if into is not None:
             if not (into.flags.c_contiguous and into.flags.writeable):

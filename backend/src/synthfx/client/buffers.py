@@ -8,7 +8,6 @@ which fault 2 MiB at a time (about twice as fast to fill here).
 
 from __future__ import annotations
 
-import hashlib
 import mmap
 import os
 import queue
@@ -17,6 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 
 import numpy as np
+
+from synthfx.client.wire import new_content_digest
 
 _HUGE_PAGE_MIN_BYTES = 4 << 20
 _END = None
@@ -43,14 +44,14 @@ def fresh_buffer(size: int) -> memoryview:
 
 
 class BackgroundHasher:
-    """SHA-256 of data fed in pieces, computed on its own thread.
+    """The content hash of data fed in pieces, computed on its own thread.
 
-    ``hashlib`` releases the GIL on large updates, so hashing a frame overlaps with receiving
+    The hash releases the GIL on large updates, so hashing a frame overlaps with receiving
     the next chunks of it instead of adding to the transfer time.
     """
 
     def __init__(self) -> None:
-        self._hash = hashlib.sha256()
+        self._hash = new_content_digest()
         self._pieces: queue.SimpleQueue[bytes | memoryview | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._work, name="synthfx-hash", daemon=True)
         self._thread.start()

@@ -5,15 +5,21 @@ A segment is the file ``/dev/shm/NAME`` (what ``shm_open("/NAME")`` opens on Lin
 create and remove segments; the server only opens existing ones, by a validated name, and only
 when they belong to its own user: a process of the same user could write the server's cache
 directly, so it is trusted with its payload's hash as well.
+
+Whoever creates a segment holds a shared ``flock`` on it until it closes it, so a segment left
+by a process that crashed (or was killed with -9) is recognisable: nobody holds its lock. The
+lock goes with the process in any PID namespace, where a PID in the name would not tell.
 """
 
 from __future__ import annotations
 
+import fcntl
 import mmap
 import os
 import re
 import secrets
 import threading
+import time
 from contextlib import suppress
 from pathlib import Path
 
@@ -25,6 +31,8 @@ SHM_NAME = re.compile(r"^synthfx-[A-Za-z0-9_-]{1,128}$")
 SERVER_PREFIX = "synthfx-srv"
 # Fault pages in while mapping: one kernel call instead of a page fault per 4 KiB.
 _POPULATE = getattr(mmap, "MAP_POPULATE", 0)
+# A segment this new is never taken for an orphan: its creator locks it just after creating it.
+ORPHAN_MIN_AGE_S = 10.0
 
 
 def shared_memory_available() -> bool:
@@ -48,9 +56,12 @@ class Segment:
     ``unlink`` removes the name (the owner's job).
     """
 
-    def __init__(self, name: str, mapping: mmap.mmap, start: int, size: int) -> None:
+    def __init__(
+        self, name: str, mapping: mmap.mmap, start: int, size: int, owner_fd: int | None = None
+    ) -> None:
         self.name = name
         self.size = size
+        self._owner_fd = owner_fd  # holds the creator's lock (see remove_orphaned_segments)
         self._mapping = mapping
         self._whole = memoryview(mapping)
         self.buffer = self._whole[start : start + size]
@@ -67,6 +78,7 @@ class Segment:
         path = SHM_DIR / name
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
         try:
+            fcntl.flock(fd, fcntl.LOCK_SH)
             # Reserved, not just sized: a write to a sparse page of a full /dev/shm (64 MB in a
             # default container) would kill the process with SIGBUS; this fails with ENOSPC.
             os.posix_fallocate(fd, 0, max(size, 1))
@@ -75,8 +87,7 @@ class Segment:
             os.close(fd)
             path.unlink(missing_ok=True)
             raise
-        os.close(fd)
-        return cls(name, mapping, 0, size)
+        return cls(name, mapping, 0, size, owner_fd=fd)
 
     @classmethod
     def open(cls, name: str, offset: int, size: int, what: str) -> Segment:
@@ -105,6 +116,9 @@ class Segment:
         self._whole.release()
         with suppress(BufferError):
             self._mapping.close()
+        if self._owner_fd is not None:
+            os.close(self._owner_fd)
+            self._owner_fd = None
 
     def unlink(self) -> None:
         (SHM_DIR / self.name).unlink(missing_ok=True)
@@ -114,6 +128,42 @@ class Segment:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def remove_orphaned_segments(min_age_s: float = ORPHAN_MIN_AGE_S) -> list[str]:
+    """Removes this user's synthfx segments that no live process holds (their creator crashed
+    or was killed before removing them) and that are older than ``min_age_s``; returns their
+    names."""
+    removed = []
+    with suppress(OSError):
+        for path in SHM_DIR.iterdir():
+            if SHM_NAME.match(path.name) and _orphaned(path, min_age_s):
+                removed.append(path.name)
+    return removed
+
+
+def _orphaned(path: Path, min_age_s: float) -> bool:
+    """Whether ``path`` was an orphaned segment (and is now removed)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return False
+    try:
+        info = os.fstat(fd)
+        if info.st_uid != os.getuid() or time.time() - info.st_mtime < min_age_s:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return False  # its creator is alive and holds it
+        if os.stat(path, follow_symlinks=False).st_ino != info.st_ino:
+            return False  # replaced since it was opened
+        path.unlink()
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
 
 
 def _open_checked(name: str, offset: int, size: int, what: str) -> int:

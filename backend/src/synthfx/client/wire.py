@@ -7,11 +7,11 @@ Payloads are packed rows, channels interleaved, little-endian, in the declared r
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 from dataclasses import dataclass
 
+import blake3
 import numpy as np
 
 from synthfx.errors import InputError
@@ -44,9 +44,22 @@ class WireLimits:
         return self.max_width * self.max_height * self.max_channels * 4
 
 
+def new_content_digest() -> blake3.blake3:
+    """An incremental content hash (``update`` pieces, then ``hexdigest``).
+
+    BLAKE3: about 5 GB/s on one core, against 1 GB/s for SHA-256 (with SHA extensions), whose
+    cost on the receiving server had been what held streamed uploads below 1 GB/s. It releases
+    the GIL while hashing large pieces.
+    """
+    return blake3.blake3()
+
+
 def content_hash(payload: bytes | memoryview | np.ndarray) -> str:
-    """Lowercase hex SHA-256 of payload bytes (the key frames are stored under)."""
-    return hashlib.sha256(payload).hexdigest()
+    """Lowercase hex BLAKE3 of payload bytes (the key frames are stored under)."""
+    view = memoryview(payload)  # blake3 takes byte buffers only; hashlib took any format
+    digest = new_content_digest()
+    digest.update(view if view.format == "B" else view.cast("B"))
+    return digest.hexdigest()
 
 
 def check_content_hash(value: str, what: str) -> str:

@@ -7,7 +7,7 @@ anything its user can read, so reads are confined to the directories ``synthfx s
 given with ``--read-root``: a path is resolved to its real path (every symlink and ``..``
 followed) and must lie below the real path of a root. With no roots, every path is refused.
 
-What was read is addressed like an upload: the SHA-256 of its pixels as a float32 top-down
+What was read is addressed like an upload: the content hash of its pixels as a float32 top-down
 payload, so the segment cache key stays content-based (an edited file is a new job, a file
 equal to an uploaded frame is the same job).
 """

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Uploaded frames, addressed by the SHA-256 of their payload: in memory, spilled to disk.
+"""Uploaded frames, addressed by the content hash of their payload: in memory, spilled to disk.
 
 A long 4K shot does not fit in memory (130 MB a float RGBA frame), so memory only holds the
 most recently used frames; when it is full, the least recently used ones move to files in the
@@ -14,7 +14,6 @@ description, then the payload. The file name is the content hash.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 import struct
@@ -28,6 +27,7 @@ from pathlib import Path
 from google.protobuf.message import DecodeError
 
 from synthfx.client.wire import check_desc, payload_size
+from synthfx.client.wire import content_hash as hash_of_payload
 from synthfx.errors import InputError
 from synthfx.io.atomic import atomic_path
 from synthfx.service.buffer_pool import BufferPool
@@ -103,6 +103,10 @@ class FrameStore:
         """(frames, bytes in memory)."""
         with self._lock:
             return len(self._entries), self._used
+
+    def reusable_bytes(self) -> int:
+        """Memory of dropped frames kept for new ones."""
+        return self._buffers.usage()
 
     def disk_usage(self) -> int:
         """Payload bytes in the spill directory."""
@@ -266,7 +270,7 @@ class FrameStore:
             fields = {"hash": content_hash, "error": str(exc)}
             log.warning("spilled frame unusable", extra={"fields": fields})
             return None
-        if hashlib.sha256(payload).hexdigest() != content_hash:
+        if hash_of_payload(payload) != content_hash:
             log.warning("spilled frame damaged", extra={"fields": {"hash": content_hash}})
             return None
         return payload

@@ -22,7 +22,6 @@ from synthfx.service.config import HTTP2_OPTIONS, ServerConfig, is_local_address
 from synthfx.service.messages import add_servicer
 from synthfx.service.servicer import SynthfxServicer
 from synthfx.service.unix_socket import claim_socket_path
-from synthfx.service.upload_slots import remove_stale_slots
 from synthfx.v1 import synthfx_pb2 as pb
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["Synthfx"].full_name
@@ -84,9 +83,7 @@ class Server:
             raise InputError(f"cannot listen on {config.listen}: {exc}") from None
 
     def start(self) -> None:
-        stale = remove_stale_slots()
-        if stale:
-            log.info("removed upload slots of stopped servers", extra={"fields": {"count": stale}})
+        self.servicer.remove_orphaned_segments()
         self._grpc.start()
         for name in ("", SERVICE_NAME):
             self.health.set(name, health_pb2.HealthCheckResponse.SERVING)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import os
 import queue
 import socket
@@ -18,7 +19,7 @@ import grpc
 import numpy as np
 
 from synthfx import __version__, _native
-from synthfx.client.shm import Segment
+from synthfx.client.shm import Segment, remove_orphaned_segments
 from synthfx.client.wire import (
     check_content_hash,
     check_desc,
@@ -53,6 +54,9 @@ _PROBE_TOKEN_BYTES = 256
 # of the frame store each.
 _REUSE_MAX_BYTES = 1 << 30
 _MAX_SLOTS_PER_REQUEST = 256
+# Shared memory of crashed processes is looked for at most this often (on OpenSession; a
+# sweep lists /dev/shm and tries a lock on each synthfx segment: well under a millisecond).
+_SWEEP_INTERVAL_S = 1.0
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 
 
@@ -142,6 +146,19 @@ class SynthfxServicer(pb_grpc.SynthfxServicer):
         self._workers = ThreadPoolExecutor(config.workers, thread_name_prefix="synthfx-render")
         self._active = 0
         self._active_lock = threading.Lock()
+        self._last_sweep = -math.inf
+
+    def remove_orphaned_segments(self) -> None:
+        """Removes shared memory left by crashed clients and servers: at start, and when a
+        session opens (a host restarted after a crash opens new ones), at most once a minute."""
+        now = time.monotonic()
+        if now - self._last_sweep < _SWEEP_INTERVAL_S:
+            return
+        self._last_sweep = now
+        removed = remove_orphaned_segments()
+        if removed:
+            fields = {"count": len(removed), "names": removed[:8]}
+            log.info("removed orphaned shared memory", extra={"fields": fields})
 
     def shutdown(self) -> None:
         self._workers.shutdown(wait=False, cancel_futures=True)
@@ -158,6 +175,7 @@ class SynthfxServicer(pb_grpc.SynthfxServicer):
         config = self.config
         frames, frame_bytes = self.store.usage()
         used, segments, waiting = self.cache.usage()
+        slots_lent, slots_pooled = self.slots.usage()
         stats = self.cache.stats
         cuda_ok, cuda_reason = cuda_available()
         limits = config.wire_limits
@@ -187,6 +205,10 @@ class SynthfxServicer(pb_grpc.SynthfxServicer):
                 queued_calls=waiting,
                 frames_stored=frames,
                 frame_store_used_bytes=frame_bytes,
+                frame_store_disk_bytes=self.store.disk_usage(),
+                upload_slots_lent_bytes=slots_lent,
+                upload_slots_pooled_bytes=slots_pooled,
+                reusable_buffer_bytes=self.store.reusable_bytes(),
             ),
             cache=pb.CacheUse(
                 used_bytes=used,
@@ -211,6 +233,7 @@ class SynthfxServicer(pb_grpc.SynthfxServicer):
                 f"{request.protocol_minor}, this backend (synthfx {__version__}) speaks "
                 f"{pb.PROTOCOL_VERSION_MAJOR}.{pb.PROTOCOL_VERSION_MINOR}: use matching versions"
             )
+        self.remove_orphaned_segments()
         session = self.sessions.open(request.client_name, request.label)
         log.info(
             "session opened",

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Shared memory the server lends same-host clients to upload into (protocol 1.3).
+"""Shared memory the server lends same-host clients to upload into (since protocol 1.3).
 
 A client reserves a slot, writes its frame there and names the slot in UploadFrames; the
 server then keeps the slot's pages as the stored frame instead of copying them. When that
@@ -8,16 +8,15 @@ again with its pages already in place: a new 130 MB buffer costs more in page fa
 copy that fills it, so a steady stream of uploads only runs at memory speed on recycled pages.
 
 Slots are segments ``synthfx-srv-PID-TOKEN`` in /dev/shm (mode 0600); a server removes its
-own when it stops, and those of servers that died without stopping when it starts.
+own when it stops, and those of servers that died without stopping are orphans that
+``synthfx.client.shm.remove_orphaned_segments`` removes.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import threading
 import weakref
-from contextlib import suppress
 
 import numpy as np
 
@@ -26,8 +25,6 @@ from synthfx.errors import InputError
 from synthfx.service.buffer_pool import SizedPool
 from synthfx.service.status import ServiceError
 from synthfx.v1 import synthfx_pb2 as pb
-
-_SLOT_NAME = re.compile(rf"^{SERVER_PREFIX}-(\d+)-[0-9a-f]+$")
 
 
 class UploadSlots:
@@ -188,28 +185,3 @@ class UploadSlots:
 def _discard(segment: Segment) -> None:
     segment.close()
     segment.unlink()
-
-
-def remove_stale_slots() -> int:
-    """Removes this user's upload slots of servers no longer running; returns how many."""
-    removed = 0
-    with suppress(OSError):
-        for path in SHM_DIR.iterdir():
-            match = _SLOT_NAME.match(path.name)
-            if match is None or _alive(int(match.group(1))):
-                continue
-            with suppress(OSError):
-                if path.stat().st_uid == os.getuid():
-                    path.unlink()
-                    removed += 1
-    return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # another user's process
-    return True

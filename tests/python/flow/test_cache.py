@@ -1,12 +1,13 @@
 # SPDX-License-Identifier: Apache-2.0
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from synthfx.flow.cache import cache_path, cached_flow, flow_cache_key
+from synthfx.flow.cache import cache_path, cached_flow, flow_cache_key, prune_flow_cache
 from synthfx.flow.dis import DisFlow
 
 
@@ -77,3 +78,20 @@ def test_with_dis(tmp_path: Path, small_photo: np.ndarray) -> None:
     np.testing.assert_array_equal(flow, again)
     cached_flow(DisFlow("dis-fast"), small_photo, moved, tmp_path)
     assert len(list(tmp_path.iterdir())) == 2
+
+
+def test_prune_keeps_the_most_recently_used(tmp_path: Path) -> None:
+    rng = np.random.default_rng(5)
+    pairs = [(rng.random((8, 8, 3), dtype=np.float32),) * 2 for _ in range(4)]
+    estimator = CountingEstimator()
+    for age, (a, b) in enumerate(pairs):  # entries written 400, 300, 200, 100 s ago
+        cached_flow(estimator, a, b, tmp_path)
+        stamp = 1_000_000 - 100 * (len(pairs) - age)
+        os.utime(cache_path(tmp_path, flow_cache_key(estimator.fingerprint, a, b)), (stamp, stamp))
+    cached_flow(estimator, *pairs[0], tmp_path)  # the oldest is used again: now the most recent
+    size = cache_path(tmp_path, flow_cache_key(estimator.fingerprint, *pairs[0])).stat().st_size
+    assert prune_flow_cache(tmp_path, 2 * size) == 2 * size
+    kept = [cache_path(tmp_path, flow_cache_key(estimator.fingerprint, a, b)).exists()
+            for a, b in pairs]  # fmt: skip
+    assert kept == [True, False, False, True]
+    assert prune_flow_cache(tmp_path / "missing", 0) == 0

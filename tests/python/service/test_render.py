@@ -194,3 +194,21 @@ def test_full_dev_shm_falls_back_to_streaming(server, monkeypatch) -> None:
         assert client.render(job, 2).content_hash == expected.content_hash
         with pytest.raises(InputError, match=r"cannot reserve \d+ bytes in /dev/shm"):
             strict.upload([Payload.of(np.ascontiguousarray(shot[2] * 0.25))])
+
+
+def test_a_job_with_other_parameters_reuses_the_flows(server) -> None:
+    shot = synthetic_shot(6, seed=8)
+    keys = {0: paint(shot[0])}
+    flows = server.cache_dir / "flows"
+    with BackendClient(server.address) as client:
+        first = client.render(client.upload_job(shot, keys, params=fast_params()), 5)
+        # A computed flow is written to a new file (a new inode); a reused one is only read.
+        computed = {path.name: path.stat().st_ino for path in flows.iterdir()}
+        assert len(computed) == 5  # one per frame pair of the pass 0 -> 5
+        other = client.upload_job(shot, keys, params=fast_params(patch_size=7))
+        second = client.render(other, 5)
+        assert not second.from_cache and second.content_hash != first.content_hash
+        assert {path.name: path.stat().st_ino for path in flows.iterdir()} == computed
+        assert client.info().cache.jobs == 2
+    segments = list((server.cache_dir / "segments").iterdir())
+    assert len(segments) == 2 and not any((s / "flow").exists() for s in segments)

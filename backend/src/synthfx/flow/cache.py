@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from contextlib import suppress
 from pathlib import Path
 
 import numpy as np
@@ -68,8 +69,28 @@ def cached_flow(
     if path.is_file():
         flow = _load(path, shape)
         if flow is not None:
+            with suppress(OSError):
+                os.utime(path)  # its last use, for prune_flow_cache
             return flow
     flow = np.ascontiguousarray(estimator.compute(frame_a, frame_b), dtype=np.float32)
     with atomic_path(path) as temporary, temporary.open("wb") as stream:
         np.save(stream, flow, allow_pickle=False)
     return flow
+
+
+def prune_flow_cache(cache_dir: str | os.PathLike[str], limit_bytes: int) -> int:
+    """Removes the least recently used entries until the cache holds at most ``limit_bytes``;
+    returns the bytes it holds then. A reader that loses an entry this way recomputes it."""
+    entries = []
+    with suppress(OSError):
+        for path in Path(cache_dir).glob("flow-*.npy"):
+            with suppress(OSError):
+                info = path.stat()
+                entries.append((info.st_mtime, info.st_size, path))
+    used = sum(size for _, size, _ in entries)
+    for _, size, path in sorted(entries, key=lambda entry: entry[0]):
+        if used <= limit_bytes:
+            break
+        path.unlink(missing_ok=True)
+        used -= size
+    return used

@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -61,6 +62,8 @@ class PassContext:
     on_frame: Callable[[int], None]
     # Called with (frame, fraction of its synthesis done) while the engine works on it.
     on_synthesis: Callable[[int, float], None] | None = None
+    # Where flows are cached; None: the store's own flow directory.
+    flow_dir: Path | None = None
 
 
 def pass_frame_keys(ctx: PassContext, run: Pass) -> list[str]:
@@ -195,7 +198,8 @@ def run_pass(ctx: PassContext, run: Pass) -> list[str]:
             current_rgb = rgb_of(inputs.frame(frame))
             previous_rgb = rgb_of(inputs.frame(previous_frame))
         with ctx.times.stage("flow"):
-            flow = cached_flow(ctx.flow(), current_rgb, previous_rgb, ctx.store.flow_dir)
+            flow_dir = ctx.flow_dir if ctx.flow_dir is not None else ctx.store.flow_dir
+            flow = cached_flow(ctx.flow(), current_rgb, previous_rgb, flow_dir)
         with ctx.times.stage("guides"):
             positions = advect_positions(positions, flow)
         if is_stored:

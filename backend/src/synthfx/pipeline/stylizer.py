@@ -100,6 +100,8 @@ class Stylizer:
         options: job options (Ezsynth's defaults).
         cache_dir: content-addressed store of flows, passes and frames; reruns with the same
             inputs reuse it. None: a private temporary directory removed by ``close``.
+        flow_cache_dir: where flows are cached instead (shared by jobs whose options differ
+            but whose frames and flow method do not: flows are keyed by exactly those).
         progress: called with a ``ProgressEvent`` after every step, and during long syntheses.
         cancel: when set, the job stops with ``CancelledError`` within one PatchMatch iteration
             of the synthesis running (or before the next frame); nothing partial is stored.
@@ -117,6 +119,7 @@ class Stylizer:
         mask: Frames | None = None,
         options: StylizeOptions | None = None,
         cache_dir: str | Path | None = None,
+        flow_cache_dir: str | Path | None = None,
         progress: Callable[[ProgressEvent], None] | None = None,
         cancel: threading.Event | None = None,
     ) -> None:
@@ -130,6 +133,7 @@ class Stylizer:
         self._flow: FlowEstimator = make_flow_estimator(self.options.flow)
         self._temporary_dir = None if cache_dir is not None else tempfile.mkdtemp("-synthfx")
         self.store = ResultStore(cache_dir if cache_dir is not None else self._temporary_dir)
+        self._flow_dir = Path(flow_cache_dir) if flow_cache_dir is not None else None
         self.times = StageTimes()
         self._progress = progress
         self._cancel = cancel
@@ -269,6 +273,7 @@ class Stylizer:
             should_stop=self._should_stop,
             on_frame=lambda frame: self._step("synthesis", frame),
             on_synthesis=self._synthesizing,
+            flow_dir=self._flow_dir,
         )
 
     def _keys_of_pass(self, index: int) -> list[str]:

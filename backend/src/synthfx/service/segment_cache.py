@@ -1,12 +1,14 @@
 # SPDX-License-Identifier: Apache-2.0
 """Rendered segments on disk: one directory per segment key, least recently used evicted.
 
-``ROOT/segments/<key>/`` is the Stylizer's content-addressed store for that segment (passes,
-flows, finals, each written atomically by the pipeline); ``complete`` marks a segment whose
-passes are all stored, and its modification time is the segment's last use. Both survive
-restarts. A segment is computed under its own lock (so once, however many requests need it)
-and inside the compute slot (so heavy work is serialized); finished segments are served
-without waiting for the slot.
+``ROOT/segments/<key>/`` is the Stylizer's content-addressed store for that segment (passes and
+finals, each written atomically by the pipeline); ``complete`` marks a segment whose passes are
+all stored, and its modification time is the segment's last use. Flows go to ``ROOT/flows``,
+shared by every job: they are keyed by the two frames and the flow method only, so a job whose
+style or parameters changed reuses them (a quarter of the disk budget, least recently used
+pruned). Everything survives restarts. A segment is computed under its own lock (so once,
+however many requests need it) and inside the compute slot (so heavy work is serialized);
+finished segments are served without waiting for the slot.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from synthfx.errors import CancelledError
+from synthfx.flow.cache import prune_flow_cache
 from synthfx.pipeline import ProgressEvent, RenderResult, Stylizer
 from synthfx.service.jobs import SegmentJob
 
@@ -32,6 +35,8 @@ COMPLETE_MARK = "complete"
 _LIVE_SEGMENTS = 16
 # How often a request waiting for the compute slot checks for cancellation.
 _WAIT_POLL_S = 0.05
+# The part of the disk budget shared flows may use (a 4K flow is 66 MB); segments get the rest.
+_FLOW_SHARE = 0.25
 
 log = logging.getLogger("synthfx.service")
 
@@ -80,10 +85,13 @@ class SegmentCache:
     def __init__(self, root: Path, limit_bytes: int, compute_slots: int = 1) -> None:
         self.root = root
         self.segments_dir = root / "segments"
+        self.flows_dir = root / "flows"
         self.trash_dir = root / "trash"
         self.segments_dir.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(self.trash_dir, ignore_errors=True)
-        self.limit_bytes = limit_bytes
+        self.flow_limit_bytes = int(limit_bytes * _FLOW_SHARE)
+        self.limit_bytes = limit_bytes - self.flow_limit_bytes  # for segments
+        self._flow_bytes = prune_flow_cache(self.flows_dir, self.flow_limit_bytes)
         self.stats = CacheStats()
         self._slots = threading.Semaphore(compute_slots)
         self._waiting = 0
@@ -110,6 +118,7 @@ class SegmentCache:
             InputError: inputs the pipeline rejects.
         """
         segment = self._acquire(job)
+        cached = False
         try:
             with segment.lock:
                 complete = segment.directory / COMPLETE_MARK
@@ -123,6 +132,7 @@ class SegmentCache:
                         mask=job.mask,
                         options=job.options,
                         cache_dir=segment.directory,
+                        flow_cache_dir=self.flows_dir,
                         progress=segment.progress,
                         cancel=segment.cancel,  # type: ignore[arg-type]  # only is_set() is used
                     )
@@ -148,6 +158,8 @@ class SegmentCache:
         finally:
             self._release(segment)
             self._enforce_limit()
+            if not cached:
+                self._flow_bytes = prune_flow_cache(self.flows_dir, self.flow_limit_bytes)
 
     @contextlib.contextmanager
     def compute_slot(
@@ -206,7 +218,8 @@ class SegmentCache:
     def usage(self) -> tuple[int, int, int]:
         """(bytes used, segments on disk, requests waiting for the compute slot)."""
         with self._lock:
-            return sum(self._sizes.values()), len(self._sizes), self._waiting
+            used = sum(self._sizes.values()) + self._flow_bytes
+            return used, len(self._sizes), self._waiting
 
     def _enforce_limit(self) -> None:
         with self._lock:

@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "sha256.h"
+#include "blake3.h"
 #include "synthfx/v1/synthfx.grpc.pb.h"
 
 namespace pb = synthfx::v1;
@@ -60,7 +60,7 @@ public:
         desc->set_channels(4);
         desc->set_dtype(pb::DTYPE_FLOAT32);
         desc->set_row_order(pb::ROW_ORDER_TOP_DOWN);
-        image.set_content_hash(synthfx::ofx::sha256Hex(bytes, size)); // untimed, as in Python
+        image.set_content_hash(synthfx::ofx::blake3Hex(bytes, size)); // untimed, as in Python
         image.set_payload_bytes(size);
 
         const auto started = Clock::now();

@@ -3,8 +3,8 @@
 // content hashes first ask the server which ones it lacks. Payloads (uploads and results) go
 // through POSIX shared memory when a probe shows the backend shares this host's, else inline.
 #include "backend_client.h"
+#include "blake3.h"
 #include "job_options.h"
-#include "sha256.h"
 #include "shared_memory.h"
 
 #include "synthfx/v1/synthfx.grpc.pb.h"
@@ -38,8 +38,6 @@ constexpr auto kCancelPollInterval = std::chrono::milliseconds(50);
 constexpr size_t kProbeTokenBytes = 16;
 // Largest shared memory upload batch: bounds the segment each client keeps mapped.
 constexpr size_t kMaxSharedUploadBytes = size_t(256) << 20;
-// The protocol minor version that added FrameImage.path (and RenderRequest.refresh).
-constexpr uint32_t kFilePathsMinor = 1;
 // Uploads and downloads of a segment's frames; generous, the connection itself fails fast.
 constexpr auto kTransferDeadline = std::chrono::minutes(10);
 // After a connect timeout, how long a call that does not wait may take to report the channel's
@@ -147,13 +145,6 @@ public:
     ClientResult stylize(const StylizeJob &job, int frame, bool wantError,
                          const RenderCallbacks &callbacks, RenderOutput &out) override {
         std::lock_guard<std::mutex> lock(_mutex);
-        if (!job.keyframePaths.empty() && _serverMinor < kFilePathsMinor) {
-            return failure(ClientStatus::VersionMismatch,
-                           "the synthfx backend at " + _config.address + " (" + describe() +
-                               ") cannot read keyframes from files (protocol 1." +
-                               std::to_string(_serverMinor) + "): update it to 1." +
-                               std::to_string(kFilePathsMinor) + " or later");
-        }
         pb::RenderRequest request;
         request.set_frame(frame);
         request.set_want_error(wantError);
@@ -331,7 +322,6 @@ private:
                                std::to_string(pb::PROTOCOL_VERSION_MAJOR) +
                                ".x: install matching versions");
         }
-        _serverMinor = info.protocol_minor();
         if (info.limits().chunk_bytes() > 0) {
             _chunkBytes = std::min<size_t>(kDefaultChunkBytes, info.limits().chunk_bytes());
         }
@@ -402,7 +392,7 @@ private:
         desc->set_channels(static_cast<uint32_t>(image.channels));
         desc->set_dtype(pb::DTYPE_FLOAT32);
         desc->set_row_order(pb::ROW_ORDER_TOP_DOWN);
-        std::string hash = sha256Hex(payloadBytes(image), payloadSize(image));
+        std::string hash = blake3Hex(payloadBytes(image), payloadSize(image));
         proto.set_content_hash(hash);
         proto.set_payload_bytes(payloadSize(image));
         return hash;
@@ -693,7 +683,6 @@ private:
     std::string _sessionId;
     std::string _description;
     size_t _chunkBytes = kDefaultChunkBytes;
-    uint32_t _serverMinor = 0;
     bool _useShm = false; // the probe succeeded (set by connectLocked)
     std::unique_ptr<SharedMemory> _uploadMemory;
     std::unique_ptr<SharedMemory> _resultMemory;

@@ -2,6 +2,7 @@
 #include "shared_memory.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -45,6 +46,9 @@ std::unique_ptr<SharedMemory> SharedMemory::create(size_t size, std::string &err
         error = "cannot create shared memory " + path + ": " + std::strerror(errno);
         return nullptr;
     }
+    // Held until the segment is removed: a backend takes segments nobody holds a lock on for
+    // the leftovers of a crashed host (synthfx.client.shm.remove_orphaned_segments).
+    flock(fd, LOCK_SH);
     // Reserved now (not just truncated): writing to a sparse tmpfs page when /dev/shm is full
     // would kill the host with SIGBUS; a failed reservation lets the caller stream instead.
     void *data = MAP_FAILED;
@@ -53,20 +57,21 @@ std::unique_ptr<SharedMemory> SharedMemory::create(size_t size, std::string &err
         data = mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
         failure = errno;
     }
-    close(fd);
     if (data == MAP_FAILED) {
+        close(fd);
         unlink(path.c_str());
         error = "cannot map " + std::to_string(length) + " bytes of shared memory " + path +
                 ": " + std::strerror(failure);
         return nullptr;
     }
     return std::unique_ptr<SharedMemory>(
-        new SharedMemory(name, static_cast<char *>(data), length));
+        new SharedMemory(name, static_cast<char *>(data), length, fd));
 }
 
 SharedMemory::~SharedMemory() {
     munmap(_data, _size);
     unlink((kShmDir + _name).c_str());
+    close(_lockFd);
 }
 
 } // namespace synthfx::ofx

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // POSIX shared memory segments for payloads to a backend on the same host (synthfx.v1
 // SharedMemoryHandle). Like the Python client (synthfx.client.shm): the client creates and
-// removes segments, /dev/shm/synthfx-<pid>-<random> with mode 0600; the backend (same user)
-// only opens them by name.
+// removes segments, /dev/shm/synthfx-<pid>-<random> with mode 0600, and holds a shared flock
+// on each while it exists; the backend (same user) only opens them by name.
 #pragma once
 
 #include <cstddef>
@@ -27,11 +27,12 @@ public:
     char *data() const { return _data; }
 
 private:
-    SharedMemory(std::string name, char *data, size_t size)
-        : _name(std::move(name)), _data(data), _size(size) {}
+    SharedMemory(std::string name, char *data, size_t size, int lockFd)
+        : _name(std::move(name)), _data(data), _size(size), _lockFd(lockFd) {}
     std::string _name;
     char *_data;
     size_t _size;
+    int _lockFd; // holds a shared flock: a segment nobody holds is a crashed creator's
 };
 
 // A random lowercase hex string of `bytes` bytes (segment names, probe tokens).

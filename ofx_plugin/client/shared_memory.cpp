@@ -18,8 +18,9 @@ namespace {
 // shm_open("/NAME") is /dev/shm/NAME on Linux; opening the file directly spares the bundle a
 // librt dependency on older glibc.
 constexpr const char *kShmDir = "/dev/shm/";
-// Segment names the backend accepts: ^synthfx-[A-Za-z0-9_-]{1,128}$.
-constexpr const char *kNamePrefix = "synthfx-";
+// Segment names the backend accepts: ^synthfx-[A-Za-z0-9_-]{1,128}$; "c2": a client segment
+// whose creator holds its lock (synthfx.client.shm.CLIENT_PREFIX).
+constexpr const char *kNamePrefix = "synthfx-c2-";
 
 } // namespace
 

@@ -14,6 +14,7 @@ import pytest
 
 from synthfx.client import BackendClient, Payload
 from synthfx.client.shm import (
+    SERVER_PREFIX,
     SHM_DIR,
     MappedSegments,
     Segment,
@@ -100,21 +101,23 @@ def test_close_removes_the_segments_and_pooled_ones_beyond_the_limit_go(slots) -
 
 def test_orphaned_segments_are_removed_and_held_ones_kept() -> None:
     old = time.time() - 3600
-    held = Segment.create(4096, prefix="synthfx-test")  # a live creator holds its lock
-    orphan = SHM_DIR / f"synthfx-test-{os.getpid()}-orphan"  # a crashed creator's
-    young = SHM_DIR / f"synthfx-test-{os.getpid()}-young"  # created, not yet locked
+    held = Segment.create(4096, prefix="synthfx-t2")  # a live creator holds its lock
+    orphan = SHM_DIR / f"synthfx-t2-{os.getpid()}-0dead"  # a crashed creator's
+    young = SHM_DIR / f"synthfx-t2-{os.getpid()}-0fee"  # created, not locked yet
+    unmarked = SHM_DIR / f"synthfx-{os.getpid()}-0abc"  # older synthfx: it never locked
+    paths = (orphan, young, unmarked, SHM_DIR / held.name)
     try:
-        orphan.write_bytes(b"x")
-        young.write_bytes(b"x")
-        os.utime(orphan, (old, old))
-        os.utime(SHM_DIR / held.name, (old, old))
+        for path in (orphan, young, unmarked):
+            path.write_bytes(b"x")
+        for path in (orphan, unmarked, SHM_DIR / held.name):
+            os.utime(path, (old, old))
         removed = remove_orphaned_segments()
         assert orphan.name in removed and not orphan.exists()
-        assert young.exists() and (SHM_DIR / held.name).exists()
+        assert all(path.exists() for path in paths[1:])
         held.close()  # closed by its creator without removing it: an orphan too
         assert held.name in remove_orphaned_segments()
     finally:
-        for path in (orphan, young, SHM_DIR / held.name):
+        for path in paths:
             path.unlink(missing_ok=True)
 
 
@@ -122,7 +125,7 @@ def test_a_killed_clients_segments_are_removed_when_a_session_opens(server_facto
     server = server_factory()
     script = (
         "import os, sys; from synthfx.client.shm import Segment; "
-        "s = Segment.create(1 << 20, prefix='synthfx-test'); print(s.name, flush=True); "
+        "s = Segment.create(1 << 20, prefix='synthfx-t2'); print(s.name, flush=True); "
         "os.utime('/dev/shm/' + s.name, (0, 0)); sys.stdin.read()"
     )
     child = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE,
@@ -143,7 +146,7 @@ def test_a_killed_clients_segments_are_removed_when_a_session_opens(server_facto
 
 
 def _server_slots(server) -> list[str]:
-    prefix = f"synthfx-srv-{server.process.pid}-"
+    prefix = f"{SERVER_PREFIX}-{server.process.pid}-"
     return sorted(path.name for path in SHM_DIR.iterdir() if path.name.startswith(prefix))
 
 

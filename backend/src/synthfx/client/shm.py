@@ -27,8 +27,12 @@ from synthfx.errors import InputError
 
 SHM_DIR = Path("/dev/shm")
 SHM_NAME = re.compile(r"^synthfx-[A-Za-z0-9_-]{1,128}$")
-# Segments a server lends (upload slots, synthfx.service.upload_slots): SERVER_PREFIX-PID-TOKEN.
-SERVER_PREFIX = "synthfx-srv"
+# Segments are named PREFIX-PID-TOKEN: clients' CLIENT_PREFIX, servers' upload slots
+# (synthfx.service.upload_slots) SERVER_PREFIX. The "2" marks creators that hold the lock
+# (synthfx 2); other synthfx segments are never taken for orphans, as older creators did not.
+CLIENT_PREFIX = "synthfx-c2"
+SERVER_PREFIX = "synthfx-s2"
+_LOCKING_NAME = re.compile(r"^synthfx-[a-z]*2-\d+-[0-9a-f]+$")
 # Fault pages in while mapping: one kernel call instead of a page fault per 4 KiB.
 _POPULATE = getattr(mmap, "MAP_POPULATE", 0)
 # A segment this new is never taken for an orphan: its creator locks it just after creating it.
@@ -67,7 +71,7 @@ class Segment:
         self.buffer = self._whole[start : start + size]
 
     @classmethod
-    def create(cls, size: int, prefix: str = "synthfx") -> Segment:
+    def create(cls, size: int, prefix: str = CLIENT_PREFIX) -> Segment:
         """A new segment of ``size`` bytes (readable and writable by this user only).
 
         Raises:
@@ -137,7 +141,7 @@ def remove_orphaned_segments(min_age_s: float = ORPHAN_MIN_AGE_S) -> list[str]:
     removed = []
     with suppress(OSError):
         for path in SHM_DIR.iterdir():
-            if SHM_NAME.match(path.name) and _orphaned(path, min_age_s):
+            if _LOCKING_NAME.match(path.name) and _orphaned(path, min_age_s):
                 removed.append(path.name)
     return removed
 

@@ -7,7 +7,7 @@ frame leaves memory and nothing reads it any more, the segment goes back to a po
 again with its pages already in place: a new 130 MB buffer costs more in page faults than the
 copy that fills it, so a steady stream of uploads only runs at memory speed on recycled pages.
 
-Slots are segments ``synthfx-srv-PID-TOKEN`` in /dev/shm (mode 0600); a server removes its
+Slots are segments ``synthfx-s2-PID-TOKEN`` in /dev/shm (mode 0600); a server removes its
 own when it stops, and those of servers that died without stopping are orphans that
 ``synthfx.client.shm.remove_orphaned_segments`` removes.
 """

@@ -82,7 +82,7 @@ def test_correlation_modes_agree(raft_small_weights: Path, pair: SyntheticPair) 
 
 def test_spec_and_fingerprint(raft: RaftFlow, raft_small_weights: Path) -> None:
     assert raft.spec == f"raft:{raft_small_weights}"
-    assert raft.fingerprint.startswith("raft-small:iters=12:weights-sha256=")
+    assert raft.fingerprint.startswith("raft-small:iters=12:weights-blake3=")
     assert RaftFlow(raft_small_weights, iters=4).fingerprint != raft.fingerprint
 
 

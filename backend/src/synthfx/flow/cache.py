@@ -1,15 +1,15 @@
 # SPDX-License-Identifier: Apache-2.0
 """Content-addressed cache of flow fields: each frame pair is computed once.
 
-The key is a SHA-256 over both frames' dtype, shape and bytes, the estimator's fingerprint
-(method, parameters, weights digest, library version) and ``FLOW_CACHE_VERSION``, so a changed
-frame, method or estimator version never returns a stale flow. Entries are plain ``.npy``
+The key is a digest (``synthfx.io.digest``) of both frames' dtype, shape and bytes, the
+estimator's fingerprint (method, parameters, weights digest, library version) and
+``FLOW_CACHE_VERSION``, so a changed frame, method or estimator version never returns a stale
+flow. Entries are plain ``.npy``
 (H, W, 2) float32 files written atomically; a damaged entry is recomputed and replaced.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 from contextlib import suppress
 from pathlib import Path
@@ -18,15 +18,15 @@ import numpy as np
 
 from synthfx.flow.base import FlowEstimator
 from synthfx.io.atomic import atomic_path
-from synthfx.io.digest import hash_array_into
+from synthfx.io.digest import hash_array_into, new_digest
 
 # Bump when the meaning of cached flows changes (convention, layout).
-FLOW_CACHE_VERSION = 1
+FLOW_CACHE_VERSION = 2  # 2: BLAKE3 keys
 
 
 def flow_cache_key(fingerprint: str, frame_a: np.ndarray, frame_b: np.ndarray) -> str:
-    """Hex SHA-256 identifying the flow of ``fingerprint`` from ``frame_a`` to ``frame_b``."""
-    digest = hashlib.sha256()
+    """Hex digest identifying the flow of ``fingerprint`` from ``frame_a`` to ``frame_b``."""
+    digest = new_digest()
     digest.update(f"synthfx-flow-cache:v{FLOW_CACHE_VERSION}\n{fingerprint}\n".encode())
     for frame in (frame_a, frame_b):
         hash_array_into(digest, frame)

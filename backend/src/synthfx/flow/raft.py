@@ -21,7 +21,7 @@ from synthfx.errors import BackendUnavailableError, InputError
 from synthfx.flow.base import check_frame_pair, to_rgb
 from synthfx.flow.raft_corr import make_correlation
 from synthfx.flow.raft_layers import SmallEncoder, SmallUpdateBlock
-from synthfx.io.digest import file_sha256
+from synthfx.io.digest import file_digest
 
 CORR_LEVELS = 4
 CORR_RADIUS = 3
@@ -193,8 +193,8 @@ class RaftFlow:
         self.iters = iters
         self.corr_mode = corr_mode
         self.spec = f"raft:{self.weights_path}"
-        weights_digest = file_sha256(self.weights_path)[:16]
-        self.fingerprint = f"raft-small:iters={iters}:weights-sha256={weights_digest}"
+        weights_digest = file_digest(self.weights_path)[:16]
+        self.fingerprint = f"raft-small:iters={iters}:weights-blake3={weights_digest}"
 
     def __repr__(self) -> str:
         path, device = str(self.weights_path), str(self.device)

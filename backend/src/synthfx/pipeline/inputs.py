@@ -15,7 +15,7 @@ import numpy as np
 
 from synthfx.arrays import checked_image
 from synthfx.errors import InputError
-from synthfx.io.digest import array_sha256
+from synthfx.io.digest import array_digest
 from synthfx.io.sequences import FrameRange, compact_frames
 
 # Frames kept decoded: a pass needs the current and the previous frame, blending a few more.
@@ -132,7 +132,7 @@ class ShotInputs:
         self.height, self.width = self._size
         self.keys = {k: self._check_style(k, v) for k, v in sorted(keys.items())}
         self.style_channels = self._common_style_channels()
-        self.key_digests = {k: array_sha256(v) for k, v in self.keys.items()}
+        self.key_digests = {k: array_digest(v) for k, v in self.keys.items()}
 
     def _check_style(self, frame: int, style: np.ndarray) -> np.ndarray:
         values = as_float_hwc(style, f"keyframe {frame} style")
@@ -174,7 +174,7 @@ class ShotInputs:
         if len(self._recent) > _RECENT_FRAMES:
             self._recent.popitem(last=False)
         if cache_key not in self._digests:
-            self._digests[cache_key] = array_sha256(values)
+            self._digests[cache_key] = array_digest(values)
         return values
 
     def frame(self, frame: int) -> np.ndarray:

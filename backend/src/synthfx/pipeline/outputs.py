@@ -14,7 +14,7 @@ from pathlib import Path
 
 from synthfx.errors import InputError
 from synthfx.interrupts import interrupts_held
-from synthfx.io.digest import file_sha256
+from synthfx.io.digest import file_digest
 from synthfx.io.images import check_output, file_format, write_image
 from synthfx.io.sequences import FrameRange, FrameSequence
 from synthfx.pipeline.store import ResultStore, chain_key
@@ -123,7 +123,7 @@ class SequenceWriter:
         record = self._store.get_record(OUTPUT_KIND, self._record_key(frame))
         if record is None:
             return False
-        return record.get("sha256") == [file_sha256(path) for path in paths]
+        return record.get("blake3") == [file_digest(path) for path in paths]
 
     def _paths(self, frame: int) -> list[Path]:
         paths = [self.sequence.path(frame)]
@@ -147,8 +147,8 @@ class SequenceWriter:
                 self.errors.path(frame), result.error, dtype=ERROR_DTYPE, channel_names=("Y",)
             )
         if self._store is not None:
-            digests = [file_sha256(path) for path in self._paths(frame)]
-            self._store.put_record(OUTPUT_KIND, self._record_key(frame), {"sha256": digests})
+            digests = [file_digest(path) for path in self._paths(frame)]
+            self._store.put_record(OUTPUT_KIND, self._record_key(frame), {"blake3": digests})
 
 
 def _check_not_input(option: str, path: Path, inputs: Mapping[Path, str]) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from synthfx.client.buffers import BackgroundHasher, fresh_buffer
-from synthfx.client.wire import content_hash
+from synthfx.client.wire import content_hash, new_content_digest
 
 
 def test_fresh_buffer_small_and_large_are_zeroed_and_writable() -> None:
@@ -26,6 +26,10 @@ def test_content_hash_is_blake3() -> None:
     assert content_hash(b"\0") == "2d3adedff11b61f14c886e35afa036736dcd87a74d27b5c1510225d0f592e213"
     frame = np.arange(64, dtype="<f4").reshape(4, 4, 4)
     assert content_hash(frame) == content_hash(frame.tobytes()) != content_hash(frame[::-1].copy())
+    large = np.random.default_rng(2).integers(0, 256, (9 << 20) + 5, dtype=np.uint8)
+    one_thread = new_content_digest()
+    one_thread.update(large)
+    assert content_hash(large) == one_thread.hexdigest()  # hashed on all cores: the same
 
 
 def test_background_hasher_equals_the_content_hash_of_the_pieces() -> None:

@@ -150,7 +150,7 @@ class SynthfxServicer(pb_grpc.SynthfxServicer):
 
     def remove_orphaned_segments(self) -> None:
         """Removes shared memory left by crashed clients and servers: at start, and when a
-        session opens (a host restarted after a crash opens new ones), at most once a minute."""
+        session opens (a host restarted after a crash opens new ones), at most once a second."""
         now = time.monotonic()
         if now - self._last_sweep < _SWEEP_INTERVAL_S:
             return

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import signal
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,14 @@ import pytest
 from synthfx_testing import load_png
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _ctrl_c_handled() -> None:
+    # Started as a background job (`make test &`), the shell ignores SIGINT for the tests and
+    # every process they start; the Ctrl-C tests need Python's own handler, as in a terminal.
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def shared_root() -> Path:

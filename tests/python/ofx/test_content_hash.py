@@ -7,11 +7,10 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import blake3
 import numpy as np
 import pytest
 from ofx_testing import BUILD
-
-blake3 = pytest.importorskip("blake3")
 
 SUM = BUILD / "ofx_plugin" / "synthfx_blake3_sum"
 pytestmark = pytest.mark.skipif(not SUM.is_file(), reason=f"{SUM} not built: `make cpp-test`")

@@ -21,3 +21,19 @@ def load_png(path: Path) -> np.ndarray:
         image = image[..., [2, 1, 0, *range(3, image.shape[2])]]
     scale = 65535.0 if image.dtype == np.uint16 else 255.0
     return np.ascontiguousarray(image.astype(np.float32) / scale)
+
+
+def load_stylit(
+    ebsynth_data: Path, scale: float, lightings: tuple[str, ...]
+) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray, float]]]:
+    """The StyLit example resized by ``scale``: its style, and (source, target, weight 0.5)
+    guides of the given lighting passes ("fullgi", "dirdif", "dirspc", "indirb")."""
+    import cv2
+
+    def scaled(name: str) -> np.ndarray:
+        image = load_png(ebsynth_data / "stylit" / name)
+        resized = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        return np.ascontiguousarray(resized)
+
+    guides = [(scaled(f"source_{n}.png"), scaled(f"target_{n}.png"), 0.5) for n in lightings]
+    return scaled("source_style.png"), guides

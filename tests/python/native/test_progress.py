@@ -12,7 +12,7 @@ import pytest
 
 from synthfx.engine import SynthesisResult, synthesize
 from synthfx.errors import CancelledError, EngineError
-from synthfx_testing import load_png
+from synthfx_testing import load_stylit
 
 # Enough work that a cancel has something to cut short: ~100 callbacks per run.
 PARAMS = {"search_vote_iters": 4, "patchmatch_iters": 3, "extra_pass_3x3": True, "threads": 2}
@@ -21,19 +21,7 @@ PARAMS = {"search_vote_iters": 4, "patchmatch_iters": 3, "extra_pass_3x3": True,
 @pytest.fixture(scope="module")
 def stylit(ebsynth_data) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray, float]]]:
     """The StyLit example at quarter size (228x300): style and four lighting guides."""
-    import cv2
-
-    def small(name: str) -> np.ndarray:
-        image = load_png(ebsynth_data / "stylit" / name)
-        return np.ascontiguousarray(
-            cv2.resize(image, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
-        )
-
-    guides = [
-        (small(f"source_{n}.png"), small(f"target_{n}.png"), 0.5)
-        for n in ("fullgi", "dirdif", "dirspc", "indirb")
-    ]
-    return small("source_style.png"), guides
+    return load_stylit(ebsynth_data, 0.25, ("fullgi", "dirdif", "dirspc", "indirb"))
 
 
 @pytest.fixture(scope="module")

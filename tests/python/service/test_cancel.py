@@ -14,7 +14,7 @@ from service_testing import fast_params, paint, synthetic_shot
 
 from synthfx.client import BackendClient, DeadlineExceededError, ServiceCancelledError
 from synthfx.v1 import synthfx_pb2 as pb
-from synthfx_testing import load_png
+from synthfx_testing import load_stylit
 
 # A cancelled call must end within this fraction of an uncancelled one.
 PROMPT_FRACTION = 0.3
@@ -25,16 +25,7 @@ SLOW_RENDER = {"patch_size": 7, "search_vote_iters": 12, "patchmatch_iters": 6, 
 @pytest.fixture(scope="module")
 def stylit(ebsynth_data) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray, float]]]:
     """The StyLit example at half size (456x600): several seconds of synthesis on 2 cores."""
-    import cv2
-
-    def scaled(name: str) -> np.ndarray:
-        image = load_png(ebsynth_data / "stylit" / name)
-        return np.ascontiguousarray(
-            cv2.resize(image, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
-        )
-
-    guides = [(scaled(f"source_{n}.png"), scaled(f"target_{n}.png"), 0.5) for n in ("fullgi",)]
-    return scaled("source_style.png"), guides
+    return load_stylit(ebsynth_data, 0.5, ("fullgi",))
 
 
 def _other(client: BackendClient) -> BackendClient:

@@ -25,7 +25,7 @@ from typing import Any, Literal
 import numpy as np
 
 from synthfx import _native
-from synthfx.errors import BackendUnavailableError, CancelledError, EngineError
+from synthfx.errors import DeviceUnavailableError, CancelledError, EngineError
 
 VoteMode = Literal["plain", "weighted"]
 Backend = Literal["auto", "cpu", "cuda"]
@@ -226,7 +226,7 @@ def check_params(params: SynthesisParams) -> None:
 
     Raises:
         EngineError: a parameter out of range; the message names it.
-        BackendUnavailableError: ``backend="cuda"`` where CUDA cannot run.
+        DeviceUnavailableError: ``backend="cuda"`` where CUDA cannot run.
     """
     p = _checked_fields(params)
     try:
@@ -237,7 +237,7 @@ def check_params(params: SynthesisParams) -> None:
     if p.backend == "cuda":
         available, reason = cuda_available()
         if not available:
-            raise BackendUnavailableError(f"backend 'cuda' is not available here: {reason}")
+            raise DeviceUnavailableError(f"backend 'cuda' is not available here: {reason}")
 
 
 def synthesize(
@@ -281,7 +281,7 @@ def synthesize(
         EngineError: invalid input; the message names the offending value. CUDA input with
             ``backend`` "cpu" or "auto" is invalid (no silent copy to the host: pass
             ``backend="cuda"``, or copy the arrays to the host first).
-        BackendUnavailableError: ``backend="cuda"`` on a machine where CUDA cannot run.
+        DeviceUnavailableError: ``backend="cuda"`` on a machine where CUDA cannot run.
         CancelledError: ``progress`` returned a truthy value.
     """
     if progress is not None and not callable(progress):
@@ -330,7 +330,7 @@ def synthesize(
     except _native.SynthesisError as exc:
         message, code = exc.args
         if code == "unavailable":
-            raise BackendUnavailableError(message) from None
+            raise DeviceUnavailableError(message) from None
         if code == "cancelled":
             raise CancelledError(message) from None
         raise EngineError(message, code) from None

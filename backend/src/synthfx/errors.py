@@ -21,7 +21,7 @@ class EngineError(SynthfxError, ValueError):
         self.code = code
 
 
-class BackendUnavailableError(SynthfxError, RuntimeError):
+class DeviceUnavailableError(SynthfxError, RuntimeError):
     """A requested compute backend (e.g. CUDA) is not available on this machine."""
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from synthfx.errors import BackendUnavailableError, InputError
+from synthfx.errors import DeviceUnavailableError, InputError
 from synthfx.flow.dis import DisFlow
 from synthfx.flow.evaluation import SyntheticPair, end_point_error, synthetic_pair
 from synthfx.flow.raft import RaftFlow, RaftSmall, load_raft_small
@@ -108,7 +108,7 @@ def test_exception_weights(tmp_path: Path, raft_small_weights: Path) -> None:
 
 def test_exception_arguments(raft: RaftFlow, raft_small_weights: Path) -> None:
     if not torch.cuda.is_available():
-        with pytest.raises(BackendUnavailableError, match="CUDA is not available"):
+        with pytest.raises(DeviceUnavailableError, match="CUDA is not available"):
             RaftFlow(raft_small_weights, device="cuda")
     with pytest.raises(InputError, match="invalid device 'gpu'"):
         RaftFlow(raft_small_weights, device="gpu")

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from synthfx.engine import cuda_available, last_cuda_peak_bytes, synthesize
-from synthfx.errors import BackendUnavailableError, EngineError
+from synthfx.errors import DeviceUnavailableError, EngineError
 
 FAST = {"search_vote_iters": 2, "patchmatch_iters": 2, "threads": 2}
 KDL_CUDA = 2  # dlpack.h DLDeviceType
@@ -112,7 +112,7 @@ def test_exception_cuda_input_without_cuda() -> None:
     if available:
         pytest.skip("a CUDA device is present: the fake array's host pointer would be read")
     style = FakeCudaArray((40, 48, 3))
-    with pytest.raises(BackendUnavailableError, match="CUDA backend unavailable"):
+    with pytest.raises(DeviceUnavailableError, match="CUDA backend unavailable"):
         synthesize(style, [(style, style, 1.0)], backend="cuda")
 
 

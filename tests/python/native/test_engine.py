@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from synthfx.engine import SynthesisParams, check_params, cuda_available, synthesize
-from synthfx.errors import BackendUnavailableError, EngineError
+from synthfx.errors import DeviceUnavailableError, EngineError
 from synthfx_testing import load_png
 
 # Small, fast settings; the algorithm is the same at any size.
@@ -290,7 +290,7 @@ def test_cuda_request_without_device(crop: np.ndarray) -> None:
     if available:
         pytest.skip("a CUDA device is present")
     assert reason
-    with pytest.raises(BackendUnavailableError, match="CUDA backend unavailable"):
+    with pytest.raises(DeviceUnavailableError, match="CUDA backend unavailable"):
         synthesize(crop, [(crop, crop, 1.0)], backend="cuda")
     # auto falls back to the CPU and gives the CPU's answer.
     auto = synthesize(crop, [(crop, crop, 1.0)], backend="auto", **FAST)
@@ -343,5 +343,5 @@ def test_check_params_refuses_what_synthesize_would_without_images() -> None:
         with pytest.raises(EngineError, match=name):
             check_params(dataclasses.replace(SynthesisParams(), **{name: value}))
     if not cuda_available()[0]:
-        with pytest.raises(BackendUnavailableError, match="backend 'cuda' is not available here"):
+        with pytest.raises(DeviceUnavailableError, match="backend 'cuda' is not available here"):
             check_params(dataclasses.replace(SynthesisParams(), backend="cuda"))

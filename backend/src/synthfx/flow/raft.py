@@ -17,7 +17,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from synthfx.errors import BackendUnavailableError, InputError
+from synthfx.errors import DeviceUnavailableError, InputError
 from synthfx.flow.base import check_frame_pair, to_rgb
 from synthfx.flow.raft_corr import make_correlation
 from synthfx.flow.raft_layers import SmallEncoder, SmallUpdateBlock
@@ -138,7 +138,7 @@ def resolve_device(device: str) -> torch.device:
     """ "cpu", "cuda", "cuda:N" or "auto" (CUDA when available) as a torch device.
 
     Raises:
-        BackendUnavailableError: CUDA asked for but not available.
+        DeviceUnavailableError: CUDA asked for but not available.
         InputError: Anything else.
     """
     if device == "auto":
@@ -148,7 +148,7 @@ def resolve_device(device: str) -> torch.device:
     except RuntimeError as error:
         raise InputError(f"invalid device {device!r}: use cpu, cuda, cuda:N or auto") from error
     if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise BackendUnavailableError(f"device {device!r} asked for, but CUDA is not available")
+        raise DeviceUnavailableError(f"device {device!r} asked for, but CUDA is not available")
     if resolved.type not in ("cpu", "cuda"):
         raise InputError(f"invalid device {device!r}: use cpu, cuda, cuda:N or auto")
     return resolved
@@ -173,7 +173,7 @@ class RaftFlow:
 
     Raises:
         InputError: Missing or mismatching weights, bad arguments.
-        BackendUnavailableError: CUDA asked for but not available.
+        DeviceUnavailableError: CUDA asked for but not available.
     """
 
     def __init__(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import grpc
 
 from synthfx.errors import (
-    BackendUnavailableError,
+    DeviceUnavailableError,
     CancelledError,
     EngineError,
     InputError,
@@ -41,7 +41,7 @@ class ServiceError(SynthfxError):
 # Checked in order: the first matching class wins (subclasses before their bases).
 _CODES: tuple[tuple[type[BaseException], grpc.StatusCode], ...] = (
     (CancelledError, grpc.StatusCode.CANCELLED),
-    (BackendUnavailableError, grpc.StatusCode.UNAVAILABLE),
+    (DeviceUnavailableError, grpc.StatusCode.UNAVAILABLE),
     (InputError, grpc.StatusCode.INVALID_ARGUMENT),
     (EngineError, grpc.StatusCode.INVALID_ARGUMENT),
     (MemoryError, grpc.StatusCode.RESOURCE_EXHAUSTED),

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from synthfx.errors import BackendUnavailableError, InputError
+from synthfx.errors import DeviceUnavailableError, InputError
 from synthfx.guides.edges._spectral import frequency_grid
 from synthfx.guides.edges.pst import PST_PHASE_STRENGTH, pst_edges, pst_kernel, pst_phase
 
@@ -72,7 +72,7 @@ class TestPstPhase:
         torch = pytest.importorskip("torch")
         if torch.cuda.is_available():
             pytest.skip("CUDA is available here")
-        with pytest.raises(BackendUnavailableError, match="cuda"):
+        with pytest.raises(DeviceUnavailableError, match="cuda"):
             pst_phase(np.ones((8, 8)), device="cuda")
 
     def test_morph_gives_binary_map(self, photo: np.ndarray) -> None:

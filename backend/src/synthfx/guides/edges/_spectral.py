@@ -14,7 +14,7 @@ import math
 import numpy as np
 from scipy import fft
 
-from synthfx.errors import BackendUnavailableError, InputError
+from synthfx.errors import DeviceUnavailableError, InputError
 
 
 def frequency_grid(height: int, width: int, phycv_grid: bool = False) -> tuple[np.ndarray, ...]:
@@ -113,7 +113,7 @@ def _phase_response_torch(
 
     target = torch.device(device)
     if target.type == "cuda" and not torch.cuda.is_available():
-        raise BackendUnavailableError(f"device {device!r} requested but CUDA is not available")
+        raise DeviceUnavailableError(f"device {device!r} requested but CUDA is not available")
     # np.array copies: the cached kernels are read-only and torch wants writable memory.
     luma_t = torch.from_numpy(np.array(luma, dtype=np.float32)).to(target)
     lowpass_t = torch.from_numpy(np.array(lowpass, dtype=np.float32)).to(target)

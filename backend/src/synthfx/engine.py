@@ -175,6 +175,18 @@ def _like(array: Any, result: Any) -> Any:
     return result
 
 
+def engine_version() -> str:
+    """The native engine's version: part of every cache key."""
+    return str(_native.version())
+
+
+def max_pyramid_levels(
+    source_w: int, source_h: int, target_w: int, target_h: int, patch: int
+) -> int:
+    """How many pyramid levels fit images of these sizes at this patch size."""
+    return int(_native.max_pyramid_levels(source_w, source_h, target_w, target_h, patch))
+
+
 def cuda_available() -> tuple[bool, str]:
     """Whether the CUDA backend can run here; the second item says why not."""
     ok, reason = _native.cuda_available()

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from synthfx import progress as progress_module
 from synthfx.errors import CancelledError, InputError
 from synthfx.pipeline import MemoryFrames, ProgressEvent, StylizeOptions, Stylizer, painterly
-from synthfx.pipeline import stylizer as stylizer_module
 from synthfx.pipeline.passes import PASS_KIND
 
 FAST = StylizeOptions()
@@ -129,7 +129,7 @@ def test_cancel_during_a_synthesis_stores_nothing_partial(
         Stylizer(MemoryFrames(frames), keys, options=FAST, cache_dir=tmp_path / "a")
     )
     # Report every engine step (these tiny frames take less than the usual interval).
-    monkeypatch.setattr(stylizer_module, "SYNTHESIS_EVENT_INTERVAL_S", 0.0)
+    monkeypatch.setattr(progress_module, "SYNTHESIS_EVENT_INTERVAL_S", 0.0)
     cancel = threading.Event()
     events: list[ProgressEvent] = []
 

@@ -42,6 +42,7 @@ from synthfx.pipeline.options import StylizeOptions
 from synthfx.pipeline.planning import Pass
 from synthfx.pipeline.store import ResultStore, chain_key
 from synthfx.pipeline.timing import StageTimes
+from synthfx.progress import engine_progress
 
 PASS_KIND = "pass"
 # Bump when what a stored pass frame means changes.
@@ -154,16 +155,11 @@ def _frame_guides(
 
 
 def _engine_progress(ctx: PassContext, frame: int) -> Callable[[float], None]:
-    """The engine's progress callback for ``frame``: reports, and stops the synthesis (with the
-    pipeline's CancelledError, raised through the engine) once ``ctx.should_stop()``."""
-
-    def progress(fraction: float) -> None:
-        if ctx.should_stop():
-            raise CancelledError(f"cancelled during the synthesis of frame {frame}")
-        if ctx.on_synthesis is not None:
-            ctx.on_synthesis(frame, fraction)
-
-    return progress
+    """The engine's progress callback for ``frame``: reports to ``ctx.on_synthesis`` and stops
+    the synthesis once ``ctx.should_stop()``."""
+    on_synthesis = ctx.on_synthesis
+    report = None if on_synthesis is None else lambda fraction: on_synthesis(frame, fraction)
+    return engine_progress(ctx.should_stop, report, f"the synthesis of frame {frame}")
 
 
 def run_pass(ctx: PassContext, run: Pass) -> list[str]:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import shutil
 import tempfile
 import threading
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,9 +43,6 @@ from synthfx.pipeline.timing import StageTimes
 
 FINAL_KIND = "final"
 FINAL_FORMAT = "synthfx-final-v1"
-# Least time between two "synthesizing" events (the engine reports every PatchMatch iteration,
-# hundreds of times per frame); syntheses shorter than this report none.
-SYNTHESIS_EVENT_INTERVAL_S = 0.25
 
 
 @dataclass(frozen=True)
@@ -69,7 +65,7 @@ class ProgressEvent:
     Stages: "synthesis" (a pass frame computed or found in the store), "output" (a frame
     blended and handed out), "skipped" (an output already up to date), and "synthesizing": the
     engine is working on a pass frame, ``fraction`` of it done (``done`` and ``total`` unchanged;
-    at most every ``SYNTHESIS_EVENT_INTERVAL_S`` seconds, none for quick frames).
+    at most every ``synthfx.progress.SYNTHESIS_EVENT_INTERVAL_S`` seconds, none for quick frames).
     """
 
     stage: str
@@ -140,7 +136,6 @@ class Stylizer:
         self._pass_keys: dict[int, list[str]] = {}
         self._done = 0
         self._total = 0
-        self._synthesis_reported = 0.0  # time.monotonic() of the last "synthesizing" event
 
     # -- structure ------------------------------------------------------------------------
 
@@ -247,17 +242,9 @@ class Stylizer:
             self._progress(ProgressEvent(stage, frame, self._done, max(self._total, self._done)))
 
     def _synthesizing(self, frame: int, fraction: float) -> None:
-        if self._progress is None:
-            return
-        now = time.monotonic()
-        if fraction == 0.0:  # a synthesis starts: report once it has run for a while
-            self._synthesis_reported = now
-            return
-        if fraction >= 1.0 or now - self._synthesis_reported < SYNTHESIS_EVENT_INTERVAL_S:
-            return  # done: the "synthesis" step follows
-        self._synthesis_reported = now
-        total = max(self._total, self._done)
-        self._progress(ProgressEvent("synthesizing", frame, self._done, total, fraction))
+        if self._progress is not None:
+            total = max(self._total, self._done)
+            self._progress(ProgressEvent("synthesizing", frame, self._done, total, fraction))
 
     def _should_stop(self) -> bool:
         return self._cancel is not None and self._cancel.is_set()

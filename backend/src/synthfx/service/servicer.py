@@ -31,7 +31,7 @@ from synthfx.client.wire import (
 from synthfx.engine import SynthesisParams, cuda_available, synthesize
 from synthfx.errors import CancelledError, InputError
 from synthfx.pipeline import ProgressEvent, RenderResult
-from synthfx.pipeline.stylizer import SYNTHESIS_EVENT_INTERVAL_S
+from synthfx.progress import engine_progress
 from synthfx.service.config import ServerConfig
 from synthfx.service.files import ReadRoots
 from synthfx.service.frame_store import FrameStore
@@ -537,19 +537,13 @@ def _stop_when(
     cancel: Any, report: Callable[[ProgressEvent], None] | None = None
 ) -> Callable[[float], None]:
     """The engine's progress callback: a set ``cancel`` (Cancel, client cancel, passed deadline)
-    stops the synthesis within one PatchMatch iteration; ``report`` gets "synthesizing" events
-    (at most every SYNTHESIS_EVENT_INTERVAL_S seconds)."""
-    last = [time.monotonic()]
+    stops the synthesis within one PatchMatch iteration; ``report`` gets "synthesizing" events."""
 
-    def check(fraction: float) -> None:
-        if cancel.is_set():
-            raise CancelledError(f"cancelled during the synthesis ({fraction:.0%} done)")
-        now = time.monotonic()
-        if report is not None and fraction < 1.0 and now - last[0] >= SYNTHESIS_EVENT_INTERVAL_S:
-            last[0] = now
-            report(ProgressEvent("synthesizing", 0, 0, 1, fraction))
+    def synthesizing(fraction: float) -> None:
+        assert report is not None
+        report(ProgressEvent("synthesizing", 0, 0, 1, fraction))
 
-    return check
+    return engine_progress(cancel.is_set, synthesizing if report is not None else None)
 
 
 def _probe(request: pb.GetInfoRequest) -> tuple[bool, str]:

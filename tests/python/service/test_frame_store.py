@@ -10,7 +10,7 @@ import pytest
 
 from synthfx.client.wire import content_hash
 from synthfx.service.frame_store import FrameStore
-from synthfx.service.status import ServiceError
+from synthfx.service.status import StatusError
 from synthfx.v1 import synthfx_pb2 as pb
 
 DESC = pb.ImageDesc(width=16, height=16, channels=4, dtype=pb.DTYPE_FLOAT32)
@@ -53,7 +53,7 @@ def test_pinned_frames_are_never_dropped_and_unpinned_go_first(tmp_path: Path) -
     for digest, payload in loose:
         assert bytes(store.get(digest)) == payload
     # Memory and disk full of pinned frames: a clear error naming both budgets.
-    with pytest.raises(ServiceError, match=r"frame store full.*spill directory"):
+    with pytest.raises(StatusError, match=r"frame store full.*spill directory"):
         for digest, payload in frames(6, seed=3):
             store.put(digest, payload, DESC, "other")
 
@@ -63,7 +63,7 @@ def test_without_spill_directory_pinned_frames_fill_memory() -> None:
     shot = frames(3, seed=4)
     store.put(*shot[0], DESC, "s")
     store.put(*shot[1], DESC, "s")
-    with pytest.raises(ServiceError, match="frame store full") as failure:
+    with pytest.raises(StatusError, match="frame store full") as failure:
         store.put(*shot[2], DESC, "s")
     assert "spill directory" not in str(failure.value)
     store.release("s")

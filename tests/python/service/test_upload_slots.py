@@ -23,7 +23,7 @@ from synthfx.client.shm import (
 )
 from synthfx.errors import InputError
 from synthfx.service.servicer import _SWEEP_INTERVAL_S
-from synthfx.service.status import ServiceError
+from synthfx.service.status import StatusError
 from synthfx.service.upload_slots import UploadSlots
 
 pytestmark = pytest.mark.skipif(not shared_memory_available(), reason="no /dev/shm")
@@ -78,7 +78,7 @@ def test_a_slot_is_adopted_once_by_the_session_it_was_lent_to(slots) -> None:
 def test_lending_is_bounded_and_unused_slots_come_back_with_the_session(slots) -> None:
     handles = slots.reserve(SESSION, [400_000, 400_000], new_ok=True)
     assert slots.usage() == (800_000, 0)
-    with pytest.raises(ServiceError, match="800000 bytes are lent and 400000 more"):
+    with pytest.raises(StatusError, match="800000 bytes are lent and 400000 more"):
         slots.reserve(OTHER, [400_000], new_ok=True)
     with pytest.raises(InputError, match="positive"):
         slots.reserve(OTHER, [0], new_ok=True)

@@ -20,13 +20,11 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from pathlib import Path
 
-import grpc
-
 from synthfx.client.wire import content_hash, describe, encode
 from synthfx.errors import InputError
 from synthfx.io import read_image
 from synthfx.io.sequences import FrameSequence
-from synthfx.service.status import ServiceError
+from synthfx.service.status import StatusError
 from synthfx.v1 import synthfx_pb2 as pb
 
 # Decoded files kept for repeated renders of a segment (each Render of its frames names the
@@ -61,12 +59,11 @@ class ReadRoots:
         """The real path of ``path`` (frame placeholder filled in) when it is below a root.
 
         Raises:
-            ServiceError: PERMISSION_DENIED (no roots, or outside them), NOT_FOUND (no file).
+            StatusError: PERMISSION_DENIED (no roots, or outside them), NOT_FOUND (no file).
             InputError: a relative path, NUL bytes, a bad pattern.
         """
         if not self.roots:
-            raise ServiceError(
-                grpc.StatusCode.PERMISSION_DENIED,
+            raise StatusError.path_not_allowed(
                 f"{what}: this backend reads no files (path {path!r:.200}); start it with "
                 "`synthfx serve --read-root DIR` (repeatable) to allow reading below DIR",
             )
@@ -77,20 +74,19 @@ class ReadRoots:
         named = FrameSequence(path).path(frame)
         real = Path(os.path.realpath(named))
         if not any(real.is_relative_to(root) for root in self.roots):
-            raise ServiceError(
-                grpc.StatusCode.PERMISSION_DENIED,
+            raise StatusError.path_not_allowed(
                 f"{what}: {named} resolves to {real}, outside this backend's read roots "
                 f"({', '.join(map(str, self.roots))})",
             )
         if not real.is_file():
-            raise ServiceError.not_found(f"{what}: image file not found: {named}")
+            raise StatusError.not_found(f"{what}: image file not found: {named}")
         return real
 
     def read(self, path: str, frame: int, what: str) -> tuple[pb.ImageDesc, str, bytes]:
         """Description, content hash and float32 top-down payload of the file ``path`` names.
 
         Raises:
-            ServiceError: see ``resolve``.
+            StatusError: see ``resolve``.
             InputError: an unreadable image.
         """
         real = self.resolve(path, frame, what)

@@ -31,7 +31,7 @@ from synthfx.client.wire import content_hash as hash_of_payload
 from synthfx.errors import InputError
 from synthfx.io.atomic import atomic_path
 from synthfx.service.buffer_pool import BufferPool
-from synthfx.service.status import ServiceError
+from synthfx.service.status import StatusError
 from synthfx.v1 import synthfx_pb2 as pb
 
 log = logging.getLogger("synthfx.service")
@@ -137,7 +137,7 @@ class FrameStore:
             if current is entry and entry.payload is None:
                 try:
                     self._make_room(entry.size, keep=content_hash)
-                except ServiceError:
+                except StatusError:
                     return payload  # memory is full of pinned frames: serve it from disk
                 entry.payload = payload
                 self._used += entry.size
@@ -179,7 +179,7 @@ class FrameStore:
     def _make_room(self, size: int, keep: str | None = None) -> None:
         """Frees memory for ``size`` bytes: spills (or, unpinned, drops) the least recent."""
         if size > self.limit_bytes:
-            raise ServiceError.resource_exhausted(
+            raise StatusError.resource_exhausted(
                 f"a {size}-byte frame exceeds the frame store's memory ({self.limit_bytes} "
                 "bytes, serve --frame-store-mb)"
             )
@@ -197,7 +197,7 @@ class FrameStore:
             elif not entry.sessions:
                 self._forget(content_hash)
         if self._used + size > self.limit_bytes:
-            raise ServiceError.resource_exhausted(
+            raise StatusError.resource_exhausted(
                 f"frame store full: {self._used} of {self.limit_bytes} bytes of memory hold "
                 "frames pinned by open sessions"
                 + (

@@ -25,7 +25,7 @@ from synthfx.pipeline import StylizeOptions, plan_segments
 from synthfx.service.files import ReadRoots
 from synthfx.service.frame_store import FrameStore
 from synthfx.service.params import stylize_options
-from synthfx.service.status import ServiceError
+from synthfx.service.status import StatusError
 from synthfx.v1 import synthfx_pb2 as pb
 
 # Bump when what a cached segment directory holds changes meaning.
@@ -46,7 +46,7 @@ class StoredImage:
         """(H, W, C) float32 top-down pixels (read-only)."""
         payload = self.store.get(self.content_hash, self.session_id)
         if payload is None:  # pinned frames stay; only a damaged spill file gets here
-            raise ServiceError.not_found(
+            raise StatusError.not_found(
                 f"frame {self.content_hash} was lost from the frame store; upload it again"
             )
         values = decode(self.desc, payload)
@@ -123,7 +123,7 @@ def _lookup(
             raise InputError(f"{label}: Render takes stored frames only (upload them first)")
         stored = store.payload_bytes(item.image.content_hash)
         if stored is None or not store.pin(item.image.content_hash, session_id):
-            raise ServiceError.not_found(
+            raise StatusError.not_found(
                 f"{label}: content {item.image.content_hash} is not on the server; "
                 "upload it first (FindMissingFrames, UploadFrames)"
             )
@@ -152,7 +152,7 @@ def segment_job(
 
     Raises:
         InputError: bad ranges, descriptions or parameters, frames missing from the segment.
-        ServiceError: NOT_FOUND for frames that were never uploaded or files that do not
+        StatusError: NOT_FOUND for frames that were never uploaded or files that do not
             exist, PERMISSION_DENIED for paths outside ``files``' roots.
     """
     if job.first_frame > job.last_frame:

@@ -40,7 +40,7 @@ from synthfx.service.messages import check_parsed
 from synthfx.service.params import engine_params
 from synthfx.service.segment_cache import SegmentCache
 from synthfx.service.sessions import Session, SessionRegistry
-from synthfx.service.status import ServiceError, status_of
+from synthfx.service.status import StatusError, abort, status_of
 from synthfx.service.transfer import outgoing, receive_frames
 from synthfx.service.upload_slots import UploadSlots
 from synthfx.v1 import synthfx_pb2 as pb
@@ -61,15 +61,15 @@ Handler = TypeVar("Handler", bound=Callable[..., Any])
 
 
 def _fail(context: grpc.ServicerContext, rpc: str, error: BaseException, fields: dict) -> None:
-    code, details = status_of(error)
-    level = logging.ERROR if code == grpc.StatusCode.INTERNAL else logging.INFO
+    status, details = status_of(error)
+    internal = status.kind == "internal"
     log.log(
-        level,
+        logging.ERROR if internal else logging.INFO,
         f"{rpc} failed",
-        exc_info=error if code == grpc.StatusCode.INTERNAL else None,
-        extra={"fields": {**fields, "code": code.name, "details": details}},
+        exc_info=error if internal else None,
+        extra={"fields": {**fields, "code": status.code.name, "details": details}},
     )
-    context.abort(code, details)
+    abort(context, status, details)
 
 
 def _unary(rpc: str) -> Callable[[Handler], Handler]:
@@ -228,7 +228,7 @@ class SynthfxServicer(pb_grpc.SynthfxServicer):
     @_unary("OpenSession")
     def OpenSession(self, request: pb.OpenSessionRequest, context: grpc.ServicerContext):
         if request.protocol_major != pb.PROTOCOL_VERSION_MAJOR:
-            raise ServiceError.failed_precondition(
+            raise StatusError.failed_precondition(
                 f"the client speaks synthfx protocol {request.protocol_major}."
                 f"{request.protocol_minor}, this backend (synthfx {__version__}) speaks "
                 f"{pb.PROTOCOL_VERSION_MAJOR}.{pb.PROTOCOL_VERSION_MINOR}: use matching versions"
@@ -338,7 +338,7 @@ class SynthfxServicer(pb_grpc.SynthfxServicer):
         payload = self.store.get(request.content_hash, request.session_id)
         desc = self.store.describe(request.content_hash)
         if payload is None or desc is None:
-            raise ServiceError.not_found(f"frame {request.content_hash} is not on the server")
+            raise StatusError.not_found(f"frame {request.content_hash} is not on the server")
         header = pb.Image(desc=desc, content_hash=request.content_hash, payload_bytes=len(payload))
         slot = self.slots.handle_of(payload) if request.read_server_segment else None
         if slot is not None:
@@ -522,7 +522,7 @@ class SynthfxServicer(pb_grpc.SynthfxServicer):
         check_content_hash(image.content_hash, what)
         payload = self.store.get(image.content_hash, session_id)
         if payload is None:
-            raise ServiceError.not_found(
+            raise StatusError.not_found(
                 f"{what}: content {image.content_hash} is not on the server; upload it first"
             )
         if len(payload) != payload_size(image.desc):

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from synthfx.errors import InputError
-from synthfx.service.status import ServiceError
+from synthfx.service.status import StatusError
 
 _SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9_.:-]{0,128}$")
@@ -55,7 +55,7 @@ class SessionRegistry:
         self._expire()
         with self._lock:
             if len(self._sessions) >= self.max_sessions:
-                raise ServiceError.resource_exhausted(
+                raise StatusError.resource_exhausted(
                     f"{len(self._sessions)} sessions are open, the limit is {self.max_sessions}"
                 )
             session = Session(secrets.token_hex(16), client_name[:200], label[:200])
@@ -70,7 +70,7 @@ class SessionRegistry:
         with self._lock:
             session = self._sessions.get(session_id)
             if session is None:
-                raise ServiceError.not_found(
+                raise StatusError.not_found(
                     f"unknown session {session_id} (closed, expired or the server restarted): "
                     "open a new one"
                 )

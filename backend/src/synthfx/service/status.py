@@ -1,58 +1,72 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Server side of error reporting: exceptions to gRPC status codes, in one table."""
+"""Server side of error reporting: exceptions to rows of ``synthfx.status_table``."""
 
 from __future__ import annotations
+
+from typing import NoReturn
 
 import grpc
 
 from synthfx.errors import (
-    DeviceUnavailableError,
     CancelledError,
+    DeviceUnavailableError,
     EngineError,
     InputError,
     SynthfxError,
 )
+from synthfx.status_table import KIND_METADATA_KEY, Status, status_named
 
 
-class ServiceError(SynthfxError):
-    """An error with its gRPC status code, raised by the service layer."""
+class StatusError(SynthfxError):
+    """An error the service layer raises with its status row (named by its kind)."""
 
-    def __init__(self, code: grpc.StatusCode, message: str) -> None:
+    def __init__(self, kind: str, message: str) -> None:
         super().__init__(message)
-        self.code = code
+        self.status = status_named(kind)
+
+    @property
+    def code(self) -> grpc.StatusCode:
+        return self.status.code
 
     @classmethod
-    def not_found(cls, message: str) -> ServiceError:
-        return cls(grpc.StatusCode.NOT_FOUND, message)
+    def not_found(cls, message: str) -> StatusError:
+        return cls("not-found", message)
 
     @classmethod
-    def resource_exhausted(cls, message: str) -> ServiceError:
-        return cls(grpc.StatusCode.RESOURCE_EXHAUSTED, message)
+    def resource_exhausted(cls, message: str) -> StatusError:
+        return cls("busy", message)
 
     @classmethod
-    def failed_precondition(cls, message: str) -> ServiceError:
-        return cls(grpc.StatusCode.FAILED_PRECONDITION, message)
+    def failed_precondition(cls, message: str) -> StatusError:
+        return cls("protocol-mismatch", message)
 
     @classmethod
-    def invalid(cls, message: str) -> ServiceError:
-        return cls(grpc.StatusCode.INVALID_ARGUMENT, message)
+    def path_not_allowed(cls, message: str) -> StatusError:
+        return cls("path-not-allowed", message)
 
 
 # Checked in order: the first matching class wins (subclasses before their bases).
-_CODES: tuple[tuple[type[BaseException], grpc.StatusCode], ...] = (
-    (CancelledError, grpc.StatusCode.CANCELLED),
-    (DeviceUnavailableError, grpc.StatusCode.UNAVAILABLE),
-    (InputError, grpc.StatusCode.INVALID_ARGUMENT),
-    (EngineError, grpc.StatusCode.INVALID_ARGUMENT),
-    (MemoryError, grpc.StatusCode.RESOURCE_EXHAUSTED),
+_KINDS: tuple[tuple[type[BaseException], str], ...] = (
+    (CancelledError, "cancelled"),
+    (DeviceUnavailableError, "device-unavailable"),
+    (InputError, "invalid-argument"),
+    (EngineError, "invalid-argument"),
+    (MemoryError, "busy"),
 )
 
 
-def status_of(error: BaseException) -> tuple[grpc.StatusCode, str]:
-    """The status code and details a failed call reports for ``error``."""
-    if isinstance(error, ServiceError):
-        return error.code, str(error)
-    for kind, code in _CODES:
+def status_of(error: BaseException) -> tuple[Status, str]:
+    """The status row and details a failed call reports for ``error``."""
+    if isinstance(error, StatusError):
+        return error.status, str(error)
+    for kind, name in _KINDS:
         if isinstance(error, kind):
-            return code, str(error) or kind.__name__
-    return grpc.StatusCode.INTERNAL, f"internal error ({type(error).__name__}: {error})"
+            return status_named(name), str(error) or kind.__name__
+    return status_named("internal"), f"internal error ({type(error).__name__}: {error})"
+
+
+def abort(context: grpc.ServicerContext, status: Status, details: str) -> NoReturn:
+    """Ends the call with ``status``: its code, and its kind in the trailing metadata."""
+    context.set_trailing_metadata(((KIND_METADATA_KEY, status.kind),))
+    context.abort(status.code, details)
+    raise AssertionError("unreachable: grpc's abort raises")

@@ -23,7 +23,7 @@ import numpy as np
 from synthfx.client.shm import SERVER_PREFIX, SHM_DIR, Segment
 from synthfx.errors import InputError
 from synthfx.service.buffer_pool import SizedPool
-from synthfx.service.status import ServiceError
+from synthfx.service.status import StatusError
 from synthfx.v1 import synthfx_pb2 as pb
 
 
@@ -61,7 +61,7 @@ class UploadSlots:
         i.e. when the frame store is full and every new frame replaces an old one.
 
         Raises:
-            ServiceError: RESOURCE_EXHAUSTED when they would pass the lending limit or
+            StatusError: RESOURCE_EXHAUSTED when they would pass the lending limit or
                 /dev/shm has no room (nothing is lent then).
         """
         if any(size <= 0 for size in sizes):
@@ -69,7 +69,7 @@ class UploadSlots:
         taken: list[Segment] = []
         with self._lock:
             if self._lent_bytes + sum(sizes) > self.lend_limit_bytes:
-                raise ServiceError.resource_exhausted(
+                raise StatusError.resource_exhausted(
                     f"upload slots: {self._lent_bytes} bytes are lent and {sum(sizes)} more "
                     f"were asked for, the limit is {self.lend_limit_bytes}"
                 )
@@ -81,7 +81,7 @@ class UploadSlots:
             except OSError as exc:
                 for segment in taken:
                     self._give_back(segment)
-                raise ServiceError.resource_exhausted(
+                raise StatusError.resource_exhausted(
                     f"upload slots: no room in {SHM_DIR} for {sum(sizes)} bytes ({exc.strerror})"
                 ) from None
             for segment in taken:

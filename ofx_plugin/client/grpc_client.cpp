@@ -16,6 +16,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -43,23 +44,43 @@ constexpr auto kTransferDeadline = std::chrono::minutes(10);
 // After a connect timeout, how long a call that does not wait may take to report the channel's
 // last connection error (it fails at once unless a connection attempt is still under way).
 constexpr auto kDiagnoseDeadline = std::chrono::milliseconds(500);
+// Trailing metadata in which the backend names a failure's kind (synthfx.status_table).
+constexpr const char *kErrorKindMetadata = "synthfx-error";
 // In gRPC's connection errors when nothing listens at the address.
 constexpr const char *kConnectionRefused = "Connection refused";
 
-ClientStatus statusOf(grpc::StatusCode code) {
+// The kind the backend names in the trailing metadata (synthfx.status_table), else the
+// code: calls that gRPC itself failed (no backend reached, deadline) carry no kind.
+ClientStatus statusOf(grpc::StatusCode code, const std::string &kind) {
+    static const std::map<std::string, ClientStatus> kinds = {
+        {"invalid-argument", ClientStatus::InvalidArgument},
+        {"not-found", ClientStatus::NotFound},
+        {"path-not-allowed", ClientStatus::PathNotAllowed},
+        {"protocol-mismatch", ClientStatus::VersionMismatch},
+        {"unauthenticated", ClientStatus::Unauthenticated},
+        {"busy", ClientStatus::ResourceExhausted},
+        {"cancelled", ClientStatus::Cancelled},
+        {"device-unavailable", ClientStatus::DeviceUnavailable},
+        {"internal", ClientStatus::Failed},
+        {"unavailable", ClientStatus::Unavailable},
+        {"deadline-exceeded", ClientStatus::DeadlineExceeded},
+    };
+    if (const auto found = kinds.find(kind); found != kinds.end()) return found->second;
     switch (code) {
     case grpc::StatusCode::OK:
         return ClientStatus::Ok;
     case grpc::StatusCode::UNAVAILABLE:
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
         return ClientStatus::Unavailable;
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+        return ClientStatus::DeadlineExceeded;
     case grpc::StatusCode::UNAUTHENTICATED:
         return ClientStatus::Unauthenticated;
-    // PERMISSION_DENIED: a file path outside the backend's read roots (the details say which).
     case grpc::StatusCode::PERMISSION_DENIED:
+        return ClientStatus::PathNotAllowed;
     case grpc::StatusCode::INVALID_ARGUMENT:
-    case grpc::StatusCode::NOT_FOUND:
         return ClientStatus::InvalidArgument;
+    case grpc::StatusCode::NOT_FOUND:
+        return ClientStatus::NotFound;
     case grpc::StatusCode::FAILED_PRECONDITION:
         return ClientStatus::VersionMismatch;
     case grpc::StatusCode::CANCELLED:
@@ -69,6 +90,13 @@ ClientStatus statusOf(grpc::StatusCode code) {
     default:
         return ClientStatus::Failed;
     }
+}
+
+std::string errorKind(const grpc::ClientContext &context) {
+    const auto &trailers = context.GetServerTrailingMetadata();
+    const auto found = trailers.find(kErrorKindMetadata);
+    return found == trailers.end() ? std::string()
+                                   : std::string(found->second.data(), found->second.size());
 }
 
 ClientResult failure(ClientStatus status, std::string message) {
@@ -257,9 +285,10 @@ private:
             static_cast<int64_t>(std::max(0.1, _config.connectTimeoutSeconds) * 1e9));
     }
 
-    ClientResult callFailed(const char *call, const grpc::Status &status) const {
+    ClientResult callFailed(const char *call, const grpc::Status &status,
+                            const grpc::ClientContext &context) const {
         std::string message = std::string(call) + " failed: " + status.error_message();
-        const ClientStatus kind = statusOf(status.error_code());
+        const ClientStatus kind = statusOf(status.error_code(), errorKind(context));
         if (kind == ClientStatus::Unavailable) {
             message = "cannot reach the synthfx backend at " + _config.address + " (" +
                       status.error_message() + ")";
@@ -271,6 +300,11 @@ private:
                 // Reached something that hung up: a TLS backend drops plaintext connections.
                 message += "; if the backend serves TLS, set TLS CA File or $SYNTHFX_TLS_CA";
             }
+        } else if (kind == ClientStatus::DeviceUnavailable) {
+            message = "the synthfx backend at " + _config.address +
+                      " cannot compute on the device asked for (set Device to Auto or CPU, or "
+                      "use a backend with that device): " +
+                      status.error_message();
         } else if (kind == ClientStatus::Unauthenticated) {
             message = "the synthfx backend at " + _config.address +
                       " refused the token (set SYNTHFX_TOKEN or the token file): " +
@@ -312,7 +346,7 @@ private:
                     status = diagnosis;
                 }
             }
-            if (!status.ok()) return callFailed("GetInfo", status);
+            if (!status.ok()) return callFailed("GetInfo", status, context);
         }
         if (info.protocol_major() != pb::PROTOCOL_VERSION_MAJOR) {
             return failure(ClientStatus::VersionMismatch,
@@ -334,7 +368,7 @@ private:
         grpc::ClientContext context;
         prepare(context, connectTimeout(), false);
         grpc::Status status = _stub->OpenSession(&context, request, &response);
-        if (!status.ok()) return callFailed("OpenSession", status);
+        if (!status.ok()) return callFailed("OpenSession", status, context);
         _sessionId = response.session_id();
         std::string devices;
         for (const auto &device : info.devices()) {
@@ -408,7 +442,7 @@ private:
             grpc::ClientContext context;
             prepare(context, connectTimeout(), false);
             grpc::Status status = _stub->FindMissingFrames(&context, query, &missing);
-            if (!status.ok()) return callFailed("FindMissingFrames", status);
+            if (!status.ok()) return callFailed("FindMissingFrames", status, context);
         }
         if (missing.missing_size() == 0) return {};
         const std::set<std::string> wanted(missing.missing().begin(), missing.missing().end());
@@ -478,7 +512,7 @@ private:
         }
         writer->WritesDone();
         grpc::Status status = writer->Finish();
-        if (!status.ok()) return callFailed("UploadFrames", status);
+        if (!status.ok()) return callFailed("UploadFrames", status, context);
         return {};
     }
 
@@ -666,7 +700,7 @@ private:
         if (!broken.ok()) return broken;
         // Once the call ran, frames and session were found: a failure now is not a restart.
         _retryable = status.error_code() == grpc::StatusCode::NOT_FOUND;
-        if (!status.ok()) return callFailed(rpc, status);
+        if (!status.ok()) return callFailed(rpc, status, context);
         if (!gotResult) return failure(ClientStatus::Failed, "the backend sent no result");
         out.image = results.take(0);
         out.error = results.take(1);

@@ -66,15 +66,21 @@ struct RenderOutput {
     std::vector<int> segment; // frames computed with this one
 };
 
+// How a call ended: the rows of synthfx.status_table (documented in synthfx.proto), which the
+// backend names in the trailing metadata "synthfx-error".
 enum class ClientStatus {
     Ok,
-    Unavailable,      // cannot reach the backend (or it went away)
-    Unauthenticated,  // missing or wrong token
-    InvalidArgument,  // the backend rejected a value; the message names it
-    VersionMismatch,  // protocol major differs
-    Cancelled,        // the host aborted
-    ResourceExhausted,
-    Failed,
+    InvalidArgument,   // invalid-argument: the backend rejected a value; the message names it
+    NotFound,          // not-found: a frame, file or session the backend does not have
+    PathNotAllowed,    // path-not-allowed: a file outside the backend's --read-root folders
+    VersionMismatch,   // protocol-mismatch: protocol majors differ
+    Unauthenticated,   // unauthenticated: missing or wrong token
+    ResourceExhausted, // busy: a limit of the backend or its memory
+    Cancelled,         // cancelled: the host aborted
+    DeviceUnavailable, // device-unavailable: e.g. CUDA asked for on a backend without it
+    Unavailable,       // unavailable: cannot reach the backend (or it went away)
+    DeadlineExceeded,  // deadline-exceeded
+    Failed,            // internal, or a failure of this client
 };
 
 struct ClientResult {

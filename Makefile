@@ -5,7 +5,14 @@ PY := $(VENV)/bin/python
 JOBS ?= 2
 CPP_BUILD := build/cpp
 
-.PHONY: build cpp-test py-test test lint format clean
+PY_SOURCES := backend tests bench
+# Our C++ (the OpenFX SDK's own headers in ofx_plugin/include are left as shipped).
+CPP_SOURCES = $(shell find native ofx_plugin tests/cpp tests/ofx bench -path ofx_plugin/include \
+  -prune -o -type f \( -name '*.c' -o -name '*.cpp' -o -name '*.h' -o -name '*.cu' \
+  -o -name '*.cuh' \) -print | sort)
+
+.PHONY: build cpp-test py-test test lint lint-py typecheck lint-cpp format format-py format-cpp \
+  stubs-ref clean
 
 build:
 	CMAKE_BUILD_PARALLEL_LEVEL=$(JOBS) $(PY) -m pip install -q --no-build-isolation --no-deps -e .
@@ -21,12 +28,34 @@ py-test: build
 
 test: cpp-test py-test
 
-lint:
-	$(VENV)/bin/ruff check backend tests bench
-	$(VENV)/bin/ruff format --check backend tests bench
+# Every check CI runs besides the tests. typecheck reads the built stubs (synthfx._native,
+# synthfx.v1): after make build.
+lint: lint-py typecheck lint-cpp
 
-format:
-	$(VENV)/bin/ruff format backend tests bench
+lint-py:
+	$(VENV)/bin/ruff check $(PY_SOURCES)
+	$(VENV)/bin/ruff format --check $(PY_SOURCES)
+
+typecheck:
+	$(VENV)/bin/mypy
+
+lint-cpp:
+	$(VENV)/bin/clang-format --dry-run -Werror $(CPP_SOURCES)
+
+format: format-py format-cpp
+
+format-py:
+	$(VENV)/bin/ruff check --fix-only -q $(PY_SOURCES)
+	$(VENV)/bin/ruff format $(PY_SOURCES)
+
+format-cpp:
+	$(VENV)/bin/clang-format -i $(CPP_SOURCES)
+
+# After a binding change: take the stub the build generated as the new reference
+# (tests/python/native/test_stubs.py compares them).
+stubs-ref: build
+	cp "$$($(PY) -c 'import pathlib, synthfx._native as m; \
+	  print(pathlib.Path(m.__file__).with_name("_native.pyi"))')" native/python/_native.pyi.ref
 
 clean:
 	rm -rf build

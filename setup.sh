@@ -44,11 +44,13 @@ fi
 echo "==> installing Python packages (pinned in constraints.txt)"
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -c constraints.txt torch scikit-build-core nanobind ninja cmake grpcio-tools
-echo "==> building the native engine and installing synthfx"
+# Dev step: the [dev] extra brings the test runner and make lint's checks (ruff, mypy with typing
+# stubs, clang-format), all pinned in constraints.txt.
+echo "==> building the native engine and installing synthfx with its dev tools"
 .venv/bin/python -m pip install -q -c constraints.txt --no-build-isolation -e ".[dev]"
 
 if ((run_demo)); then
   echo "==> main job"
   bash scripts/main_job.sh out/demo
 fi
-echo "==> done. Tests: make test"
+echo "==> done. Tests: make test; checks: make lint"

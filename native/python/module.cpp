@@ -142,8 +142,8 @@ synthfx::SynthesisParams params_of(float style_weight, float uniformity, int pat
 NB_MODULE(_native, m) {
     m.doc() = "synthfx native patch-synthesis engine";
     error_type = nb::borrow(PyErr_NewExceptionWithDoc(
-        "synthfx._native.SynthesisError",
-        "Engine error: args are (message, code name).", PyExc_ValueError, nullptr));
+        "synthfx._native.SynthesisError", "Engine error: args are (message, code name).",
+        PyExc_ValueError, nullptr));
     m.attr("SynthesisError") = error_type;
     nb::register_exception_translator([](const std::exception_ptr& p, void*) {
         try {
@@ -155,11 +155,14 @@ NB_MODULE(_native, m) {
     });
 
     m.def("version", &synthfx::version);
-    m.def("cuda_available", [] {
-        std::string reason;
-        const bool ok = synthfx::cuda_available(&reason);
-        return std::make_tuple(ok, reason);
-    }, "Whether the CUDA backend can run here, and why not.");
+    m.def(
+        "cuda_available",
+        [] {
+            std::string reason;
+            const bool ok = synthfx::cuda_available(&reason);
+            return std::make_tuple(ok, reason);
+        },
+        "Whether the CUDA backend can run here, and why not.");
     m.def("cuda_last_peak_bytes", &synthfx::cuda_last_peak_bytes,
           "Peak device memory (bytes) of the last CUDA synthesis; 0 without one.");
     m.def(
@@ -167,23 +170,29 @@ NB_MODULE(_native, m) {
         [](float style_weight, float uniformity, int patch_size, int pyramid_levels,
            int search_vote_iters, int patchmatch_iters, float stop_threshold, bool extra_pass_3x3,
            int vote_mode, std::uint64_t seed, int threads, int backend) {
-            const synthfx::SynthesisParams p = params_of(
-                style_weight, uniformity, patch_size, pyramid_levels, search_vote_iters,
-                patchmatch_iters, stop_threshold, extra_pass_3x3, vote_mode, seed, threads, backend);
+            const synthfx::SynthesisParams p =
+                params_of(style_weight, uniformity, patch_size, pyramid_levels, search_vote_iters,
+                          patchmatch_iters, stop_threshold, extra_pass_3x3, vote_mode, seed,
+                          threads, backend);
             synthfx::validate_params(p);
         },
+        "style_weight"_a, "uniformity"_a, "patch_size"_a, "pyramid_levels"_a, "search_vote_iters"_a,
+        "patchmatch_iters"_a, "stop_threshold"_a, "extra_pass_3x3"_a, "vote_mode"_a, "seed"_a,
+        "threads"_a, "backend"_a,
         "Raises SynthesisError when a parameter is out of range (no image needed).");
-    m.def("max_pyramid_levels", &synthfx::max_pyramid_levels, "source_width"_a,
-          "source_height"_a, "target_width"_a, "target_height"_a, "patch_size"_a);
+    m.def("max_pyramid_levels", &synthfx::max_pyramid_levels, "source_width"_a, "source_height"_a,
+          "target_width"_a, "target_height"_a, "patch_size"_a);
 
     m.def(
         "synthesize",
-        [](const InputArray& style, const std::vector<std::tuple<InputArray, InputArray, float>>& guides,
-           const std::optional<InputArray>& modulation, const std::optional<InputArray>& source_mask,
-           float style_weight, float uniformity, int patch_size, int pyramid_levels,
-           int search_vote_iters, int patchmatch_iters, float stop_threshold, bool extra_pass_3x3,
-           int vote_mode, std::uint64_t seed, int threads, int backend,
-           std::uintptr_t cuda_stream, const nb::object& progress) -> nb::tuple {
+        [](const InputArray& style,
+           const std::vector<std::tuple<InputArray, InputArray, float>>& guides,
+           const std::optional<InputArray>& modulation,
+           const std::optional<InputArray>& source_mask, float style_weight, float uniformity,
+           int patch_size, int pyramid_levels, int search_vote_iters, int patchmatch_iters,
+           float stop_threshold, bool extra_pass_3x3, int vote_mode, std::uint64_t seed,
+           int threads, int backend, std::uintptr_t cuda_stream,
+           const nb::object& progress) -> nb::tuple {
             if (!progress.is_none() && !PyCallable_Check(progress.ptr())) {
                 throw synthfx::SynthesisError(synthfx::ErrorCode::invalid_argument,
                                               "progress must be callable or None");
@@ -210,9 +219,10 @@ NB_MODULE(_native, m) {
                 input.cuda_device = style.device_id();
                 input.cuda_stream = cuda_stream;
             }
-            const synthfx::SynthesisParams p = params_of(
-                style_weight, uniformity, patch_size, pyramid_levels, search_vote_iters,
-                patchmatch_iters, stop_threshold, extra_pass_3x3, vote_mode, seed, threads, backend);
+            const synthfx::SynthesisParams p =
+                params_of(style_weight, uniformity, patch_size, pyramid_levels, search_vote_iters,
+                          patchmatch_iters, stop_threshold, extra_pass_3x3, vote_mode, seed,
+                          threads, backend);
             const synthfx::SynthesisControl control = control_of(progress);
             if (input.memory == synthfx::MemoryKind::cuda) {
                 synthfx::DeviceSynthesisResult r;

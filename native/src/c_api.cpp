@@ -57,8 +57,10 @@ sfx_status sfx_synthesize_ex(const sfx_image* style, const sfx_guide* guides, in
                              sfx_output* output, char* message, int32_t message_size) {
     write_message(message, message_size, "");
     try {
-        if (style == nullptr || params == nullptr || output == nullptr || output->image == nullptr) {
-            write_message(message, message_size, "style, params, output and output->image are required");
+        if (style == nullptr || params == nullptr || output == nullptr ||
+            output->image == nullptr) {
+            write_message(message, message_size,
+                          "style, params, output and output->image are required");
             return SFX_INVALID_ARGUMENT;
         }
         if (guide_count < 0 || (guide_count > 0 && guides == nullptr)) {
@@ -68,7 +70,8 @@ sfx_status sfx_synthesize_ex(const sfx_image* style, const sfx_guide* guides, in
         synthfx::SynthesisInput input;
         input.style = view(style);
         for (int32_t i = 0; i < guide_count; ++i) {
-            input.guides.push_back({view(&guides[i].source), view(&guides[i].target), guides[i].weight});
+            input.guides.push_back(
+                {view(&guides[i].source), view(&guides[i].target), guides[i].weight});
         }
         input.modulation = view(modulation);
         input.source_mask = view(source_mask);

@@ -7,10 +7,12 @@ namespace synthfx {
 
 namespace {
 
-constexpr const char* kNoCuda = "this synthfx build has no CUDA backend (built without a CUDA toolkit)";
+constexpr const char* kNoCuda =
+    "this synthfx build has no CUDA backend (built without a CUDA toolkit)";
 
 [[noreturn]] void unavailable() {
-    throw SynthesisError(ErrorCode::unavailable, std::string("CUDA backend unavailable: ") + kNoCuda);
+    throw SynthesisError(ErrorCode::unavailable,
+                         std::string("CUDA backend unavailable: ") + kNoCuda);
 }
 
 }  // namespace
@@ -26,8 +28,7 @@ void validate_cuda_input(const SynthesisInput&, const SynthesisParams&) { unavai
 
 SynthesisResult run_cuda(const Problem&, const SynthesisParams&, Progress&) { unavailable(); }
 
-SynthesisResult run_cuda(const Problem*, const SynthesisInput&, const SynthesisParams&,
-                         Progress&) {
+SynthesisResult run_cuda(const Problem*, const SynthesisInput&, const SynthesisParams&, Progress&) {
     unavailable();
 }
 

@@ -171,9 +171,9 @@ bool HostPixelChecks::any_positive_inside(const ImageView& image, int margin) co
 void validate_params(const SynthesisParams& params) {
     const SynthesisParams& p = params;
     if (p.patch_size < 3 || p.patch_size % 2 == 0 || p.patch_size > kMaxPatchSize) {
-        fail(ErrorCode::invalid_argument, "patch_size must be odd, >= 3 and <= " +
-                                              std::to_string(kMaxPatchSize) + " (got " +
-                                              std::to_string(p.patch_size) + ")");
+        fail(ErrorCode::invalid_argument,
+             "patch_size must be odd, >= 3 and <= " + std::to_string(kMaxPatchSize) + " (got " +
+                 std::to_string(p.patch_size) + ")");
     }
     if (p.search_vote_iters < 1) {
         fail(ErrorCode::invalid_argument,
@@ -262,15 +262,15 @@ void validate(const SynthesisInput& input, const SynthesisParams& params,
         const std::int64_t i = pixels.first_negative(input.modulation, &value);
         if (i >= 0) {
             fail(ErrorCode::invalid_argument,
-                 "modulation must be >= 0 (got " + std::to_string(value) + " at x=" +
-                     std::to_string(i % tw) + " y=" + std::to_string(i / tw) + ")");
+                 "modulation must be >= 0 (got " + std::to_string(value) +
+                     " at x=" + std::to_string(i % tw) + " y=" + std::to_string(i / tw) + ")");
         }
     }
     const int smallest = std::min({sw, sh, tw, th});
     if (p.patch_size > smallest) {
-        fail(ErrorCode::invalid_argument,
-             "patch_size " + std::to_string(p.patch_size) +
-                 " is larger than the smallest image side (" + std::to_string(smallest) + ")");
+        fail(ErrorCode::invalid_argument, "patch_size " + std::to_string(p.patch_size) +
+                                              " is larger than the smallest image side (" +
+                                              std::to_string(smallest) + ")");
     }
     if (is_present(input.source_mask)) {
         check_image(input.source_mask, "source mask", pixels);
@@ -287,10 +287,10 @@ void validate(const SynthesisInput& input, const SynthesisParams& params,
     const int max_levels = max_pyramid_levels(sw, sh, tw, th, p.patch_size);
     if (p.pyramid_levels > max_levels) {
         fail(ErrorCode::invalid_argument,
-             "too many pyramid levels: " + std::to_string(p.pyramid_levels) + " requested, at most " +
-                 std::to_string(max_levels) + " fit for source " + std::to_string(sw) + "x" +
-                 std::to_string(sh) + ", target " + std::to_string(tw) + "x" +
-                 std::to_string(th) + " and patch size " + std::to_string(p.patch_size));
+             "too many pyramid levels: " + std::to_string(p.pyramid_levels) +
+                 " requested, at most " + std::to_string(max_levels) + " fit for source " +
+                 std::to_string(sw) + "x" + std::to_string(sh) + ", target " + std::to_string(tw) +
+                 "x" + std::to_string(th) + " and patch size " + std::to_string(p.patch_size));
     }
 }
 

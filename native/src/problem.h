@@ -32,10 +32,10 @@ struct Plane {
 struct Level {
     int source_width = 0, source_height = 0;
     int target_width = 0, target_height = 0;
-    Plane source_style;        // NS raw style values (what voting averages)
-    Plane source_features;     // F = FS + FG: scaled style channels, then scaled guide channels
-    Plane target_guides;       // FG scaled target guide channels (unpadded)
-    Plane modulation;          // empty, or target W x H x 1 factor on the guide part
+    Plane source_style;     // NS raw style values (what voting averages)
+    Plane source_features;  // F = FS + FG: scaled style channels, then scaled guide channels
+    Plane target_guides;    // FG scaled target guide channels (unpadded)
+    Plane modulation;       // empty, or target W x H x 1 factor on the guide part
     std::vector<std::uint8_t> source_allowed;  // empty, or 1 where a patch centre may lie
 };
 
@@ -47,12 +47,12 @@ struct GuideFeature {
 };
 
 struct Problem {
-    int style_channels = 0;              // NS
-    std::vector<int> style_feature_channel;  // for each feature style channel, its style channel
-    std::vector<float> style_feature_scale;  // and its scale (sqrt(w) * kValueScale)
+    int style_channels = 0;                    // NS
+    std::vector<int> style_feature_channel;    // for each feature style channel, its style channel
+    std::vector<float> style_feature_scale;    // and its scale (sqrt(w) * kValueScale)
     std::vector<GuideFeature> guide_features;  // FG entries, in feature order
-    int guide_feature_channels = 0;      // FG
-    std::vector<Level> levels;           // levels[0] is the coarsest, levels.back() full size
+    int guide_feature_channels = 0;            // FG
+    std::vector<Level> levels;                 // levels[0] is the coarsest, levels.back() full size
 
     int feature_channels() const {
         return int(style_feature_channel.size()) + guide_feature_channels;

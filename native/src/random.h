@@ -23,8 +23,9 @@ SYNTHFX_HD std::uint64_t mix64(std::uint64_t x) {
     return x;
 }
 
-SYNTHFX_HD std::uint64_t random_key(std::uint64_t seed, std::uint32_t level, std::uint32_t iteration,
-                                    std::uint32_t pixel, std::uint32_t step) {
+SYNTHFX_HD std::uint64_t random_key(std::uint64_t seed, std::uint32_t level,
+                                    std::uint32_t iteration, std::uint32_t pixel,
+                                    std::uint32_t step) {
     std::uint64_t h = mix64(seed + 0x9e3779b97f4a7c15ULL);
     h = mix64(h ^ (std::uint64_t(level) << 32 | iteration));
     h = mix64(h ^ (std::uint64_t(pixel) << 32 | step));

@@ -58,11 +58,8 @@ SynthesisResult synthesize(const SynthesisInput& input, const SynthesisParams& p
         // Validate first so bad input reports the same error whichever backend was asked for.
         Problem problem = prepare_problem(input, params);
         switch (params.backend) {
-        case BackendKind::cpu:
-            return run_cpu(problem, params, progress);
-        case BackendKind::cuda:
-            require_cuda();
-            return run_cuda(problem, params, progress);
+        case BackendKind::cpu: return run_cpu(problem, params, progress);
+        case BackendKind::cuda: require_cuda(); return run_cuda(problem, params, progress);
         case BackendKind::automatic:
         default:
             // CUDA stays opt-in (backend=cuda) until the CUDA backend has been verified on

@@ -42,25 +42,25 @@ enum class BackendKind : int { automatic = 0, cpu = 1, cuda = 2 };
 struct SynthesisParams {
     float style_weight = 1.0f;
     float uniformity = 3500.0f;
-    int patch_size = 5;          // odd, >= 3
-    int pyramid_levels = -1;     // -1: as many as fit
+    int patch_size = 5;       // odd, >= 3
+    int pyramid_levels = -1;  // -1: as many as fit
     int search_vote_iters = 6;
     int patchmatch_iters = 4;
-    float stop_threshold = 5.0f; // in 0-255 units of style change; 0 disables freezing
+    float stop_threshold = 5.0f;  // in 0-255 units of style change; 0 disables freezing
     bool extra_pass_3x3 = false;
     VoteMode vote_mode = VoteMode::plain;
     std::uint64_t seed = 1;
-    int threads = 0;             // 0: all hardware threads
+    int threads = 0;  // 0: all hardware threads
     BackendKind backend = BackendKind::cpu;
 };
 
 constexpr float kValueScale = 255.0f;
 
 struct SynthesisInput {
-    ImageView style;                 // H_s x W_s x NS
+    ImageView style;  // H_s x W_s x NS
     std::vector<GuidePair> guides;
-    ImageView modulation;            // optional H_t x W_t x 1: per-target-pixel guide weight factor
-    ImageView source_mask;           // optional H_s x W_s x 1: 0 = may not be used as a source
+    ImageView modulation;   // optional H_t x W_t x 1: per-target-pixel guide weight factor
+    ImageView source_mask;  // optional H_s x W_s x 1: 0 = may not be used as a source
 
     // Where every image's data lies. `cuda`: device pointers of device `cuda_device`, read by the
     // CUDA backend only; validation and the pyramid run on the device, nothing is copied to the
@@ -76,9 +76,9 @@ struct SynthesisResult {
     int width = 0;
     int height = 0;
     int channels = 0;
-    std::vector<float> image;        // H_t x W_t x NS
-    std::vector<std::int32_t> nnf;   // H_t x W_t x 2: (x, y) source patch centre
-    std::vector<float> error;        // H_t x W_t: weighted patch distance of the final match
+    std::vector<float> image;       // H_t x W_t x NS
+    std::vector<std::int32_t> nnf;  // H_t x W_t x 2: (x, y) source patch centre
+    std::vector<float> error;       // H_t x W_t: weighted patch distance of the final match
 };
 
 // Result of synthesize_to_device: the same arrays in CUDA device memory (device `device`), owned
@@ -89,9 +89,9 @@ struct DeviceSynthesisResult {
     int height = 0;
     int channels = 0;
     int device = 0;
-    std::shared_ptr<float> image;         // H_t x W_t x NS
-    std::shared_ptr<std::int32_t> nnf;    // H_t x W_t x 2
-    std::shared_ptr<float> error;         // H_t x W_t
+    std::shared_ptr<float> image;       // H_t x W_t x NS
+    std::shared_ptr<std::int32_t> nnf;  // H_t x W_t x 2
+    std::shared_ptr<float> error;       // H_t x W_t
 };
 
 enum class ErrorCode : int {
@@ -100,10 +100,10 @@ enum class ErrorCode : int {
     size_mismatch = 2,     // image sizes or channel counts disagree
     non_finite = 3,        // NaN or Inf in an input
     empty_image = 4,
-    unavailable = 5,       // backend not available (e.g. CUDA without a device)
+    unavailable = 5,  // backend not available (e.g. CUDA without a device)
     out_of_memory = 6,
     internal = 7,
-    cancelled = 8,         // the SynthesisControl callback asked to stop (or threw)
+    cancelled = 8,  // the SynthesisControl callback asked to stop (or threw)
 };
 
 // Every invalid input raises this; what() names the offending value. A cancelled synthesis
@@ -123,14 +123,14 @@ class SynthesisError : public std::invalid_argument {
 // as a run without one.
 struct SynthesisControl {
     // Called on the thread that called synthesize, never on a worker thread: once when the work
-    // starts (0), after every PatchMatch iteration (CPU: also between its four tile phases, with the
-    // fraction unchanged) and every vote at every pyramid level, and once
-    // the result is complete (exactly 1). `fraction_done` is in [0, 1] and never decreases; levels
-    // are weighted by pixel count and patch area, so it is roughly proportional to time (CUDA:
-    // the fraction the device has finished, one step behind what is queued). Return true to
-    // cancel: the engine stops before its next step, frees everything and throws SynthesisError
-    // with ErrorCode::cancelled. An exception the callback throws stops the engine the same way
-    // and then propagates unchanged. Empty: no calls.
+    // starts (0), after every PatchMatch iteration (CPU: also between its four tile phases, with
+    // the fraction unchanged) and every vote at every pyramid level, and once the result is
+    // complete (exactly 1). `fraction_done` is in [0, 1] and never decreases; levels are weighted
+    // by pixel count and patch area, so it is roughly proportional to time (CUDA: the fraction the
+    // device has finished, one step behind what is queued). Return true to cancel: the engine stops
+    // before its next step, frees everything and throws SynthesisError with ErrorCode::cancelled.
+    // An exception the callback throws stops the engine the same way and then propagates unchanged.
+    // Empty: no calls.
     std::function<bool(float fraction_done)> progress;
 };
 

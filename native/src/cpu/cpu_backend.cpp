@@ -61,8 +61,7 @@ void initial_guide_search(LevelState& state, ThreadPool& pool, const SynthesisPa
 
 }  // namespace
 
-SynthesisResult run_cpu(const Problem& problem, const SynthesisParams& params,
-                        Progress& progress) {
+SynthesisResult run_cpu(const Problem& problem, const SynthesisParams& params, Progress& progress) {
     progress.begin(problem, params);
     ThreadPool pool(params.threads);
     std::vector<std::int32_t> coarse_nnf;
@@ -73,7 +72,8 @@ SynthesisResult run_cpu(const Problem& problem, const SynthesisParams& params,
         LevelState state(problem, l, params.patch_size);
         if (l == 0) {
             cpu::random_init(state, params.seed);
-            if (problem.guide_feature_channels > 0) initial_guide_search(state, pool, params, progress);
+            if (problem.guide_feature_channels > 0)
+                initial_guide_search(state, pool, params, progress);
         } else {
             cpu::upsample_nnf(state, coarse_nnf, coarse_width, coarse_height, params.seed);
         }

@@ -86,7 +86,8 @@ float LevelState::patch_distance(int px, int py, int qx, int qy, float bound) co
     const float* s = source.data() + (std::size_t(qy) * (sw + 2 * radius) + qx) * features;
     const float* t = target.data() + (std::size_t(py) * padded_width + px) * features;
     if (!style_term) {
-        const float* m = modulation.empty() ? nullptr : modulation.data() + std::size_t(py) * padded_width + px;
+        const float* m =
+            modulation.empty() ? nullptr : modulation.data() + std::size_t(py) * padded_width + px;
         return ssd_guides_only(s, source_stride, t, target_stride, m, std::size_t(padded_width),
                                patch, features, style_features, bound);
     }
@@ -133,10 +134,9 @@ void Occupancy::build(const LevelState& state) {
         std::int64_t row = 0;
         for (int x = 0; x < sw_; ++x) {
             const int x0 = std::max(x - radius_, 0), x1 = std::min(x + radius_ + 1, sw_);
-            const std::int64_t omega = centre_integral[y1 * stride + x1] -
-                                       centre_integral[y0 * stride + x1] -
-                                       centre_integral[y1 * stride + x0] +
-                                       centre_integral[y0 * stride + x0];
+            const std::int64_t omega =
+                centre_integral[y1 * stride + x1] - centre_integral[y0 * stride + x1] -
+                centre_integral[y1 * stride + x0] + centre_integral[y0 * stride + x0];
             row += omega;
             integral_[(y + 1) * stride + x + 1] = integral_[y * stride + x + 1] + row;
         }

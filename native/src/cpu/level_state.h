@@ -24,12 +24,12 @@ struct LevelState {
 
     // Source and target features with `radius` replicated pixels on every side, so a patch may be
     // centred on any pixel, borders included, and still reads contiguous rows.
-    std::vector<float> source;      // (sh + 2r) x (sw + 2r) x features
-    std::vector<float> target;      // padded_height x padded_width x features
-    std::vector<float> modulation;  // empty, or padded_height x padded_width
-    std::vector<float> style;       // th x tw x style_channels: current estimate (raw values)
-    std::vector<std::int32_t> nnf;  // th x tw x 2
-    std::vector<float> ssd;         // th x tw: weighted distance of the current match
+    std::vector<float> source;         // (sh + 2r) x (sw + 2r) x features
+    std::vector<float> target;         // padded_height x padded_width x features
+    std::vector<float> modulation;     // empty, or padded_height x padded_width
+    std::vector<float> style;          // th x tw x style_channels: current estimate (raw values)
+    std::vector<std::int32_t> nnf;     // th x tw x 2
+    std::vector<float> ssd;            // th x tw: weighted distance of the current match
     std::vector<std::uint8_t> frozen;  // th x tw: 1 = skip PatchMatch (stop threshold)
     std::vector<std::int32_t> allowed_centres;  // source pixel indices, when a mask is given
     // False while no style estimate exists yet (coarsest level's first search): only the guide
@@ -42,8 +42,7 @@ struct LevelState {
     void set_patch_size(int patch_size);
 
     bool centre_allowed(int x, int y) const {
-        return level->source_allowed.empty() ||
-               level->source_allowed[std::size_t(y) * sw + x] != 0;
+        return level->source_allowed.empty() || level->source_allowed[std::size_t(y) * sw + x] != 0;
     }
     int max_centre_x() const { return sw - 1; }
     int max_centre_y() const { return sh - 1; }

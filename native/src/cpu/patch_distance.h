@@ -74,8 +74,8 @@ inline float ssd_modulated(const float* s, std::size_t s_stride, const float* t,
 // Only the guide channels (optionally modulated, m may be null): used before any style estimate
 // exists, when the style channels of the target hold nothing meaningful.
 inline float ssd_guides_only(const float* s, std::size_t s_stride, const float* t,
-                             std::size_t t_stride, const float* m, std::size_t m_stride,
-                             int patch, int features, int style_features, float bound) {
+                             std::size_t t_stride, const float* m, std::size_t m_stride, int patch,
+                             int features, int style_features, float bound) {
     float total = 0.0f;
     for (int y = 0; y < patch; ++y) {
         for (int x = 0; x < patch; ++x) {

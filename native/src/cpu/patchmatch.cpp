@@ -40,7 +40,8 @@ class TileOccupancy {
         delta_ = delta.data();
     }
     ~TileOccupancy() {
-        for (std::size_t i = 0; i < touched_.size(); i += 2) add(touched_[i], touched_[i + 1], 0, true);
+        for (std::size_t i = 0; i < touched_.size(); i += 2)
+            add(touched_[i], touched_[i + 1], 0, true);
     }
     TileOccupancy(const TileOccupancy&) = delete;
     TileOccupancy& operator=(const TileOccupancy&) = delete;
@@ -100,10 +101,8 @@ void upsample_nnf(LevelState& state, const std::vector<std::int32_t>& coarse, in
         for (int x = 0; x < state.tw; ++x) {
             const int cx = std::min(x / 2, coarse_width - 1);
             const std::size_t c = std::size_t(cy) * coarse_width + cx;
-            int qx = std::clamp(2 * coarse[2 * c] + (x & 1), 0,
-                                state.max_centre_x());
-            int qy = std::clamp(2 * coarse[2 * c + 1] + (y & 1), 0,
-                                state.max_centre_y());
+            int qx = std::clamp(2 * coarse[2 * c] + (x & 1), 0, state.max_centre_x());
+            int qy = std::clamp(2 * coarse[2 * c + 1] + (y & 1), 0, state.max_centre_y());
             const std::uint32_t pixel = std::uint32_t(y * state.tw + x);
             if (!state.centre_allowed(qx, qy)) {
                 const std::uint64_t key =
@@ -122,9 +121,8 @@ void patchmatch_iteration(LevelState& state, ThreadPool& pool, const SynthesisPa
     Occupancy occupancy;
     const double area = double(state.patch) * state.patch;
     // occ(q) = patch_sum(q) / (P * omega_best), omega_best = |T| * P / |S|.
-    const float occupancy_scale =
-        float(double(params.uniformity) * (double(state.sw) * state.sh) /
-              (area * area * (double(state.tw) * state.th)));
+    const float occupancy_scale = float(double(params.uniformity) * (double(state.sw) * state.sh) /
+                                        (area * area * (double(state.tw) * state.th)));
     const std::int64_t own_footprint = std::int64_t(area);
 
     const int tiles_x = (state.tw + kTile - 1) / kTile;
@@ -152,7 +150,8 @@ void patchmatch_iteration(LevelState& state, ThreadPool& pool, const SynthesisPa
                 float best_ssd = state.ssd[p];
                 const int start_x = best_x, start_y = best_y;
                 float best_cost =
-                    best_ssd + (uniform ? occupancy_scale * float(occupancy_at(best_x, best_y)) : 0.f);
+                    best_ssd +
+                    (uniform ? occupancy_scale * float(occupancy_at(best_x, best_y)) : 0.f);
 
                 auto try_candidate = [&](int qx, int qy) {
                     qx = std::clamp(qx, 0, state.max_centre_x());
@@ -187,9 +186,9 @@ void patchmatch_iteration(LevelState& state, ThreadPool& pool, const SynthesisPa
                     const std::uint64_t bits =
                         random_key(key.seed, std::uint32_t(state.level_index), key.iteration,
                                    std::uint32_t(p), draw);
-                    try_candidate(
-                        best_x + random_between(std::uint32_t(bits), -radius, radius),
-                        best_y + random_between(std::uint32_t(bits >> 32), -radius, radius));
+                    try_candidate(best_x + random_between(std::uint32_t(bits), -radius, radius),
+                                  best_y +
+                                      random_between(std::uint32_t(bits >> 32), -radius, radius));
                 }
                 if (uniform && (best_x != start_x || best_y != start_y)) {
                     local.move(start_x, start_y, best_x, best_y);

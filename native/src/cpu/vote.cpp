@@ -54,7 +54,8 @@ void update_frozen(LevelState& state, const std::vector<float>& before,
         for (int x = 0; x < tw; ++x) {
             const std::size_t i = (std::size_t(y) * tw + x) * ns;
             float change = 0.0f;
-            for (int k = 0; k < ns; ++k) change = std::max(change, std::fabs(after[i + k] - before[i + k]));
+            for (int k = 0; k < ns; ++k)
+                change = std::max(change, std::fabs(after[i + k] - before[i + k]));
             row += change * kValueScale > threshold ? 1 : 0;
             integral[(y + 1) * stride + x + 1] = integral[y * stride + x + 1] + row;
         }

@@ -28,8 +28,7 @@ SFX_HD int imin(int a, int b) { return a < b ? a : b; }
 SFX_HD int imax(int a, int b) { return a > b ? a : b; }
 SFX_HD int clamp_int(int v, int lo, int hi) { return imin(imax(v, lo), hi); }
 
-template <typename T>
-SFX_HD T load(const T* p) {
+template <typename T> SFX_HD T load(const T* p) {
 #ifdef __CUDA_ARCH__
     return __ldg(p);
 #else
@@ -102,8 +101,7 @@ SFX_HD float chunk_ssd_split(const uint4& s, const uint4& t, int style_pairs, fl
 }
 
 // Lanes of this thread's group of G (aligned within the warp).
-template <int G>
-SFX_HD unsigned group_mask() {
+template <int G> SFX_HD unsigned group_mask() {
 #ifdef __CUDA_ARCH__
     if constexpr (G == 32) {
         return 0xffffffffu;
@@ -118,8 +116,7 @@ SFX_HD unsigned group_mask() {
 
 // Butterfly sum: every lane of the group ends with the bit-identical total (each step adds the
 // same two values, commutatively), so the group's control flow stays uniform.
-template <int G>
-SFX_HD float group_sum(float v, unsigned mask) {
+template <int G> SFX_HD float group_sum(float v, unsigned mask) {
 #ifdef __CUDA_ARCH__
 #pragma unroll
     for (int o = G / 2; o > 0; o >>= 1) v += __shfl_xor_sync(mask, v, o);

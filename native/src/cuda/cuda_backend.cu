@@ -130,8 +130,7 @@ class Allocator {
 };
 
 // Owning device array; freed in order on the compute stream.
-template <typename T>
-class DeviceArray {
+template <typename T> class DeviceArray {
   public:
     DeviceArray() = default;
     DeviceArray(Allocator& allocator, std::size_t count, cudaStream_t alloc_stream,
@@ -215,7 +214,7 @@ struct Upload {
     DeviceArray<float> target_guides;    // th x tw x FG (float32, kept for the finest level)
     DeviceArray<float> modulation;       // th x tw, or empty
     DeviceArray<std::uint8_t> allowed;   // sh x sw, or empty
-    std::unique_ptr<Event> ready;  // null: already ordered on the compute stream
+    std::unique_ptr<Event> ready;        // null: already ordered on the compute stream
 };
 
 // Makes `device` current for a run and restores the caller's device afterwards.
@@ -265,8 +264,7 @@ class DevicePixelChecks final : public PixelChecks {
     bool any_positive_inside(const ImageView& image, int margin) const override {
         auto* found = static_cast<unsigned*>(answer_);
         check(cudaMemsetAsync(found, 0, sizeof(unsigned), stream_), "validation reset");
-        launch_any_positive_inside(image.data, image.width, image.height, margin, found,
-                                   stream_);
+        launch_any_positive_inside(image.data, image.width, image.height, margin, found, stream_);
         unsigned result = 0;
         read(&result, found, sizeof(result));
         return result != 0;
@@ -306,9 +304,9 @@ std::shared_ptr<T> device_result(std::size_t count, int device, const char* what
     const cudaError_t error = cudaMalloc(&p, count * sizeof(T));
     if (error == cudaErrorMemoryAllocation) {
         cudaGetLastError();
-        throw SynthesisError(ErrorCode::out_of_memory, "CUDA out of memory: " +
-                                                           std::to_string((count * sizeof(T)) >> 20) +
-                                                           " MiB for the result (" + what + ")");
+        throw SynthesisError(ErrorCode::out_of_memory,
+                             "CUDA out of memory: " + std::to_string((count * sizeof(T)) >> 20) +
+                                 " MiB for the result (" + what + ")");
     }
     check(error, what);
     return std::shared_ptr<T>(static_cast<T*>(p), [device](T* q) {
@@ -585,8 +583,7 @@ class Runner {
         DeviceArray<long long> occupancy_rows, patch_sum;
     };
 
-    template <typename T>
-    DeviceArray<T> array(std::size_t count, const char* what) {
+    template <typename T> DeviceArray<T> array(std::size_t count, const char* what) {
         return DeviceArray<T>(allocator_, count, streams_.compute, streams_.compute, what);
     }
 
@@ -912,8 +909,8 @@ class Runner {
                               cudaMemcpyDeviceToDevice, cs),
               "cudaMemcpyAsync (image)");
         static_assert(sizeof(int2) == 2 * sizeof(std::int32_t), "NNF layout");
-        check(cudaMemcpyAsync(result.nnf.get(), nnf(), tn * sizeof(int2),
-                              cudaMemcpyDeviceToDevice, cs),
+        check(cudaMemcpyAsync(result.nnf.get(), nnf(), tn * sizeof(int2), cudaMemcpyDeviceToDevice,
+                              cs),
               "cudaMemcpyAsync (NNF)");
         check(cudaStreamSynchronize(cs), "synthesis (kernel execution)");
         return result;
@@ -1036,8 +1033,7 @@ namespace cuda {
 namespace {
 
 // Runs `body` with every failure as a SynthesisError.
-template <typename Body>
-auto guarded(Body&& body) -> decltype(body()) {
+template <typename Body> auto guarded(Body&& body) -> decltype(body()) {
     try {
         return body();
     } catch (const SynthesisError&) {

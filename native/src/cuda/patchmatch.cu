@@ -30,8 +30,7 @@ __global__ void __launch_bounds__(kBlock)
     recompute_ssd_pixel<G>(f, nnf, ssd, pixel, int(threadIdx.x) & (G - 1), group_mask<G>());
 }
 
-template <int G>
-void launch_patchmatch_g(const PatchMatchArgs& a, cudaStream_t stream) {
+template <int G> void launch_patchmatch_g(const PatchMatchArgs& a, cudaStream_t stream) {
     const std::size_t threads =
         std::size_t(phase_width(a.f.tw, a.phase)) * phase_height(a.f.th, a.phase) * G;
     if (threads == 0) return;  // a 1-pixel-wide lattice has empty phases; grid 0 is an error

@@ -57,6 +57,7 @@ class DisFlow:
             (H, W, 2) float32 ``flow_ab``: pixel (x, y) of A is at ``(x, y) + flow_ab[y, x]`` in B.
         """
         check_frame_pair(frame_a, frame_b)
-        dis = cv2.DISOpticalFlow_create(DIS_PRESETS[self.preset])
-        flow = dis.calc(to_grey8(frame_a), to_grey8(frame_b), None)
+        dis = cv2.DISOpticalFlow.create(DIS_PRESETS[self.preset])
+        # cv2's stub wants an output array; None (allocate one) is what OpenCV documents.
+        flow = dis.calc(to_grey8(frame_a), to_grey8(frame_b), None)  # type: ignore[call-overload]
         return np.ascontiguousarray(flow, dtype=np.float32)

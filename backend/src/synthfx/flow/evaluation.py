@@ -43,7 +43,10 @@ def smooth_random_flow(
     """
     rng = np.random.default_rng(seed)
     coarse = rng.standard_normal((cells + 1, cells + 1, 2)).astype(np.float32)
-    field = cv2.resize(coarse, (width, height), interpolation=cv2.INTER_CUBIC)
+    # asarray: no copy (already float32), only the type checker's view of cv2's result.
+    field = np.asarray(
+        cv2.resize(coarse, (width, height), interpolation=cv2.INTER_CUBIC), np.float32
+    )
     field *= max_displacement / float(np.linalg.norm(field, axis=2).max())
     return np.ascontiguousarray(field, dtype=np.float32)
 

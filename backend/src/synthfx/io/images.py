@@ -61,7 +61,7 @@ FORMATS: dict[str, FileFormat] = {
 }
 
 # Storage type -> (OpenImageIO pixel type, bits per sample or 0 for the type's own, max level).
-_STORAGE: dict[str, tuple[oiio.TypeDesc, int, int]] = {
+_STORAGE: dict[str, tuple[oiio.BASETYPE, int, int]] = {
     "uint8": (oiio.UINT8, 0, 255),
     "uint10": (oiio.UINT16, 10, 1023),
     "uint16": (oiio.UINT16, 0, 65535),

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 import numpy as np
@@ -37,7 +38,11 @@ def edge_guide(image: np.ndarray, method: EdgeMethod = "classic", **opts: Any) -
     Returns:
         (H, W, C') float32; C' = 1 for classic and pst, direction_bins (default 10) for page.
     """
-    builders = {"classic": classic_edges, "pst": pst_edges, "page": page_edges}
+    builders: dict[str, Callable[..., np.ndarray]] = {
+        "classic": classic_edges,
+        "pst": pst_edges,
+        "page": page_edges,
+    }
     if method not in builders:
         raise InputError(f"edge method must be 'classic', 'pst' or 'page', got {method!r}")
     return builders[method](image, **opts)

@@ -30,6 +30,8 @@ def frequency_grid(height: int, width: int, phycv_grid: bool = False) -> tuple[n
     Returns:
         (u, v, rho): (H, W) float64 vertical and horizontal frequency and radius ``hypot(u, v)``.
     """
+    u_axis: np.ndarray
+    v_axis: np.ndarray
     if phycv_grid:
         u_axis = np.fft.fftshift(np.linspace(-0.5, 0.5, height))
         v_axis = np.fft.fftshift(np.linspace(-0.5, 0.5, width))

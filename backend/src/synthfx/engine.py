@@ -20,12 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import numpy as np
 
 from synthfx import _native
-from synthfx.errors import DeviceUnavailableError, CancelledError, EngineError
+from synthfx.errors import CancelledError, DeviceUnavailableError, EngineError
+from synthfx.schema import option, options_of, problem
 
 VoteMode = Literal["plain", "weighted"]
 Backend = Literal["auto", "cpu", "cuda"]
@@ -35,11 +36,14 @@ GuideTriple = tuple[Image, Image, float]
 # progress(fraction_done) -> truthy to cancel (None or False: go on).
 ProgressCallback = Callable[[float], object]
 
-_VOTE_MODES = {"plain": 0, "weighted": 1}
-_BACKENDS = {"auto": 0, "cpu": 1, "cuda": 2}
+# The binding's enum values (synthesis.h VoteMode, BackendKind), in the Literals' order.
+_VOTE_MODES = {name: i for i, name in enumerate(get_args(VoteMode))}
+_BACKENDS = {name: i for i, name in enumerate(get_args(Backend))}
 # Every synthesis starts this many OS threads at most: more than any machine has cores, and low
 # enough that a typo (--threads 100000) fails at once instead of stalling the machine for minutes.
 MAX_THREADS = 1024
+# The largest patch the engine takes (native/src/prepare.cpp kMaxPatchSize).
+MAX_PATCH_SIZE = 63
 # DLPack device types (dlpack.h DLDeviceType) whose memory only the device can read.
 _DLPACK_CUDA_TYPES = (2, 13)  # kDLCUDA, kDLCUDAManaged
 
@@ -49,24 +53,80 @@ class SynthesisParams:
     """Engine parameters with Ebsynth's meaning and defaults (see native/README.md).
 
     Weights are normalised so [0, 1] float images give Ebsynth's 0-255 results at the same
-    weights: every channel difference is scaled by 255 before squaring.
+    weights: every channel difference is scaled by 255 before squaring. Each field's help,
+    range and choices are its schema (``synthfx.schema``); the native engine checks the ranges
+    again (``check_params``), and a test holds both, and the defaults, equal.
     """
 
-    style_weight: float = 1.0
-    uniformity: float = 3500.0
-    patch_size: int = 5
-    pyramid_levels: int = -1
-    search_vote_iters: int = 6
-    patchmatch_iters: int = 4
-    stop_threshold: float = 5.0
-    extra_pass_3x3: bool = False
-    vote_mode: VoteMode = "plain"
-    seed: int = 1
-    threads: int = 0
-    backend: Backend = "cpu"
+    style_weight: float = option(
+        1.0,
+        help="How strongly the style's own colours steer the match, next to the guides.",
+        label="Style Weight", param="styleWeight", minimum=0, display=(0, 10),
+    )  # fmt: skip
+    uniformity: float = option(
+        3500.0,
+        help="How evenly every painted patch gets used. Higher spreads the brush strokes, "
+        "lower copies the best-matching ones more often.",
+        label="Uniformity", param="uniformity", minimum=0, display=(500, 15000),
+    )  # fmt: skip
+    patch_size: int = option(
+        5,
+        help="Size of the copied brush patches in pixels (odd).",
+        label="Patch Size", param="patchSize", minimum=3, maximum=MAX_PATCH_SIZE, odd=True,
+        display=(3, 15),
+    )  # fmt: skip
+    pyramid_levels: int = option(
+        -1,
+        help="Coarse-to-fine levels; -1 uses as many as the frame size allows.",
+        label="Pyramid Levels", param="pyramidLevels", minimum=-1, display=(-1, 10),
+    )  # fmt: skip
+    search_vote_iters: int = option(
+        6,
+        help="Refinement rounds (a patch search, then a vote) per pyramid level.",
+        label="Search/Vote Iterations", param="searchVoteIters", minimum=1, display=(1, 30),
+    )  # fmt: skip
+    patchmatch_iters: int = option(
+        4,
+        help="PatchMatch search rounds in each refinement round.",
+        label="PatchMatch Iterations", param="patchmatchIters", minimum=1, display=(1, 20),
+    )  # fmt: skip
+    stop_threshold: float = option(
+        5.0,
+        help="Skips searching again where the result has settled: a pixel is left alone once "
+        "no colour within its patch changed by more than this in the last round (largest "
+        "channel change, in 0-255 steps). 0 searches every pixel every round; higher is faster.",
+        label="Stop Threshold", param="stopThreshold", minimum=0, display=(0, 20),
+    )  # fmt: skip
+    extra_pass_3x3: bool = option(
+        False,
+        help="Finishes with a search/vote pass of 3x3 patches at full size: crisper detail.",
+        label="Extra 3x3 Pass", param="extraPass3x3",
+    )  # fmt: skip
+    vote_mode: VoteMode = option(  # noqa: RUF009 (a field, as dataclasses.field)
+        "plain",
+        help="How overlapping patches are averaged: plain (all alike) or weighted (better "
+        "matching patches count more).",
+        label="Vote Mode", param="voteMode",
+    )  # fmt: skip
+    seed: int = option(
+        1,
+        help="Random seed of the patch search: the same seed gives the same result again.",
+        label="Seed", param="seed", minimum=0, maximum=2**64 - 1, display=(0, 100),
+    )  # fmt: skip
+    threads: int = option(
+        0,
+        help="CPU threads of the synthesis; 0 uses all cores. Never changes a pixel.",
+        label="Threads", param="threads", minimum=0, maximum=MAX_THREADS, display=(0, 64),
+    )  # fmt: skip
+    backend: Backend = option(  # noqa: RUF009 (a field, as dataclasses.field)
+        "cpu",
+        help="Where the engine computes: cpu, cuda (an NVIDIA GPU), or auto, which uses the "
+        "CPU until the CUDA backend is verified on hardware.",
+        label="Device", param="device", offered="auto",
+    )  # fmt: skip
 
 
-# Ezsynth's video parameters, for comparisons and the video pipeline.
+# Ezsynth's video parameters: the defaults of the video pipeline (StylizeOptions, Render).
 EZSYNTH_VIDEO_PARAMS = SynthesisParams(
     patch_size=7, pyramid_levels=6, search_vote_iters=12, patchmatch_iters=6, extra_pass_3x3=True
 )
@@ -203,13 +263,15 @@ def last_cuda_peak_bytes() -> int:
 
 
 def _checked_fields(p: SynthesisParams) -> SynthesisParams:
-    """``p`` when its enumerations, seed and thread count are representable."""
-    if p.vote_mode not in _VOTE_MODES:
-        raise EngineError(f"vote_mode must be 'plain' or 'weighted', got {p.vote_mode!r}")
-    if p.backend not in _BACKENDS:
-        raise EngineError(f"backend must be 'auto', 'cpu' or 'cuda', got {p.backend!r}")
-    if not 0 <= int(p.seed) < 2**64:
-        raise EngineError(f"seed must be in [0, 2**64), got {p.seed}")
+    """``p`` when its enumerations, seed and thread count are representable.
+
+    The other ranges are the native engine's to check (``check_params``, ``synthesize``).
+    """
+    for opt in options_of(SynthesisParams):
+        if opt.choices is not None or opt.name == "seed":
+            message = problem(opt, getattr(p, opt.name))
+            if message:
+                raise EngineError(message)
     if int(p.threads) > MAX_THREADS:
         raise EngineError(f"threads must be <= {MAX_THREADS} (0: all cores), got {p.threads}")
     return p

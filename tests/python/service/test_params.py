@@ -44,7 +44,7 @@ def test_round_trip_every_option(tmp_path) -> None:
 
 
 def test_exception_options_map() -> None:
-    message = pb.StylizeParams(edge="pst", options={"edge": '"page"'})
+    message = pb.StylizeParams(edge=pb.EDGE_METHOD_PST, options={"edge": '"page"'})
     with pytest.raises(InputError, match=r"options\['edge'\] repeats a typed field"):
         stylize_options(message, None)
     forward = stylize_options(pb.StylizeParams(options={"screening": "0.5"}), None)

@@ -9,12 +9,14 @@ import json
 import sys
 from pathlib import Path
 
+from synthfx.cli.engine_options import add_options
 from synthfx.cli.stylize import ProgressBar
 from synthfx.demo import run_demo
 from synthfx.demo.clip import DEFAULT_COUNT, DEFAULT_FIRST, DEFAULT_SCALE
 from synthfx.demo.run import DEFAULT_KEY_SPACING
-from synthfx.engine import EZSYNTH_VIDEO_PARAMS
+from synthfx.engine import EZSYNTH_VIDEO_PARAMS, SynthesisParams
 from synthfx.pipeline import StylizeOptions
+from synthfx.schema import options_of
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -33,7 +35,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--key-spacing", type=int, default=DEFAULT_KEY_SPACING, help="frames between keys"
     )
-    parser.add_argument("--threads", type=int, default=0, help="engine threads (0: all cores)")
+    threads = tuple(o for o in options_of(SynthesisParams) if o.name == "threads")
+    add_options(parser, threads, EZSYNTH_VIDEO_PARAMS)
     parser.add_argument("--json", action="store_true", help="print a JSON summary")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)

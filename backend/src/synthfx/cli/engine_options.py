@@ -1,13 +1,57 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Engine options shared by every subcommand that runs a synthesis."""
+"""Options flags derived from the schema (``synthfx.schema``): one flag per option, with its
+name, default, help and choices, for every subcommand that runs a synthesis."""
 
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from synthfx.engine import SynthesisParams
+from synthfx.schema import Option, options_of
 
 _DEFAULTS = SynthesisParams()
+# The CLI's names for options whose flag would read badly: --backend names the remote backend.
+_FLAGS = {"backend": "--device"}
+
+
+def flag(opt: Option) -> str:
+    """The CLI flag of an option: ``--patch-size``."""
+    return _FLAGS.get(opt.name, opt.flag)
+
+
+def _dest(opt: Option) -> str:
+    return flag(opt).removeprefix("--").replace("-", "_")
+
+
+def add_options(group: Any, options: tuple[Option, ...], defaults: object) -> None:
+    """Adds one flag per option, defaulting to its value in ``defaults`` (or the value the
+    schema offers front-ends)."""
+    for opt in options:
+        default = opt.info.offered if opt.info.has_offered else getattr(defaults, opt.name)
+        kwargs: dict[str, Any] = {"dest": _dest(opt), "default": default, "help": _help(opt)}
+        if opt.kind is bool:
+            kwargs["action"] = argparse.BooleanOptionalAction
+        elif opt.choices is not None:
+            kwargs["choices"] = list(opt.choices)
+        else:
+            kwargs["type"] = opt.kind
+            if opt.info.metavar:
+                kwargs["metavar"] = opt.info.metavar
+        group.add_argument(flag(opt), **kwargs)
+
+
+def _help(opt: Option) -> str:
+    # %: argparse formats help text; the defaults show as they would be typed.
+    text = opt.info.help.replace("%", "%%")
+    if opt.kind is bool:
+        return text
+    return text + " (default: %(default)s)"
+
+
+def option_values(args: argparse.Namespace, cls: type) -> dict[str, Any]:
+    """The values of ``cls``'s options in the parsed ``args``."""
+    return {opt.name: getattr(args, _dest(opt)) for opt in options_of(cls)}
 
 
 def add_engine_options(
@@ -15,44 +59,8 @@ def add_engine_options(
 ) -> None:
     """Adds every engine parameter as an option, with ``defaults`` as the default values."""
     group = parser.add_argument_group("engine options (Ebsynth's meaning)")
-    group.add_argument("--style-weight", type=float, default=defaults.style_weight)
-    group.add_argument("--uniformity", type=float, default=defaults.uniformity)
-    group.add_argument("--patch-size", type=int, default=defaults.patch_size)
-    group.add_argument(
-        "--pyramid-levels", type=int, default=defaults.pyramid_levels, help="-1: as many as fit"
-    )
-    group.add_argument("--search-vote-iters", type=int, default=defaults.search_vote_iters)
-    group.add_argument("--patchmatch-iters", type=int, default=defaults.patchmatch_iters)
-    group.add_argument("--stop-threshold", type=float, default=defaults.stop_threshold)
-    group.add_argument(
-        "--extra-pass-3x3",
-        action=argparse.BooleanOptionalAction,
-        default=defaults.extra_pass_3x3,
-        help="finish with a 3x3-patch search-vote pass",
-    )
-    group.add_argument("--vote-mode", choices=["plain", "weighted"], default=defaults.vote_mode)
-    group.add_argument("--seed", type=int, default=defaults.seed)
-    group.add_argument("--threads", type=int, default=defaults.threads, help="0: all cores")
-    group.add_argument(
-        "--device",
-        choices=["auto", "cpu", "cuda"],
-        default="auto",
-        help="engine backend: auto picks CUDA only once it is verified on this machine",
-    )
+    add_options(group, options_of(SynthesisParams), defaults)
 
 
 def engine_params(args: argparse.Namespace) -> SynthesisParams:
-    return SynthesisParams(
-        style_weight=args.style_weight,
-        uniformity=args.uniformity,
-        patch_size=args.patch_size,
-        pyramid_levels=args.pyramid_levels,
-        search_vote_iters=args.search_vote_iters,
-        patchmatch_iters=args.patchmatch_iters,
-        stop_threshold=args.stop_threshold,
-        extra_pass_3x3=args.extra_pass_3x3,
-        vote_mode=args.vote_mode,
-        seed=args.seed,
-        threads=args.threads,
-        backend=args.device,
-    )
+    return SynthesisParams(**option_values(args, SynthesisParams))

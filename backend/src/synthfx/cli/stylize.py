@@ -13,13 +13,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from synthfx.cli.engine_options import add_engine_options, engine_params
+from synthfx.cli.engine_options import add_engine_options, add_options, engine_params, option_values
 from synthfx.engine import EZSYNTH_VIDEO_PARAMS
 from synthfx.errors import InputError
-from synthfx.flow.factory import DEFAULT_FLOW
 from synthfx.io import FrameRange, FrameSource, SequenceSource, VideoSource, open_frames, read_image
 from synthfx.pipeline import ProgressEvent, StylizeOptions, Stylizer
 from synthfx.pipeline.outputs import SequenceWriter
+from synthfx.schema import options_of
 
 _DEFAULTS = StylizeOptions()
 
@@ -61,34 +61,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     output.add_argument(
         "--backend-tls-ca", type=Path, help="PEM CA of --backend's certificate (enables TLS)"
     )
-    guides = parser.add_argument_group("guides and flow")
-    guides.add_argument("--edge", choices=["classic", "pst", "page"], default=_DEFAULTS.edge)
-    guides.add_argument(
-        "--flow",
-        default=DEFAULT_FLOW,
-        help="dis-medium | dis-fast | dis-ultrafast | raft:WEIGHTS.pth (default %(default)s)",
-    )
-    guides.add_argument("--edge-weight", type=float, default=_DEFAULTS.edge_weight)
-    guides.add_argument("--image-weight", type=float, default=_DEFAULTS.image_weight)
-    guides.add_argument("--positional-weight", type=float, default=_DEFAULTS.positional_weight)
-    guides.add_argument("--temporal-weight", type=float, default=_DEFAULTS.temporal_weight)
-    guides.add_argument("--mask-weight", type=float, default=_DEFAULTS.mask_weight)
-    blend = parser.add_argument_group("passes, blending and masks")
-    blend.add_argument(
-        "--only", choices=["forward", "reverse"], help="one direction between keys, no blending"
-    )
-    blend.add_argument("--screening", type=float, default=_DEFAULTS.screening)
-    blend.add_argument("--selection-smoothing", type=float, default=_DEFAULTS.selection_smoothing)
-    blend.add_argument(
-        "--mask-mode",
-        choices=["before", "after"],
-        default=_DEFAULTS.mask_mode,
-        help="before: the mask also guides synthesis; after: cut out the result only",
-    )
-    blend.add_argument("--feather", type=float, default=_DEFAULTS.feather, help="pixels")
-    blend.add_argument(
-        "--mask-output", choices=["premultiplied", "over-source"], default=_DEFAULTS.mask_output
-    )
+    pages = {"guides": "guides, flow and blending", "mask": "masks"}
+    for page, title in pages.items():
+        options = tuple(o for o in options_of(StylizeOptions) if o.info.page == page)
+        add_options(parser.add_argument_group(title), options, _DEFAULTS)
     add_engine_options(parser, EZSYNTH_VIDEO_PARAMS)
     parser.set_defaults(run=run)
 
@@ -129,22 +105,7 @@ def input_files(
 
 
 def stylize_options(args: argparse.Namespace) -> StylizeOptions:
-    return StylizeOptions(
-        edge=args.edge,
-        flow=args.flow,
-        only=args.only,
-        edge_weight=args.edge_weight,
-        image_weight=args.image_weight,
-        positional_weight=args.positional_weight,
-        temporal_weight=args.temporal_weight,
-        mask_weight=args.mask_weight,
-        mask_mode=args.mask_mode,
-        feather=args.feather,
-        mask_output=args.mask_output,
-        screening=args.screening,
-        selection_smoothing=args.selection_smoothing,
-        engine=engine_params(args),
-    )
+    return StylizeOptions(**option_values(args, StylizeOptions), engine=engine_params(args))
 
 
 class ProgressBar:

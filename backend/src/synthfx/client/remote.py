@@ -7,7 +7,6 @@ CLI's own writer, so local and remote runs write identical files.
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -19,36 +18,22 @@ from synthfx.client.backend import BackendClient, Payload
 from synthfx.engine import SynthesisParams
 from synthfx.errors import InputError
 from synthfx.pipeline import RenderResult, StylizeOptions
+from synthfx.schema_wire import fill_message
 from synthfx.v1 import synthfx_pb2 as pb
-
-_VOTE_MODES = {"plain": pb.VOTE_MODE_PLAIN, "weighted": pb.VOTE_MODE_WEIGHTED}
-_BACKENDS = {
-    "auto": pb.COMPUTE_BACKEND_AUTO,
-    "cpu": pb.COMPUTE_BACKEND_CPU,
-    "cuda": pb.COMPUTE_BACKEND_CUDA,
-}
 
 
 def engine_message(params: SynthesisParams) -> pb.EngineParams:
     """Every engine parameter, explicitly (the backend's defaults never apply)."""
-    values = dataclasses.asdict(params)
-    return pb.EngineParams(
-        vote_mode=_VOTE_MODES[values.pop("vote_mode")],
-        backend=_BACKENDS[values.pop("backend")],
-        **values,
-    )
+    return fill_message(pb.EngineParams(), params)
 
 
 def stylize_message(options: StylizeOptions) -> pb.StylizeParams:
     """Every option of a job, explicitly. ``raft:PATH`` becomes ``raft:NAME``: the backend
     looks NAME up in its own models directory."""
-    values = options.to_dict()
-    values.pop("engine")
-    if values["only"] is None:
-        values.pop("only")
-    if values["flow"].startswith("raft:"):
-        values["flow"] = "raft:" + Path(values["flow"].removeprefix("raft:")).name
-    return pb.StylizeParams(engine=engine_message(options.engine), **values)
+    message = fill_message(pb.StylizeParams(engine=engine_message(options.engine)), options)
+    if message.flow.startswith("raft:"):
+        message.flow = "raft:" + Path(message.flow.removeprefix("raft:")).name
+    return message
 
 
 def _upload_each(

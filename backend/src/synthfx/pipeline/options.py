@@ -9,95 +9,128 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 from dataclasses import dataclass, field
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
+from synthfx.blend.combine import DEFAULT_SCREENING
 from synthfx.engine import EZSYNTH_VIDEO_PARAMS, SynthesisParams
 from synthfx.errors import InputError
+from synthfx.flow.dis import DIS_PRESETS
 from synthfx.flow.factory import DEFAULT_FLOW
 from synthfx.guides.edges import EdgeMethod
-from synthfx.guides.weights import EDGE_WEIGHT, IMAGE_WEIGHT, POSITIONAL_WEIGHT, TEMPORAL_WEIGHT
+from synthfx.guides.weights import (
+    EDGE_WEIGHT,
+    IMAGE_WEIGHT,
+    MASK_WEIGHT,
+    POSITIONAL_WEIGHT,
+    TEMPORAL_WEIGHT,
+)
 from synthfx.pipeline.planning import Direction
+from synthfx.schema import option, options_of, problem
 
-MaskMode = Literal["before", "after"]
+MaskMode = Literal["after", "before"]
 MaskOutput = Literal["premultiplied", "over-source"]
-
-# Weight of the mask guide when the mask is applied before synthesis: strong enough that
-# patches inside the mask come from inside the keyframe's mask.
-MASK_WEIGHT = 10.0
-# Screened Poisson weight and selection-mask softening of the bidirectional blend.
-DEFAULT_SCREENING = 0.05
-DEFAULT_SELECTION_SMOOTHING = 1.0
 
 # Engine parameters that never change a pixel (determinism holds whatever they are).
 _NON_PIXEL_ENGINE_FIELDS = ("threads",)
 # Options applied after the synthesis passes: changing them reuses the cached passes.
 _POST_PASS_FIELDS = ("only", "feather", "mask_output", "screening", "selection_smoothing")
+_GUIDES, _MASK = "guides", "mask"
 
 
 @dataclass(frozen=True)
 class StylizeOptions:
-    """Options of one stylization job.
+    """Options of one stylization job, with Ezsynth's defaults.
 
-    Attributes:
-        edge: edge guide method: "classic", "pst" or "page".
-        flow: optical flow spec: "dis-medium", "dis-fast", "dis-ultrafast" or "raft:PATH".
-        only: "forward" or "reverse" to use one direction between keys (no blending); None
-            blends both.
-        edge_weight: weight of the edge guide (0 leaves it out).
-        image_weight: weight of the image (colour) guide.
-        positional_weight: weight of the advected positional guide.
-        temporal_weight: weight of the warped previous stylized frame.
-        mask_weight: weight of the mask guide when ``mask_mode`` is "before".
-        mask_mode: "after": synthesise the whole frame, then cut it out with the mask;
-            "before": also guide synthesis with the mask and copy only from inside the
-            keyframe's mask, so the masked object never borrows background texture.
-        feather: feather radius of the output alpha, in pixels.
-        mask_output: "premultiplied": RGB times alpha, alpha = mask (for a Merge over);
-            "over-source": the stylized frame composited over the source frame.
-        screening: Poisson screening weight of the bidirectional blend (1/pixel^2).
-        selection_smoothing: Gaussian softening of the per-pixel pass selection, in pixels.
-        engine: synthesis parameters (Ezsynth's video parameters by default).
+    Each field's help text, range and choices are its schema (``synthfx.schema``): the CLI,
+    the proto mapping and the plugin's parameters are derived from or checked against it.
+    ``engine`` holds the synthesis parameters (Ezsynth's video parameters by default).
     """
 
-    edge: EdgeMethod = "classic"
-    flow: str = DEFAULT_FLOW
-    only: Direction | None = None
-    edge_weight: float = EDGE_WEIGHT
-    image_weight: float = IMAGE_WEIGHT
-    positional_weight: float = POSITIONAL_WEIGHT
-    temporal_weight: float = TEMPORAL_WEIGHT
-    mask_weight: float = MASK_WEIGHT
-    mask_mode: MaskMode = "after"
-    feather: float = 0.0
-    mask_output: MaskOutput = "premultiplied"
-    screening: float = DEFAULT_SCREENING
-    selection_smoothing: float = DEFAULT_SELECTION_SMOOTHING
+    edge: EdgeMethod = option(  # noqa: RUF009 (a field, as dataclasses.field)
+        "classic",
+        help="How edges of the Source frames are found for the edge guide.",
+        label="Edge Guide", param="edgeMethod", page=_GUIDES,
+    )  # fmt: skip
+    flow: str = option(
+        DEFAULT_FLOW,
+        help="Motion estimation between Source frames; faster is rougher.",
+        label="Optical Flow", param="flow", page=_GUIDES, suggestions=tuple(DIS_PRESETS),
+        metavar="dis-medium|dis-fast|dis-ultrafast|raft:WEIGHTS.pth",
+    )  # fmt: skip
+    only: Direction | None = option(  # noqa: RUF009 (a field, as dataclasses.field)
+        None,
+        help="Both (unset): blend the passes from the keys before and after each frame. "
+        "Forward or reverse: use only the pass from the key before (forward) or after "
+        "(reverse), no blending.",
+        label="Direction", param="direction", page=_GUIDES,
+    )  # fmt: skip
+    edge_weight: float = option(
+        EDGE_WEIGHT,
+        help="How strongly edges guide the look (0 leaves them out).",
+        label="Edge Weight", param="edgeWeight", page=_GUIDES, minimum=0, display=(0, 10),
+    )  # fmt: skip
+    image_weight: float = option(
+        IMAGE_WEIGHT,
+        help="How strongly Source colours guide the look.",
+        label="Colour Weight", param="imageWeight", page=_GUIDES, minimum=0, display=(0, 20),
+    )  # fmt: skip
+    positional_weight: float = option(
+        POSITIONAL_WEIGHT,
+        help="How strongly brush strokes stick to the moving surface (the keyframe's pixel "
+        "positions carried along the optical flow).",
+        label="Position Weight", param="positionalWeight", page=_GUIDES, minimum=0,
+        display=(0, 10),
+    )  # fmt: skip
+    temporal_weight: float = option(
+        TEMPORAL_WEIGHT,
+        help="How strongly each frame follows the previous stylized frame, warped along the "
+        "optical flow: higher is steadier from frame to frame.",
+        label="Temporal Weight", param="temporalWeight", page=_GUIDES, minimum=0,
+        display=(0, 5),
+    )  # fmt: skip
+    mask_weight: float = option(
+        MASK_WEIGHT,
+        help="Strength of the mask guide in Before mode.",
+        label="Mask Weight", param="maskWeight", page=_MASK, minimum=0, display=(0, 50),
+    )  # fmt: skip
+    mask_mode: MaskMode = option(  # noqa: RUF009 (a field, as dataclasses.field)
+        "after",
+        help="After: stylize everything, then cut out with the Mask. Before: the mask also "
+        "guides synthesis and patches come only from inside the keyframe's mask, so the "
+        "masked object never borrows background texture.",
+        label="Mask Mode", param="maskMode", page=_MASK,
+    )  # fmt: skip
+    feather: float = option(
+        0.0,
+        help="Softens the mask edge of the result over about this many pixels on each side.",
+        label="Feather", param="feather", page=_MASK, minimum=0, display=(0, 50),
+    )  # fmt: skip
+    mask_output: MaskOutput = option(  # noqa: RUF009 (a field, as dataclasses.field)
+        "premultiplied",
+        help="Premultiplied: colour times the mask, alpha = mask (for a Merge over). "
+        "Over-source: the stylized frame composited over the Source frame.",
+        label="Masked Result", param="maskOutput", page=_MASK,
+    )  # fmt: skip
+    screening: float = option(
+        DEFAULT_SCREENING,
+        help="Where passes from two keys meet: higher keeps more of each pass's own colours, "
+        "lower blends them more smoothly (screened Poisson weight, 1/pixel^2).",
+        label="Blend Screening", param="screening", page=_GUIDES, minimum=0, display=(0, 1),
+    )  # fmt: skip
+    selection_smoothing: float = option(
+        1.0,
+        help="Softening of the seam between the passes from two keys, in pixels.",
+        label="Blend Softness", param="selectionSmoothing", page=_GUIDES, minimum=0,
+        display=(0, 10),
+    )  # fmt: skip
     engine: SynthesisParams = field(default_factory=lambda: EZSYNTH_VIDEO_PARAMS)
 
     def __post_init__(self) -> None:
-        _check_choice("edge", self.edge, get_args(EdgeMethod))
-        _check_choice("only", self.only, (None, *get_args(Direction)))
-        _check_choice("mask_mode", self.mask_mode, get_args(MaskMode))
-        _check_choice("mask_output", self.mask_output, get_args(MaskOutput))
-        if not isinstance(self.flow, str) or not self.flow:
-            raise InputError(f"flow must be a flow spec such as 'dis-medium', got {self.flow!r}")
-        for name in (
-            "edge_weight",
-            "image_weight",
-            "positional_weight",
-            "temporal_weight",
-            "mask_weight",
-            "feather",
-            "screening",
-            "selection_smoothing",
-        ):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise InputError(f"{name} must be a number, got {value!r}")
-            if not (math.isfinite(value) and value >= 0):
-                raise InputError(f"{name} must be finite and >= 0, got {value}")
+        for opt in options_of(StylizeOptions):
+            message = problem(opt, getattr(self, opt.name))
+            if message:
+                raise InputError(message)
         if not isinstance(self.engine, SynthesisParams):
             raise InputError(f"engine must be SynthesisParams, got {type(self.engine).__name__}")
 
@@ -140,9 +173,3 @@ class StylizeOptions:
         for name in _POST_PASS_FIELDS:
             values.pop(name)
         return json.dumps(values, sort_keys=True, separators=(",", ":"))
-
-
-def _check_choice(name: str, value: object, choices: tuple[object, ...]) -> None:
-    if value not in choices:
-        allowed = ", ".join(repr(choice) for choice in choices)
-        raise InputError(f"{name} must be one of {allowed}; got {value!r}")

@@ -11,66 +11,36 @@ import dataclasses
 import json
 import re
 from pathlib import Path
-from typing import Any
 
 from synthfx.engine import EZSYNTH_VIDEO_PARAMS, SynthesisParams
 from synthfx.errors import InputError
 from synthfx.pipeline import StylizeOptions
+from synthfx.schema import options_of, problem
+from synthfx.schema_wire import message_values
+from synthfx.schema_wire import options_schema as _options_schema
 from synthfx.v1 import synthfx_pb2 as pb
 
-_VOTE_MODES = {pb.VOTE_MODE_PLAIN: "plain", pb.VOTE_MODE_WEIGHTED: "weighted"}
-_BACKENDS = {
-    pb.COMPUTE_BACKEND_AUTO: "auto",
-    pb.COMPUTE_BACKEND_CPU: "cpu",
-    pb.COMPUTE_BACKEND_CUDA: "cuda",
-}
-_ENGINE_FIELDS = (
-    "style_weight",
-    "uniformity",
-    "patch_size",
-    "pyramid_levels",
-    "search_vote_iters",
-    "patchmatch_iters",
-    "stop_threshold",
-    "extra_pass_3x3",
-    "seed",
-    "threads",
-)
-_STYLIZE_FIELDS = (
-    "edge",
-    "flow",
-    "only",
-    "edge_weight",
-    "image_weight",
-    "positional_weight",
-    "temporal_weight",
-    "mask_weight",
-    "mask_mode",
-    "feather",
-    "mask_output",
-    "screening",
-    "selection_smoothing",
-)
 # A model file name in the server's models directory: no directories, no "..".
 _MODEL_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 
 
+def options_schema() -> pb.OptionsSchema:
+    """The schema of every job option, for ``GetInfoResponse.options``."""
+    return _options_schema()
+
+
 def engine_params(message: pb.EngineParams, defaults: SynthesisParams) -> SynthesisParams:
-    """``defaults`` with the fields ``message`` sets."""
-    values: dict[str, Any] = {n: getattr(message, n) for n in _ENGINE_FIELDS if message.HasField(n)}
-    if message.vote_mode != pb.VOTE_MODE_UNSPECIFIED:
-        if message.vote_mode not in _VOTE_MODES:
-            raise InputError(f"engine.vote_mode: unknown value {message.vote_mode}")
-        values["vote_mode"] = _VOTE_MODES[message.vote_mode]
-    if message.backend != pb.COMPUTE_BACKEND_UNSPECIFIED:
-        if message.backend not in _BACKENDS:
-            raise InputError(f"engine.backend: unknown value {message.backend}")
-        values["backend"] = _BACKENDS[message.backend]
-    for name in ("patch_size", "search_vote_iters", "patchmatch_iters"):
-        if name in values and values[name] < 1:
-            raise InputError(f"engine.{name} must be >= 1, got {values[name]}")
-    if "patch_size" in values and values["patch_size"] % 2 == 0:
-        raise InputError(f"engine.patch_size must be odd, got {values['patch_size']}")
+    """``defaults`` with the fields ``message`` sets, each within the schema's range.
+
+    The ranges are checked here, as well as by the engine, so a bad request fails before a job
+    starts with the field's name as the client knows it ("engine.patch_size").
+    """
+    values = message_values(message, SynthesisParams, "engine.")
+    for opt in options_of(SynthesisParams):
+        if opt.name in values:
+            error = problem(opt, values[opt.name])
+            if error:
+                raise InputError(f"engine.{error}")
     return dataclasses.replace(defaults, **values)
 
 
@@ -94,9 +64,7 @@ def resolve_flow(spec: str, models_dir: Path | None) -> str:
 
 def stylize_options(message: pb.StylizeParams, models_dir: Path | None) -> StylizeOptions:
     """Pipeline options from a request (Ezsynth's defaults where unset)."""
-    values: dict[str, Any] = {
-        n: getattr(message, n) for n in _STYLIZE_FIELDS if message.HasField(n)
-    }
+    values = message_values(message, StylizeOptions)
     for name, text in message.options.items():
         if name in values or name == "engine":
             raise InputError(f"params.options[{name!r}] repeats a typed field; set it there")

@@ -12,7 +12,8 @@ from synthfx.guides import (
     TEMPORAL_WEIGHT,
     GuideSet,
     advect_positions,
-    frame_guides,
+    edge_guide,
+    image_guide,
     positional_grid,
 )
 
@@ -56,28 +57,7 @@ class TestGuideSet:
             GuideSet().add("a", np.zeros((4, 4)), np.zeros((4, 4)), -1.0)
 
 
-class TestFrameGuides:
-    def test_standard_set(self) -> None:
-        key, style = textures()
-        positions = positional_grid(48, 48)
-        guides = frame_guides(key, key, positions, style=style, warped_style=style)
-        assert guides.names() == ["edge", "image", "positional", "temporal"]
-        assert [guide.weight for guide in guides] == [1.0, 6.0, 2.0, 0.5]
-        edge = guides.guides[0]
-        assert edge.source.shape == (48, 48, 1)
-        for guide in guides:
-            assert guide.source.dtype == np.float32 and guide.target.dtype == np.float32
-
-    def test_zero_weight_and_missing_parts_leave_guides_out(self) -> None:
-        key, _ = textures()
-        guides = frame_guides(key, key, edge_weight=0.0, edge_method="pst")
-        assert guides.names() == ["image"]
-
-    def test_temporal_needs_both_halves(self) -> None:
-        key, style = textures()
-        with pytest.raises(InputError, match="warped_style"):
-            frame_guides(key, key, style=style)
-
+class TestStandardGuides:
     def test_steers_the_engine_along_a_shift(self) -> None:
         engine = pytest.importorskip("synthfx.engine")
         key, style = textures(3)
@@ -86,7 +66,10 @@ class TestFrameGuides:
         flow = np.empty((48, 48, 2), np.float32)
         flow[..., 0], flow[..., 1] = -dx, -dy
         positions = advect_positions(positional_grid(48, 48), flow)
-        guides = frame_guides(key, frame, positions)
+        guides = GuideSet()
+        guides.add("edge", edge_guide(key), edge_guide(frame), EDGE_WEIGHT)
+        guides.add("image", image_guide(key), image_guide(frame), IMAGE_WEIGHT)
+        guides.add("positional", positional_grid(48, 48), positions, POSITIONAL_WEIGHT)
         result = engine.synthesize(style, guides.triples()).image
         expected = np.roll(style, (dy, dx), axis=(0, 1))
         inner = (slice(dy + 4, -4), slice(dx + 4, -4))

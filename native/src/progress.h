@@ -51,10 +51,10 @@ class Progress {
     }
 
     // Work of one PatchMatch iteration / one vote (with the freeze update, target rebuild and
-    // distance refresh that follow it) at level `level`: target pixels times a weight. Measured
-    // on the CPU backend at Ezsynth's video settings (480x270, 2 threads), a vote round takes
-    // about twice as long as an iteration (frozen pixels skip PatchMatch), and the 3x3 pass's
-    // steps about as long as the others (nothing is frozen there), so the patch size is left out.
+    // distance refresh that follow it) at level `level`: target pixels times a weight. On the CPU
+    // backend a vote round takes about twice as long as an iteration (frozen pixels skip
+    // PatchMatch), and the 3x3 pass's steps about as long as the others (nothing is frozen
+    // there), so the patch size is left out (measurement: bench/README.md).
     std::uint64_t iteration_units(int level) const { return kIterationWeight * pixels(level); }
     std::uint64_t vote_units(int level) const { return kVoteWeight * pixels(level); }
 

@@ -23,8 +23,8 @@ import torch
 from torch.nn import functional as F
 
 # Above this size of the all-pairs pyramid "auto" switches to on-demand correlation, which is
-# ~3.5x slower on CPU (measured at 1280x720): 1280x720 stays all-pairs (1.1 GB), 1920x1080
-# (5.6 GB) goes on-demand.
+# several times slower (bench/README.md): 1280x720 stays all-pairs (1.1 GB), 1920x1080 (5.6 GB)
+# goes on-demand.
 ALL_PAIRS_LIMIT_BYTES = 2 * 2**30
 # Working memory of one on-demand chunk of sampled features.
 ON_DEMAND_CHUNK_BYTES = 64 * 2**20

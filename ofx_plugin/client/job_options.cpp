@@ -1,78 +1,73 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "job_options.h"
 
-#include <algorithm>
 #include <cctype>
-#include <cstdlib>
+#include <cstdio>
+#include <limits>
+#include <type_traits>
 
 namespace synthfx::ofx {
 namespace {
 using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 
-std::string upper(std::string text) {
-    std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) {
-        return c == '-' ? '_' : static_cast<char>(std::toupper(c));
-    });
-    return text;
+// The enum value of a choice: ("MaskOutput", "over-source") -> "MASK_OUTPUT_OVER_SOURCE", as
+// options.proto names them.
+std::string enumValueName(const std::string &enumName, const std::string &choice) {
+    std::string name;
+    for (size_t i = 0; i < enumName.size(); ++i) {
+        const unsigned char c = enumName[i];
+        if (i > 0 && std::isupper(c)) name += '_';
+        name += static_cast<char>(std::toupper(c));
+    }
+    name += '_';
+    for (unsigned char c : choice) name += c == '-' ? '_' : static_cast<char>(std::toupper(c));
+    return name;
 }
 
-bool parseDouble(const std::string &text, double &value) {
-    char *end = nullptr;
-    value = std::strtod(text.c_str(), &end);
-    return !text.empty() && end && *end == '\0';
+template <typename T> bool fits(long long value) {
+    if constexpr (std::is_unsigned_v<T>) {
+        return value >= 0 && static_cast<unsigned long long>(value) <=
+                                 static_cast<unsigned long long>(std::numeric_limits<T>::max());
+    } else {
+        return value >= std::numeric_limits<T>::min() && value <= std::numeric_limits<T>::max();
+    }
 }
 
-// Sets one scalar field from text; false when the text does not fit the field's type.
-bool setField(Message &message, const FieldDescriptor &field, const std::string &text) {
+// Sets one scalar field; false when the value's type does not fit the field's.
+bool setField(Message &message, const FieldDescriptor &field, const JobOption::Value &value) {
     const auto *reflection = message.GetReflection();
-    double number = 0;
+    const auto *integer = std::get_if<long long>(&value);
+    const auto *number = std::get_if<double>(&value);
+    const auto *flag = std::get_if<bool>(&value);
+    const auto *text = std::get_if<std::string>(&value);
     switch (field.cpp_type()) {
     case FieldDescriptor::CPPTYPE_DOUBLE:
-        if (!parseDouble(text, number)) return false;
-        reflection->SetDouble(&message, &field, number);
-        return true;
-    case FieldDescriptor::CPPTYPE_FLOAT:
-        if (!parseDouble(text, number)) return false;
-        reflection->SetFloat(&message, &field, static_cast<float>(number));
+        if (!number) return false;
+        reflection->SetDouble(&message, &field, *number);
         return true;
     case FieldDescriptor::CPPTYPE_INT32:
-        if (!parseDouble(text, number)) return false;
-        reflection->SetInt32(&message, &field, static_cast<int32_t>(number));
-        return true;
-    case FieldDescriptor::CPPTYPE_INT64:
-        if (!parseDouble(text, number)) return false;
-        reflection->SetInt64(&message, &field, static_cast<int64_t>(number));
-        return true;
-    case FieldDescriptor::CPPTYPE_UINT32:
-        if (!parseDouble(text, number) || number < 0) return false;
-        reflection->SetUInt32(&message, &field, static_cast<uint32_t>(number));
+        if (!integer || !fits<int32_t>(*integer)) return false;
+        reflection->SetInt32(&message, &field, static_cast<int32_t>(*integer));
         return true;
     case FieldDescriptor::CPPTYPE_UINT64:
-        if (!parseDouble(text, number) || number < 0) return false;
-        reflection->SetUInt64(&message, &field, static_cast<uint64_t>(number));
+        if (!integer || !fits<uint64_t>(*integer)) return false;
+        reflection->SetUInt64(&message, &field, static_cast<uint64_t>(*integer));
         return true;
     case FieldDescriptor::CPPTYPE_BOOL:
-        if (text != "true" && text != "false" && text != "1" && text != "0") return false;
-        reflection->SetBool(&message, &field, text == "true" || text == "1");
+        if (!flag) return false;
+        reflection->SetBool(&message, &field, *flag);
         return true;
     case FieldDescriptor::CPPTYPE_STRING:
-        reflection->SetString(&message, &field, text);
+        if (!text) return false;
+        reflection->SetString(&message, &field, *text);
         return true;
     case FieldDescriptor::CPPTYPE_ENUM: {
-        // "weighted" names VOTE_MODE_WEIGHTED: enum values carry the enum's name as prefix.
+        if (!text) return false;
         const auto *type = field.enum_type();
-        const auto *value = type->FindValueByName(upper(text));
-        for (int i = 0; !value && i < type->value_count(); ++i) {
-            const std::string &name = type->value(i)->name();
-            const std::string suffix = "_" + upper(text);
-            if (name.size() > suffix.size() &&
-                name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
-                value = type->value(i);
-            }
-        }
-        if (!value) return false;
-        reflection->SetEnum(&message, &field, value);
+        const auto *choice = type->FindValueByName(enumValueName(type->name(), *text));
+        if (!choice) return false;
+        reflection->SetEnum(&message, &field, choice);
         return true;
     }
     default:
@@ -80,20 +75,31 @@ bool setField(Message &message, const FieldDescriptor &field, const std::string 
     }
 }
 
-// JSON text for the options map: numbers and booleans as they are, anything else quoted.
-std::string jsonValue(const std::string &text) {
-    double number = 0;
-    if (text == "true" || text == "false" || parseDouble(text, number)) return text;
-    std::string quoted = "\"";
-    for (char c : text) {
-        if (c == '"' || c == '\\') quoted += '\\';
-        quoted += c;
+std::string text(const JobOption::Value &value) {
+    if (const auto *integer = std::get_if<long long>(&value)) return std::to_string(*integer);
+    if (const auto *flag = std::get_if<bool>(&value)) return *flag ? "true" : "false";
+    if (const auto *number = std::get_if<double>(&value)) {
+        char buffer[32];
+        std::snprintf(buffer, sizeof buffer, "%.17g", *number);
+        return buffer;
     }
-    return quoted + "\"";
+    return std::get<std::string>(value);
+}
+
+// JSON for the options map: numbers and booleans as they are, text quoted.
+std::string jsonValue(const JobOption::Value &value) {
+    const auto *quoted = std::get_if<std::string>(&value);
+    if (!quoted) return text(value);
+    std::string json = "\"";
+    for (char c : *quoted) {
+        if (c == '"' || c == '\\') json += '\\';
+        json += c;
+    }
+    return json + "\"";
 }
 
 std::string badValue(const JobOption &option) {
-    return "option " + option.name + " cannot take the value '" + option.value + "'";
+    return "option " + option.name + " cannot take the value '" + text(option.value) + "'";
 }
 
 } // namespace

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Fills the proto's parameter messages from name/value options through protobuf reflection, so
-// the field list is written once: in synthfx.proto.
+// Fills the proto's parameter messages from typed name/value options through protobuf reflection,
+// so the field list is written once: in options.proto.
 #pragma once
 
 #include "backend_client.h"

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace synthfx::ofx {
@@ -26,12 +27,14 @@ struct FloatImage {
     const float *row(int y) const { return pixels.data() + size_t(y) * width * channels; }
 };
 
-// A job option by the name of its proto field: "edge", "image_weight", "engine.patch_size",
-// "engine.vote_mode"; the value as text ("classic", "6", "true", "weighted"). Names the proto
-// does not have travel in StylizeParams.options (JSON values).
+// A job option by the name of its proto field ("edge", "image_weight", "engine.patch_size"),
+// typed as the field is: an integer, a double, a bool, or text, which for an enum field names
+// its choice ("page", "over-source"). Names the proto does not have travel in
+// StylizeParams.options (JSON values).
 struct JobOption {
+    using Value = std::variant<long long, double, bool, std::string>;
     std::string name;
-    std::string value;
+    Value value;
 };
 
 struct StylizeJob {

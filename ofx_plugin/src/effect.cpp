@@ -3,7 +3,7 @@
 #include "params.h"
 
 #include <algorithm>
-#include <sstream>
+#include <utility>
 
 namespace synthfx::ofx {
 
@@ -106,18 +106,27 @@ std::vector<JobOption> Effect::optionsAt(const std::vector<OptionParam> &params,
                                          OfxTime time) const {
     std::vector<JobOption> options;
     for (const auto &spec : params) {
-        std::ostringstream value;
-        value.precision(17);
+        JobOption::Value value;
+        bool atDefault = false;
         switch (spec.kind) {
-        case OptionKind::Int:
-            value << intAt(spec.name, time);
+        case OptionKind::Int: {
+            const int number = intAt(spec.name, time);
+            atDefault = number == static_cast<int>(spec.defaultValue);
+            value = static_cast<long long>(number);
             break;
-        case OptionKind::Double:
-            value << doubleAt(spec.name, time);
+        }
+        case OptionKind::Double: {
+            const double number = doubleAt(spec.name, time);
+            atDefault = number == spec.defaultValue;
+            value = number;
             break;
-        case OptionKind::Bool:
-            value << (boolAt(spec.name, time) ? "true" : "false");
+        }
+        case OptionKind::Bool: {
+            const bool flag = boolAt(spec.name, time);
+            atDefault = flag == (spec.defaultValue != 0);
+            value = flag;
             break;
+        }
         case OptionKind::Choice: {
             const int index = intAt(spec.name, time);
             if (index < 0 || index >= static_cast<int>(spec.choices.size())) {
@@ -125,11 +134,14 @@ std::vector<JobOption> Effect::optionsAt(const std::vector<OptionParam> &params,
                                                    std::to_string(index));
             }
             if (!*spec.choices[index]) continue; // "" leaves the option unset
-            value << spec.choices[index];
+            atDefault = index == static_cast<int>(spec.defaultValue);
+            value = std::string(spec.choices[index]);
             break;
         }
         }
-        options.push_back({spec.option, value.str()});
+        // At its default the backend's own default applies: the same value, one fact.
+        if (atDefault && !spec.sendDefault) continue;
+        options.push_back({spec.option, std::move(value)});
     }
     return options;
 }

@@ -1,44 +1,61 @@
 // SPDX-License-Identifier: Apache-2.0
+// The options' labels, hints, defaults and ranges are the backend's schema (synthfx.schema, served
+// by GetInfo); tests/python/ofx/test_params_schema.py fails when this table drifts from it.
 #include "params.h"
 
 #include <climits>
-#include <string>
 
 namespace synthfx::ofx {
 namespace {
 
+// Options the schema does not bound: OFX needs a number.
 constexpr double kNoMax = INT_MAX;
 
-std::vector<OptionParam> engineParams(const char *page) {
+// `video`: the Stylize defaults (Ezsynth's video parameters), else ImageSynth's (Ebsynth's).
+std::vector<OptionParam> engineParams(bool video) {
+    const char *page = kPageEngine;
     return {
-        {"styleWeight", "Style Weight", "How much the painted colours themselves guide the match.",
-         page, OptionKind::Double, 1.0, 0, kNoMax, 0, 10, {}, "engine.style_weight"},
+        {"styleWeight", "Style Weight",
+         "How strongly the style's own colours steer the match, next to the guides.", page,
+         OptionKind::Double, 1.0, 0, kNoMax, 0, 10, {}, "engine.style_weight"},
         {"uniformity", "Uniformity",
          "How evenly every painted patch gets used. Higher spreads the brush strokes, lower "
          "copies the best-matching ones more often.",
          page, OptionKind::Double, 3500, 0, kNoMax, 500, 15000, {}, "engine.uniformity"},
         {"patchSize", "Patch Size", "Size of the copied brush patches in pixels (odd).", page,
-         OptionKind::Int, 7, 3, 31, 3, 15, {}, "engine.patch_size"},
+         OptionKind::Int, video ? 7.0 : 5.0, 3, 63, 3, 15, {}, "engine.patch_size"},
         {"pyramidLevels", "Pyramid Levels",
          "Coarse-to-fine levels; -1 uses as many as the frame size allows.", page,
-         OptionKind::Int, 6, -1, 32, -1, 10, {}, "engine.pyramid_levels"},
-        {"searchVoteIters", "Search/Vote Iterations", "Refinement rounds per pyramid level.", page,
-         OptionKind::Int, 12, 1, 1000, 1, 30, {}, "engine.search_vote_iters"},
-        {"patchmatchIters", "PatchMatch Iterations", "Search rounds per refinement.", page,
-         OptionKind::Int, 6, 1, 1000, 1, 20, {}, "engine.patchmatch_iters"},
+         OptionKind::Int, video ? 6.0 : -1.0, -1, 32, -1, 10, {}, "engine.pyramid_levels"},
+        {"searchVoteIters", "Search/Vote Iterations",
+         "Refinement rounds (a patch search, then a vote) per pyramid level.", page,
+         OptionKind::Int, video ? 12.0 : 6.0, 1, 1000, 1, 30, {}, "engine.search_vote_iters"},
+        {"patchmatchIters", "PatchMatch Iterations",
+         "PatchMatch search rounds in each refinement round.", page, OptionKind::Int,
+         video ? 6.0 : 4.0, 1, 1000, 1, 20, {}, "engine.patchmatch_iters"},
         {"stopThreshold", "Stop Threshold",
-         "Stops refining a level once fewer patches than this (percent) still change.", page,
-         OptionKind::Double, 5, 0, 100, 0, 20, {}, "engine.stop_threshold"},
-        {"extraPass3x3", "Extra 3x3 Pass", "A final fine pass with small patches: crisper detail.",
-         page, OptionKind::Bool, 1, 0, 1, 0, 1, {}, "engine.extra_pass_3x3"},
-        {"voteMode", "Vote Mode", "How overlapping patches are averaged.", page,
-         OptionKind::Choice, 0, 0, 1, 0, 1, {"plain", "weighted"}, "engine.vote_mode"},
-        {"seed", "Seed", "Random seed: the same seed gives the same frame on every machine.", page,
-         OptionKind::Int, 1, 0, kNoMax, 0, 100, {}, "engine.seed"},
-        {"threads", "Threads", "CPU threads for the backend; 0 uses all. Never changes a pixel.",
-         page, OptionKind::Int, 0, 0, 1024, 0, 64, {}, "engine.threads"},
-        {"device", "Device", "Where the backend computes: auto, CPU or CUDA.", page,
-         OptionKind::Choice, 0, 0, 2, 0, 2, {"auto", "cpu", "cuda"}, "engine.backend"},
+         "Skips searching again where the result has settled: a pixel is left alone once no "
+         "colour within its patch changed by more than this in the last round (largest channel "
+         "change, in 0-255 steps). 0 searches every pixel every round; higher is faster.",
+         page, OptionKind::Double, 5, 0, kNoMax, 0, 20, {}, "engine.stop_threshold"},
+        {"extraPass3x3", "Extra 3x3 Pass",
+         "Finishes with one refinement round of 3x3 patches at full resolution: crisper detail.",
+         page, OptionKind::Bool, video ? 1.0 : 0.0, 0, 1, 0, 1, {}, "engine.extra_pass_3x3"},
+        {"voteMode", "Vote Mode",
+         "How overlapping patches are averaged: plain (all alike) or weighted (better matching "
+         "patches count more).",
+         page, OptionKind::Choice, 0, 0, 1, 0, 1, {"plain", "weighted"}, "engine.vote_mode"},
+        {"seed", "Seed",
+         "Random seed of the patch search: the same seed gives the same result again.", page, OptionKind::Int, 1, 0, kNoMax, 0, 100, {}, "engine.seed"},
+        {"threads", "Threads",
+         "CPU threads of the synthesis; 0 uses all cores. Never changes a pixel.", page,
+         OptionKind::Int, 0, 0, 1024, 0, 64, {}, "engine.threads"},
+        // Offers auto, where the backend's default is cpu: sent even at its default.
+        {"device", "Device",
+         "Where the engine computes: cpu, cuda (an NVIDIA GPU), or auto, which uses the CPU "
+         "until the CUDA backend is verified on hardware.",
+         page, OptionKind::Choice, 0, 0, 2, 0, 2, {"auto", "cpu", "cuda"}, "engine.backend",
+         true},
     };
 }
 
@@ -47,62 +64,59 @@ std::vector<OptionParam> engineParams(const char *page) {
 const std::vector<OptionParam> &stylizeOptionParams() {
     static const std::vector<OptionParam> params = [] {
         std::vector<OptionParam> list = {
-            {"edgeMethod", "Edge Guide", "How edges of the Source frames are found.", kPageGuides,
+            {"edgeMethod", "Edge Guide",
+             "How edges of the Source frames are found for the edge guide.", kPageGuides,
              OptionKind::Choice, 0, 0, 2, 0, 2, {"classic", "pst", "page"}, "edge"},
             {"flow", "Optical Flow", "Motion estimation between Source frames; faster is rougher.",
              kPageGuides, OptionKind::Choice, 0, 0, 2, 0, 2,
              {"dis-medium", "dis-fast", "dis-ultrafast"}, "flow"},
             {"direction", "Direction",
-             "Both: blend the passes from the keys before and after each frame. Forward or "
-             "Reverse: use one key only.",
+             "Both: blend the passes from the keys before and after each frame. Forward: use only "
+             "the pass from the key before; reverse: only the one from the key after.",
              kPageGuides, OptionKind::Choice, 0, 0, 2, 0, 2, {"", "forward", "reverse"}, "only"},
             {"edgeWeight", "Edge Weight", "How strongly edges guide the look (0 leaves them out).",
              kPageGuides, OptionKind::Double, 1.0, 0, kNoMax, 0, 10, {}, "edge_weight"},
             {"imageWeight", "Colour Weight", "How strongly Source colours guide the look.",
              kPageGuides, OptionKind::Double, 6.0, 0, kNoMax, 0, 20, {}, "image_weight"},
             {"positionalWeight", "Position Weight",
-             "How strongly brush strokes stick to the moving surface.", kPageGuides,
-             OptionKind::Double, 2.0, 0, kNoMax, 0, 10, {}, "positional_weight"},
-            {"temporalWeight", "Temporal Weight", "Higher is steadier from frame to frame.",
+             "How strongly brush strokes stick to the moving surface (the keyframe's pixel "
+             "positions carried along the optical flow).",
+             kPageGuides, OptionKind::Double, 2.0, 0, kNoMax, 0, 10, {}, "positional_weight"},
+            {"temporalWeight", "Temporal Weight",
+             "How strongly each frame follows the previous stylized frame, warped along the "
+             "optical flow: higher is steadier from frame to frame.",
              kPageGuides, OptionKind::Double, 0.5, 0, kNoMax, 0, 5, {}, "temporal_weight"},
             {"screening", "Blend Screening",
-             "Where passes from two keys meet: higher keeps more of each pass's colours.",
+             "Where passes from two keys meet: higher keeps more of each pass's own colours, "
+             "lower blends them more smoothly (screened Poisson weight, 1/pixel^2).",
              kPageGuides, OptionKind::Double, 0.05, 0, kNoMax, 0, 1, {}, "screening"},
-            {"selectionSmoothing", "Blend Softness", "Softening of the seam between passes, px.",
-             kPageGuides, OptionKind::Double, 1.0, 0, kNoMax, 0, 10, {}, "selection_smoothing"},
+            {"selectionSmoothing", "Blend Softness",
+             "Softening of the seam between the passes from two keys, in pixels.", kPageGuides,
+             OptionKind::Double, 1.0, 0, kNoMax, 0, 10, {}, "selection_smoothing"},
             {"maskMode", "Mask Mode",
-             "After: stylize everything, then cut out with the Mask. Before: also keep the "
-             "masked object from borrowing background texture.",
+             "After: stylize everything, then cut out with the Mask. Before: the mask also "
+             "guides synthesis and patches come only from inside the keyframe's mask, so the "
+             "masked object never borrows background texture.",
              kPageMask, OptionKind::Choice, 0, 0, 1, 0, 1, {"after", "before"}, "mask_mode"},
             {"maskWeight", "Mask Weight", "Strength of the mask guide in Before mode.", kPageMask,
              OptionKind::Double, 10.0, 0, kNoMax, 0, 50, {}, "mask_weight"},
-            {"feather", "Feather", "Softens the mask edge of the result, in pixels.", kPageMask,
-             OptionKind::Double, 0.0, 0, kNoMax, 0, 50, {}, "feather"},
+            {"feather", "Feather",
+             "Softens the mask edge of the result over about this many pixels on each side.",
+             kPageMask, OptionKind::Double, 0.0, 0, kNoMax, 0, 50, {}, "feather"},
             {"maskOutput", "Masked Result",
-             "Premultiplied: for a Merge over. Over Source: composited over the Source frame.",
+             "Premultiplied: colour times the mask, alpha = mask (for a Merge over). "
+             "Over-source: the stylized frame composited over the Source frame.",
              kPageMask, OptionKind::Choice, 0, 0, 1, 0, 1, {"premultiplied", "over-source"},
              "mask_output"},
         };
-        for (auto &param : engineParams(kPageEngine)) list.push_back(param);
+        for (auto &param : engineParams(true)) list.push_back(param);
         return list;
     }();
     return params;
 }
 
 const std::vector<OptionParam> &engineOptionParams() {
-    // ImageSynth takes Ebsynth's single-image defaults.
-    static const std::vector<OptionParam> params = [] {
-        auto list = engineParams(kPageEngine);
-        for (auto &param : list) {
-            const std::string name = param.name;
-            if (name == "patchSize") param.defaultValue = 5;
-            if (name == "pyramidLevels") param.defaultValue = -1;
-            if (name == "searchVoteIters") param.defaultValue = 6;
-            if (name == "patchmatchIters") param.defaultValue = 4;
-            if (name == "extraPass3x3") param.defaultValue = 0;
-        }
-        return list;
-    }();
+    static const std::vector<OptionParam> params = engineParams(false);
     return params;
 }
 

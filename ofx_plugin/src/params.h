@@ -121,7 +121,8 @@ constexpr const char *kParamGuideWeightHint =
     "How strongly this guide pair steers the synthesis (0 leaves it out).";
 
 // Engine and pipeline options: one table, described on their pages and sent by proto field
-// name. Defaults are StylizeOptions' (Ezsynth's video parameters).
+// name, typed. Stylize's defaults are StylizeOptions' (Ezsynth's video parameters), ImageSynth's
+// SynthesisParams' (Ebsynth's): the backend's own, so a value at its default is not sent.
 enum class OptionKind { Int, Double, Bool, Choice };
 
 struct OptionParam {
@@ -134,6 +135,8 @@ struct OptionParam {
     double min, max, displayMin, displayMax;
     std::vector<const char *> choices; // values sent to the backend; "" sends nothing
     const char *option;                // proto field ("engine." for EngineParams)
+    // Sent even at its default: the default offered here is not the backend's.
+    bool sendDefault = false;
 };
 
 const std::vector<OptionParam> &stylizeOptionParams();

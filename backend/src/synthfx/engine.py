@@ -99,7 +99,8 @@ class SynthesisParams:
     )  # fmt: skip
     extra_pass_3x3: bool = option(
         False,
-        help="Finishes with a search/vote pass of 3x3 patches at full size: crisper detail.",
+        help="Finishes with one refinement round of 3x3 patches at full resolution: crisper "
+        "detail.",
         label="Extra 3x3 Pass", param="extraPass3x3",
     )  # fmt: skip
     vote_mode: VoteMode = option(  # noqa: RUF009 (a field, as dataclasses.field)

@@ -60,9 +60,8 @@ class StylizeOptions:
     )  # fmt: skip
     only: Direction | None = option(  # noqa: RUF009 (a field, as dataclasses.field)
         None,
-        help="Both (unset): blend the passes from the keys before and after each frame. "
-        "Forward or reverse: use only the pass from the key before (forward) or after "
-        "(reverse), no blending.",
+        help="Both: blend the passes from the keys before and after each frame. Forward: use "
+        "only the pass from the key before; reverse: only the one from the key after.",
         label="Direction", param="direction", page=_GUIDES,
     )  # fmt: skip
     edge_weight: float = option(

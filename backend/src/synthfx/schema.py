@@ -44,7 +44,7 @@ class OptionInfo:
         display: the slider range a user interface suggests, (low, high).
         odd: only odd values are accepted.
         suggestions: common values of an open-ended text option (the plugin's menu).
-        metavar: the form of an open-ended text value, for the CLI's help.
+        open_form: the form of the other values of an open-ended text option ("raft:PATH").
         offered: what the CLI and the plugin offer as default where it differs from the
             library's (the backend's default when a client leaves the option unset).
     """
@@ -58,7 +58,7 @@ class OptionInfo:
     display: tuple[float, float] | None = None
     odd: bool = False
     suggestions: tuple[str, ...] = ()
-    metavar: str | None = None
+    open_form: str | None = None
     offered: object = _SAME
 
     @property

@@ -1,18 +1,30 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Typed request parameters <-> pipeline options, both ways."""
+"""Typed request parameters <-> pipeline options, both ways; the proto and the schema GetInfo
+serves agree with the options dataclasses."""
 
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import pytest
+from google.protobuf.descriptor import FieldDescriptor
 
 from synthfx.client.remote import stylize_message
-from synthfx.engine import EZSYNTH_VIDEO_PARAMS
+from synthfx.engine import EZSYNTH_VIDEO_PARAMS, SynthesisParams
 from synthfx.errors import InputError
 from synthfx.pipeline import StylizeOptions
-from synthfx.service.params import stylize_options
+from synthfx.schema import options_of
+from synthfx.schema_wire import enum_value_name
+from synthfx.service.params import engine_params, options_schema, stylize_options
 from synthfx.v1 import synthfx_pb2 as pb
+
+_PROTO_TYPES = {
+    float: {FieldDescriptor.TYPE_DOUBLE},
+    int: {FieldDescriptor.TYPE_INT32, FieldDescriptor.TYPE_UINT64},
+    bool: {FieldDescriptor.TYPE_BOOL},
+    str: {FieldDescriptor.TYPE_STRING},
+}
 
 
 def test_smoke_defaults() -> None:
@@ -49,3 +61,64 @@ def test_exception_options_map() -> None:
         stylize_options(message, None)
     forward = stylize_options(pb.StylizeParams(options={"screening": "0.5"}), None)
     assert forward.screening == 0.5
+
+
+@pytest.mark.parametrize(
+    ("cls", "message"), [(StylizeOptions, pb.StylizeParams), (SynthesisParams, pb.EngineParams)]
+)
+def test_proto_fields_match_schema(cls: type, message: type) -> None:
+    fields = dict(message.DESCRIPTOR.fields_by_name)
+    for opt in options_of(cls):
+        field = fields.pop(opt.name)
+        if opt.choices is not None:
+            assert field.type == FieldDescriptor.TYPE_ENUM, opt.name
+            enum = field.enum_type
+            expected = {enum_value_name(enum.name, c) for c in opt.choices}
+            assert {v.name for v in enum.values} == {enum_value_name(enum.name, "unspecified")} | (
+                expected
+            ), opt.name
+            assert [v.name for v in enum.values][1:] == [
+                enum_value_name(enum.name, c) for c in opt.choices
+            ], opt.name
+        else:
+            assert field.type in _PROTO_TYPES[opt.kind], opt.name
+            assert field.has_presence, f"{opt.name}: unset must differ from 0"
+    assert set(fields) == ({"engine", "options"} if cls is StylizeOptions else set())
+
+
+def test_schema_serves_both_default_sets() -> None:
+    specs = {s.name: s for s in options_schema().options}
+    assert len(specs) == len(options_of(StylizeOptions)) + len(options_of(SynthesisParams))
+    video, image = StylizeOptions(), SynthesisParams()
+    for opt in options_of(SynthesisParams):
+        spec = specs[f"engine.{opt.name}"]
+        render, single = (getattr(s, s.WhichOneof("value")) for s in
+                          (spec.render_default, spec.image_synth_default))  # fmt: skip
+        assert (render, single) == (getattr(video.engine, opt.name), getattr(image, opt.name))
+        assert spec.help == opt.info.help and spec.odd == opt.info.odd
+        assert spec.HasField("minimum") == (opt.info.minimum is not None)
+    assert not specs["only"].HasField("render_default") and specs["only"].may_be_unset
+    assert specs["engine.backend"].offered_default.text_value == "auto"
+    assert list(specs["edge"].choices) == ["classic", "pst", "page"]
+
+
+def test_exception_enum_value_and_range() -> None:
+    with pytest.raises(InputError, match=r"mask_mode must be one of 'after', 'before'; got enum"):
+        stylize_options(pb.StylizeParams(mask_mode=7), None)  # type: ignore[arg-type]
+    cases = {
+        "engine.patch_size must be odd, got 4": pb.EngineParams(patch_size=4),
+        "engine.patch_size must be >= 3, got 1": pb.EngineParams(patch_size=1),
+        "engine.threads must be <= 1024, got 5000": pb.EngineParams(threads=5000),
+        "engine.uniformity must be finite and >= 0, got -1.0": pb.EngineParams(uniformity=-1),
+        "engine.search_vote_iters must be >= 1, got 0": pb.EngineParams(search_vote_iters=0),
+    }
+    for expected, message in cases.items():
+        with pytest.raises(InputError, match=re.escape(expected)):
+            engine_params(message, SynthesisParams())
+
+
+def test_unset_fields_take_the_call_defaults() -> None:
+    assert engine_params(pb.EngineParams(), SynthesisParams()) == SynthesisParams()
+    assert engine_params(pb.EngineParams(seed=0, extra_pass_3x3=False), EZSYNTH_VIDEO_PARAMS) == (
+        dataclasses.replace(EZSYNTH_VIDEO_PARAMS, seed=0, extra_pass_3x3=False)
+    )

@@ -29,22 +29,27 @@ def add_options(group: Any, options: tuple[Option, ...], defaults: object) -> No
     schema offers front-ends)."""
     for opt in options:
         default = opt.info.offered if opt.info.has_offered else getattr(defaults, opt.name)
-        kwargs: dict[str, Any] = {"dest": _dest(opt), "default": default, "help": _help(opt)}
+        kwargs: dict[str, Any] = {
+            "dest": _dest(opt),
+            "default": default,
+            "help": _help(opt, default),
+        }
         if opt.kind is bool:
             kwargs["action"] = argparse.BooleanOptionalAction
         elif opt.choices is not None:
             kwargs["choices"] = list(opt.choices)
         else:
             kwargs["type"] = opt.kind
-            if opt.info.metavar:
-                kwargs["metavar"] = opt.info.metavar
         group.add_argument(flag(opt), **kwargs)
 
 
-def _help(opt: Option) -> str:
+def _help(opt: Option, default: object) -> str:
     # %: argparse formats help text; the defaults show as they would be typed.
     text = opt.info.help.replace("%", "%%")
-    if opt.kind is bool:
+    forms = (*opt.info.suggestions, *filter(None, [opt.info.open_form]))
+    if forms:
+        text += f" One of {', '.join(forms)}."
+    if opt.kind is bool or default is None:  # the flag's presence (--no-...), or unset
         return text
     return text + " (default: %(default)s)"
 

@@ -36,6 +36,8 @@ _NON_PIXEL_ENGINE_FIELDS = ("threads",)
 # Options applied after the synthesis passes: changing them reuses the cached passes.
 _POST_PASS_FIELDS = ("only", "feather", "mask_output", "screening", "selection_smoothing")
 _GUIDES, _MASK = "guides", "mask"
+# The DIS presets best first: the plugin's menu, whose indices saved scripts hold.
+_FLOW_MENU = tuple(reversed(DIS_PRESETS))
 
 
 @dataclass(frozen=True)
@@ -55,8 +57,8 @@ class StylizeOptions:
     flow: str = option(
         DEFAULT_FLOW,
         help="Motion estimation between Source frames; faster is rougher.",
-        label="Optical Flow", param="flow", page=_GUIDES, suggestions=tuple(DIS_PRESETS),
-        metavar="dis-medium|dis-fast|dis-ultrafast|raft:WEIGHTS.pth",
+        label="Optical Flow", param="flow", page=_GUIDES, suggestions=_FLOW_MENU,
+        open_form="raft:WEIGHTS.pth",
     )  # fmt: skip
     only: Direction | None = option(  # noqa: RUF009 (a field, as dataclasses.field)
         None,

@@ -13,7 +13,7 @@ using google::protobuf::Message;
 
 // The enum value of a choice: ("MaskOutput", "over-source") -> "MASK_OUTPUT_OVER_SOURCE", as
 // options.proto names them.
-std::string enumValueName(const std::string &enumName, const std::string &choice) {
+std::string enumValueName(const std::string& enumName, const std::string& choice) {
     std::string name;
     for (size_t i = 0; i < enumName.size(); ++i) {
         const unsigned char c = enumName[i];
@@ -35,12 +35,12 @@ template <typename T> bool fits(long long value) {
 }
 
 // Sets one scalar field; false when the value's type does not fit the field's.
-bool setField(Message &message, const FieldDescriptor &field, const JobOption::Value &value) {
-    const auto *reflection = message.GetReflection();
-    const auto *integer = std::get_if<long long>(&value);
-    const auto *number = std::get_if<double>(&value);
-    const auto *flag = std::get_if<bool>(&value);
-    const auto *text = std::get_if<std::string>(&value);
+bool setField(Message& message, const FieldDescriptor& field, const JobOption::Value& value) {
+    const auto* reflection = message.GetReflection();
+    const auto* integer = std::get_if<long long>(&value);
+    const auto* number = std::get_if<double>(&value);
+    const auto* flag = std::get_if<bool>(&value);
+    const auto* text = std::get_if<std::string>(&value);
     switch (field.cpp_type()) {
     case FieldDescriptor::CPPTYPE_DOUBLE:
         if (!number) return false;
@@ -64,21 +64,20 @@ bool setField(Message &message, const FieldDescriptor &field, const JobOption::V
         return true;
     case FieldDescriptor::CPPTYPE_ENUM: {
         if (!text) return false;
-        const auto *type = field.enum_type();
-        const auto *choice = type->FindValueByName(enumValueName(type->name(), *text));
+        const auto* type = field.enum_type();
+        const auto* choice = type->FindValueByName(enumValueName(type->name(), *text));
         if (!choice) return false;
         reflection->SetEnum(&message, &field, choice);
         return true;
     }
-    default:
-        return false;
+    default: return false;
     }
 }
 
-std::string text(const JobOption::Value &value) {
-    if (const auto *integer = std::get_if<long long>(&value)) return std::to_string(*integer);
-    if (const auto *flag = std::get_if<bool>(&value)) return *flag ? "true" : "false";
-    if (const auto *number = std::get_if<double>(&value)) {
+std::string text(const JobOption::Value& value) {
+    if (const auto* integer = std::get_if<long long>(&value)) return std::to_string(*integer);
+    if (const auto* flag = std::get_if<bool>(&value)) return *flag ? "true" : "false";
+    if (const auto* number = std::get_if<double>(&value)) {
         char buffer[32];
         std::snprintf(buffer, sizeof buffer, "%.17g", *number);
         return buffer;
@@ -87,8 +86,8 @@ std::string text(const JobOption::Value &value) {
 }
 
 // JSON for the options map: numbers and booleans as they are, text quoted.
-std::string jsonValue(const JobOption::Value &value) {
-    const auto *quoted = std::get_if<std::string>(&value);
+std::string jsonValue(const JobOption::Value& value) {
+    const auto* quoted = std::get_if<std::string>(&value);
     if (!quoted) return text(value);
     std::string json = "\"";
     for (char c : *quoted) {
@@ -98,31 +97,31 @@ std::string jsonValue(const JobOption::Value &value) {
     return json + "\"";
 }
 
-std::string badValue(const JobOption &option) {
+std::string badValue(const JobOption& option) {
     return "option " + option.name + " cannot take the value '" + text(option.value) + "'";
 }
 
-} // namespace
+}  // namespace
 
-std::string fillEngineParams(const std::vector<JobOption> &options, v1::EngineParams &params) {
-    for (const auto &option : options) {
+std::string fillEngineParams(const std::vector<JobOption>& options, v1::EngineParams& params) {
+    for (const auto& option : options) {
         std::string name = option.name;
         if (name.rfind("engine.", 0) == 0) name = name.substr(7);
-        const auto *field = params.GetDescriptor()->FindFieldByName(name);
+        const auto* field = params.GetDescriptor()->FindFieldByName(name);
         if (!field) return "the backend protocol has no engine option " + option.name;
         if (!setField(params, *field, option.value)) return badValue(option);
     }
     return {};
 }
 
-std::string fillStylizeParams(const std::vector<JobOption> &options, v1::StylizeParams &params) {
-    for (const auto &option : options) {
+std::string fillStylizeParams(const std::vector<JobOption>& options, v1::StylizeParams& params) {
+    for (const auto& option : options) {
         if (option.name.rfind("engine.", 0) == 0) {
             const std::string error = fillEngineParams({option}, *params.mutable_engine());
             if (!error.empty()) return error;
             continue;
         }
-        const auto *field = params.GetDescriptor()->FindFieldByName(option.name);
+        const auto* field = params.GetDescriptor()->FindFieldByName(option.name);
         if (field && field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE &&
             !field->is_repeated() && !field->is_map()) {
             if (!setField(params, *field, option.value)) return badValue(option);
@@ -133,4 +132,4 @@ std::string fillStylizeParams(const std::vector<JobOption> &options, v1::Stylize
     return {};
 }
 
-} // namespace synthfx::ofx
+}  // namespace synthfx::ofx

@@ -13,7 +13,7 @@
 namespace synthfx::ofx {
 
 // Empty on success, else a message naming the option and value.
-std::string fillStylizeParams(const std::vector<JobOption> &options, v1::StylizeParams &params);
-std::string fillEngineParams(const std::vector<JobOption> &options, v1::EngineParams &params);
+std::string fillStylizeParams(const std::vector<JobOption>& options, v1::StylizeParams& params);
+std::string fillEngineParams(const std::vector<JobOption>& options, v1::EngineParams& params);
 
-} // namespace synthfx::ofx
+}  // namespace synthfx::ofx

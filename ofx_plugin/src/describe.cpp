@@ -20,7 +20,7 @@ OfxParamSetHandle paramSet(OfxImageEffectHandle descriptor) {
     return params;
 }
 
-void describeCommon(const PropertySet &props, const char *label, const char *description) {
+void describeCommon(const PropertySet& props, const char* label, const char* description) {
     props.setString(kOfxPropLabel, label);
     props.setString(kOfxImageEffectPluginPropGrouping, kPluginGrouping);
     props.trySetString(kOfxPropPluginDescription, description);
@@ -39,8 +39,8 @@ void describeCommon(const PropertySet &props, const char *label, const char *des
     props.trySetInt(kOfxImageEffectInstancePropSequentialRender, 2);
 }
 
-PropertySet defineClip(OfxImageEffectHandle descriptor, const char *name,
-                       const std::vector<std::string> &components, bool optional) {
+PropertySet defineClip(OfxImageEffectHandle descriptor, const char* name,
+                       const std::vector<std::string>& components, bool optional) {
     OfxPropertySetHandle handle = nullptr;
     check(suites().effect->clipDefine(descriptor, name, &handle), std::string("defining ") + name);
     PropertySet clip(handle);
@@ -50,8 +50,8 @@ PropertySet defineClip(OfxImageEffectHandle descriptor, const char *name,
     return clip;
 }
 
-PropertySet defineParam(OfxParamSetHandle params, const char *type, const char *name,
-                        const char *label, const char *hint, const char *page) {
+PropertySet defineParam(OfxParamSetHandle params, const char* type, const char* name,
+                        const char* label, const char* hint, const char* page) {
     OfxPropertySetHandle handle = nullptr;
     check(suites().param->paramDefine(params, type, name, &handle),
           std::string("defining parameter ") + name);
@@ -62,11 +62,11 @@ PropertySet defineParam(OfxParamSetHandle params, const char *type, const char *
     return param;
 }
 
-void defineOption(OfxParamSetHandle params, const OptionParam &spec) {
+void defineOption(OfxParamSetHandle params, const OptionParam& spec) {
     switch (spec.kind) {
     case OptionKind::Int: {
-        auto p = defineParam(params, kOfxParamTypeInteger, spec.name, spec.label, spec.hint,
-                             spec.page);
+        auto p =
+            defineParam(params, kOfxParamTypeInteger, spec.name, spec.label, spec.hint, spec.page);
         p.setInt(kOfxParamPropDefault, static_cast<int>(spec.defaultValue));
         p.setInt(kOfxParamPropMin, static_cast<int>(spec.min));
         p.setInt(kOfxParamPropMax, static_cast<int>(spec.max));
@@ -75,8 +75,8 @@ void defineOption(OfxParamSetHandle params, const OptionParam &spec) {
         break;
     }
     case OptionKind::Double: {
-        auto p = defineParam(params, kOfxParamTypeDouble, spec.name, spec.label, spec.hint,
-                             spec.page);
+        auto p =
+            defineParam(params, kOfxParamTypeDouble, spec.name, spec.label, spec.hint, spec.page);
         p.setDouble(kOfxParamPropDefault, spec.defaultValue);
         p.setDouble(kOfxParamPropMin, spec.min);
         p.setDouble(kOfxParamPropMax, spec.max);
@@ -86,16 +86,16 @@ void defineOption(OfxParamSetHandle params, const OptionParam &spec) {
         break;
     }
     case OptionKind::Bool: {
-        auto p = defineParam(params, kOfxParamTypeBoolean, spec.name, spec.label, spec.hint,
-                             spec.page);
+        auto p =
+            defineParam(params, kOfxParamTypeBoolean, spec.name, spec.label, spec.hint, spec.page);
         p.setInt(kOfxParamPropDefault, spec.defaultValue != 0 ? 1 : 0);
         break;
     }
     case OptionKind::Choice: {
-        auto p = defineParam(params, kOfxParamTypeChoice, spec.name, spec.label, spec.hint,
-                             spec.page);
+        auto p =
+            defineParam(params, kOfxParamTypeChoice, spec.name, spec.label, spec.hint, spec.page);
         std::vector<std::string> labels;
-        for (const char *choice : spec.choices) labels.push_back(*choice ? choice : "both");
+        for (const char* choice : spec.choices) labels.push_back(*choice ? choice : "both");
         p.setStrings(kOfxParamPropChoiceOption, labels);
         p.setInt(kOfxParamPropDefault, static_cast<int>(spec.defaultValue));
         break;
@@ -103,15 +103,15 @@ void defineOption(OfxParamSetHandle params, const OptionParam &spec) {
     }
 }
 
-void definePage(OfxParamSetHandle params, const char *name, const char *label,
-                const std::vector<std::string> &children) {
+void definePage(OfxParamSetHandle params, const char* name, const char* label,
+                const std::vector<std::string>& children) {
     auto page = defineParam(params, kOfxParamTypePage, name, label, nullptr, nullptr);
     page.setStrings(kOfxParamPropPageChild, children);
 }
 
-std::vector<std::string> namesOnPage(const std::vector<OptionParam> &specs, const char *page) {
+std::vector<std::string> namesOnPage(const std::vector<OptionParam>& specs, const char* page) {
     std::vector<std::string> names;
-    for (const auto &spec : specs) {
+    for (const auto& spec : specs) {
         if (std::string(spec.page) == page) names.push_back(spec.name);
     }
     return names;
@@ -154,9 +154,9 @@ std::vector<std::string> backendParamNames() {
 void defineCacheParams(OfxParamSetHandle params) {
     defineParam(params, kOfxParamTypePushButton, kParamRerender, kParamRerenderLabel,
                 kParamRerenderHint, kPageBackend);
-    auto generation = defineParam(params, kOfxParamTypeInteger, kParamCacheGeneration,
-                                  kParamCacheGenerationLabel, kParamCacheGenerationHint,
-                                  kPageBackend);
+    auto generation =
+        defineParam(params, kOfxParamTypeInteger, kParamCacheGeneration, kParamCacheGenerationLabel,
+                    kParamCacheGenerationHint, kPageBackend);
     generation.setInt(kOfxParamPropDefault, 0);
     generation.setInt(kOfxParamPropMin, 0);
     generation.setInt(kOfxParamPropMax, std::numeric_limits<int>::max());
@@ -167,7 +167,7 @@ void defineCacheParams(OfxParamSetHandle params) {
     generation.trySetString(kOfxParamPropCacheInvalidation, kOfxParamInvalidateAll);
 }
 
-} // namespace
+}  // namespace
 
 void describeStylize(OfxImageEffectHandle descriptor) {
     const PropertySet props = effectProps(descriptor);
@@ -177,19 +177,18 @@ void describeStylize(OfxImageEffectHandle descriptor) {
     props.setInt(kOfxImageEffectPropTemporalClipAccess, 1);
 }
 
-void describeStylizeInContext(OfxImageEffectHandle descriptor, const std::string &context) {
+void describeStylizeInContext(OfxImageEffectHandle descriptor, const std::string& context) {
     const bool general = context == kOfxImageEffectContextGeneral;
-    auto source = defineClip(descriptor, kClipSource,
-                             {kOfxImageComponentRGBA, kOfxImageComponentRGB}, false);
+    auto source =
+        defineClip(descriptor, kClipSource, {kOfxImageComponentRGBA, kOfxImageComponentRGB}, false);
     source.setInt(kOfxImageEffectPropTemporalClipAccess, 1);
     if (general) {
         auto style = defineClip(descriptor, kClipStyle,
                                 {kOfxImageComponentRGBA, kOfxImageComponentRGB}, false);
         style.setInt(kOfxImageEffectPropTemporalClipAccess, 1);
-        auto mask = defineClip(descriptor, kClipMask,
-                               {kOfxImageComponentAlpha, kOfxImageComponentRGBA,
-                                kOfxImageComponentRGB},
-                               true);
+        auto mask = defineClip(
+            descriptor, kClipMask,
+            {kOfxImageComponentAlpha, kOfxImageComponentRGBA, kOfxImageComponentRGB}, true);
         mask.setInt(kOfxImageEffectPropTemporalClipAccess, 1);
         mask.setInt(kOfxImageClipPropIsMask, 1);
     }
@@ -205,8 +204,8 @@ void describeStylizeInContext(OfxImageEffectHandle descriptor, const std::string
     key.setInt(kOfxParamPropDisplayMax, 1);
     key.setInt(kOfxParamPropAnimates, 1);
     key.trySetString(kOfxParamPropCacheInvalidation, kOfxParamInvalidateAll);
-    defineParam(params, kOfxParamTypePushButton, kParamAddKey, kParamAddKeyLabel,
-                kParamAddKeyHint, kPageKeys);
+    defineParam(params, kOfxParamTypePushButton, kParamAddKey, kParamAddKeyLabel, kParamAddKeyHint,
+                kPageKeys);
     defineParam(params, kOfxParamTypePushButton, kParamRemoveKey, kParamRemoveKeyLabel,
                 kParamRemoveKeyHint, kPageKeys);
     auto list = defineParam(params, kOfxParamTypeString, kParamKeyList, kParamKeyListLabel,
@@ -216,8 +215,8 @@ void describeStylizeInContext(OfxImageEffectHandle descriptor, const std::string
     std::vector<std::string> keyPage = {kParamStyleKey, kParamAddKey, kParamRemoveKey,
                                         kParamKeyList};
     if (!general) {
-        auto file = defineParam(params, kOfxParamTypeString, kParamStyleFile,
-                                kParamStyleFileLabel, kParamStyleFileHint, kPageKeys);
+        auto file = defineParam(params, kOfxParamTypeString, kParamStyleFile, kParamStyleFileLabel,
+                                kParamStyleFileHint, kPageKeys);
         file.setString(kOfxParamPropDefault, "");
         file.setString(kOfxParamPropStringMode, kOfxParamStringIsFilePath);
         file.trySetInt(kOfxParamPropStringFilePathExists, 1);
@@ -237,8 +236,8 @@ void describeStylizeInContext(OfxImageEffectHandle descriptor, const std::string
     whole.setInt(kOfxParamPropAnimates, 0);
     keyPage.push_back(kParamSendWholeShot);
 
-    const auto &options = stylizeOptionParams();
-    for (const auto &spec : options) defineOption(params, spec);
+    const auto& options = stylizeOptionParams();
+    for (const auto& spec : options) defineOption(params, spec);
     defineBackendParams(params);
     defineCacheParams(params);
     std::vector<std::string> backendPage = backendParamNames();
@@ -258,7 +257,7 @@ void describeImageSynth(OfxImageEffectHandle descriptor) {
     props.setInt(kOfxImageEffectPropTemporalClipAccess, 0);
 }
 
-void describeImageSynthInContext(OfxImageEffectHandle descriptor, const std::string &) {
+void describeImageSynthInContext(OfxImageEffectHandle descriptor, const std::string&) {
     defineClip(descriptor, kClipStyle, {kOfxImageComponentRGBA, kOfxImageComponentRGB}, false);
     const OfxParamSetHandle params = paramSet(descriptor);
     std::vector<std::string> guidePage;
@@ -285,12 +284,12 @@ void describeImageSynthInContext(OfxImageEffectHandle descriptor, const std::str
     }
     // The output has the Target guides' size: the frame being synthesised.
     defineClip(descriptor, kClipOutput, {kOfxImageComponentRGBA}, false);
-    const auto &options = engineOptionParams();
-    for (const auto &spec : options) defineOption(params, spec);
+    const auto& options = engineOptionParams();
+    for (const auto& spec : options) defineOption(params, spec);
     defineBackendParams(params);
     definePage(params, kPageGuides, "Guides", guidePage);
     definePage(params, kPageEngine, "Engine", namesOnPage(options, kPageEngine));
     definePage(params, kPageBackend, "Backend", backendParamNames());
 }
 
-} // namespace synthfx::ofx
+}  // namespace synthfx::ofx

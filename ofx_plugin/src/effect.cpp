@@ -14,10 +14,10 @@ Effect::Effect(OfxImageEffectHandle handle) : _handle(handle) {
     check(suites().effect->getParamSet(handle, &_params), "getParamSet");
 }
 
-void Effect::changedParam(const std::string &, const PropertySet &) {}
+void Effect::changedParam(const std::string&, const PropertySet&) {}
 
-void Effect::setPersistentError(const std::string &message) const {
-    const auto &s = suites();
+void Effect::setPersistentError(const std::string& message) const {
+    const auto& s = suites();
     if (s.messageV2) {
         s.messageV2->setPersistentMessage(_handle, kOfxMessageError, "", "%s", message.c_str());
     } else if (s.messageV1) {
@@ -29,8 +29,8 @@ void Effect::clearPersistentMessage() const {
     if (suites().messageV2) suites().messageV2->clearPersistentMessage(_handle);
 }
 
-void Effect::showMessage(const char *type, const std::string &message) const {
-    const auto &s = suites();
+void Effect::showMessage(const char* type, const std::string& message) const {
+    const auto& s = suites();
     if (s.messageV2) {
         s.messageV2->message(_handle, type, "", "%s", message.c_str());
     } else if (s.messageV1) {
@@ -38,7 +38,7 @@ void Effect::showMessage(const char *type, const std::string &message) const {
     }
 }
 
-OfxImageClipHandle Effect::clip(const char *name) const {
+OfxImageClipHandle Effect::clip(const char* name) const {
     OfxImageClipHandle handle = nullptr;
     check(suites().effect->clipGetHandle(_handle, name, &handle, nullptr),
           std::string("getting clip ") + name);
@@ -51,31 +51,31 @@ bool Effect::clipConnected(OfxImageClipHandle clip) const {
     return PropertySet(props).getIntOr(kOfxImageClipPropConnected, 0) != 0;
 }
 
-OfxParamHandle Effect::param(const char *name) const {
+OfxParamHandle Effect::param(const char* name) const {
     OfxParamHandle handle = nullptr;
     check(suites().param->paramGetHandle(_params, name, &handle, nullptr),
           std::string("getting parameter ") + name);
     return handle;
 }
 
-int Effect::intAt(const char *name, OfxTime time) const {
+int Effect::intAt(const char* name, OfxTime time) const {
     int value = 0;
     check(suites().param->paramGetValueAtTime(param(name), time, &value),
           std::string("reading ") + name);
     return value;
 }
 
-double Effect::doubleAt(const char *name, OfxTime time) const {
+double Effect::doubleAt(const char* name, OfxTime time) const {
     double value = 0;
     check(suites().param->paramGetValueAtTime(param(name), time, &value),
           std::string("reading ") + name);
     return value;
 }
 
-bool Effect::boolAt(const char *name, OfxTime time) const { return intAt(name, time) != 0; }
+bool Effect::boolAt(const char* name, OfxTime time) const { return intAt(name, time) != 0; }
 
-std::string Effect::stringAt(const char *name, OfxTime time) const {
-    char *value = nullptr;
+std::string Effect::stringAt(const char* name, OfxTime time) const {
+    char* value = nullptr;
     check(suites().param->paramGetValueAtTime(param(name), time, &value),
           std::string("reading ") + name);
     return value ? value : "";
@@ -102,10 +102,10 @@ ConnectionSettings Effect::connectionSettings(OfxTime time) const {
     return settings;
 }
 
-std::vector<JobOption> Effect::optionsAt(const std::vector<OptionParam> &params,
+std::vector<JobOption> Effect::optionsAt(const std::vector<OptionParam>& params,
                                          OfxTime time) const {
     std::vector<JobOption> options;
-    for (const auto &spec : params) {
+    for (const auto& spec : params) {
         JobOption::Value value;
         bool atDefault = false;
         switch (spec.kind) {
@@ -130,10 +130,10 @@ std::vector<JobOption> Effect::optionsAt(const std::vector<OptionParam> &params,
         case OptionKind::Choice: {
             const int index = intAt(spec.name, time);
             if (index < 0 || index >= static_cast<int>(spec.choices.size())) {
-                throw OfxError(kOfxStatFailed, std::string(spec.label) + ": no choice " +
-                                                   std::to_string(index));
+                throw OfxError(kOfxStatFailed,
+                               std::string(spec.label) + ": no choice " + std::to_string(index));
             }
-            if (!*spec.choices[index]) continue; // "" leaves the option unset
+            if (!*spec.choices[index]) continue;  // "" leaves the option unset
             atDefault = index == static_cast<int>(spec.defaultValue);
             value = std::string(spec.choices[index]);
             break;
@@ -146,7 +146,7 @@ std::vector<JobOption> Effect::optionsAt(const std::vector<OptionParam> &params,
     return options;
 }
 
-void Effect::failRender(const ClientResult &result) const {
+void Effect::failRender(const ClientResult& result) const {
     std::string message = "synthfx: " + result.message;
     if (result.status == ClientStatus::Unavailable && isBackground()) {
         message += " (background render: failing this frame instead of waiting)";
@@ -156,9 +156,9 @@ void Effect::failRender(const ClientResult &result) const {
                    message);
 }
 
-ProgressScope::ProgressScope(const Effect &effect, const std::string &label)
+ProgressScope::ProgressScope(const Effect& effect, const std::string& label)
     : _instance(effect.handle()) {
-    const auto &s = suites();
+    const auto& s = suites();
     if (s.progressV2) {
         _started = s.progressV2->progressStart(_instance, label.c_str(), "") == kOfxStatOK;
     } else if (s.progressV1) {
@@ -168,7 +168,7 @@ ProgressScope::ProgressScope(const Effect &effect, const std::string &label)
 
 ProgressScope::~ProgressScope() {
     if (!_started) return;
-    const auto &s = suites();
+    const auto& s = suites();
     if (s.progressV2) {
         s.progressV2->progressEnd(_instance);
     } else if (s.progressV1) {
@@ -178,7 +178,7 @@ ProgressScope::~ProgressScope() {
 
 bool ProgressScope::update(double fraction) {
     if (!_started) return true;
-    const auto &s = suites();
+    const auto& s = suites();
     fraction = std::clamp(fraction, 0.0, 1.0);
     OfxStatus status = kOfxStatOK;
     if (s.progressV2) {
@@ -190,4 +190,4 @@ bool ProgressScope::update(double fraction) {
     return !_cancelled;
 }
 
-} // namespace synthfx::ofx
+}  // namespace synthfx::ofx

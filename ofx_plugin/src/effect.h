@@ -12,39 +12,39 @@
 namespace synthfx::ofx {
 
 class Effect {
-public:
+  public:
     explicit Effect(OfxImageEffectHandle handle);
     virtual ~Effect() = default;
 
-    virtual void render(const PropertySet &inArgs) = 0;
-    virtual void getFramesNeeded(const PropertySet &inArgs, const PropertySet &outArgs) = 0;
-    virtual void getRegionOfDefinition(const PropertySet &inArgs, const PropertySet &outArgs) = 0;
-    virtual void getClipPreferences(const PropertySet &outArgs) = 0;
-    virtual void changedParam(const std::string &name, const PropertySet &inArgs);
+    virtual void render(const PropertySet& inArgs) = 0;
+    virtual void getFramesNeeded(const PropertySet& inArgs, const PropertySet& outArgs) = 0;
+    virtual void getRegionOfDefinition(const PropertySet& inArgs, const PropertySet& outArgs) = 0;
+    virtual void getClipPreferences(const PropertySet& outArgs) = 0;
+    virtual void changedParam(const std::string& name, const PropertySet& inArgs);
 
     OfxImageEffectHandle handle() const { return _handle; }
     // Shows `message` on the node until cleared (the artist sees it in the viewer / node).
-    void setPersistentError(const std::string &message) const;
+    void setPersistentError(const std::string& message) const;
     void clearPersistentMessage() const;
-    void showMessage(const char *type, const std::string &message) const;
+    void showMessage(const char* type, const std::string& message) const;
 
-protected:
-    OfxImageClipHandle clip(const char *name) const;
+  protected:
+    OfxImageClipHandle clip(const char* name) const;
     bool clipConnected(OfxImageClipHandle clip) const;
-    OfxParamHandle param(const char *name) const;
-    int intAt(const char *name, OfxTime time) const;
-    double doubleAt(const char *name, OfxTime time) const;
-    bool boolAt(const char *name, OfxTime time) const;
-    std::string stringAt(const char *name, OfxTime time) const;
+    OfxParamHandle param(const char* name) const;
+    int intAt(const char* name, OfxTime time) const;
+    double doubleAt(const char* name, OfxTime time) const;
+    bool boolAt(const char* name, OfxTime time) const;
+    std::string stringAt(const char* name, OfxTime time) const;
     bool aborted() const;
     bool isBackground() const;
     std::string hostName() const;
     ConnectionSettings connectionSettings(OfxTime time) const;
     // The options of `params` at `time`, named as the backend wants them.
-    std::vector<JobOption> optionsAt(const std::vector<struct OptionParam> &params,
+    std::vector<JobOption> optionsAt(const std::vector<struct OptionParam>& params,
                                      OfxTime time) const;
     // Turns a failed backend call into an OfxError carrying an artist-readable message.
-    [[noreturn]] void failRender(const ClientResult &result) const;
+    [[noreturn]] void failRender(const ClientResult& result) const;
 
     OfxImageEffectHandle _handle;
     PropertySet _props;
@@ -54,17 +54,17 @@ protected:
 
 // Progress bar for one render; ends it when destroyed.
 class ProgressScope {
-public:
-    ProgressScope(const Effect &effect, const std::string &label);
+  public:
+    ProgressScope(const Effect& effect, const std::string& label);
     ~ProgressScope();
     // Returns false when the host's progress dialog was cancelled (kOfxStatReplyNo).
     bool update(double fraction);
     bool cancelled() const { return _cancelled; }
 
-private:
-    void *_instance;
+  private:
+    void* _instance;
     bool _started = false;
     std::atomic<bool> _cancelled{false};
 };
 
-} // namespace synthfx::ofx
+}  // namespace synthfx::ofx

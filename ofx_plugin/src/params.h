@@ -6,118 +6,118 @@
 
 namespace synthfx::ofx {
 
-constexpr const char *kStylizeIdentifier = "org.synthfx.Stylize";
-constexpr const char *kStylizeLabel = "synthfx Stylize";
-constexpr const char *kStylizeDescription =
+constexpr const char* kStylizeIdentifier = "org.synthfx.Stylize";
+constexpr const char* kStylizeLabel = "synthfx Stylize";
+constexpr const char* kStylizeDescription =
     "Propagates painted keyframes (Style) to every frame of the Source shot, Ebsynth-style. "
     "Rendering happens in the synthfx backend service.";
-constexpr const char *kImageSynthIdentifier = "org.synthfx.ImageSynth";
-constexpr const char *kImageSynthLabel = "synthfx ImageSynth";
-constexpr const char *kImageSynthDescription =
+constexpr const char* kImageSynthIdentifier = "org.synthfx.ImageSynth";
+constexpr const char* kImageSynthLabel = "synthfx ImageSynth";
+constexpr const char* kImageSynthDescription =
     "One guided patch synthesis: Style is re-arranged so that each Source guide looks like its "
     "Target guide.";
-constexpr const char *kPluginGrouping = "synthfx";
+constexpr const char* kPluginGrouping = "synthfx";
 // Major: bump when parameters or clips change incompatibly (old scripts would load wrongly).
 // Minor: bump for any other release.
 constexpr unsigned kPluginVersionMajor = 1;
 constexpr unsigned kPluginVersionMinor = 0;
 
 // Clips.
-constexpr const char *kClipSource = "Source";
-constexpr const char *kClipStyle = "Style";
-constexpr const char *kClipMask = "Mask";
-constexpr const char *kClipOutput = "Output";
+constexpr const char* kClipSource = "Source";
+constexpr const char* kClipStyle = "Style";
+constexpr const char* kClipMask = "Mask";
+constexpr const char* kClipOutput = "Output";
 constexpr int kImageSynthGuidePairs = 4;
-constexpr const char *kClipGuideSourcePrefix = "GuideSource";
-constexpr const char *kClipGuideTargetPrefix = "GuideTarget";
+constexpr const char* kClipGuideSourcePrefix = "GuideSource";
+constexpr const char* kClipGuideTargetPrefix = "GuideTarget";
 
 // Pages.
-constexpr const char *kPageKeys = "keysPage";
-constexpr const char *kPageGuides = "guidesPage";
-constexpr const char *kPageMask = "maskPage";
-constexpr const char *kPageEngine = "enginePage";
-constexpr const char *kPageBackend = "backendPage";
+constexpr const char* kPageKeys = "keysPage";
+constexpr const char* kPageGuides = "guidesPage";
+constexpr const char* kPageMask = "maskPage";
+constexpr const char* kPageEngine = "enginePage";
+constexpr const char* kPageBackend = "backendPage";
 
 // Keyframes.
-constexpr const char *kParamStyleKey = "styleKey";
-constexpr const char *kParamStyleKeyLabel = "Style Key";
-constexpr const char *kParamStyleKeyHint =
+constexpr const char* kParamStyleKey = "styleKey";
+constexpr const char* kParamStyleKeyLabel = "Style Key";
+constexpr const char* kParamStyleKeyHint =
     "Set a key on this parameter at every frame you painted a Style frame for: the keys show "
     "on the timeline and dope sheet and tell synthfx where the keyframes are. The value does "
     "not matter.";
-constexpr const char *kParamAddKey = "addStyleKey";
-constexpr const char *kParamAddKeyLabel = "Add Key Here";
-constexpr const char *kParamAddKeyHint = "Marks the current frame as a painted keyframe.";
-constexpr const char *kParamRemoveKey = "removeStyleKey";
-constexpr const char *kParamRemoveKeyLabel = "Remove Key Here";
-constexpr const char *kParamRemoveKeyHint = "Unmarks the current frame.";
-constexpr const char *kParamKeyList = "styleKeyList";
-constexpr const char *kParamKeyListLabel = "Keyframes (list)";
-constexpr const char *kParamKeyListHint =
+constexpr const char* kParamAddKey = "addStyleKey";
+constexpr const char* kParamAddKeyLabel = "Add Key Here";
+constexpr const char* kParamAddKeyHint = "Marks the current frame as a painted keyframe.";
+constexpr const char* kParamRemoveKey = "removeStyleKey";
+constexpr const char* kParamRemoveKeyLabel = "Remove Key Here";
+constexpr const char* kParamRemoveKeyHint = "Unmarks the current frame.";
+constexpr const char* kParamKeyList = "styleKeyList";
+constexpr const char* kParamKeyListLabel = "Keyframes (list)";
+constexpr const char* kParamKeyListHint =
     "Fallback for hosts that cannot animate Style Key: painted frames as a list, e.g. "
     "\"1, 24, 60\". Used only when Style Key has no keys.";
-constexpr const char *kParamStyleFile = "styleFile";
-constexpr const char *kParamStyleFileLabel = "Style Frames File";
-constexpr const char *kParamStyleFileHint =
+constexpr const char* kParamStyleFile = "styleFile";
+constexpr const char* kParamStyleFileLabel = "Style Frames File";
+constexpr const char* kParamStyleFileHint =
     "Single-input hosts (Resolve's Edit and Color pages): your painted keyframes as image files "
     "the backend reads, with #### or %04d for the frame number, e.g. "
     "/shots/sh010/paint/style.####.exr. Every frame of the shot that has a file is a keyframe, "
     "unless you set keys on Style Key (or the list): then those frames are, and each needs its "
     "file. A single image (no ####) is used at the keys you set. Frame numbers are the node's.";
-constexpr const char *kParamOutput = "output";
-constexpr const char *kParamOutputLabel = "Output";
-constexpr const char *kParamOutputHint =
+constexpr const char* kParamOutput = "output";
+constexpr const char* kParamOutputLabel = "Output";
+constexpr const char* kParamOutputHint =
     "Stylized: the result. Error: where synthesis struggled (bright = worse). Mask: the mask "
     "the result was cut with.";
 enum class OutputKind { Stylized = 0, Error = 1, Mask = 2 };
-constexpr const char *kOutputChoices[] = {"Stylized", "Error", "Mask"};
+constexpr const char* kOutputChoices[] = {"Stylized", "Error", "Mask"};
 
 // Backend.
-constexpr const char *kParamBackendAddress = "backendAddress";
-constexpr const char *kParamBackendAddressLabel = "Backend Address";
-constexpr const char *kParamBackendAddressHint =
+constexpr const char* kParamBackendAddress = "backendAddress";
+constexpr const char* kParamBackendAddressLabel = "Backend Address";
+constexpr const char* kParamBackendAddressHint =
     "Where the synthfx backend runs: host:port or unix:/path. Empty: $SYNTHFX_BACKEND, else a "
     "local backend is started for you. On a render farm, point every node at a shared backend.";
-constexpr const char *kParamTokenFile = "backendTokenFile";
-constexpr const char *kParamTokenFileLabel = "Token File";
-constexpr const char *kParamTokenFileHint =
+constexpr const char* kParamTokenFile = "backendTokenFile";
+constexpr const char* kParamTokenFileLabel = "Token File";
+constexpr const char* kParamTokenFileHint =
     "File holding the backend's access token (or set $SYNTHFX_TOKEN). Empty: no token.";
-constexpr const char *kParamTlsCaFile = "backendTlsCaFile";
-constexpr const char *kParamTlsCaFileLabel = "TLS CA File";
-constexpr const char *kParamTlsCaFileHint =
+constexpr const char* kParamTlsCaFile = "backendTlsCaFile";
+constexpr const char* kParamTlsCaFileLabel = "TLS CA File";
+constexpr const char* kParamTlsCaFileHint =
     "PEM file of the certificate authority that signed the backend's TLS certificate (or set "
     "$SYNTHFX_TLS_CA): frames and token then travel encrypted. The certificate must name the "
     "host in Backend Address. Empty: plain connection.";
-constexpr const char *kParamConnectTimeout = "connectTimeout";
-constexpr const char *kParamConnectTimeoutLabel = "Connect Timeout";
-constexpr const char *kParamConnectTimeoutHint =
+constexpr const char* kParamConnectTimeout = "connectTimeout";
+constexpr const char* kParamConnectTimeoutLabel = "Connect Timeout";
+constexpr const char* kParamConnectTimeoutHint =
     "Seconds to wait for the backend before a frame fails with a message. Farm renders use at "
     "most this long per frame, never hang.";
-constexpr const char *kParamPurgeSession = "purgeSession";
-constexpr const char *kParamPurgeSessionLabel = "Release Backend Frames";
-constexpr const char *kParamPurgeSessionHint =
+constexpr const char* kParamPurgeSession = "purgeSession";
+constexpr const char* kParamPurgeSessionLabel = "Release Backend Frames";
+constexpr const char* kParamPurgeSessionHint =
     "Closes this node's backend session so the frames it uploaded can be evicted. Cached "
     "results stay; the next render uploads again what it needs.";
-constexpr const char *kParamRerender = "rerenderIgnoringCache";
-constexpr const char *kParamRerenderLabel = "Re-render (ignore cache)";
-constexpr const char *kParamRerenderHint =
+constexpr const char* kParamRerender = "rerenderIgnoringCache";
+constexpr const char* kParamRerenderLabel = "Re-render (ignore cache)";
+constexpr const char* kParamRerenderHint =
     "Renders every frame again from scratch: the backend recomputes each keyframe segment once "
     "instead of serving its cached result, and replaces the cache with the new one. Use it when "
     "you distrust the cache; with unchanged inputs the pixels come out the same.";
 // Bumped by Re-render: a changed value makes the host drop its own cached frames, and frames
 // rendered at a newer generation than the instance has seen ask the backend to refresh.
-constexpr const char *kParamCacheGeneration = "cacheGeneration";
-constexpr const char *kParamCacheGenerationLabel = "Cache Generation";
-constexpr const char *kParamCacheGenerationHint = "Counts Re-render presses (hidden).";
-constexpr const char *kParamSendWholeShot = "sendWholeShot";
-constexpr const char *kParamSendWholeShotLabel = "Send Whole Shot";
-constexpr const char *kParamSendWholeShotHint =
+constexpr const char* kParamCacheGeneration = "cacheGeneration";
+constexpr const char* kParamCacheGenerationLabel = "Cache Generation";
+constexpr const char* kParamCacheGenerationHint = "Counts Re-render presses (hidden).";
+constexpr const char* kParamSendWholeShot = "sendWholeShot";
+constexpr const char* kParamSendWholeShotLabel = "Send Whole Shot";
+constexpr const char* kParamSendWholeShotHint =
     "Off: each frame fetches only its keyframe segment (fast, same pixels). On: every frame of "
     "the shot is fetched and sent, so one job covers the shot in the backend cache.";
 
 // ImageSynth.
-constexpr const char *kParamGuideWeightPrefix = "guideWeight";
-constexpr const char *kParamGuideWeightHint =
+constexpr const char* kParamGuideWeightPrefix = "guideWeight";
+constexpr const char* kParamGuideWeightHint =
     "How strongly this guide pair steers the synthesis (0 leaves it out).";
 
 // Engine and pipeline options: one table, described on their pages and sent by proto field
@@ -126,20 +126,20 @@ constexpr const char *kParamGuideWeightHint =
 enum class OptionKind { Int, Double, Bool, Choice };
 
 struct OptionParam {
-    const char *name;  // OFX parameter (script) name
-    const char *label;
-    const char *hint;
-    const char *page;
+    const char* name;  // OFX parameter (script) name
+    const char* label;
+    const char* hint;
+    const char* page;
     OptionKind kind;
     double defaultValue;
     double min, max, displayMin, displayMax;
-    std::vector<const char *> choices; // values sent to the backend; "" sends nothing
-    const char *option;                // proto field ("engine." for EngineParams)
+    std::vector<const char*> choices;  // values sent to the backend; "" sends nothing
+    const char* option;                // proto field ("engine." for EngineParams)
     // Sent even at its default: the default offered here is not the backend's.
     bool sendDefault = false;
 };
 
-const std::vector<OptionParam> &stylizeOptionParams();
-const std::vector<OptionParam> &engineOptionParams();
+const std::vector<OptionParam>& stylizeOptionParams();
+const std::vector<OptionParam>& engineOptionParams();
 
-} // namespace synthfx::ofx
+}  // namespace synthfx::ofx

@@ -278,7 +278,11 @@ def _checked_fields(p: SynthesisParams) -> SynthesisParams:
     return p
 
 
-def _native_params(p: SynthesisParams) -> tuple:
+# The binding's engine arguments, in its order (synthesis.h SynthesisParams).
+_NativeParams = tuple[float, float, int, int, int, int, float, bool, int, int, int, int]
+
+
+def _native_params(p: SynthesisParams) -> _NativeParams:
     """``p`` as the binding's positional engine arguments."""
     return (
         float(p.style_weight),
@@ -365,7 +369,7 @@ def synthesize(
     unknown = set(overrides) - set(SynthesisParams.__dataclass_fields__)
     if unknown:
         raise EngineError(f"unknown engine parameter(s): {', '.join(sorted(unknown))}")
-    p = _checked_fields(SynthesisParams(**{**base.__dict__, **overrides}))  # type: ignore[arg-type]
+    p = _checked_fields(SynthesisParams(**{**base.__dict__, **overrides}))
 
     guides = list(guides)  # walked twice below; any iterable of triples keeps working
     on_device = any(

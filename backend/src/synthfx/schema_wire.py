@@ -56,8 +56,10 @@ def message_values(message: Message, cls: type, where: str = "") -> dict[str, An
         number = getattr(message, opt.name)
         if number == 0:  # *_UNSPECIFIED: unset
             continue
-        value = field.enum_type.values_by_number.get(number)
-        choice = _choice_of(opt, field.enum_type.name, value.name if value else "")
+        enum = field.enum_type
+        assert enum is not None, opt.name  # a choice's field is an enum (test_params)
+        value = enum.values_by_number.get(number)
+        choice = _choice_of(opt, enum.name, value.name if value else "")
         if choice is None:
             allowed = ", ".join(map(repr, opt.choices))
             raise InputError(f"{where}{opt.name} must be one of {allowed}; got enum value {number}")
@@ -76,12 +78,14 @@ def _choice_of(opt: Option, enum_name: str, value_name: str) -> str | None:
 def fill_message(message: M, options: object) -> M:
     """Sets every option of the dataclass ``options`` in ``message`` (None: left unset)."""
     fields = message.DESCRIPTOR.fields_by_name
-    for opt in options_of(type(options)):
+    cls: type = type(options)
+    for opt in options_of(cls):
         value = getattr(options, opt.name)
         if value is None:
             continue
         if opt.choices is not None:
             enum = fields[opt.name].enum_type
+            assert enum is not None, opt.name
             value = enum.values_by_name[enum_value_name(enum.name, value)].number
         setattr(message, opt.name, value)
     return message
@@ -123,8 +127,9 @@ def _spec(opt: Option, where: str, render: object, image_synth: object) -> pb.Op
         message = _value(opt, value)
         if message is not None:
             getattr(spec, name).CopyFrom(message)
-    if info.has_offered:
-        spec.offered_default.CopyFrom(_value(opt, info.offered))
+    offered = _value(opt, info.offered) if info.has_offered else None
+    if offered is not None:
+        spec.offered_default.CopyFrom(offered)
     return spec
 
 

@@ -10,6 +10,7 @@ import argparse
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -24,14 +25,14 @@ DEFAULT_GUIDE_WEIGHT = 1.0
 class _GuideAction(argparse.Action):
     """--guide SRC TGT appends a pair; a following --weight sets that pair's weight."""
 
-    def __call__(self, parser, namespace, values, option_string=None):  # type: ignore[override]
+    def __call__(self, parser, namespace, values, option_string=None):
         guides = list(getattr(namespace, "guides", None) or [])
         guides.append([values[0], values[1], None])
         namespace.guides = guides
 
 
 class _WeightAction(argparse.Action):
-    def __call__(self, parser, namespace, values, option_string=None):  # type: ignore[override]
+    def __call__(self, parser, namespace, values, option_string=None):
         guides = getattr(namespace, "guides", None) or []
         if not guides:
             parser.error("--weight must follow the --guide it applies to")
@@ -151,7 +152,7 @@ def run(args: argparse.Namespace) -> int:
         write_image(args.error, result.error, dtype="float", channel_names=("Y",))
     if args.preview:
         write_image(args.preview, result.image[..., : min(4, result.image.shape[2])], dtype="uint8")
-    summary = {
+    summary: dict[str, Any] = {
         "out": str(args.out),
         "size": [int(result.image.shape[1]), int(result.image.shape[0])],
         "channels": int(result.image.shape[2]),

@@ -122,3 +122,11 @@ def test_unset_fields_take_the_call_defaults() -> None:
     assert engine_params(pb.EngineParams(seed=0, extra_pass_3x3=False), EZSYNTH_VIDEO_PARAMS) == (
         dataclasses.replace(EZSYNTH_VIDEO_PARAMS, seed=0, extra_pass_3x3=False)
     )
+
+
+def test_get_info_serves_the_schema(module_server) -> None:
+    from synthfx.client import BackendClient
+
+    with BackendClient(module_server.address) as client:
+        served = client.info().options
+    assert served == options_schema() and len(served.options) > 20

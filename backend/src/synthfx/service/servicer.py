@@ -37,7 +37,7 @@ from synthfx.service.files import ReadRoots
 from synthfx.service.frame_store import FrameStore
 from synthfx.service.jobs import segment_job
 from synthfx.service.messages import check_parsed
-from synthfx.service.params import engine_params
+from synthfx.service.params import engine_params, options_schema
 from synthfx.service.segment_cache import SegmentCache
 from synthfx.service.sessions import Session, SessionRegistry
 from synthfx.service.status import StatusError, abort, status_of
@@ -220,6 +220,7 @@ class SynthfxServicer(pb_grpc.SynthfxServicer):
             ),
             auth_required=config.token is not None,
             host=socket.gethostname(),
+            options=options_schema(),
         )
         if request.HasField("shm_probe"):
             response.shm_probe_ok, response.shm_probe_error = _probe(request)

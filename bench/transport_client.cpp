@@ -28,14 +28,14 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-[[noreturn]] void fail(const char *what, const grpc::Status &status) {
+[[noreturn]] void fail(const char* what, const grpc::Status& status) {
     std::fprintf(stderr, "%s failed: %s\n", what, status.error_message().c_str());
     std::exit(1);
 }
 
 class Bench {
-public:
-    explicit Bench(const std::string &address) {
+  public:
+    explicit Bench(const std::string& address) {
         grpc::ChannelArguments arguments;
         arguments.SetMaxReceiveMessageSize(64 << 20);
         arguments.SetMaxSendMessageSize(64 << 20);
@@ -49,29 +49,29 @@ public:
     }
 
     // Seconds of one upload + download of `frame` (a session opened and closed around it).
-    double roundTrip(std::vector<float> &frame, int width, int height) {
+    double roundTrip(std::vector<float>& frame, int width, int height) {
         openSession();
-        const char *bytes = reinterpret_cast<const char *>(frame.data());
+        const char* bytes = reinterpret_cast<const char*>(frame.data());
         const size_t size = frame.size() * sizeof(float);
         pb::Image image;
-        auto *desc = image.mutable_desc();
+        auto* desc = image.mutable_desc();
         desc->set_width(width);
         desc->set_height(height);
         desc->set_channels(4);
         desc->set_dtype(pb::DTYPE_FLOAT32);
         desc->set_row_order(pb::ROW_ORDER_TOP_DOWN);
-        image.set_content_hash(synthfx::ofx::blake3Hex(bytes, size)); // untimed, as in Python
+        image.set_content_hash(synthfx::ofx::blake3Hex(bytes, size));  // untimed, as in Python
         image.set_payload_bytes(size);
 
         const auto started = Clock::now();
         upload(image, bytes, size);
-        download(image.content_hash(), reinterpret_cast<char *>(frame.data()), size);
+        download(image.content_hash(), reinterpret_cast<char*>(frame.data()), size);
         const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
         closeSession();
         return seconds;
     }
 
-private:
+  private:
     void openSession() {
         grpc::ClientContext context;
         pb::OpenSessionRequest request;
@@ -92,7 +92,7 @@ private:
         _stub->CloseSession(&context, request, &response);
     }
 
-    void upload(const pb::Image &image, const char *bytes, size_t size) {
+    void upload(const pb::Image& image, const char* bytes, size_t size) {
         grpc::ClientContext context;
         pb::UploadFramesResponse response;
         auto writer = _stub->UploadFrames(&context, &response);
@@ -112,7 +112,7 @@ private:
         if (!status.ok()) fail("UploadFrames", status);
     }
 
-    void download(const std::string &hash, char *into, size_t size) {
+    void download(const std::string& hash, char* into, size_t size) {
         grpc::ClientContext context;
         pb::DownloadFrameRequest request;
         request.set_session_id(_session);
@@ -122,7 +122,7 @@ private:
         size_t received = 0;
         while (reader->Read(&message)) {
             if (!message.has_chunk()) continue;
-            const auto &chunk = message.chunk();
+            const auto& chunk = message.chunk();
             if (chunk.offset() != received || received + chunk.data().size() > size) {
                 std::fprintf(stderr, "DownloadFrame: chunk out of order\n");
                 std::exit(1);
@@ -143,9 +143,9 @@ private:
     size_t _chunkBytes = 1 << 20;
 };
 
-} // namespace
+}  // namespace
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
     if (argc < 5) {
         std::fprintf(stderr, "usage: %s ADDRESS REPEATS STORE_MB WIDTHxHEIGHT...\n", argv[0]);
         return 2;
@@ -163,10 +163,10 @@ int main(int argc, char **argv) {
         const int warmUps = 2 * int(storeBytes / (frame.size() * sizeof(float))) + 2;
         std::mt19937 random(0);
         std::uniform_real_distribution<float> uniform(0.0f, 1.0f);
-        for (float &value : frame) value = uniform(random);
+        for (float& value : frame) value = uniform(random);
         std::vector<double> times;
         for (int index = 0; index < warmUps + repeats; ++index) {
-            frame[0] = float(index + 1000 * arg); // new content: the server does not hold it
+            frame[0] = float(index + 1000 * arg);  // new content: the server does not hold it
             times.push_back(bench.roundTrip(frame, width, height));
         }
         std::vector<double> steady(times.begin() + warmUps, times.end());

@@ -13,7 +13,7 @@
 #include <vector>
 
 #if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define SYNTHFX_BLAKE3_VECTOR 1 // vector extensions; lanes are loaded straight from memory
+#define SYNTHFX_BLAKE3_VECTOR 1  // vector extensions; lanes are loaded straight from memory
 #define SYNTHFX_BLAKE3_INLINE inline __attribute__((always_inline))
 #if defined(__x86_64__) || defined(__i386__)
 #define SYNTHFX_BLAKE3_X86 1
@@ -72,20 +72,20 @@ constexpr Schedule kSchedule = makeSchedule();
 // Vectors are passed by reference: by value their ABI would differ between instruction sets.
 // kShuffleBytes: rotations by 16 and 8 as one byte shuffle (AVX2's vpshufb) rather than two
 // shifts and an or; SSE2 has no such shuffle, and AVX-512's rotate instruction needs none.
-template <bool kShuffleBytes, class T> SYNTHFX_BLAKE3_INLINE void rotateRight(T &x, int n) {
+template <bool kShuffleBytes, class T> SYNTHFX_BLAKE3_INLINE void rotateRight(T& x, int n) {
 #ifdef SYNTHFX_BLAKE3_VECTOR
     if constexpr (kShuffleBytes) {
-        const auto bytes = (u8x32)x; // vector casts reinterpret the bits
+        const auto bytes = (u8x32)x;  // vector casts reinterpret the bits
         if (n == 16) {
-            x = (u32x8)(SYNTHFX_BLAKE3_SHUFFLE(
-                u8x32, bytes, bytes, 2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13, 18, 19,
-                16, 17, 22, 23, 20, 21, 26, 27, 24, 25, 30, 31, 28, 29));
+            x = (u32x8)(SYNTHFX_BLAKE3_SHUFFLE(u8x32, bytes, bytes, 2, 3, 0, 1, 6, 7, 4, 5, 10, 11,
+                                               8, 9, 14, 15, 12, 13, 18, 19, 16, 17, 22, 23, 20, 21,
+                                               26, 27, 24, 25, 30, 31, 28, 29));
             return;
         }
         if (n == 8) {
-            x = (u32x8)(SYNTHFX_BLAKE3_SHUFFLE(
-                u8x32, bytes, bytes, 1, 2, 3, 0, 5, 6, 7, 4, 9, 10, 11, 8, 13, 14, 15, 12, 17, 18,
-                19, 16, 21, 22, 23, 20, 25, 26, 27, 24, 29, 30, 31, 28));
+            x = (u32x8)(SYNTHFX_BLAKE3_SHUFFLE(u8x32, bytes, bytes, 1, 2, 3, 0, 5, 6, 7, 4, 9, 10,
+                                               11, 8, 13, 14, 15, 12, 17, 18, 19, 16, 21, 22, 23,
+                                               20, 25, 26, 27, 24, 29, 30, 31, 28));
             return;
         }
     }
@@ -94,7 +94,7 @@ template <bool kShuffleBytes, class T> SYNTHFX_BLAKE3_INLINE void rotateRight(T 
 }
 
 template <bool kShuffleBytes, class T>
-SYNTHFX_BLAKE3_INLINE void mix(T v[16], int a, int b, int c, int d, const T &x, const T &y) {
+SYNTHFX_BLAKE3_INLINE void mix(T v[16], int a, int b, int c, int d, const T& x, const T& y) {
     v[a] += v[b] + x;
     v[d] ^= v[a];
     rotateRight<kShuffleBytes>(v[d], 16);
@@ -111,12 +111,12 @@ SYNTHFX_BLAKE3_INLINE void mix(T v[16], int a, int b, int c, int d, const T &x, 
 
 template <bool kShuffleBytes, class T> SYNTHFX_BLAKE3_INLINE void rounds(T v[16], const T m[16]) {
     for (int r = 0; r < 7; ++r) {
-        const uint8_t *s = kSchedule.word[r];
-        mix<kShuffleBytes>(v, 0, 4, 8, 12, m[s[0]], m[s[1]]); // columns
+        const uint8_t* s = kSchedule.word[r];
+        mix<kShuffleBytes>(v, 0, 4, 8, 12, m[s[0]], m[s[1]]);  // columns
         mix<kShuffleBytes>(v, 1, 5, 9, 13, m[s[2]], m[s[3]]);
         mix<kShuffleBytes>(v, 2, 6, 10, 14, m[s[4]], m[s[5]]);
         mix<kShuffleBytes>(v, 3, 7, 11, 15, m[s[6]], m[s[7]]);
-        mix<kShuffleBytes>(v, 0, 5, 10, 15, m[s[8]], m[s[9]]); // diagonals
+        mix<kShuffleBytes>(v, 0, 5, 10, 15, m[s[8]], m[s[9]]);  // diagonals
         mix<kShuffleBytes>(v, 1, 6, 11, 12, m[s[10]], m[s[11]]);
         mix<kShuffleBytes>(v, 2, 7, 8, 13, m[s[12]], m[s[13]]);
         mix<kShuffleBytes>(v, 3, 4, 9, 14, m[s[14]], m[s[15]]);
@@ -124,12 +124,24 @@ template <bool kShuffleBytes, class T> SYNTHFX_BLAKE3_INLINE void rounds(T v[16]
 }
 
 // The compression function, truncated to the 8 words a CV (or a 32-byte hash) needs.
-Cv compress(const Cv &cv, const uint32_t m[16], uint64_t counter, uint32_t blockLen,
+Cv compress(const Cv& cv, const uint32_t m[16], uint64_t counter, uint32_t blockLen,
             uint32_t flags) {
-    uint32_t v[16] = {cv.words[0], cv.words[1], cv.words[2], cv.words[3],
-                      cv.words[4], cv.words[5], cv.words[6], cv.words[7],
-                      kIv[0],      kIv[1],      kIv[2],      kIv[3],
-                      uint32_t(counter), uint32_t(counter >> 32), blockLen, flags};
+    uint32_t v[16] = {cv.words[0],
+                      cv.words[1],
+                      cv.words[2],
+                      cv.words[3],
+                      cv.words[4],
+                      cv.words[5],
+                      cv.words[6],
+                      cv.words[7],
+                      kIv[0],
+                      kIv[1],
+                      kIv[2],
+                      kIv[3],
+                      uint32_t(counter),
+                      uint32_t(counter >> 32),
+                      blockLen,
+                      flags};
     rounds<false>(v, m);
     Cv out;
     for (int i = 0; i < 8; ++i) out.words[i] = v[i] ^ v[i + 8];
@@ -143,12 +155,12 @@ Cv ivCv() {
 }
 
 // One chunk of up to 1024 bytes (the only one of an input up to that size: rootFlag kRoot).
-Cv chunkCv(const unsigned char *bytes, size_t size, uint64_t counter, uint32_t rootFlag) {
+Cv chunkCv(const unsigned char* bytes, size_t size, uint64_t counter, uint32_t rootFlag) {
     Cv cv = ivCv();
     const size_t blocks = size == 0 ? 1 : (size + kBlockBytes - 1) / kBlockBytes;
     for (size_t b = 0; b < blocks; ++b) {
         const size_t length = std::min(kBlockBytes, size - b * kBlockBytes);
-        unsigned char block[kBlockBytes] = {}; // the last block is zero-padded
+        unsigned char block[kBlockBytes] = {};  // the last block is zero-padded
         if (length) std::memcpy(block, bytes + b * kBlockBytes, length);
         uint32_t m[16];
         for (int i = 0; i < 16; ++i) {
@@ -162,7 +174,7 @@ Cv chunkCv(const unsigned char *bytes, size_t size, uint64_t counter, uint32_t r
     return cv;
 }
 
-Cv parentCv(const Cv &left, const Cv &right, uint32_t rootFlag) {
+Cv parentCv(const Cv& left, const Cv& right, uint32_t rootFlag) {
     uint32_t m[16];
     std::memcpy(m, left.words, sizeof left.words);
     std::memcpy(m + 8, right.words, sizeof right.words);
@@ -172,10 +184,10 @@ Cv parentCv(const Cv &left, const Cv &right, uint32_t rootFlag) {
 // Hashes `count` inputs at once, one per vector lane (count <= lanes), input j at
 // base + j * stride: full chunks from chunk `counter` on (chunks), or parents (blocks 1, the
 // two child CVs side by side).
-using HashMany = void (*)(const unsigned char *base, size_t stride, size_t count, size_t blocks,
-                          uint64_t counter, bool chunks, Cv *out);
+using HashMany = void (*)(const unsigned char* base, size_t stride, size_t count, size_t blocks,
+                          uint64_t counter, bool chunks, Cv* out);
 struct Kernel {
-    HashMany hashMany; // null: scalar code only
+    HashMany hashMany;  // null: scalar code only
     size_t lanes;
 };
 
@@ -188,7 +200,7 @@ SYNTHFX_BLAKE3_INLINE void transpose(u32x8 r[8]) {
         a[i] = SYNTHFX_BLAKE3_SHUFFLE(u32x8, r[i], r[i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
         a[i + 1] = SYNTHFX_BLAKE3_SHUFFLE(u32x8, r[i], r[i + 1], 2, 10, 3, 11, 6, 14, 7, 15);
     }
-    for (int i = 0; i < 8; i += 4) { // b[i + c]: rows i..i+3 of columns c and c + 4
+    for (int i = 0; i < 8; i += 4) {  // b[i + c]: rows i..i+3 of columns c and c + 4
         for (int k = 0; k < 2; ++k) {
             const u32x8 &x = a[i + k], &y = a[i + 2 + k];
             b[i + 2 * k] = SYNTHFX_BLAKE3_SHUFFLE(u32x8, x, y, 0, 1, 8, 9, 4, 5, 12, 13);
@@ -202,7 +214,7 @@ SYNTHFX_BLAKE3_INLINE void transpose(u32x8 r[8]) {
 }
 
 // m[i]: word i of the block at `offset` in each lane's input.
-SYNTHFX_BLAKE3_INLINE void loadWords(u32x8 m[16], const unsigned char *const rows[8],
+SYNTHFX_BLAKE3_INLINE void loadWords(u32x8 m[16], const unsigned char* const rows[8],
                                      size_t offset) {
     for (int j = 0; j < 8; ++j) {
         std::memcpy(&m[j], rows[j] + offset, 32);
@@ -218,18 +230,18 @@ SYNTHFX_BLAKE3_INLINE void loadWords(u32x8 m[16], const unsigned char *const row
 SYNTHFX_BLAKE3_INLINE void transpose(u32x16 r[16]) {
     u32x16 a[16], b[16];
     for (int i = 0; i < 16; i += 2) {
-        a[i] = SYNTHFX_BLAKE3_SHUFFLE(u32x16, r[i], r[i + 1], 0, 16, 1, 17, 4, 20, 5, 21, 8, 24,
-                                      9, 25, 12, 28, 13, 29);
+        a[i] = SYNTHFX_BLAKE3_SHUFFLE(u32x16, r[i], r[i + 1], 0, 16, 1, 17, 4, 20, 5, 21, 8, 24, 9,
+                                      25, 12, 28, 13, 29);
         a[i + 1] = SYNTHFX_BLAKE3_SHUFFLE(u32x16, r[i], r[i + 1], 2, 18, 3, 19, 6, 22, 7, 23, 10,
                                           26, 11, 27, 14, 30, 15, 31);
     }
-    for (int i = 0; i < 16; i += 4) { // b[i + c]: rows i..i+3 of column 4k + c in block k
+    for (int i = 0; i < 16; i += 4) {  // b[i + c]: rows i..i+3 of column 4k + c in block k
         for (int k = 0; k < 2; ++k) {
             const u32x16 &x = a[i + k], &y = a[i + 2 + k];
             b[i + 2 * k] = SYNTHFX_BLAKE3_SHUFFLE(u32x16, x, y, 0, 1, 16, 17, 4, 5, 20, 21, 8, 9,
                                                   24, 25, 12, 13, 28, 29);
-            b[i + 2 * k + 1] = SYNTHFX_BLAKE3_SHUFFLE(u32x16, x, y, 2, 3, 18, 19, 6, 7, 22, 23,
-                                                      10, 11, 26, 27, 14, 15, 30, 31);
+            b[i + 2 * k + 1] = SYNTHFX_BLAKE3_SHUFFLE(u32x16, x, y, 2, 3, 18, 19, 6, 7, 22, 23, 10,
+                                                      11, 26, 27, 14, 15, 30, 31);
         }
     }
 #define SYNTHFX_BLAKE3_EVEN_BLOCKS(x, y)                                                           \
@@ -250,22 +262,22 @@ SYNTHFX_BLAKE3_INLINE void transpose(u32x16 r[16]) {
 #undef SYNTHFX_BLAKE3_ODD_BLOCKS
 }
 
-SYNTHFX_BLAKE3_INLINE void loadWords(u32x16 m[16], const unsigned char *const rows[16],
+SYNTHFX_BLAKE3_INLINE void loadWords(u32x16 m[16], const unsigned char* const rows[16],
                                      size_t offset) {
     for (int j = 0; j < 16; ++j) std::memcpy(&m[j], rows[j] + offset, 64);
     transpose(m);
 }
 
-SYNTHFX_BLAKE3_INLINE void storeCvs(u32x8 cv[8], Cv *out) {
+SYNTHFX_BLAKE3_INLINE void storeCvs(u32x8 cv[8], Cv* out) {
     transpose(cv);
     for (int j = 0; j < 8; ++j) std::memcpy(out[j].words, &cv[j], sizeof out[j].words);
 }
 
-SYNTHFX_BLAKE3_INLINE void storeCvs(u32x16 cv[8], Cv *out) {
+SYNTHFX_BLAKE3_INLINE void storeCvs(u32x16 cv[8], Cv* out) {
     u32x8 low[8], high[8];
     for (int i = 0; i < 8; ++i) {
         std::memcpy(&low[i], &cv[i], 32);
-        std::memcpy(&high[i], reinterpret_cast<const char *>(&cv[i]) + 32, 32);
+        std::memcpy(&high[i], reinterpret_cast<const char*>(&cv[i]) + 32, 32);
     }
     storeCvs(low, out);
     storeCvs(high, out + 8);
@@ -273,13 +285,13 @@ SYNTHFX_BLAKE3_INLINE void storeCvs(u32x16 cv[8], Cv *out) {
 
 // The HashMany of V's lanes, compiled once per instruction set.
 template <class V, bool kShuffleBytes>
-SYNTHFX_BLAKE3_INLINE void hashManyBody(const unsigned char *base, size_t stride, size_t count,
-                                        size_t blocks, uint64_t counter, bool chunks, Cv *out) {
+SYNTHFX_BLAKE3_INLINE void hashManyBody(const unsigned char* base, size_t stride, size_t count,
+                                        size_t blocks, uint64_t counter, bool chunks, Cv* out) {
     constexpr size_t lanes = sizeof(V) / sizeof(uint32_t);
-    const unsigned char *rows[lanes];
+    const unsigned char* rows[lanes];
     uint32_t counterWords[2][lanes];
     for (size_t j = 0; j < lanes; ++j) {
-        const size_t input = std::min(j, count - 1); // spare lanes repeat the last input
+        const size_t input = std::min(j, count - 1);  // spare lanes repeat the last input
         rows[j] = base + input * stride;
         const uint64_t c = chunks ? counter + input : 0;
         counterWords[0][j] = uint32_t(c);
@@ -292,44 +304,44 @@ SYNTHFX_BLAKE3_INLINE void hashManyBody(const unsigned char *base, size_t stride
     for (size_t b = 0; b < blocks; ++b) {
         V m[16];
         loadWords(m, rows, b * kBlockBytes);
-        for (size_t j = 0; j < lanes; ++j) { // the next batch's block; memory is slower than us
-            __builtin_prefetch(reinterpret_cast<const void *>(
-                reinterpret_cast<uintptr_t>(rows[j]) + lanes * stride + b * kBlockBytes));
+        for (size_t j = 0; j < lanes; ++j) {  // the next batch's block; memory is slower than us
+            __builtin_prefetch(reinterpret_cast<const void*>(reinterpret_cast<uintptr_t>(rows[j]) +
+                                                             lanes * stride + b * kBlockBytes));
         }
-        const uint32_t flags = chunks ? (b == 0 ? kChunkStart : 0) |
-                                            (b + 1 == blocks ? kChunkEnd : 0)
-                                      : kParent;
-        V v[16] = {cv[0],        cv[1],        cv[2],        cv[3],
-                   cv[4],        cv[5],        cv[6],        cv[7],
-                   V{} + kIv[0], V{} + kIv[1], V{} + kIv[2], V{} + kIv[3],
-                   counterLow,   counterHigh,  V{} + uint32_t(kBlockBytes), V{} + flags};
+        const uint32_t flags =
+            chunks ? (b == 0 ? kChunkStart : 0) | (b + 1 == blocks ? kChunkEnd : 0) : kParent;
+        V v[16] = {
+            cv[0],        cv[1],        cv[2],      cv[3],        cv[4],
+            cv[5],        cv[6],        cv[7],      V{} + kIv[0], V{} + kIv[1],
+            V{} + kIv[2], V{} + kIv[3], counterLow, counterHigh,  V{} + uint32_t(kBlockBytes),
+            V{} + flags};
         rounds<kShuffleBytes>(v, m);
         for (int i = 0; i < 8; ++i) cv[i] = v[i] ^ v[i + 8];
     }
     Cv all[lanes];
     storeCvs(cv, all);
-    std::memcpy(out, all, count * sizeof(Cv)); // after all loads: parents merge in place
+    std::memcpy(out, all, count * sizeof(Cv));  // after all loads: parents merge in place
 }
 
-void hashManyGeneric(const unsigned char *base, size_t stride, size_t count, size_t blocks,
-                     uint64_t counter, bool chunks, Cv *out) {
+void hashManyGeneric(const unsigned char* base, size_t stride, size_t count, size_t blocks,
+                     uint64_t counter, bool chunks, Cv* out) {
     hashManyBody<u32x8, false>(base, stride, count, blocks, counter, chunks, out);
 }
 
 #ifdef SYNTHFX_BLAKE3_X86
-__attribute__((target("avx2"))) void hashManyAvx2(const unsigned char *base, size_t stride,
+__attribute__((target("avx2"))) void hashManyAvx2(const unsigned char* base, size_t stride,
                                                   size_t count, size_t blocks, uint64_t counter,
-                                                  bool chunks, Cv *out) {
+                                                  bool chunks, Cv* out) {
     hashManyBody<u32x8, true>(base, stride, count, blocks, counter, chunks, out);
 }
 
-__attribute__((target("avx512f"))) void hashManyAvx512(const unsigned char *base, size_t stride,
-                                                      size_t count, size_t blocks,
-                                                      uint64_t counter, bool chunks, Cv *out) {
+__attribute__((target("avx512f"))) void hashManyAvx512(const unsigned char* base, size_t stride,
+                                                       size_t count, size_t blocks,
+                                                       uint64_t counter, bool chunks, Cv* out) {
     hashManyBody<u32x16, false>(base, stride, count, blocks, counter, chunks, out);
 }
 #endif
-#endif // SYNTHFX_BLAKE3_VECTOR
+#endif  // SYNTHFX_BLAKE3_VECTOR
 
 Kernel pickKernel(Blake3Kernel wanted) {
 #ifdef SYNTHFX_BLAKE3_VECTOR
@@ -352,8 +364,8 @@ Kernel pickKernel(Blake3Kernel wanted) {
 
 // Hashes `count` inputs as HashMany does, in batches of the kernel's lanes. A single input (or
 // no kernel) takes the scalar code: a vector batch costs about as much as two scalar ones.
-void hashBatches(const Kernel &kernel, const unsigned char *base, size_t stride, size_t count,
-                 size_t blocks, uint64_t counter, bool chunks, Cv *out) {
+void hashBatches(const Kernel& kernel, const unsigned char* base, size_t stride, size_t count,
+                 size_t blocks, uint64_t counter, bool chunks, Cv* out) {
     for (size_t i = 0; i < count; i += kernel.lanes) {
         const size_t n = std::min(kernel.lanes, count - i);
         if (kernel.hashMany && n > 1) {
@@ -361,7 +373,7 @@ void hashBatches(const Kernel &kernel, const unsigned char *base, size_t stride,
         } else if (chunks) {
             out[i] = chunkCv(base + i * stride, kChunkBytes, counter + i, 0);
         } else {
-            const auto *cvs = reinterpret_cast<const Cv *>(base + i * stride);
+            const auto* cvs = reinterpret_cast<const Cv*>(base + i * stride);
             out[i] = parentCv(cvs[0], cvs[1], 0);
         }
     }
@@ -369,13 +381,12 @@ void hashBatches(const Kernel &kernel, const unsigned char *base, size_t stride,
 
 // A subtree of `count` full chunks (a power of two), never the root. Merges its chunks' CVs
 // level by level, in place: parent i's block is CVs 2i and 2i+1, 64 contiguous bytes.
-Cv fullSubtreeCv(const Kernel &kernel, const unsigned char *bytes, size_t count,
-                 uint64_t counter) {
+Cv fullSubtreeCv(const Kernel& kernel, const unsigned char* bytes, size_t count, uint64_t counter) {
     if (count <= kLeafChunks) {
         Cv cvs[kLeafChunks];
         hashBatches(kernel, bytes, kChunkBytes, count, kChunkBlocks, counter, true, cvs);
         for (; count > 1; count /= 2) {
-            hashBatches(kernel, reinterpret_cast<const unsigned char *>(cvs), 2 * sizeof(Cv),
+            hashBatches(kernel, reinterpret_cast<const unsigned char*>(cvs), 2 * sizeof(Cv),
                         count / 2, 1, 0, false, cvs);
         }
         return cvs[0];
@@ -396,16 +407,15 @@ size_t leftBytes(size_t size) {
 }
 
 // The node over `size` bytes from chunk `counter` on; rootFlag kRoot for the whole input.
-Cv nodeCv(const Kernel &kernel, const unsigned char *bytes, size_t size, uint64_t counter,
+Cv nodeCv(const Kernel& kernel, const unsigned char* bytes, size_t size, uint64_t counter,
           uint32_t rootFlag) {
     if (size <= kChunkBytes) return chunkCv(bytes, size, counter, rootFlag);
     const size_t left = leftBytes(size);
-    if (!rootFlag && size == 2 * left) { // a full subtree: keep its chunks in vector batches
+    if (!rootFlag && size == 2 * left) {  // a full subtree: keep its chunks in vector batches
         return fullSubtreeCv(kernel, bytes, size / kChunkBytes, counter);
     }
     const Cv leftCv = fullSubtreeCv(kernel, bytes, left / kChunkBytes, counter);
-    const Cv rightCv =
-        nodeCv(kernel, bytes + left, size - left, counter + left / kChunkBytes, 0);
+    const Cv rightCv = nodeCv(kernel, bytes + left, size - left, counter + left / kChunkBytes, 0);
     return parentCv(leftCv, rightCv, rootFlag);
 }
 
@@ -415,7 +425,7 @@ struct Piece {
 };
 
 // Splits like nodeCv down to nodes of at most `limit` bytes, listed left to right.
-void collectPieces(size_t offset, size_t size, size_t limit, std::vector<Piece> &pieces) {
+void collectPieces(size_t offset, size_t size, size_t limit, std::vector<Piece>& pieces) {
     if (size <= limit) {
         pieces.push_back({offset, size});
         return;
@@ -426,7 +436,7 @@ void collectPieces(size_t offset, size_t size, size_t limit, std::vector<Piece> 
 }
 
 // Merges the pieces' CVs (`next`: the next one, left to right) as collectPieces split them.
-Cv mergePieces(size_t size, size_t limit, const Cv *&next, uint32_t rootFlag) {
+Cv mergePieces(size_t size, size_t limit, const Cv*& next, uint32_t rootFlag) {
     if (size <= limit) return *next++;
     const size_t left = leftBytes(size);
     const Cv leftCv = mergePieces(left, limit, next, 0);
@@ -434,8 +444,7 @@ Cv mergePieces(size_t size, size_t limit, const Cv *&next, uint32_t rootFlag) {
     return parentCv(leftCv, rightCv, rootFlag);
 }
 
-Cv threadedRootCv(const Kernel &kernel, const unsigned char *bytes, size_t size,
-                  unsigned threads) {
+Cv threadedRootCv(const Kernel& kernel, const unsigned char* bytes, size_t size, unsigned threads) {
     // Many pieces per thread, largest first, even out threads that get less of a CPU.
     const size_t limit = std::max(size_t(1) << 20, size / (size_t(threads) * 16));
     std::vector<Piece> pieces;
@@ -444,31 +453,31 @@ Cv threadedRootCv(const Kernel &kernel, const unsigned char *bytes, size_t size,
     std::atomic<size_t> next{0};
     auto work = [&] {
         for (size_t i; (i = next.fetch_add(1)) < pieces.size();) {
-            const Piece &piece = pieces[i];
-            cvs[i] = nodeCv(kernel, bytes + piece.offset, piece.size, piece.offset / kChunkBytes,
-                            0);
+            const Piece& piece = pieces[i];
+            cvs[i] =
+                nodeCv(kernel, bytes + piece.offset, piece.size, piece.offset / kChunkBytes, 0);
         }
     };
     std::vector<std::thread> helpers;
     for (unsigned t = 1; t < threads; ++t) {
         try {
             helpers.emplace_back(work);
-        } catch (const std::system_error &) {
-            break; // fewer threads give the same hash
+        } catch (const std::system_error&) {
+            break;  // fewer threads give the same hash
         }
     }
     work();
-    for (auto &helper : helpers) helper.join();
-    const Cv *cursor = cvs.data();
+    for (auto& helper : helpers) helper.join();
+    const Cv* cursor = cvs.data();
     return mergePieces(size, limit, cursor, kRoot);
 }
 
-} // namespace
+}  // namespace
 
-std::string blake3Hex(const void *data, size_t size) { return blake3Hex(data, size, 0); }
+std::string blake3Hex(const void* data, size_t size) { return blake3Hex(data, size, 0); }
 
-std::string blake3Hex(const void *data, size_t size, unsigned maxThreads, Blake3Kernel wanted) {
-    const auto *bytes = static_cast<const unsigned char *>(data);
+std::string blake3Hex(const void* data, size_t size, unsigned maxThreads, Blake3Kernel wanted) {
+    const auto* bytes = static_cast<const unsigned char*>(data);
     const Kernel kernel = pickKernel(wanted);
     const unsigned threads =
         maxThreads ? maxThreads : std::clamp(std::thread::hardware_concurrency(), 1u, kMaxThreads);
@@ -477,7 +486,7 @@ std::string blake3Hex(const void *data, size_t size, unsigned maxThreads, Blake3
                         : nodeCv(kernel, bytes, size, 0, kRoot);
     static const char kHex[] = "0123456789abcdef";
     std::string hex(64, '0');
-    for (int i = 0; i < 32; ++i) { // words are little-endian in the hash's bytes
+    for (int i = 0; i < 32; ++i) {  // words are little-endian in the hash's bytes
         const auto byte = static_cast<unsigned char>(root.words[i / 4] >> (8 * (i % 4)));
         hex[2 * i] = kHex[byte >> 4];
         hex[2 * i + 1] = kHex[byte & 15];
@@ -485,4 +494,4 @@ std::string blake3Hex(const void *data, size_t size, unsigned maxThreads, Blake3
     return hex;
 }
 
-} // namespace synthfx::ofx
+}  // namespace synthfx::ofx

@@ -11,7 +11,7 @@
 
 namespace synthfx::ofx {
 
-std::string blake3Hex(const void *data, size_t size);
+std::string blake3Hex(const void* data, size_t size);
 
 // The code that hashes many chunks at once: Avx512 (16 at once), Avx2 (8), Generic (the same
 // vector code as Avx2 for the baseline instruction set) or Scalar (one). Best is the first the
@@ -19,7 +19,7 @@ std::string blake3Hex(const void *data, size_t size);
 enum class Blake3Kernel { Best, Avx512, Avx2, Generic, Scalar };
 
 // For tests and benchmarks: at most `maxThreads` threads (0: min(hardware threads, 8)).
-std::string blake3Hex(const void *data, size_t size, unsigned maxThreads,
+std::string blake3Hex(const void* data, size_t size, unsigned maxThreads,
                       Blake3Kernel kernel = Blake3Kernel::Best);
 
-} // namespace synthfx::ofx
+}  // namespace synthfx::ofx

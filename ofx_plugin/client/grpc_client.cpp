@@ -45,13 +45,13 @@ constexpr auto kTransferDeadline = std::chrono::minutes(10);
 // last connection error (it fails at once unless a connection attempt is still under way).
 constexpr auto kDiagnoseDeadline = std::chrono::milliseconds(500);
 // Trailing metadata in which the backend names a failure's kind (synthfx.status_table).
-constexpr const char *kErrorKindMetadata = "synthfx-error";
+constexpr const char* kErrorKindMetadata = "synthfx-error";
 // In gRPC's connection errors when nothing listens at the address.
-constexpr const char *kConnectionRefused = "Connection refused";
+constexpr const char* kConnectionRefused = "Connection refused";
 
 // The kind the backend names in the trailing metadata (synthfx.status_table), else the
 // code: calls that gRPC itself failed (no backend reached, deadline) carry no kind.
-ClientStatus statusOf(grpc::StatusCode code, const std::string &kind) {
+ClientStatus statusOf(grpc::StatusCode code, const std::string& kind) {
     static const std::map<std::string, ClientStatus> kinds = {
         {"invalid-argument", ClientStatus::InvalidArgument},
         {"not-found", ClientStatus::NotFound},
@@ -67,33 +67,22 @@ ClientStatus statusOf(grpc::StatusCode code, const std::string &kind) {
     };
     if (const auto found = kinds.find(kind); found != kinds.end()) return found->second;
     switch (code) {
-    case grpc::StatusCode::OK:
-        return ClientStatus::Ok;
-    case grpc::StatusCode::UNAVAILABLE:
-        return ClientStatus::Unavailable;
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-        return ClientStatus::DeadlineExceeded;
-    case grpc::StatusCode::UNAUTHENTICATED:
-        return ClientStatus::Unauthenticated;
-    case grpc::StatusCode::PERMISSION_DENIED:
-        return ClientStatus::PathNotAllowed;
-    case grpc::StatusCode::INVALID_ARGUMENT:
-        return ClientStatus::InvalidArgument;
-    case grpc::StatusCode::NOT_FOUND:
-        return ClientStatus::NotFound;
-    case grpc::StatusCode::FAILED_PRECONDITION:
-        return ClientStatus::VersionMismatch;
-    case grpc::StatusCode::CANCELLED:
-        return ClientStatus::Cancelled;
-    case grpc::StatusCode::RESOURCE_EXHAUSTED:
-        return ClientStatus::ResourceExhausted;
-    default:
-        return ClientStatus::Failed;
+    case grpc::StatusCode::OK: return ClientStatus::Ok;
+    case grpc::StatusCode::UNAVAILABLE: return ClientStatus::Unavailable;
+    case grpc::StatusCode::DEADLINE_EXCEEDED: return ClientStatus::DeadlineExceeded;
+    case grpc::StatusCode::UNAUTHENTICATED: return ClientStatus::Unauthenticated;
+    case grpc::StatusCode::PERMISSION_DENIED: return ClientStatus::PathNotAllowed;
+    case grpc::StatusCode::INVALID_ARGUMENT: return ClientStatus::InvalidArgument;
+    case grpc::StatusCode::NOT_FOUND: return ClientStatus::NotFound;
+    case grpc::StatusCode::FAILED_PRECONDITION: return ClientStatus::VersionMismatch;
+    case grpc::StatusCode::CANCELLED: return ClientStatus::Cancelled;
+    case grpc::StatusCode::RESOURCE_EXHAUSTED: return ClientStatus::ResourceExhausted;
+    default: return ClientStatus::Failed;
     }
 }
 
-std::string errorKind(const grpc::ClientContext &context) {
-    const auto &trailers = context.GetServerTrailingMetadata();
+std::string errorKind(const grpc::ClientContext& context) {
+    const auto& trailers = context.GetServerTrailingMetadata();
     const auto found = trailers.find(kErrorKindMetadata);
     return found == trailers.end() ? std::string()
                                    : std::string(found->second.data(), found->second.size());
@@ -103,22 +92,22 @@ ClientResult failure(ClientStatus status, std::string message) {
     return ClientResult{status, std::move(message)};
 }
 
-const char *payloadBytes(const FloatImage &image) {
-    return reinterpret_cast<const char *>(image.pixels.data());
+const char* payloadBytes(const FloatImage& image) {
+    return reinterpret_cast<const char*>(image.pixels.data());
 }
 
-size_t payloadSize(const FloatImage &image) { return image.pixels.size() * sizeof(float); }
+size_t payloadSize(const FloatImage& image) { return image.pixels.size() * sizeof(float); }
 
 // One frame to send: its header and where its bytes are.
 struct Upload {
-    const FloatImage *image;
+    const FloatImage* image;
     std::string hash;
 };
 
 // Calls cancel() when the host's abort flag rises while a call runs.
 class CancelWatcher {
-public:
-    CancelWatcher(const RenderCallbacks &callbacks, std::function<void()> cancel) {
+  public:
+    CancelWatcher(const RenderCallbacks& callbacks, std::function<void()> cancel) {
         if (!callbacks.cancelled) return;
         _thread = std::thread([this, check = callbacks.cancelled, cancel = std::move(cancel)] {
             std::unique_lock<std::mutex> lock(_mutex);
@@ -142,7 +131,7 @@ public:
     }
     bool fired() const { return _fired; }
 
-private:
+  private:
     std::mutex _mutex;
     std::condition_variable _wake;
     bool _done = false;
@@ -151,8 +140,8 @@ private:
 };
 
 class GrpcBackendClient final : public BackendClient {
-public:
-    explicit GrpcBackendClient(const ClientConfig &config) : _config(config) {
+  public:
+    explicit GrpcBackendClient(const ClientConfig& config) : _config(config) {
         grpc::ChannelArguments args;
         args.SetMaxReceiveMessageSize(-1);
         args.SetMaxSendMessageSize(-1);
@@ -170,35 +159,35 @@ public:
         return connectLocked();
     }
 
-    ClientResult stylize(const StylizeJob &job, int frame, bool wantError,
-                         const RenderCallbacks &callbacks, RenderOutput &out) override {
+    ClientResult stylize(const StylizeJob& job, int frame, bool wantError,
+                         const RenderCallbacks& callbacks, RenderOutput& out) override {
         std::lock_guard<std::mutex> lock(_mutex);
         pb::RenderRequest request;
         request.set_frame(frame);
         request.set_want_error(wantError);
         request.set_refresh(job.refresh);
-        auto *output = request.mutable_output();
+        auto* output = request.mutable_output();
         output->set_dtype(pb::DTYPE_FLOAT32);
         output->set_row_order(pb::ROW_ORDER_TOP_DOWN);
-        auto *proto = request.mutable_job();
+        auto* proto = request.mutable_job();
         proto->set_first_frame(job.firstFrame);
         proto->set_last_frame(job.lastFrame);
         const std::string error = fillStylizeParams(job.options, *proto->mutable_params());
         if (!error.empty()) return failure(ClientStatus::InvalidArgument, error);
 
         std::vector<Upload> uploads;
-        auto add = [&](const std::map<int, const FloatImage *> &images,
-                       google::protobuf::RepeatedPtrField<pb::FrameImage> *list) {
-            for (const auto &[number, image] : images) {
-                auto *item = list->Add();
+        auto add = [&](const std::map<int, const FloatImage*>& images,
+                       google::protobuf::RepeatedPtrField<pb::FrameImage>* list) {
+            for (const auto& [number, image] : images) {
+                auto* item = list->Add();
                 item->set_frame(number);
                 uploads.push_back({image, describeImage(*image, *item->mutable_image())});
             }
         };
         add(job.frames, proto->mutable_frames());
         add(job.keyframes, proto->mutable_keyframes());
-        for (const auto &[number, path] : job.keyframePaths) {
-            auto *item = proto->add_keyframes();
+        for (const auto& [number, path] : job.keyframePaths) {
+            auto* item = proto->add_keyframes();
             item->set_frame(number);
             item->set_path(path);
         }
@@ -206,21 +195,21 @@ public:
 
         std::vector<size_t> resultSizes;
         if (!job.frames.empty()) {
-            const FloatImage &like = *job.frames.begin()->second;
+            const FloatImage& like = *job.frames.begin()->second;
             const size_t pixels = size_t(like.width) * like.height;
-            resultSizes.push_back(pixels * 4 * sizeof(float)); // RGBA
+            resultSizes.push_back(pixels * 4 * sizeof(float));  // RGBA
             if (wantError) resultSizes.push_back(pixels * sizeof(float));
         }
         return uploadAndRun<pb::RenderResponse>(
             "Render", request, uploads, resultSizes,
-            [this](grpc::ClientContext &context, const pb::RenderRequest &sent) {
+            [this](grpc::ClientContext& context, const pb::RenderRequest& sent) {
                 return _stub->Render(&context, sent);
             },
             callbacks, out);
     }
 
-    ClientResult imageSynth(const ImageSynthJob &job, bool wantError,
-                            const RenderCallbacks &callbacks, RenderOutput &out) override {
+    ClientResult imageSynth(const ImageSynthJob& job, bool wantError,
+                            const RenderCallbacks& callbacks, RenderOutput& out) override {
         std::lock_guard<std::mutex> lock(_mutex);
         pb::ImageSynthRequest request;
         request.set_want_error(wantError);
@@ -231,23 +220,25 @@ public:
         if (!error.empty()) return failure(ClientStatus::InvalidArgument, error);
         std::vector<Upload> uploads;
         uploads.push_back({job.style, describeImage(*job.style, *request.mutable_style())});
-        for (const auto &guide : job.guides) {
-            auto *pair = request.add_guides();
+        for (const auto& guide : job.guides) {
+            auto* pair = request.add_guides();
             pair->set_weight(guide.weight);
-            uploads.push_back({guide.source, describeImage(*guide.source, *pair->mutable_source())});
-            uploads.push_back({guide.target, describeImage(*guide.target, *pair->mutable_target())});
+            uploads.push_back(
+                {guide.source, describeImage(*guide.source, *pair->mutable_source())});
+            uploads.push_back(
+                {guide.target, describeImage(*guide.target, *pair->mutable_target())});
         }
         // Results are [image (the target's size, the style's channels), error]; no nnf.
         std::vector<size_t> resultSizes;
         if (!job.guides.empty() && job.guides.front().target) {
-            const FloatImage &target = *job.guides.front().target;
+            const FloatImage& target = *job.guides.front().target;
             const size_t pixels = size_t(target.width) * target.height;
             resultSizes.push_back(pixels * job.style->channels * sizeof(float));
             if (wantError) resultSizes.push_back(pixels * sizeof(float));
         }
         return uploadAndRun<pb::ImageSynthResponse>(
             "ImageSynth", request, uploads, resultSizes,
-            [this](grpc::ClientContext &context, const pb::ImageSynthRequest &sent) {
+            [this](grpc::ClientContext& context, const pb::ImageSynthRequest& sent) {
                 return _stub->ImageSynth(&context, sent);
             },
             callbacks, out);
@@ -258,10 +249,10 @@ public:
         return _description.empty() ? "synthfx backend at " + _config.address : _description;
     }
 
-private:
+  private:
     // TLS with the given roots (the server's certificate must name the host in the address:
     // no target name override), else plaintext.
-    static std::shared_ptr<grpc::ChannelCredentials> credentials(const ClientConfig &config) {
+    static std::shared_ptr<grpc::ChannelCredentials> credentials(const ClientConfig& config) {
         if (config.tlsRootCertificates.empty()) return grpc::InsecureChannelCredentials();
         grpc::SslCredentialsOptions options;
         options.pem_root_certs = config.tlsRootCertificates;
@@ -270,10 +261,9 @@ private:
 
     bool usesTls() const { return !_config.tlsRootCertificates.empty(); }
 
-    void prepare(grpc::ClientContext &context, std::chrono::nanoseconds timeout,
+    void prepare(grpc::ClientContext& context, std::chrono::nanoseconds timeout,
                  bool waitForReady) const {
-        context.set_deadline(Clock::now() +
-                             std::chrono::duration_cast<Clock::duration>(timeout));
+        context.set_deadline(Clock::now() + std::chrono::duration_cast<Clock::duration>(timeout));
         context.set_wait_for_ready(waitForReady);
         if (!_config.token.empty()) {
             context.AddMetadata("authorization", "Bearer " + _config.token);
@@ -285,8 +275,8 @@ private:
             static_cast<int64_t>(std::max(0.1, _config.connectTimeoutSeconds) * 1e9));
     }
 
-    ClientResult callFailed(const char *call, const grpc::Status &status,
-                            const grpc::ClientContext &context) const {
+    ClientResult callFailed(const char* call, const grpc::Status& status,
+                            const grpc::ClientContext& context) const {
         std::string message = std::string(call) + " failed: " + status.error_message();
         const ClientStatus kind = statusOf(status.error_code(), errorKind(context));
         if (kind == ClientStatus::Unavailable) {
@@ -325,7 +315,7 @@ private:
             probe = SharedMemory::create(token.size(), error);
             if (probe) {
                 std::memcpy(probe->data(), token.data(), token.size());
-                auto *handle = infoRequest.mutable_shm_probe();
+                auto* handle = infoRequest.mutable_shm_probe();
                 handle->set_name(probe->name());
                 handle->set_size(token.size());
                 infoRequest.set_probe_token(token);
@@ -371,7 +361,7 @@ private:
         if (!status.ok()) return callFailed("OpenSession", status, context);
         _sessionId = response.session_id();
         std::string devices;
-        for (const auto &device : info.devices()) {
+        for (const auto& device : info.devices()) {
             if (!device.available()) continue;
             devices += (devices.empty() ? "" : ", ") + device.kind() +
                        (device.name().empty() ? "" : " " + device.name());
@@ -419,8 +409,8 @@ private:
         return body();
     }
 
-    std::string describeImage(const FloatImage &image, pb::Image &proto) const {
-        auto *desc = proto.mutable_desc();
+    std::string describeImage(const FloatImage& image, pb::Image& proto) const {
+        auto* desc = proto.mutable_desc();
         desc->set_width(static_cast<uint32_t>(image.width));
         desc->set_height(static_cast<uint32_t>(image.height));
         desc->set_channels(static_cast<uint32_t>(image.channels));
@@ -432,11 +422,11 @@ private:
         return hash;
     }
 
-    ClientResult uploadMissing(const std::vector<Upload> &uploads) {
+    ClientResult uploadMissing(const std::vector<Upload>& uploads) {
         _retryable = true;
         pb::FindMissingFramesRequest query;
         query.set_session_id(_sessionId);
-        for (const auto &upload : uploads) query.add_content_hashes(upload.hash);
+        for (const auto& upload : uploads) query.add_content_hashes(upload.hash);
         pb::FindMissingFramesResponse missing;
         {
             grpc::ClientContext context;
@@ -446,9 +436,9 @@ private:
         }
         if (missing.missing_size() == 0) return {};
         const std::set<std::string> wanted(missing.missing().begin(), missing.missing().end());
-        std::vector<const Upload *> todo;
+        std::vector<const Upload*> todo;
         std::set<std::string> queued;
-        for (const auto &upload : uploads) {
+        for (const auto& upload : uploads) {
             if (wanted.count(upload.hash) && queued.insert(upload.hash).second) {
                 todo.push_back(&upload);
             }
@@ -458,13 +448,12 @@ private:
         // than that goes alone), so the segment this client keeps stays bounded.
         for (size_t begin = 0; begin < todo.size();) {
             size_t end = begin, bytes = 0;
-            while (end < todo.size() &&
-                   (end == begin ||
-                    bytes + payloadSize(*todo[end]->image) <= kMaxSharedUploadBytes)) {
+            while (end < todo.size() && (end == begin || bytes + payloadSize(*todo[end]->image) <=
+                                                             kMaxSharedUploadBytes)) {
                 bytes += payloadSize(*todo[end]->image);
                 ++end;
             }
-            const std::vector<const Upload *> batch(todo.begin() + begin, todo.begin() + end);
+            const std::vector<const Upload*> batch(todo.begin() + begin, todo.begin() + end);
             ClientResult sent = sendFrames(batch, scratch(_uploadMemory, bytes));
             if (!sent.ok()) return sent;
             begin = end;
@@ -473,25 +462,25 @@ private:
     }
 
     // One UploadFrames call: the payloads copied into `memory` when given, else streamed.
-    ClientResult sendFrames(const std::vector<const Upload *> &todo, const SharedMemory *memory) {
+    ClientResult sendFrames(const std::vector<const Upload*>& todo, const SharedMemory* memory) {
         grpc::ClientContext context;
         prepare(context, kTransferDeadline, false);
         pb::UploadFramesResponse response;
         auto writer = _stub->UploadFrames(&context, &response);
         bool first = true;
-        size_t offset = 0; // in the shared memory segment
-        for (const Upload *upload : todo) {
+        size_t offset = 0;  // in the shared memory segment
+        for (const Upload* upload : todo) {
             pb::UploadFramesRequest header;
             if (first) header.set_session_id(_sessionId);
             first = false;
-            auto *image = header.mutable_image();
+            auto* image = header.mutable_image();
             describeImage(*upload->image, *image);
-            const char *bytes = payloadBytes(*upload->image);
+            const char* bytes = payloadBytes(*upload->image);
             const size_t size = payloadSize(*upload->image);
             if (memory) {
                 // The backend copies it before UploadFrames returns; the segment is reused.
                 std::memcpy(memory->data() + offset, bytes, size);
-                auto *handle = image->mutable_shm();
+                auto* handle = image->mutable_shm();
                 handle->set_name(memory->name());
                 handle->set_offset(offset);
                 handle->set_size(size);
@@ -518,7 +507,7 @@ private:
 
     // A reusable segment of at least `size` bytes in `slot` (its pages stay mapped between
     // calls), or null when none can be made: the caller streams instead.
-    SharedMemory *scratch(std::unique_ptr<SharedMemory> &slot, size_t size) {
+    SharedMemory* scratch(std::unique_ptr<SharedMemory>& slot, size_t size) {
         if (!slot || slot->size() < size) {
             slot.reset();
             std::string error;
@@ -529,17 +518,17 @@ private:
 
     // Asks for results in shared memory (one segment, one handle per result) when it is in use;
     // returns the segment, or null for inline chunks.
-    const SharedMemory *offerResultMemory(pb::OutputTarget &output,
-                                          const std::vector<size_t> &sizes) {
+    const SharedMemory* offerResultMemory(pb::OutputTarget& output,
+                                          const std::vector<size_t>& sizes) {
         output.clear_shm();
         if (!_useShm || sizes.empty()) return nullptr;
         size_t total = 0;
         for (size_t size : sizes) total += size;
-        const SharedMemory *memory = scratch(_resultMemory, total);
+        const SharedMemory* memory = scratch(_resultMemory, total);
         if (!memory) return nullptr;
         size_t offset = 0;
         for (size_t size : sizes) {
-            auto *handle = output.add_shm();
+            auto* handle = output.add_shm();
             handle->set_name(memory->name());
             handle->set_offset(offset);
             handle->set_size(size);
@@ -550,14 +539,14 @@ private:
 
     // Collects result images: headers, then their inline chunks by index and offset.
     class ResultImages {
-    public:
+      public:
         // Headers of the results; those placed in `memory` (our segment) are copied now.
-        ClientResult start(const google::protobuf::RepeatedPtrField<pb::Image> &images,
-                           const SharedMemory *memory) {
+        ClientResult start(const google::protobuf::RepeatedPtrField<pb::Image>& images,
+                           const SharedMemory* memory) {
             _images.clear();
             _bottomUp.clear();
-            for (const auto &image : images) {
-                const auto &desc = image.desc();
+            for (const auto& image : images) {
+                const auto& desc = image.desc();
                 if (desc.dtype() != pb::DTYPE_FLOAT32 && desc.dtype() != pb::DTYPE_UNSPECIFIED) {
                     return failure(ClientStatus::Failed,
                                    "the backend sent a result that is not float32");
@@ -570,7 +559,7 @@ private:
                                                              std::to_string(payloadSize(out)));
                 }
                 if (image.has_shm()) {
-                    const auto &handle = image.shm();
+                    const auto& handle = image.shm();
                     if (!memory || handle.name() != memory->name() ||
                         handle.offset() > memory->size() ||
                         payloadSize(out) > memory->size() - handle.offset()) {
@@ -586,16 +575,16 @@ private:
             }
             return {};
         }
-        ClientResult add(const pb::ImageChunk &chunk) {
+        ClientResult add(const pb::ImageChunk& chunk) {
             if (chunk.index() >= _images.size()) {
                 return failure(ClientStatus::Failed, "the backend sent a chunk for no image");
             }
-            FloatImage &image = _images[chunk.index()];
+            FloatImage& image = _images[chunk.index()];
             const size_t size = payloadSize(image);
             if (chunk.offset() > size || chunk.data().size() > size - chunk.offset()) {
                 return failure(ClientStatus::Failed, "the backend sent a chunk past the image");
             }
-            std::memcpy(reinterpret_cast<char *>(image.pixels.data()) + chunk.offset(),
+            std::memcpy(reinterpret_cast<char*>(image.pixels.data()) + chunk.offset(),
                         chunk.data().data(), chunk.data().size());
             return {};
         }
@@ -607,8 +596,8 @@ private:
         }
         bool started() const { return !_images.empty(); }
 
-    private:
-        static void flipRows(FloatImage &image) {
+      private:
+        static void flipRows(FloatImage& image) {
             const size_t rowFloats = size_t(image.width) * image.channels;
             for (int y = 0; y < image.height / 2; ++y) {
                 std::swap_ranges(image.row(y), image.row(y) + rowFloats,
@@ -619,7 +608,7 @@ private:
         std::vector<bool> _bottomUp;
     };
 
-    void cancelOnBackend(grpc::ClientContext &context, const std::string &requestId) {
+    void cancelOnBackend(grpc::ClientContext& context, const std::string& requestId) {
         context.TryCancel();
         pb::CancelRequest request;
         request.set_session_id(_sessionId);
@@ -632,7 +621,7 @@ private:
 
     // Progress of the whole call: `done` of `total` steps, plus the running synthesis' share of
     // the next step ("synthesizing" events; ImageSynth sends only those, with no steps).
-    static double overall(const pb::Progress &progress) {
+    static double overall(const pb::Progress& progress) {
         const double within = progress.stage() == "synthesizing" ? progress.fraction() : 0.0;
         if (progress.total() == 0) return within;
         return std::min(1.0, (double(progress.done()) + within) / double(progress.total()));
@@ -643,26 +632,26 @@ private:
     // In a session: uploads the frames the backend lacks, then runs the streamed call, with
     // result memory of `resultSizes` offered when shared memory is in use.
     template <typename Response, typename Request, typename Start>
-    ClientResult uploadAndRun(const char *rpc, Request &request, const std::vector<Upload> &uploads,
-                              const std::vector<size_t> &resultSizes, Start start,
-                              const RenderCallbacks &callbacks, RenderOutput &out) {
+    ClientResult uploadAndRun(const char* rpc, Request& request, const std::vector<Upload>& uploads,
+                              const std::vector<size_t>& resultSizes, Start start,
+                              const RenderCallbacks& callbacks, RenderOutput& out) {
         return withSession([&]() -> ClientResult {
             ClientResult sent = uploadMissing(uploads);
             if (!sent.ok()) return sent;
             request.set_session_id(_sessionId);
             request.set_request_id(nextRequestId());
-            const SharedMemory *memory = offerResultMemory(*request.mutable_output(), resultSizes);
+            const SharedMemory* memory = offerResultMemory(*request.mutable_output(), resultSizes);
             return runStreamed<Response>(
                 rpc, request.request_id(),
-                [&](grpc::ClientContext &context) { return start(context, request); }, callbacks,
+                [&](grpc::ClientContext& context) { return start(context, request); }, callbacks,
                 memory, out);
         });
     }
 
     template <typename Response, typename Start>
-    ClientResult runStreamed(const char *rpc, const std::string &requestId, Start start,
-                             const RenderCallbacks &callbacks, const SharedMemory *memory,
-                             RenderOutput &out) {
+    ClientResult runStreamed(const char* rpc, const std::string& requestId, Start start,
+                             const RenderCallbacks& callbacks, const SharedMemory* memory,
+                             RenderOutput& out) {
         constexpr bool kRender = std::is_same_v<Response, pb::RenderResponse>;
         grpc::ClientContext context;
         // No deadline on the call itself (a segment can take minutes); the connection fails
@@ -678,7 +667,7 @@ private:
         ClientResult broken;
         while (broken.ok() && reader->Read(&event)) {
             if (event.has_progress()) {
-                const auto &progress = event.progress();
+                const auto& progress = event.progress();
                 if (callbacks.progress) callbacks.progress(progress.stage(), overall(progress));
                 continue;
             }
@@ -712,23 +701,23 @@ private:
     ClientConfig _config;
     std::shared_ptr<grpc::Channel> _channel;
     std::unique_ptr<pb::Synthfx::Stub> _stub;
-    std::mutex _mutex; // one call at a time per effect instance
+    std::mutex _mutex;  // one call at a time per effect instance
     mutable std::mutex _describeMutex;
     std::string _sessionId;
     std::string _description;
     size_t _chunkBytes = kDefaultChunkBytes;
-    bool _useShm = false; // the probe succeeded (set by connectLocked)
+    bool _useShm = false;  // the probe succeeded (set by connectLocked)
     std::unique_ptr<SharedMemory> _uploadMemory;
     std::unique_ptr<SharedMemory> _resultMemory;
     bool _retryable = true;
     uint64_t _requestCount = 0;
 };
 
-} // namespace
-} // namespace synthfx::ofx
+}  // namespace
+}  // namespace synthfx::ofx
 
-extern "C" __attribute__((visibility("default"))) synthfx::ofx::BackendClient *
-synthfx_create_backend_client(const synthfx::ofx::ClientConfig *config) {
+extern "C" __attribute__((visibility("default"))) synthfx::ofx::BackendClient*
+synthfx_create_backend_client(const synthfx::ofx::ClientConfig* config) {
     try {
         return new synthfx::ofx::GrpcBackendClient(*config);
     } catch (...) {

@@ -17,12 +17,12 @@ namespace {
 
 // shm_open("/NAME") is /dev/shm/NAME on Linux; opening the file directly spares the bundle a
 // librt dependency on older glibc.
-constexpr const char *kShmDir = "/dev/shm/";
+constexpr const char* kShmDir = "/dev/shm/";
 // Segment names the backend accepts: ^synthfx-[A-Za-z0-9_-]{1,128}$; "c2": a client segment
 // whose creator holds its lock (synthfx.client.shm.CLIENT_PREFIX).
-constexpr const char *kNamePrefix = "synthfx-c2-";
+constexpr const char* kNamePrefix = "synthfx-c2-";
 
-} // namespace
+}  // namespace
 
 std::string randomHex(size_t bytes) {
     static constexpr char kDigits[] = "0123456789abcdef";
@@ -38,7 +38,7 @@ std::string randomHex(size_t bytes) {
 
 bool SharedMemory::available() { return access(kShmDir, W_OK | X_OK) == 0; }
 
-std::unique_ptr<SharedMemory> SharedMemory::create(size_t size, std::string &error) {
+std::unique_ptr<SharedMemory> SharedMemory::create(size_t size, std::string& error) {
     const size_t length = size ? size : 1;
     const std::string name = kNamePrefix + std::to_string(getpid()) + "-" + randomHex(8);
     const std::string path = kShmDir + name;
@@ -52,7 +52,7 @@ std::unique_ptr<SharedMemory> SharedMemory::create(size_t size, std::string &err
     flock(fd, LOCK_SH);
     // Reserved now (not just truncated): writing to a sparse tmpfs page when /dev/shm is full
     // would kill the host with SIGBUS; a failed reservation lets the caller stream instead.
-    void *data = MAP_FAILED;
+    void* data = MAP_FAILED;
     int failure = posix_fallocate(fd, 0, static_cast<off_t>(length));
     if (failure == 0) {
         data = mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -61,12 +61,12 @@ std::unique_ptr<SharedMemory> SharedMemory::create(size_t size, std::string &err
     if (data == MAP_FAILED) {
         close(fd);
         unlink(path.c_str());
-        error = "cannot map " + std::to_string(length) + " bytes of shared memory " + path +
-                ": " + std::strerror(failure);
+        error = "cannot map " + std::to_string(length) + " bytes of shared memory " + path + ": " +
+                std::strerror(failure);
         return nullptr;
     }
     return std::unique_ptr<SharedMemory>(
-        new SharedMemory(name, static_cast<char *>(data), length, fd));
+        new SharedMemory(name, static_cast<char*>(data), length, fd));
 }
 
 SharedMemory::~SharedMemory() {
@@ -75,4 +75,4 @@ SharedMemory::~SharedMemory() {
     close(_lockFd);
 }
 
-} // namespace synthfx::ofx
+}  // namespace synthfx::ofx

@@ -23,8 +23,8 @@ struct FloatImage {
     FloatImage() = default;
     FloatImage(int w, int h, int c) : width(w), height(h), channels(c), pixels(size_t(w) * h * c) {}
     bool empty() const { return pixels.empty(); }
-    float *row(int y) { return pixels.data() + size_t(y) * width * channels; }
-    const float *row(int y) const { return pixels.data() + size_t(y) * width * channels; }
+    float* row(int y) { return pixels.data() + size_t(y) * width * channels; }
+    const float* row(int y) const { return pixels.data() + size_t(y) * width * channels; }
 };
 
 // A job option by the name of its proto field ("edge", "image_weight", "engine.patch_size"),
@@ -40,50 +40,50 @@ struct JobOption {
 struct StylizeJob {
     int firstFrame = 0;
     int lastFrame = 0;
-    std::map<int, const FloatImage *> frames;    // 3 channels
-    std::map<int, const FloatImage *> keyframes; // 3 or 4 channels
+    std::map<int, const FloatImage*> frames;     // 3 channels
+    std::map<int, const FloatImage*> keyframes;  // 3 or 4 channels
     // Keyframes the backend reads itself (protocol 1.1): frame -> absolute path or pattern
     // (#### / %04d filled in by the backend), instead of `keyframes`.
     std::map<int, std::string> keyframePaths;
-    std::map<int, const FloatImage *> masks;     // 1 channel; empty: no mask
+    std::map<int, const FloatImage*> masks;  // 1 channel; empty: no mask
     std::vector<JobOption> options;
-    bool refresh = false; // recompute the frame's segment, replacing the backend's cache
+    bool refresh = false;  // recompute the frame's segment, replacing the backend's cache
 };
 
 struct GuideImages {
-    const FloatImage *source = nullptr;
-    const FloatImage *target = nullptr;
+    const FloatImage* source = nullptr;
+    const FloatImage* target = nullptr;
     double weight = 1.0;
 };
 
 struct ImageSynthJob {
-    const FloatImage *style = nullptr;
+    const FloatImage* style = nullptr;
     std::vector<GuideImages> guides;
-    std::vector<JobOption> options; // engine fields only ("engine." prefix optional)
+    std::vector<JobOption> options;  // engine fields only ("engine." prefix optional)
 };
 
 struct RenderOutput {
-    FloatImage image; // RGBA (stylize) or the style's channels (image synth)
-    FloatImage error; // 1 channel, when asked for
+    FloatImage image;  // RGBA (stylize) or the style's channels (image synth)
+    FloatImage error;  // 1 channel, when asked for
     bool fromCache = false;
-    std::vector<int> segment; // frames computed with this one
+    std::vector<int> segment;  // frames computed with this one
 };
 
 // How a call ended: the rows of synthfx.status_table (documented in synthfx.proto), which the
 // backend names in the trailing metadata "synthfx-error".
 enum class ClientStatus {
     Ok,
-    InvalidArgument,   // invalid-argument: the backend rejected a value; the message names it
-    NotFound,          // not-found: a frame, file or session the backend does not have
-    PathNotAllowed,    // path-not-allowed: a file outside the backend's --read-root folders
-    VersionMismatch,   // protocol-mismatch: protocol majors differ
-    Unauthenticated,   // unauthenticated: missing or wrong token
-    ResourceExhausted, // busy: a limit of the backend or its memory
-    Cancelled,         // cancelled: the host aborted
-    DeviceUnavailable, // device-unavailable: e.g. CUDA asked for on a backend without it
-    Unavailable,       // unavailable: cannot reach the backend (or it went away)
-    DeadlineExceeded,  // deadline-exceeded
-    Failed,            // internal, or a failure of this client
+    InvalidArgument,    // invalid-argument: the backend rejected a value; the message names it
+    NotFound,           // not-found: a frame, file or session the backend does not have
+    PathNotAllowed,     // path-not-allowed: a file outside the backend's --read-root folders
+    VersionMismatch,    // protocol-mismatch: protocol majors differ
+    Unauthenticated,    // unauthenticated: missing or wrong token
+    ResourceExhausted,  // busy: a limit of the backend or its memory
+    Cancelled,          // cancelled: the host aborted
+    DeviceUnavailable,  // device-unavailable: e.g. CUDA asked for on a backend without it
+    Unavailable,        // unavailable: cannot reach the backend (or it went away)
+    DeadlineExceeded,   // deadline-exceeded
+    Failed,             // internal, or a failure of this client
 };
 
 struct ClientResult {
@@ -94,18 +94,18 @@ struct ClientResult {
 
 struct RenderCallbacks {
     // fraction in [0, 1]; stage names what the backend is doing.
-    std::function<void(const std::string &stage, double fraction)> progress;
+    std::function<void(const std::string& stage, double fraction)> progress;
     // Polled from a watcher thread; true cancels the call on the backend.
     std::function<bool()> cancelled;
 };
 
 struct ClientConfig {
-    std::string address; // "127.0.0.1:PORT", "host:PORT" or "unix:PATH"
-    std::string token;   // empty: no authorization metadata
+    std::string address;  // "127.0.0.1:PORT", "host:PORT" or "unix:PATH"
+    std::string token;    // empty: no authorization metadata
     // PEM root certificates the backend's certificate must chain to: TLS (the certificate must
     // name the host in `address`). Empty: plaintext.
     std::string tlsRootCertificates;
-    std::string tlsCaFile; // where tlsRootCertificates came from, for messages
+    std::string tlsCaFile;  // where tlsRootCertificates came from, for messages
     std::string clientName;
     std::string label;
     double connectTimeoutSeconds = 5.0;
@@ -115,20 +115,20 @@ struct ClientConfig {
 };
 
 class BackendClient {
-public:
+  public:
     virtual ~BackendClient() = default;
     // GetInfo (protocol check) and OpenSession; fails within the connect timeout.
     virtual ClientResult connect() = 0;
-    virtual ClientResult stylize(const StylizeJob &job, int frame, bool wantError,
-                                 const RenderCallbacks &callbacks, RenderOutput &out) = 0;
-    virtual ClientResult imageSynth(const ImageSynthJob &job, bool wantError,
-                                    const RenderCallbacks &callbacks, RenderOutput &out) = 0;
+    virtual ClientResult stylize(const StylizeJob& job, int frame, bool wantError,
+                                 const RenderCallbacks& callbacks, RenderOutput& out) = 0;
+    virtual ClientResult imageSynth(const ImageSynthJob& job, bool wantError,
+                                    const RenderCallbacks& callbacks, RenderOutput& out) = 0;
     // One line for messages: address, backend version, devices.
     virtual std::string describe() const = 0;
 };
 
 // The private client library's one exported function (C linkage, looked up with dlsym).
-using CreateBackendClientFn = BackendClient *(const ClientConfig *config);
-constexpr const char *kCreateBackendClientSymbol = "synthfx_create_backend_client";
+using CreateBackendClientFn = BackendClient*(const ClientConfig* config);
+constexpr const char* kCreateBackendClientSymbol = "synthfx_create_backend_client";
 
-} // namespace synthfx::ofx
+}  // namespace synthfx::ofx

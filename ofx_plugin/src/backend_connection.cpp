@@ -21,14 +21,14 @@ std::string trimmed(std::string text) {
     return text;
 }
 
-std::string environment(const char *name) {
-    const char *value = std::getenv(name);
+std::string environment(const char* name) {
+    const char* value = std::getenv(name);
     return value ? trimmed(value) : std::string();
 }
 
 // The token from the file parameter, $SYNTHFX_TOKEN or $SYNTHFX_TOKEN_FILE; `error` when a named
 // file cannot be read.
-std::string resolveToken(const std::string &fileParam, std::string &error) {
+std::string resolveToken(const std::string& fileParam, std::string& error) {
     std::string file = trimmed(fileParam);
     if (file.empty()) {
         const std::string token = environment("SYNTHFX_TOKEN");
@@ -46,11 +46,11 @@ std::string resolveToken(const std::string &fileParam, std::string &error) {
 }
 
 // Marks a PEM certificate; a CA file without one would only fail later, in the TLS handshake.
-constexpr const char *kPemCertificateBegin = "-----BEGIN CERTIFICATE-----";
+constexpr const char* kPemCertificateBegin = "-----BEGIN CERTIFICATE-----";
 
 // The PEM root certificates from the CA file parameter, else $SYNTHFX_TLS_CA (`file` is set to the
 // one used); empty without either (plaintext). `error` names a file that cannot be used.
-std::string resolveTlsCa(const std::string &fileParam, std::string &file, std::string &error) {
+std::string resolveTlsCa(const std::string& fileParam, std::string& file, std::string& error) {
     file = trimmed(fileParam);
     if (file.empty()) file = environment("SYNTHFX_TLS_CA");
     if (file.empty()) return {};
@@ -62,19 +62,19 @@ std::string resolveTlsCa(const std::string &fileParam, std::string &file, std::s
         return {};
     }
     std::ostringstream pem;
-    pem << stream.rdbuf(); // nothing read (empty file, a directory): no certificate below
+    pem << stream.rdbuf();  // nothing read (empty file, a directory): no certificate below
     if (pem.str().find(kPemCertificateBegin) == std::string::npos) {
-        error = "the TLS CA file " + file + " holds no PEM certificate (" +
-                kPemCertificateBegin + ")";
+        error =
+            "the TLS CA file " + file + " holds no PEM certificate (" + kPemCertificateBegin + ")";
         return {};
     }
     return pem.str();
 }
 
-} // namespace
+}  // namespace
 
-BackendClient *BackendConnection::acquire(const ConnectionSettings &settings,
-                                          ClientResult &result) {
+BackendClient* BackendConnection::acquire(const ConnectionSettings& settings,
+                                          ClientResult& result) {
     std::lock_guard<std::mutex> lock(_mutex);
     std::string tokenError;
     const std::string token = resolveToken(settings.tokenFile, tokenError);
@@ -105,7 +105,7 @@ BackendClient *BackendConnection::acquire(const ConnectionSettings &settings,
     }
 
     std::string loadError;
-    CreateBackendClientFn *create = loadClientFactory(loadError);
+    CreateBackendClientFn* create = loadClientFactory(loadError);
     if (!create) {
         result = {ClientStatus::Failed, loadError};
         return nullptr;
@@ -140,4 +140,4 @@ void BackendConnection::release() {
     _client.reset();
 }
 
-} // namespace synthfx::ofx
+}  // namespace synthfx::ofx

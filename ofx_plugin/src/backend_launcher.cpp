@@ -18,13 +18,13 @@
 #include <mutex>
 #include <vector>
 
-extern char **environ;
+extern char** environ;
 
 namespace synthfx::ofx {
 namespace {
 
-bool ownDirectory(const std::string &path, mode_t forbidden) {
-    struct stat info {};
+bool ownDirectory(const std::string& path, mode_t forbidden) {
+    struct stat info{};
     return lstat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode) && info.st_uid == getuid() &&
            (info.st_mode & forbidden) == 0;
 }
@@ -32,11 +32,11 @@ bool ownDirectory(const std::string &path, mode_t forbidden) {
 // The directory of the backend's socket; `error` unless only this user can reach it: ours and
 // 0700, or ours, not writable by others and inside a private $XDG_RUNTIME_DIR. The socket is
 // then reachable by this user only, which is what lets the backend read the user's files.
-std::string runtimeDir(std::string &error) {
-    const char *xdg = std::getenv("XDG_RUNTIME_DIR");
+std::string runtimeDir(std::string& error) {
+    const char* xdg = std::getenv("XDG_RUNTIME_DIR");
     const bool inXdg = xdg && *xdg;
-    std::string base = inXdg ? std::string(xdg) + "/synthfx"
-                             : "/tmp/synthfx-" + std::to_string(getuid());
+    std::string base =
+        inXdg ? std::string(xdg) + "/synthfx" : "/tmp/synthfx-" + std::to_string(getuid());
     mkdir(base.c_str(), 0700);
     const bool reachableByUserOnly =
         ownDirectory(base, 077) || (inXdg && ownDirectory(xdg, 077) && ownDirectory(base, 022));
@@ -54,7 +54,7 @@ std::string runtimeDir(std::string &error) {
 // A TCP port would be reachable by every local user, hence the unix socket.
 std::vector<std::string> readRoots() {
     std::vector<std::string> roots;
-    const char *configured = std::getenv("SYNTHFX_READ_ROOTS");
+    const char* configured = std::getenv("SYNTHFX_READ_ROOTS");
     if (!configured || !*configured) return {"/"};
     std::string text = configured;
     size_t start = 0;
@@ -66,19 +66,19 @@ std::vector<std::string> readRoots() {
     return roots;
 }
 
-bool socketAnswers(const std::string &path) {
+bool socketAnswers(const std::string& path) {
     const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return false;
     sockaddr_un address{};
     address.sun_family = AF_UNIX;
     std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
-    const bool ok = connect(fd, reinterpret_cast<sockaddr *>(&address), sizeof(address)) == 0;
+    const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
     close(fd);
     return ok;
 }
 
 std::string serveCommand() {
-    if (const char *command = std::getenv("SYNTHFX_SERVE_COMMAND"); command && *command) {
+    if (const char* command = std::getenv("SYNTHFX_SERVE_COMMAND"); command && *command) {
         return command;
     }
     std::ifstream installed(bundleContentsDir() + "/Resources/backend_command");
@@ -98,16 +98,16 @@ bool launchedStillRuns() {
     return false;
 }
 
-std::string spawnServe(const std::string &socketPath, const std::string &logPath) {
+std::string spawnServe(const std::string& socketPath, const std::string& logPath) {
     const std::string command = serveCommand();
     const std::string listen = "unix:" + socketPath;
     std::vector<std::string> args = {command, "serve", "--listen", listen};
-    for (const auto &root : readRoots()) {
+    for (const auto& root : readRoots()) {
         args.push_back("--read-root");
         args.push_back(root);
     }
-    std::vector<char *> argv;
-    for (auto &arg : args) argv.push_back(arg.data());
+    std::vector<char*> argv;
+    for (auto& arg : args) argv.push_back(arg.data());
     argv.push_back(nullptr);
 
     posix_spawn_file_actions_t actions;
@@ -121,8 +121,8 @@ std::string spawnServe(const std::string &socketPath, const std::string &logPath
     // Its own session: the backend outlives a host that quits and is shared by the next one.
     posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSID);
     pid_t pid = 0;
-    const int status = posix_spawnp(&pid, command.c_str(), &actions, &attributes, argv.data(),
-                                    environ);
+    const int status =
+        posix_spawnp(&pid, command.c_str(), &actions, &attributes, argv.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attributes);
     if (status == 0) {
@@ -137,7 +137,7 @@ std::string spawnServe(const std::string &socketPath, const std::string &logPath
     return {};
 }
 
-} // namespace
+}  // namespace
 
 LocalBackend ensureLocalBackend() {
     static std::mutex mutex;
@@ -149,7 +149,7 @@ LocalBackend ensureLocalBackend() {
     backend.address = "unix:" + socketPath;
     if (socketAnswers(socketPath)) return backend;
     if (launchedStillRuns()) {
-        backend.started = true; // still starting: the caller waits for it
+        backend.started = true;  // still starting: the caller waits for it
         return backend;
     }
     // A stale socket from a backend that died is the new backend's to remove: it first takes
@@ -159,4 +159,4 @@ LocalBackend ensureLocalBackend() {
     return backend;
 }
 
-} // namespace synthfx::ofx
+}  // namespace synthfx::ofx

@@ -11,8 +11,8 @@ namespace synthfx::ofx {
 constexpr double kLocalStartupSeconds = 60.0;
 
 struct LocalBackend {
-    std::string address; // "unix:/run/user/UID/synthfx/backend.sock"
-    bool started = false; // this call started it (the caller should allow for startup time)
+    std::string address;   // "unix:/run/user/UID/synthfx/backend.sock"
+    bool started = false;  // this call started it (the caller should allow for startup time)
     std::string error;
 };
 
@@ -21,4 +21,4 @@ struct LocalBackend {
 // Contents/Resources/backend_command, else `synthfx` on PATH.
 LocalBackend ensureLocalBackend();
 
-} // namespace synthfx::ofx
+}  // namespace synthfx::ofx

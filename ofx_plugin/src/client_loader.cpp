@@ -7,15 +7,15 @@
 
 namespace synthfx::ofx {
 namespace {
-constexpr const char *kClientLibrary = "Libraries/libsynthfx_client.so";
+constexpr const char* kClientLibrary = "Libraries/libsynthfx_client.so";
 
 void anchor() {}
-} // namespace
+}  // namespace
 
 std::string bundleContentsDir() {
     Dl_info info{};
-    if (!dladdr(reinterpret_cast<void *>(&anchor), &info) || !info.dli_fname) return {};
-    std::string path = info.dli_fname; // .../Contents/Linux-x86-64/synthfx.ofx
+    if (!dladdr(reinterpret_cast<void*>(&anchor), &info) || !info.dli_fname) return {};
+    std::string path = info.dli_fname;  // .../Contents/Linux-x86-64/synthfx.ofx
     for (int up = 0; up < 2; ++up) {
         const auto slash = path.find_last_of('/');
         if (slash == std::string::npos) return {};
@@ -24,9 +24,9 @@ std::string bundleContentsDir() {
     return path;
 }
 
-CreateBackendClientFn *loadClientFactory(std::string &error) {
+CreateBackendClientFn* loadClientFactory(std::string& error) {
     static std::once_flag once;
-    static CreateBackendClientFn *factory = nullptr;
+    static CreateBackendClientFn* factory = nullptr;
     static std::string loadError;
     std::call_once(once, [] {
         const std::string contents = bundleContentsDir();
@@ -37,18 +37,18 @@ CreateBackendClientFn *loadClientFactory(std::string &error) {
         const std::string path = contents + "/" + kClientLibrary;
         // DEEPBIND: the client and its bundled libraries resolve symbols among themselves first,
         // never against a protobuf/gRPC/abseil the host already loaded.
-        void *library = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
+        void* library = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
         if (!library) {
-            const char *reason = dlerror();
+            const char* reason = dlerror();
             loadError = "cannot load " + path + ": " + (reason ? reason : "unknown error");
             return;
         }
-        factory = reinterpret_cast<CreateBackendClientFn *>(
-            dlsym(library, kCreateBackendClientSymbol));
+        factory =
+            reinterpret_cast<CreateBackendClientFn*>(dlsym(library, kCreateBackendClientSymbol));
         if (!factory) loadError = path + " has no " + kCreateBackendClientSymbol;
     });
     error = loadError;
     return factory;
 }
 
-} // namespace synthfx::ofx
+}  // namespace synthfx::ofx

@@ -13,6 +13,6 @@ std::string bundleContentsDir();
 
 // Loads Contents/Libraries/libsynthfx_client.so once per process, isolated from the host's
 // libraries (RTLD_LOCAL | RTLD_DEEPBIND). Null with `error` set when it cannot.
-CreateBackendClientFn *loadClientFactory(std::string &error);
+CreateBackendClientFn* loadClientFactory(std::string& error);
 
-} // namespace synthfx::ofx
+}  // namespace synthfx::ofx

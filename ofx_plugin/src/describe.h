@@ -9,8 +9,8 @@
 namespace synthfx::ofx {
 
 void describeStylize(OfxImageEffectHandle descriptor);
-void describeStylizeInContext(OfxImageEffectHandle descriptor, const std::string &context);
+void describeStylizeInContext(OfxImageEffectHandle descriptor, const std::string& context);
 void describeImageSynth(OfxImageEffectHandle descriptor);
-void describeImageSynthInContext(OfxImageEffectHandle descriptor, const std::string &context);
+void describeImageSynthInContext(OfxImageEffectHandle descriptor, const std::string& context);
 
-} // namespace synthfx::ofx
+}  // namespace synthfx::ofx

@@ -15,16 +15,16 @@
 namespace synthfx::ofx {
 namespace {
 
-Effect *instanceOf(OfxImageEffectHandle handle) {
+Effect* instanceOf(OfxImageEffectHandle handle) {
     OfxPropertySetHandle props = nullptr;
     if (suites().effect->getPropertySet(handle, &props) != kOfxStatOK) return nullptr;
-    return static_cast<Effect *>(PropertySet(props).getPointer(kOfxPropInstanceData));
+    return static_cast<Effect*>(PropertySet(props).getPointer(kOfxPropInstanceData));
 }
 
 template <typename MakeEffect>
-OfxStatus dispatch(const char *action, OfxImageEffectHandle handle, PropertySet inArgs,
+OfxStatus dispatch(const char* action, OfxImageEffectHandle handle, PropertySet inArgs,
                    PropertySet outArgs, void (*describe)(OfxImageEffectHandle),
-                   void (*describeInContext)(OfxImageEffectHandle, const std::string &),
+                   void (*describeInContext)(OfxImageEffectHandle, const std::string&),
                    MakeEffect makeEffect) {
     if (!std::strcmp(action, kOfxActionLoad)) {
         return fetchSuites() ? kOfxStatOK : kOfxStatErrMissingHostFeature;
@@ -48,7 +48,7 @@ OfxStatus dispatch(const char *action, OfxImageEffectHandle handle, PropertySet 
         effect.release();
         return kOfxStatOK;
     }
-    Effect *effect = instanceOf(handle);
+    Effect* effect = instanceOf(handle);
     if (!effect) return kOfxStatReplyDefault;
     if (!std::strcmp(action, kOfxActionDestroyInstance)) {
         delete effect;
@@ -75,61 +75,59 @@ OfxStatus dispatch(const char *action, OfxImageEffectHandle handle, PropertySet 
             effect->changedParam(inArgs.getString(kOfxPropName), inArgs);
             return kOfxStatOK;
         }
-    } catch (const OfxError &error) {
+    } catch (const OfxError& error) {
         effect->setPersistentError(error.what());
         return error.status();
-    } catch (const std::bad_alloc &) {
+    } catch (const std::bad_alloc&) {
         effect->setPersistentError("synthfx: out of memory");
         return kOfxStatErrMemory;
-    } catch (const std::exception &error) {
+    } catch (const std::exception& error) {
         effect->setPersistentError(std::string("synthfx: ") + error.what());
         return kOfxStatFailed;
     }
     return kOfxStatReplyDefault;
 }
 
-OfxStatus guarded(const char *action, const void *handle, OfxPropertySetHandle inArgs,
-                  OfxPropertySetHandle outArgs, OfxStatus (*body)(const char *,
-                                                                  OfxImageEffectHandle,
-                                                                  PropertySet, PropertySet)) {
+OfxStatus guarded(const char* action, const void* handle, OfxPropertySetHandle inArgs,
+                  OfxPropertySetHandle outArgs,
+                  OfxStatus (*body)(const char*, OfxImageEffectHandle, PropertySet, PropertySet)) {
     try {
-        return body(action, static_cast<OfxImageEffectHandle>(const_cast<void *>(handle)),
+        return body(action, static_cast<OfxImageEffectHandle>(const_cast<void*>(handle)),
                     PropertySet(inArgs), PropertySet(outArgs));
-    } catch (const OfxError &error) {
+    } catch (const OfxError& error) {
         return error.status();
-    } catch (const std::bad_alloc &) {
+    } catch (const std::bad_alloc&) {
         return kOfxStatErrMemory;
     } catch (...) {
         return kOfxStatFailed;
     }
 }
 
-OfxStatus stylizeMain(const char *action, const void *handle, OfxPropertySetHandle inArgs,
+OfxStatus stylizeMain(const char* action, const void* handle, OfxPropertySetHandle inArgs,
                       OfxPropertySetHandle outArgs) {
     return guarded(action, handle, inArgs, outArgs,
-                   [](const char *a, OfxImageEffectHandle h, PropertySet in, PropertySet out) {
+                   [](const char* a, OfxImageEffectHandle h, PropertySet in, PropertySet out) {
                        return dispatch(a, h, in, out, describeStylize, describeStylizeInContext,
-                                       [](OfxImageEffectHandle e, const std::string &context) {
+                                       [](OfxImageEffectHandle e, const std::string& context) {
                                            return std::unique_ptr<Effect>(
                                                new StylizeEffect(e, context));
                                        });
                    });
 }
 
-OfxStatus imageSynthMain(const char *action, const void *handle, OfxPropertySetHandle inArgs,
+OfxStatus imageSynthMain(const char* action, const void* handle, OfxPropertySetHandle inArgs,
                          OfxPropertySetHandle outArgs) {
     return guarded(action, handle, inArgs, outArgs,
-                   [](const char *a, OfxImageEffectHandle h, PropertySet in, PropertySet out) {
+                   [](const char* a, OfxImageEffectHandle h, PropertySet in, PropertySet out) {
                        return dispatch(a, h, in, out, describeImageSynth,
                                        describeImageSynthInContext,
-                                       [](OfxImageEffectHandle e, const std::string &) {
-                                           return std::unique_ptr<Effect>(
-                                               new ImageSynthEffect(e));
+                                       [](OfxImageEffectHandle e, const std::string&) {
+                                           return std::unique_ptr<Effect>(new ImageSynthEffect(e));
                                        });
                    });
 }
 
-void setHostOfPlugin(OfxHost *host) { synthfx::ofx::setHost(host); }
+void setHostOfPlugin(OfxHost* host) { synthfx::ofx::setHost(host); }
 
 OfxPlugin gPlugins[] = {
     {kOfxImageEffectPluginApi, kOfxImageEffectPluginApiVersion, kStylizeIdentifier,
@@ -138,11 +136,11 @@ OfxPlugin gPlugins[] = {
      kPluginVersionMajor, kPluginVersionMinor, setHostOfPlugin, imageSynthMain},
 };
 
-} // namespace
-} // namespace synthfx::ofx
+}  // namespace
+}  // namespace synthfx::ofx
 
-SYNTHFX_OFX_EXPORT OfxStatus OfxSetHost(const OfxHost *host) {
-    synthfx::ofx::setHost(const_cast<OfxHost *>(host));
+SYNTHFX_OFX_EXPORT OfxStatus OfxSetHost(const OfxHost* host) {
+    synthfx::ofx::setHost(const_cast<OfxHost*>(host));
     return kOfxStatOK;
 }
 
@@ -150,7 +148,7 @@ SYNTHFX_OFX_EXPORT int OfxGetNumberOfPlugins(void) {
     return static_cast<int>(sizeof(synthfx::ofx::gPlugins) / sizeof(synthfx::ofx::gPlugins[0]));
 }
 
-SYNTHFX_OFX_EXPORT OfxPlugin *OfxGetPlugin(int nth) {
+SYNTHFX_OFX_EXPORT OfxPlugin* OfxGetPlugin(int nth) {
     if (nth < 0 || nth >= OfxGetNumberOfPlugins()) return nullptr;
     return &synthfx::ofx::gPlugins[nth];
 }

@@ -3,11 +3,11 @@
 
 namespace synthfx::ofx {
 namespace {
-OfxRectI rectProperty(const PropertySet &props, const char *name) {
+OfxRectI rectProperty(const PropertySet& props, const char* name) {
     return OfxRectI{props.getInt(name, 0), props.getInt(name, 1), props.getInt(name, 2),
                     props.getInt(name, 3)};
 }
-} // namespace
+}  // namespace
 
 HostImage::HostImage(OfxImageClipHandle clip, OfxTime time) {
     if (suites().effect->clipGetImage(clip, time, nullptr, &_handle) != kOfxStatOK) {
@@ -41,10 +41,10 @@ OfxRectI HostImage::regionOfDefinition() const {
     if (props.getIntOr(kOfxImagePropRegionOfDefinition, INT_MIN, 0) != INT_MIN) {
         try {
             return rectProperty(props, kOfxImagePropRegionOfDefinition);
-        } catch (const OfxError &) {
+        } catch (const OfxError&) {
         }
     }
     return rectProperty(props, kOfxImagePropBounds);
 }
 
-} // namespace synthfx::ofx
+}  // namespace synthfx::ofx

@@ -8,12 +8,12 @@
 namespace synthfx::ofx {
 
 class HostImage {
-public:
+  public:
     // Null when the clip has no image at `time` (unconnected, or outside its range).
     HostImage(OfxImageClipHandle clip, OfxTime time);
     ~HostImage();
-    HostImage(const HostImage &) = delete;
-    HostImage &operator=(const HostImage &) = delete;
+    HostImage(const HostImage&) = delete;
+    HostImage& operator=(const HostImage&) = delete;
 
     explicit operator bool() const { return _handle != nullptr; }
     PropertySet properties() const { return PropertySet(_handle); }
@@ -23,8 +23,8 @@ public:
     // The image's region of definition in pixels (its bounds when the host does not say).
     OfxRectI regionOfDefinition() const;
 
-private:
+  private:
     OfxPropertySetHandle _handle = nullptr;
 };
 
-} // namespace synthfx::ofx
+}  // namespace synthfx::ofx

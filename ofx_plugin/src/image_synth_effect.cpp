@@ -18,12 +18,12 @@ ImageSynthEffect::ImageSynthEffect(OfxImageEffectHandle handle) : Effect(handle)
     }
 }
 
-void ImageSynthEffect::getFramesNeeded(const PropertySet &, const PropertySet &) {
+void ImageSynthEffect::getFramesNeeded(const PropertySet&, const PropertySet&) {
     // Not temporal: the host's default (the current frame of every clip) is right.
 }
 
-void ImageSynthEffect::getRegionOfDefinition(const PropertySet &inArgs,
-                                             const PropertySet &outArgs) {
+void ImageSynthEffect::getRegionOfDefinition(const PropertySet& inArgs,
+                                             const PropertySet& outArgs) {
     OfxRectD rod{};
     check(suites().effect->clipGetRegionOfDefinition(_guides[0].target,
                                                      inArgs.getDouble(kOfxPropTime), &rod),
@@ -31,18 +31,18 @@ void ImageSynthEffect::getRegionOfDefinition(const PropertySet &inArgs,
     outArgs.setDoubles(kOfxImageEffectPropRegionOfDefinition, {rod.x1, rod.y1, rod.x2, rod.y2});
 }
 
-void ImageSynthEffect::getClipPreferences(const PropertySet &outArgs) {
+void ImageSynthEffect::getClipPreferences(const PropertySet& outArgs) {
     const std::string components = std::string(kClipComponentsPrefix) + kClipOutput;
     const std::string depth = std::string(kClipDepthPrefix) + kClipOutput;
     outArgs.setString(components.c_str(), kOfxImageComponentRGBA);
     outArgs.setString(depth.c_str(), kOfxBitDepthFloat);
 }
 
-void ImageSynthEffect::changedParam(const std::string &name, const PropertySet &) {
+void ImageSynthEffect::changedParam(const std::string& name, const PropertySet&) {
     if (name == kParamPurgeSession) _backend.release();
 }
 
-void ImageSynthEffect::render(const PropertySet &inArgs) {
+void ImageSynthEffect::render(const PropertySet& inArgs) {
     const OfxTime time = inArgs.getDouble(kOfxPropTime);
     const OfxRectI renderWindow{inArgs.getInt(kOfxImageEffectPropRenderWindow, 0),
                                 inArgs.getInt(kOfxImageEffectPropRenderWindow, 1),
@@ -57,25 +57,25 @@ void ImageSynthEffect::render(const PropertySet &inArgs) {
 
     // Guides are read over the Style window (sources) and GuideTarget1's window (targets).
     OfxRectI targetWindow{};
-    std::list<FloatImage> images; // stable addresses for the job's pointers
+    std::list<FloatImage> images;  // stable addresses for the job's pointers
     ImageSynthJob job;
     job.style = &style;
     for (size_t i = 0; i < _guides.size(); ++i) {
-        const auto &guide = _guides[i];
+        const auto& guide = _guides[i];
         if (!clipConnected(guide.source) || !clipConnected(guide.target)) continue;
         const double weight = doubleAt(guide.weight.c_str(), time);
         if (weight <= 0) continue;
         HostImage source(guide.source, time);
         HostImage target(guide.target, time);
         if (!source || !target) {
-            throw OfxError(kOfxStatFailed, "synthfx: guide pair " + std::to_string(i + 1) +
-                                               " has no image here");
+            throw OfxError(kOfxStatFailed,
+                           "synthfx: guide pair " + std::to_string(i + 1) + " has no image here");
         }
         if (job.guides.empty()) targetWindow = target.regionOfDefinition();
         // Colour guides compare RGB; an Alpha clip is a one-channel guide.
         const int channels = source.view().layout == Layout::Alpha ? 1 : 3;
         images.push_back(readPixels(source.view(), styleWindow, channels));
-        const FloatImage *sourceImage = &images.back();
+        const FloatImage* sourceImage = &images.back();
         images.push_back(readPixels(target.view(), targetWindow, channels));
         job.guides.push_back({sourceImage, &images.back(), weight});
     }
@@ -87,11 +87,11 @@ void ImageSynthEffect::render(const PropertySet &inArgs) {
     job.options = optionsAt(engineOptionParams(), time);
 
     ClientResult status;
-    BackendClient *client = _backend.acquire(connectionSettings(time), status);
+    BackendClient* client = _backend.acquire(connectionSettings(time), status);
     if (!client) failRender(status);
     ProgressScope progress(*this, "synthfx: image synthesis");
     RenderCallbacks callbacks;
-    callbacks.progress = [&progress](const std::string &, double fraction) {
+    callbacks.progress = [&progress](const std::string&, double fraction) {
         progress.update(fraction);
     };
     callbacks.cancelled = [this, &progress] { return progress.cancelled() || aborted(); };
@@ -102,4 +102,4 @@ void ImageSynthEffect::render(const PropertySet &inArgs) {
     clearPersistentMessage();
 }
 
-} // namespace synthfx::ofx
+}  // namespace synthfx::ofx

@@ -9,16 +9,16 @@
 namespace synthfx::ofx {
 
 class ImageSynthEffect final : public Effect {
-public:
+  public:
     explicit ImageSynthEffect(OfxImageEffectHandle handle);
 
-    void render(const PropertySet &inArgs) override;
-    void getFramesNeeded(const PropertySet &inArgs, const PropertySet &outArgs) override;
-    void getRegionOfDefinition(const PropertySet &inArgs, const PropertySet &outArgs) override;
-    void getClipPreferences(const PropertySet &outArgs) override;
-    void changedParam(const std::string &name, const PropertySet &inArgs) override;
+    void render(const PropertySet& inArgs) override;
+    void getFramesNeeded(const PropertySet& inArgs, const PropertySet& outArgs) override;
+    void getRegionOfDefinition(const PropertySet& inArgs, const PropertySet& outArgs) override;
+    void getClipPreferences(const PropertySet& outArgs) override;
+    void changedParam(const std::string& name, const PropertySet& inArgs) override;
 
-private:
+  private:
     struct GuideClips {
         OfxImageClipHandle source;
         OfxImageClipHandle target;
@@ -29,4 +29,4 @@ private:
     OfxImageClipHandle _output;
 };
 
-} // namespace synthfx::ofx
+}  // namespace synthfx::ofx

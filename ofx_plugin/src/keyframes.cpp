@@ -11,12 +11,12 @@
 
 namespace synthfx::ofx {
 
-std::vector<int> parseKeyList(const std::string &text) {
+std::vector<int> parseKeyList(const std::string& text) {
     std::vector<int> keys;
     std::string token;
     auto flush = [&] {
         if (token.empty()) return;
-        char *end = nullptr;
+        char* end = nullptr;
         const long value = std::strtol(token.c_str(), &end, 10);
         if (*end != '\0') {
             throw std::invalid_argument("keyframe list: '" + token + "' is not a frame number");
@@ -44,7 +44,7 @@ std::vector<int> normalizeKeys(std::vector<int> keys, int first, int last) {
     return keys;
 }
 
-Segment segmentFor(int frame, const std::vector<int> &keys, int first, int last) {
+Segment segmentFor(int frame, const std::vector<int>& keys, int first, int last) {
     if (keys.empty()) return {first, last};
     const auto at = std::lower_bound(keys.begin(), keys.end(), frame);
     if (at != keys.end() && *at == frame) {
@@ -60,7 +60,7 @@ Segment segmentFor(int frame, const std::vector<int> &keys, int first, int last)
 namespace {
 
 // A placeholder at `at` in `name`: its length and padding, or length 0.
-size_t placeholderAt(const std::string &name, size_t at, int &padding) {
+size_t placeholderAt(const std::string& name, size_t at, int& padding) {
     if (name[at] == '#') {
         size_t end = at;
         while (end < name.size() && name[end] == '#') ++end;
@@ -75,16 +75,16 @@ size_t placeholderAt(const std::string &name, size_t at, int &padding) {
         while (digits < name.size() && std::isdigit(static_cast<unsigned char>(name[digits]))) {
             ++digits;
         }
-        if (digits == end + 1) return 0; // "%0" without a width is no placeholder
+        if (digits == end + 1) return 0;  // "%0" without a width is no placeholder
         padding = std::atoi(name.substr(end, digits - end).c_str());
         end = digits;
     }
     return end < name.size() && name[end] == 'd' ? end + 1 - at : 0;
 }
 
-} // namespace
+}  // namespace
 
-FramePattern parseFramePattern(const std::string &path) {
+FramePattern parseFramePattern(const std::string& path) {
     FramePattern pattern;
     const size_t slash = path.rfind('/');
     pattern.directory = slash == std::string::npos ? "" : path.substr(0, slash + 1);
@@ -114,18 +114,18 @@ FramePattern parseFramePattern(const std::string &path) {
     return pattern;
 }
 
-std::string framePath(const FramePattern &pattern, int frame) {
+std::string framePath(const FramePattern& pattern, int frame) {
     if (pattern.still) return pattern.directory + pattern.prefix;
     char number[32];
     std::snprintf(number, sizeof(number), "%0*d", pattern.padding, frame);
     return pattern.directory + pattern.prefix + number + pattern.suffix;
 }
 
-std::vector<int> existingFrames(const FramePattern &pattern, int first, int last) {
+std::vector<int> existingFrames(const FramePattern& pattern, int first, int last) {
     std::vector<int> frames;
     if (pattern.still) return frames;
     for (int frame = first; frame <= last; ++frame) {
-        struct stat info {};
+        struct stat info{};
         if (stat(framePath(pattern, frame).c_str(), &info) == 0 && S_ISREG(info.st_mode)) {
             frames.push_back(frame);
         }
@@ -133,4 +133,4 @@ std::vector<int> existingFrames(const FramePattern &pattern, int first, int last
     return frames;
 }
 
-} // namespace synthfx::ofx
+}  // namespace synthfx::ofx

@@ -16,9 +16,9 @@ namespace synthfx::ofx {
 
 // Per-clip property names the specification builds by appending the clip's name; they have no
 // macro in the headers.
-constexpr const char *kFramesNeededPrefix = "OfxImageClipPropFrameRange_";
-constexpr const char *kRoIPrefix = "OfxImageClipPropRoI_";
-constexpr const char *kClipComponentsPrefix = "OfxImageClipPropComponents_";
-constexpr const char *kClipDepthPrefix = "OfxImageClipPropDepth_";
+constexpr const char* kFramesNeededPrefix = "OfxImageClipPropFrameRange_";
+constexpr const char* kRoIPrefix = "OfxImageClipPropRoI_";
+constexpr const char* kClipComponentsPrefix = "OfxImageClipPropComponents_";
+constexpr const char* kClipDepthPrefix = "OfxImageClipPropDepth_";
 
-} // namespace synthfx::ofx
+}  // namespace synthfx::ofx

@@ -15,21 +15,17 @@ constexpr float kShortMax = 65535.0f;
 
 size_t bytesPerChannel(Depth depth) {
     switch (depth) {
-    case Depth::Byte:
-        return 1;
+    case Depth::Byte: return 1;
     case Depth::Short:
-    case Depth::Half:
-        return 2;
-    case Depth::Float:
-        return 4;
+    case Depth::Half: return 2;
+    case Depth::Float: return 4;
     }
     return 4;
 }
 
-float loadChannel(const unsigned char *pixel, int channel, Depth depth) {
+float loadChannel(const unsigned char* pixel, int channel, Depth depth) {
     switch (depth) {
-    case Depth::Byte:
-        return pixel[channel] / kByteMax;
+    case Depth::Byte: return pixel[channel] / kByteMax;
     case Depth::Short: {
         uint16_t value;
         std::memcpy(&value, pixel + 2 * channel, 2);
@@ -49,7 +45,7 @@ float loadChannel(const unsigned char *pixel, int channel, Depth depth) {
     return 0.0f;
 }
 
-void storeChannel(unsigned char *pixel, int channel, Depth depth, float value) {
+void storeChannel(unsigned char* pixel, int channel, Depth depth, float value) {
     switch (depth) {
     case Depth::Byte:
         pixel[channel] =
@@ -66,13 +62,11 @@ void storeChannel(unsigned char *pixel, int channel, Depth depth, float value) {
         std::memcpy(pixel + 2 * channel, &stored, 2);
         return;
     }
-    case Depth::Float:
-        std::memcpy(pixel + 4 * channel, &value, 4);
-        return;
+    case Depth::Float: std::memcpy(pixel + 4 * channel, &value, 4); return;
     }
 }
 
-OfxRectI intersect(const OfxRectI &a, const OfxRectI &b) {
+OfxRectI intersect(const OfxRectI& a, const OfxRectI& b) {
     OfxRectI r{std::max(a.x1, b.x1), std::max(a.y1, b.y1), std::min(a.x2, b.x2),
                std::min(a.y2, b.y2)};
     if (r.x2 < r.x1) r.x2 = r.x1;
@@ -80,9 +74,9 @@ OfxRectI intersect(const OfxRectI &a, const OfxRectI &b) {
     return r;
 }
 
-} // namespace
+}  // namespace
 
-Depth parseDepth(const std::string &depth) {
+Depth parseDepth(const std::string& depth) {
     if (depth == kOfxBitDepthFloat) return Depth::Float;
     if (depth == kOfxBitDepthHalf) return Depth::Half;
     if (depth == kOfxBitDepthShort) return Depth::Short;
@@ -90,7 +84,7 @@ Depth parseDepth(const std::string &depth) {
     throw OfxError(kOfxStatErrImageFormat, "unsupported pixel depth '" + depth + "'");
 }
 
-Layout parseLayout(const std::string &components) {
+Layout parseLayout(const std::string& components) {
     if (components == kOfxImageComponentRGBA) return Layout::RGBA;
     if (components == kOfxImageComponentRGB) return Layout::RGB;
     if (components == kOfxImageComponentAlpha) return Layout::Alpha;
@@ -101,19 +95,19 @@ int channelCount(Layout layout) {
     return layout == Layout::RGBA ? 4 : layout == Layout::RGB ? 3 : 1;
 }
 
-FloatImage readPixels(const PixelView &view, const OfxRectI &window, int channels) {
+FloatImage readPixels(const PixelView& view, const OfxRectI& window, int channels) {
     FloatImage image(window.x2 - window.x1, window.y2 - window.y1, channels);
     const int hostChannels = channelCount(view.layout);
     const size_t pixelBytes = bytesPerChannel(view.depth) * hostChannels;
     const OfxRectI inside = intersect(window, view.bounds);
     for (int y = inside.y1; y < inside.y2; ++y) {
-        const auto *hostRow = static_cast<const unsigned char *>(view.data) +
-                              long(y - view.bounds.y1) * view.rowBytes;
+        const auto* hostRow =
+            static_cast<const unsigned char*>(view.data) + long(y - view.bounds.y1) * view.rowBytes;
         // Host rows count up from the bottom; ours go down from the top.
-        float *out = image.row(window.y2 - 1 - y);
+        float* out = image.row(window.y2 - 1 - y);
         for (int x = inside.x1; x < inside.x2; ++x) {
-            const unsigned char *pixel = hostRow + size_t(x - view.bounds.x1) * pixelBytes;
-            float *dst = out + size_t(x - window.x1) * channels;
+            const unsigned char* pixel = hostRow + size_t(x - view.bounds.x1) * pixelBytes;
+            float* dst = out + size_t(x - window.x1) * channels;
             float rgba[4] = {0, 0, 0, 1};
             if (view.layout == Layout::Alpha) {
                 rgba[3] = loadChannel(pixel, 0, view.depth);
@@ -130,19 +124,19 @@ FloatImage readPixels(const PixelView &view, const OfxRectI &window, int channel
     return image;
 }
 
-void writePixels(const FloatImage &image, const OfxRectI &window, const MutablePixelView &view,
-                 const OfxRectI &renderWindow) {
+void writePixels(const FloatImage& image, const OfxRectI& window, const MutablePixelView& view,
+                 const OfxRectI& renderWindow) {
     const int hostChannels = channelCount(view.layout);
     const size_t pixelBytes = bytesPerChannel(view.depth) * hostChannels;
     const OfxRectI target = intersect(renderWindow, view.bounds);
     for (int y = target.y1; y < target.y2; ++y) {
-        auto *hostRow =
-            static_cast<unsigned char *>(view.data) + long(y - view.bounds.y1) * view.rowBytes;
+        auto* hostRow =
+            static_cast<unsigned char*>(view.data) + long(y - view.bounds.y1) * view.rowBytes;
         const bool insideY = y >= window.y1 && y < window.y2;
         for (int x = target.x1; x < target.x2; ++x) {
             float rgba[4] = {0, 0, 0, 0};
             if (insideY && x >= window.x1 && x < window.x2) {
-                const float *src =
+                const float* src =
                     image.row(window.y2 - 1 - y) + size_t(x - window.x1) * image.channels;
                 if (image.channels == 1) {
                     rgba[0] = rgba[1] = rgba[2] = src[0];
@@ -152,7 +146,7 @@ void writePixels(const FloatImage &image, const OfxRectI &window, const MutableP
                     rgba[3] = image.channels >= 4 ? src[3] : 1;
                 }
             }
-            unsigned char *pixel = hostRow + size_t(x - view.bounds.x1) * pixelBytes;
+            unsigned char* pixel = hostRow + size_t(x - view.bounds.x1) * pixelBytes;
             if (view.layout == Layout::Alpha) {
                 storeChannel(pixel, 0, view.depth, rgba[3]);
             } else {
@@ -162,7 +156,7 @@ void writePixels(const FloatImage &image, const OfxRectI &window, const MutableP
     }
 }
 
-FloatImage readColour(const PixelView &view, const OfxRectI &window) {
+FloatImage readColour(const PixelView& view, const OfxRectI& window) {
     FloatImage rgba = readPixels(view, window, 4);
     bool opaque = true;
     for (size_t i = 3; i < rgba.pixels.size() && opaque; i += 4) opaque = rgba.pixels[i] == 1.0f;
@@ -182,7 +176,7 @@ float halfToFloat(uint16_t half) {
     if (exponent == 0) {
         if (mantissa == 0) {
             bits = sign;
-        } else { // subnormal: normalise
+        } else {  // subnormal: normalise
             int shift = 0;
             uint32_t m = mantissa;
             while (!(m & 0x400)) {
@@ -206,11 +200,11 @@ uint16_t floatToHalf(float value) {
     std::memcpy(&bits, &value, 4);
     const uint16_t sign = static_cast<uint16_t>((bits >> 16) & 0x8000);
     const uint32_t magnitude = bits & 0x7fffffff;
-    if (magnitude >= 0x7f800000u) { // inf or nan
+    if (magnitude >= 0x7f800000u) {  // inf or nan
         return sign | 0x7c00 | (magnitude > 0x7f800000u ? 0x200 : 0);
     }
-    if (magnitude >= 0x477ff000u) return sign | 0x7c00; // overflows to inf
-    if (magnitude < 0x38800000u) {                     // subnormal or zero
+    if (magnitude >= 0x477ff000u) return sign | 0x7c00;  // overflows to inf
+    if (magnitude < 0x38800000u) {                       // subnormal or zero
         if (magnitude < 0x33000000u) return sign;
         // value / 2^-24 rounded: the mantissa (with its implicit bit) shifted down.
         const int exponent = int(magnitude >> 23);
@@ -228,4 +222,4 @@ uint16_t floatToHalf(float value) {
     return sign | static_cast<uint16_t>(half);
 }
 
-} // namespace synthfx::ofx
+}  // namespace synthfx::ofx

@@ -14,20 +14,20 @@ namespace {
 
 int frameOf(OfxTime time) { return static_cast<int>(std::lround(time)); }
 
-OfxRectI renderWindowOf(const PropertySet &inArgs) {
+OfxRectI renderWindowOf(const PropertySet& inArgs) {
     return OfxRectI{inArgs.getInt(kOfxImageEffectPropRenderWindow, 0),
                     inArgs.getInt(kOfxImageEffectPropRenderWindow, 1),
                     inArgs.getInt(kOfxImageEffectPropRenderWindow, 2),
                     inArgs.getInt(kOfxImageEffectPropRenderWindow, 3)};
 }
 
-std::string sizeText(const OfxRectI &r) {
+std::string sizeText(const OfxRectI& r) {
     return std::to_string(r.x2 - r.x1) + "x" + std::to_string(r.y2 - r.y1);
 }
 
-} // namespace
+}  // namespace
 
-StylizeEffect::StylizeEffect(OfxImageEffectHandle handle, const std::string &context)
+StylizeEffect::StylizeEffect(OfxImageEffectHandle handle, const std::string& context)
     : Effect(handle), _general(context == kOfxImageEffectContextGeneral) {
     _source = clip(kClipSource);
     _output = clip(kClipOutput);
@@ -64,7 +64,7 @@ std::vector<int> StylizeEffect::keyframes(OfxTime time) const {
     if (keys.empty()) {
         try {
             keys = parseKeyList(stringAt(kParamKeyList, time));
-        } catch (const std::invalid_argument &error) {
+        } catch (const std::invalid_argument& error) {
             throw OfxError(kOfxStatFailed, std::string("synthfx: ") + error.what());
         }
     }
@@ -74,7 +74,7 @@ std::vector<int> StylizeEffect::keyframes(OfxTime time) const {
     if (keys.empty() && !_general) {
         try {
             keys = existingFrames(parseFramePattern(styleFile(time)), shot.first, shot.last);
-        } catch (const OfxError &) {
+        } catch (const OfxError&) {
             // No usable file name yet (e.g. a node just added): no keys; render says why.
         }
     }
@@ -97,13 +97,13 @@ std::string StylizeEffect::styleFile(OfxTime time) const {
     }
     try {
         parseFramePattern(path);
-    } catch (const std::invalid_argument &error) {
+    } catch (const std::invalid_argument& error) {
         throw OfxError(kOfxStatFailed, std::string("synthfx: Style Frames File: ") + error.what());
     }
     return path;
 }
 
-bool StylizeEffect::refreshWanted(const Segment &segment, OfxTime time) {
+bool StylizeEffect::refreshWanted(const Segment& segment, OfxTime time) {
     const int generation = intAt(kParamCacheGeneration, time);
     std::lock_guard<std::mutex> lock(_refreshMutex);
     if (generation != _seenGeneration) {
@@ -113,7 +113,7 @@ bool StylizeEffect::refreshWanted(const Segment &segment, OfxTime time) {
     return generation != _loadedGeneration && !_refreshed.count({segment.first, segment.last});
 }
 
-void StylizeEffect::refreshDone(const Segment &segment) {
+void StylizeEffect::refreshDone(const Segment& segment) {
     std::lock_guard<std::mutex> lock(_refreshMutex);
     _refreshed.insert({segment.first, segment.last});
 }
@@ -124,7 +124,7 @@ Segment StylizeEffect::framesFor(int frame, OfxTime time) const {
     return segmentFor(frame, keyframes(time), shot.first, shot.last);
 }
 
-void StylizeEffect::getFramesNeeded(const PropertySet &inArgs, const PropertySet &outArgs) {
+void StylizeEffect::getFramesNeeded(const PropertySet& inArgs, const PropertySet& outArgs) {
     const OfxTime time = inArgs.getDouble(kOfxPropTime);
     const Segment segment = framesFor(frameOf(time), time);
     const std::string sourceName = std::string(kFramesNeededPrefix) + kClipSource;
@@ -146,15 +146,14 @@ void StylizeEffect::getFramesNeeded(const PropertySet &inArgs, const PropertySet
     }
 }
 
-void StylizeEffect::getRegionOfDefinition(const PropertySet &inArgs, const PropertySet &outArgs) {
+void StylizeEffect::getRegionOfDefinition(const PropertySet& inArgs, const PropertySet& outArgs) {
     OfxRectD rod{};
-    check(suites().effect->clipGetRegionOfDefinition(_source, inArgs.getDouble(kOfxPropTime),
-                                                     &rod),
+    check(suites().effect->clipGetRegionOfDefinition(_source, inArgs.getDouble(kOfxPropTime), &rod),
           "Source region of definition");
     outArgs.setDoubles(kOfxImageEffectPropRegionOfDefinition, {rod.x1, rod.y1, rod.x2, rod.y2});
 }
 
-void StylizeEffect::getClipPreferences(const PropertySet &outArgs) {
+void StylizeEffect::getClipPreferences(const PropertySet& outArgs) {
     const std::string components = std::string(kClipComponentsPrefix) + kClipOutput;
     const std::string depth = std::string(kClipDepthPrefix) + kClipOutput;
     outArgs.setString(components.c_str(), kOfxImageComponentRGBA);
@@ -163,7 +162,7 @@ void StylizeEffect::getClipPreferences(const PropertySet &outArgs) {
     outArgs.setInt(kOfxImageEffectFrameVarying, 1);
 }
 
-void StylizeEffect::changedParam(const std::string &name, const PropertySet &inArgs) {
+void StylizeEffect::changedParam(const std::string& name, const PropertySet& inArgs) {
     const OfxTime time = std::round(inArgs.getDouble(kOfxPropTime));
     if (name == kParamAddKey) {
         check(suites().param->paramSetValueAtTime(param(kParamStyleKey), time, 1),
@@ -181,9 +180,8 @@ void StylizeEffect::changedParam(const std::string &name, const PropertySet &inA
     }
 }
 
-FloatImage StylizeEffect::readClipFrame(OfxImageClipHandle clip, int frame,
-                                        const OfxRectI &window, int channels,
-                                        const char *what) const {
+FloatImage StylizeEffect::readClipFrame(OfxImageClipHandle clip, int frame, const OfxRectI& window,
+                                        int channels, const char* what) const {
     HostImage image(clip, frame);
     if (!image) {
         throw OfxError(kOfxStatFailed, std::string("synthfx: the host gave no ") + what +
@@ -194,7 +192,7 @@ FloatImage StylizeEffect::readClipFrame(OfxImageClipHandle clip, int frame,
     return readColour(view, window);
 }
 
-void StylizeEffect::render(const PropertySet &inArgs) {
+void StylizeEffect::render(const PropertySet& inArgs) {
     const OfxTime time = inArgs.getDouble(kOfxPropTime);
     const int frame = frameOf(time);
     const OfxRectI renderWindow = renderWindowOf(inArgs);
@@ -261,8 +259,8 @@ void StylizeEffect::render(const PropertySet &inArgs) {
         StylizeJob job;
         job.firstFrame = shotRange().first;
         job.lastFrame = shotRange().last;
-        for (auto &[f, image] : frames) job.frames[f] = &image;
-        for (auto &[f, image] : styles) job.keyframes[f] = &image;
+        for (auto& [f, image] : frames) job.frames[f] = &image;
+        for (auto& [f, image] : styles) job.keyframes[f] = &image;
         if (!_general) {
             // The segment's keys, as in the general context; the backend reads their files.
             for (int key : keys) {
@@ -271,16 +269,16 @@ void StylizeEffect::render(const PropertySet &inArgs) {
                 }
             }
         }
-        for (auto &[f, image] : masks) job.masks[f] = &image;
+        for (auto& [f, image] : masks) job.masks[f] = &image;
         job.options = optionsAt(stylizeOptionParams(), time);
         job.refresh = refreshWanted(segment, time);
 
         ClientResult status;
-        BackendClient *client = _backend.acquire(connectionSettings(time), status);
+        BackendClient* client = _backend.acquire(connectionSettings(time), status);
         if (!client) failRender(status);
         ProgressScope progress(*this, "synthfx: stylizing frame " + std::to_string(frame));
         RenderCallbacks callbacks;
-        callbacks.progress = [&](const std::string &, double fraction) {
+        callbacks.progress = [&](const std::string&, double fraction) {
             progress.update(fraction);
         };
         callbacks.cancelled = [this, &progress] { return progress.cancelled() || aborted(); };
@@ -290,14 +288,13 @@ void StylizeEffect::render(const PropertySet &inArgs) {
         if (job.refresh) refreshDone(segment);
         result = std::move(outputKind == OutputKind::Error ? rendered.error : rendered.image);
         if (result.width != window.x2 - window.x1 || result.height != window.y2 - window.y1) {
-            throw OfxError(kOfxStatFailed, "synthfx: the backend returned a " +
-                                               std::to_string(result.width) + "x" +
-                                               std::to_string(result.height) + " frame for " +
-                                               sizeText(window));
+            throw OfxError(kOfxStatFailed,
+                           "synthfx: the backend returned a " + std::to_string(result.width) + "x" +
+                               std::to_string(result.height) + " frame for " + sizeText(window));
         }
     }
     writePixels(result, window, outView, renderWindow);
     clearPersistentMessage();
 }
 
-} // namespace synthfx::ofx
+}  // namespace synthfx::ofx

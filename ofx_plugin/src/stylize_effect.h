@@ -12,30 +12,30 @@
 namespace synthfx::ofx {
 
 class StylizeEffect final : public Effect {
-public:
-    StylizeEffect(OfxImageEffectHandle handle, const std::string &context);
+  public:
+    StylizeEffect(OfxImageEffectHandle handle, const std::string& context);
 
-    void render(const PropertySet &inArgs) override;
-    void getFramesNeeded(const PropertySet &inArgs, const PropertySet &outArgs) override;
-    void getRegionOfDefinition(const PropertySet &inArgs, const PropertySet &outArgs) override;
-    void getClipPreferences(const PropertySet &outArgs) override;
-    void changedParam(const std::string &name, const PropertySet &inArgs) override;
+    void render(const PropertySet& inArgs) override;
+    void getFramesNeeded(const PropertySet& inArgs, const PropertySet& outArgs) override;
+    void getRegionOfDefinition(const PropertySet& inArgs, const PropertySet& outArgs) override;
+    void getClipPreferences(const PropertySet& outArgs) override;
+    void changedParam(const std::string& name, const PropertySet& inArgs) override;
 
-private:
+  private:
     // First and last frame of the Source clip.
     Segment shotRange() const;
     // Keyframes inside the shot: Style Key's animation keys, else the text list.
     std::vector<int> keyframes(OfxTime time) const;
     Segment framesFor(int frame, OfxTime time) const;
-    FloatImage readClipFrame(OfxImageClipHandle clip, int frame, const OfxRectI &window,
-                             int channels, const char *what) const;
+    FloatImage readClipFrame(OfxImageClipHandle clip, int frame, const OfxRectI& window,
+                             int channels, const char* what) const;
     // Filter context: the Style Frames File parameter, trimmed and checked (absolute, at most
     // one frame placeholder); throws an OfxError saying what to fix.
     std::string styleFile(OfxTime time) const;
     // Whether this render should ask the backend to recompute `segment`: Re-render was pressed
     // (in this session) and the segment has not been rendered since; refreshDone records it.
-    bool refreshWanted(const Segment &segment, OfxTime time);
-    void refreshDone(const Segment &segment);
+    bool refreshWanted(const Segment& segment, OfxTime time);
+    void refreshDone(const Segment& segment);
 
     bool _general;
     OfxImageClipHandle _source;
@@ -43,9 +43,9 @@ private:
     OfxImageClipHandle _mask = nullptr;
     OfxImageClipHandle _output;
     std::mutex _refreshMutex;
-    int _loadedGeneration = 0; // at creation: a saved project never refreshes on load
+    int _loadedGeneration = 0;  // at creation: a saved project never refreshes on load
     int _seenGeneration = 0;
-    std::set<std::pair<int, int>> _refreshed; // segments rendered at _seenGeneration
+    std::set<std::pair<int, int>> _refreshed;  // segments rendered at _seenGeneration
 };
 
-} // namespace synthfx::ofx
+}  // namespace synthfx::ofx

@@ -5,14 +5,14 @@ namespace synthfx::ofx {
 namespace {
 Suites gSuites;
 
-template <typename T> const T *fetch(const char *name, int version) {
-    return static_cast<const T *>(gSuites.host->fetchSuite(gSuites.host->host, name, version));
+template <typename T> const T* fetch(const char* name, int version) {
+    return static_cast<const T*>(gSuites.host->fetchSuite(gSuites.host->host, name, version));
 }
-} // namespace
+}  // namespace
 
-const Suites &suites() { return gSuites; }
+const Suites& suites() { return gSuites; }
 
-void setHost(OfxHost *host) { gSuites = Suites{host}; }
+void setHost(OfxHost* host) { gSuites = Suites{host}; }
 
 bool fetchSuites() {
     if (!gSuites.host || !gSuites.host->fetchSuite) {
@@ -35,11 +35,11 @@ bool fetchSuites() {
     return gSuites.property && gSuites.effect && gSuites.param;
 }
 
-void check(OfxStatus status, const std::string &what) {
+void check(OfxStatus status, const std::string& what) {
     if (status != kOfxStatOK) {
         throw OfxError(status == kOfxStatErrMemory ? kOfxStatErrMemory : kOfxStatFailed,
                        what + " failed (OFX status " + std::to_string(status) + ")");
     }
 }
 
-} // namespace synthfx::ofx
+}  // namespace synthfx::ofx

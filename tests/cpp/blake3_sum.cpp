@@ -26,8 +26,8 @@ namespace {
     std::exit(2);
 }
 
-bool readFile(const char *path, std::vector<unsigned char> &bytes) {
-    std::FILE *file = std::fopen(path, "rb");
+bool readFile(const char* path, std::vector<unsigned char>& bytes) {
+    std::FILE* file = std::fopen(path, "rb");
     if (!file) return false;
     bytes.clear();
     unsigned char buffer[1 << 16];
@@ -40,7 +40,7 @@ bool readFile(const char *path, std::vector<unsigned char> &bytes) {
     return ok;
 }
 
-Blake3Kernel parseKernel(const std::string &name) {
+Blake3Kernel parseKernel(const std::string& name) {
     if (name == "best") return Blake3Kernel::Best;
     if (name == "avx512") return Blake3Kernel::Avx512;
     if (name == "avx2") return Blake3Kernel::Avx2;
@@ -49,13 +49,13 @@ Blake3Kernel parseKernel(const std::string &name) {
     usage();
 }
 
-} // namespace
+}  // namespace
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
     unsigned threads = 0;
     Blake3Kernel kernel = Blake3Kernel::Best;
     bool bench = false;
-    std::vector<const char *> paths;
+    std::vector<const char*> paths;
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
         if (arg == "--threads" && i + 1 < argc) {
@@ -73,7 +73,7 @@ int main(int argc, char **argv) {
     if (paths.empty()) usage();
 
     std::vector<unsigned char> bytes;
-    for (const char *path : paths) {
+    for (const char* path : paths) {
         if (!readFile(path, bytes)) {
             std::fprintf(stderr, "cannot read %s\n", path);
             return 1;

@@ -21,8 +21,10 @@ static void make_inputs(void) {
     /* A texture that identifies every position. */
     for (int y = 0; y < H; ++y) {
         for (int x = 0; x < W; ++x) {
-            guide[y * W + x] = 0.5f + 0.25f * sinf(0.7f * x + 0.3f * y) * cosf(0.45f * y - 0.2f * x);
-            for (int c = 0; c < C; ++c) style[(y * W + x) * C + c] = (float)((x * 7 + y * 13 + c * 29) % 97) / 96.0f;
+            guide[y * W + x] =
+                0.5f + 0.25f * sinf(0.7f * x + 0.3f * y) * cosf(0.45f * y - 0.2f * x);
+            for (int c = 0; c < C; ++c)
+                style[(y * W + x) * C + c] = (float)((x * 7 + y * 13 + c * 29) % 97) / 96.0f;
         }
     }
 }
@@ -67,8 +69,8 @@ int main(void) {
     sfx_params bad = params;
     bad.patch_size = 4;
     status = run(&st, &pair, 1, &bad, message);
-    CHECK(status == SFX_INVALID_ARGUMENT && strstr(message, "patch_size") != NULL, "even patch: %d %s",
-          (int)status, message);
+    CHECK(status == SFX_INVALID_ARGUMENT && strstr(message, "patch_size") != NULL,
+          "even patch: %d %s", (int)status, message);
 
     sfx_image small = {guide, W - 1, H, 1};
     sfx_guide mismatched = {small, g, 1.0f};
@@ -79,8 +81,8 @@ int main(void) {
     float saved = guide[5];
     guide[5] = NAN;
     status = run(&st, &pair, 1, &params, message);
-    CHECK(status == SFX_NON_FINITE && strstr(message, "non-finite") != NULL, "nan: %d %s", (int)status,
-          message);
+    CHECK(status == SFX_NON_FINITE && strstr(message, "non-finite") != NULL, "nan: %d %s",
+          (int)status, message);
     guide[5] = saved;
 
     sfx_image empty = {NULL, 0, 0, 3};

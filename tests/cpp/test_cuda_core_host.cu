@@ -61,7 +61,7 @@ int checks = 0;
 
 bool same_bits(float a, float b) { return std::memcmp(&a, &b, sizeof(float)) == 0; }
 
-} // namespace
+}  // namespace
 
 // ---- lockstep lanes (coroutines): see the file comment.
 
@@ -77,12 +77,12 @@ struct Group {
     ucontext_t lanes[kMaxLanes];
     float value[kMaxLanes];
     float result[kMaxLanes];
-    int state[kMaxLanes]; // 0 running, 1 waiting at a shuffle, 2 finished
+    int state[kMaxLanes];  // 0 running, 1 waiting at a shuffle, 2 finished
     const std::function<void(int)>* body = nullptr;
 };
 
 Group* active = nullptr;
-long long shuffles = 0; // group_sum calls of emulated groups (to show the emulation ran)
+long long shuffles = 0;  // group_sum calls of emulated groups (to show the emulation ran)
 int divergences = 0;
 
 std::vector<char>& stack(int lane) {
@@ -92,8 +92,7 @@ std::vector<char>& stack(int lane) {
 
 float group_sum(float v) {
     Group* g = active;
-    if (g == nullptr)
-        return v; // not emulating: a group of one lane
+    if (g == nullptr) return v;  // not emulating: a group of one lane
     const int lane = g->current;
     g->value[lane] = v;
     g->state[lane] = 1;
@@ -105,7 +104,7 @@ void entry() {
     Group* g = active;
     const int lane = g->current;
     (*g->body)(lane);
-    g->state[lane] = 2; // uc_link resumes the scheduler
+    g->state[lane] = 2;  // uc_link resumes the scheduler
 }
 
 // Runs body(lane) for lanes 0..size-1 in lockstep (size 1: a plain call).
@@ -128,18 +127,15 @@ void run(int size, const std::function<void(int)>& body) {
     active = &g;
     for (;;) {
         for (int l = 0; l < size; ++l) {
-            if (g.state[l] == 2)
-                continue;
+            if (g.state[l] == 2) continue;
             g.current = l;
             g.state[l] = 0;
             swapcontext(&g.scheduler, &g.lanes[l]);
         }
         int finished = 0;
-        for (int l = 0; l < size; ++l)
-            finished += g.state[l] == 2 ? 1 : 0;
-        if (finished == size)
-            break;
-        if (finished > 0) { // some lanes left, others wait at a shuffle
+        for (int l = 0; l < size; ++l) finished += g.state[l] == 2 ? 1 : 0;
+        if (finished == size) break;
+        if (finished > 0) {  // some lanes left, others wait at a shuffle
             ++divergences;
             break;
         }
@@ -147,8 +143,7 @@ void run(int size, const std::function<void(int)>& body) {
         float v[kMaxLanes], next[kMaxLanes];
         std::copy(g.value, g.value + size, v);
         for (int o = size / 2; o > 0; o >>= 1) {
-            for (int l = 0; l < size; ++l)
-                next[l] = v[l] + v[l ^ o]; // v += shfl_xor(v, o)
+            for (int l = 0; l < size; ++l) next[l] = v[l] + v[l ^ o];  // v += shfl_xor(v, o)
             std::copy(next, next + size, v);
         }
         std::copy(v, v + size, g.result);
@@ -156,31 +151,19 @@ void run(int size, const std::function<void(int)>& body) {
     active = nullptr;
 }
 
-} // namespace lockstep
+}  // namespace lockstep
 
 namespace {
 
 // Calls fn(std::integral_constant<int, G>) for a runtime G in {1, 2, 4, 8, 16, 32}.
 template <typename Fn> void with_lanes(int g, Fn&& fn) {
     switch (g) {
-    case 1:
-        fn(std::integral_constant<int, 1>());
-        break;
-    case 2:
-        fn(std::integral_constant<int, 2>());
-        break;
-    case 4:
-        fn(std::integral_constant<int, 4>());
-        break;
-    case 8:
-        fn(std::integral_constant<int, 8>());
-        break;
-    case 16:
-        fn(std::integral_constant<int, 16>());
-        break;
-    default:
-        fn(std::integral_constant<int, 32>());
-        break;
+    case 1: fn(std::integral_constant<int, 1>()); break;
+    case 2: fn(std::integral_constant<int, 2>()); break;
+    case 4: fn(std::integral_constant<int, 4>()); break;
+    case 8: fn(std::integral_constant<int, 8>()); break;
+    case 16: fn(std::integral_constant<int, 16>()); break;
+    default: fn(std::integral_constant<int, 32>()); break;
     }
 }
 
@@ -205,7 +188,7 @@ struct Case {
     int patch;
     int sw, sh, tw, th;
     bool modulation, mask;
-    float lo, hi; // style and guide values
+    float lo, hi;  // style and guide values
 };
 
 // A synthesis job's images and its single-level CPU state; the emulated device buffers of the
@@ -240,8 +223,7 @@ struct Fixture {
     explicit Fixture(const Case& k, std::uint64_t seed) : c(k) {
         Random rng(seed);
         style.resize(std::size_t(c.sw) * c.sh * c.ns);
-        for (float& v : style)
-            v = rng.uniform(c.lo, c.hi);
+        for (float& v : style) v = rng.uniform(c.lo, c.hi);
         input.style = {style.data(), c.sw, c.sh, c.ns};
         // Target guides: the source guides shifted by (3, 2), with noise on half the pixels, so
         // some patch pairs nearly match (the cancellation regime of the half differences).
@@ -249,16 +231,14 @@ struct Fixture {
             const int gc = c.guide_channels[g];
             std::vector<float> src(std::size_t(c.sw) * c.sh * gc),
                 tgt(std::size_t(c.tw) * c.th * gc);
-            for (float& v : src)
-                v = rng.uniform(c.lo, c.hi);
+            for (float& v : src) v = rng.uniform(c.lo, c.hi);
             for (int y = 0; y < c.th; ++y) {
                 for (int x = 0; x < c.tw; ++x) {
                     const int sx = std::min(x + 3, c.sw - 1), sy = std::min(y + 2, c.sh - 1);
                     const bool noisy = rng.below(2) == 0;
                     for (int k = 0; k < gc; ++k) {
                         float v = src[(std::size_t(sy) * c.sw + sx) * gc + k];
-                        if (noisy)
-                            v += rng.uniform(-0.05f, 0.05f) * (c.hi - c.lo);
+                        if (noisy) v += rng.uniform(-0.05f, 0.05f) * (c.hi - c.lo);
                         tgt[(std::size_t(y) * c.tw + x) * gc + k] = v;
                     }
                 }
@@ -274,11 +254,10 @@ struct Fixture {
         }
         if (c.modulation) {
             modulation_image.resize(std::size_t(c.tw) * c.th);
-            for (float& v : modulation_image)
-                v = rng.uniform(0.0f, 2.0f);
+            for (float& v : modulation_image) v = rng.uniform(0.0f, 2.0f);
             input.modulation = {modulation_image.data(), c.tw, c.th, 1};
         }
-        if (c.mask) { // a forbidden block in the middle, a forbidden first column, random holes
+        if (c.mask) {  // a forbidden block in the middle, a forbidden first column, random holes
             mask_image.assign(std::size_t(c.sw) * c.sh, 1.0f);
             for (int y = 0; y < c.sh; ++y) {
                 for (int x = 0; x < c.sw; ++x) {
@@ -329,10 +308,8 @@ struct Fixture {
         chunks = (fs_padded + fg_padded + 7) / 8;
         half2s = chunks * 4;
         float max_abs = 0.0f;
-        for (float v : level().source_features.data)
-            max_abs = fmaxf(max_abs, fabsf(v));
-        for (float v : level().target_guides.data)
-            max_abs = fmaxf(max_abs, fabsf(v));
+        for (float v : level().source_features.data) max_abs = fmaxf(max_abs, fabsf(v));
+        for (float v : level().target_guides.data) max_abs = fmaxf(max_abs, fabsf(v));
         cuda::feature_scale(max_abs, scale);
         const int r = radius();
         const std::size_t source_count = std::size_t(sw() + 2 * r) * (sh() + 2 * r) * half2s;
@@ -546,7 +523,7 @@ void test_feature_scale() {
     // max * s in [2^13, 2^14), so differences fit in half (< 2^15 < 65504) and every value down
     // to max * 2^-11 stays a normal half; the scale factors are exact powers of two.
     int bad = 0;
-    for (int e = -46; e <= 74; ++e) { // max in [2^-47, 2^74)
+    for (int e = -46; e <= 74; ++e) {  // max in [2^-47, 2^74)
         for (float mantissa : {0.5f, 0.7071f, 0.99999994f}) {
             const float max_abs = std::ldexp(mantissa, e);
             float s[3];
@@ -589,8 +566,7 @@ void test_half_round_trip(const Fixture& fx) {
     double max_abs = 0.0;
     for (float v : fx.level().source_features.data)
         max_abs = std::max(max_abs, double(std::fabs(v)));
-    for (float v : fx.level().target_guides.data)
-        max_abs = std::max(max_abs, double(std::fabs(v)));
+    for (float v : fx.level().target_guides.data) max_abs = std::max(max_abs, double(std::fabs(v)));
     double worst = 0.0, largest = 0.0;
     int bad = 0;
     auto check_value = [&](float stored, float want, const char* what, int x, int y, int k) {
@@ -600,8 +576,7 @@ void test_half_round_trip(const Fixture& fx) {
         const double allowed = magnitude >= std::ldexp(max_abs, -11) ? std::ldexp(magnitude, -11)
                                                                      : std::ldexp(max_abs, -22);
         largest = std::max(largest, std::fabs(double(stored)));
-        if (magnitude >= std::ldexp(max_abs, -11))
-            worst = std::max(worst, err / magnitude);
+        if (magnitude >= std::ldexp(max_abs, -11)) worst = std::max(worst, err / magnitude);
         if (!(err <= allowed) || !std::isfinite(stored)) {
             if (++bad <= 3) {
                 CHECK(false, "%s: %s (%d, %d) channel %d: half %g / s = %g, float %g", fx.c.name,
@@ -612,7 +587,7 @@ void test_half_round_trip(const Fixture& fx) {
     for (int y = 0; y < fx.sh() + 2 * r; ++y) {
         for (int x = 0; x < spw; ++x) {
             const std::size_t padded = std::size_t(y) * spw + x;
-            const float* raw = fx.state->source.data() + padded * f; // the CPU's padded copy
+            const float* raw = fx.state->source.data() + padded * f;  // the CPU's padded copy
             for (int c = 0; c < fx.chunks * 8; ++c) {
                 const float stored = half_at(fx.source_half, padded, fx.chunks, c);
                 if (c < fx.fs) {
@@ -629,7 +604,7 @@ void test_half_round_trip(const Fixture& fx) {
     for (int y = 0; y < fx.th() + 2 * r; ++y) {
         for (int x = 0; x < pw; ++x) {
             const std::size_t padded = std::size_t(y) * pw + x;
-            const float* raw = fx.state->target.data() + padded * f; // CPU rebuild_target
+            const float* raw = fx.state->target.data() + padded * f;  // CPU rebuild_target
             for (int c = 0; c < fx.chunks * 8; ++c) {
                 const float stored = half_at(fx.target_half, padded, fx.chunks, c);
                 if (c < fx.fs) {
@@ -709,8 +684,7 @@ std::vector<std::pair<int, int>> border_points(int w, int h, Random& rng, int ex
     std::vector<std::pair<int, int>> points = {
         {0, 0},     {w - 1, 0},     {0, h - 1},     {w - 1, h - 1}, {w / 2, 0},
         {0, h / 2}, {w - 1, h / 2}, {w / 2, h - 1}, {1, 1},         {w - 2, h - 2}};
-    for (int i = 0; i < extra; ++i)
-        points.push_back({rng.below(w), rng.below(h)});
+    for (int i = 0; i < extra; ++i) points.push_back({rng.below(w), rng.below(h)});
     return points;
 }
 
@@ -720,17 +694,14 @@ void test_patch_distance(Fixture& fx) {
     const auto sources = border_points(fx.sw(), fx.sh(), rng, 4);
     std::vector<std::array<int, 4>> pairs;
     for (const auto& p : targets) {
-        for (const auto& q : sources)
-            pairs.push_back({p.first, p.second, q.first, q.second});
+        for (const auto& q : sources) pairs.push_back({p.first, p.second, q.first, q.second});
         // The near match the guides were built around, and the identity offset.
         pairs.push_back({p.first, p.second, std::min(p.first + 3, fx.sw() - 1),
                          std::min(p.second + 2, fx.sh() - 1)});
     }
     for (bool guides_only : {false, true}) {
-        if (guides_only && fx.fg == 0)
-            continue;
-        if (!guides_only && fx.fs == 0)
-            continue; // no style term without style features
+        if (guides_only && fx.fg == 0) continue;
+        if (!guides_only && fx.fs == 0) continue;  // no style term without style features
         fx.guides_only = guides_only;
         fx.state->style_term = !guides_only;
         const HalfFeatures f = fx.features();
@@ -744,8 +715,7 @@ void test_patch_distance(Fixture& fx) {
             const double bound = distance_bound(fx, pq[0], pq[1], pq[2], pq[3]);
             const double diff = std::fabs(double(gpu) - double(cpu));
             worst_ratio = std::max(worst_ratio, bound > 0 ? diff / bound : (diff > 0 ? 1e9 : 0));
-            if (cpu > 0)
-                worst_relative = std::max(worst_relative, diff / cpu);
+            if (cpu > 0) worst_relative = std::max(worst_relative, diff / cpu);
             if (!(diff <= bound) && ++bad <= 3) {
                 CHECK(
                     false,
@@ -754,8 +724,7 @@ void test_patch_distance(Fixture& fx) {
                     double(gpu), double(cpu), diff, bound);
             }
             // G lanes and one lane sum in different orders: both within the bound.
-            if (!(std::fabs(double(one_lane) - double(cpu)) <= bound))
-                ++lane_mismatch;
+            if (!(std::fabs(double(one_lane) - double(cpu)) <= bound)) ++lane_mismatch;
         }
         CHECK(bad == 0, "%s: %d of %zu distances outside the half-precision bound", fx.c.name, bad,
               pairs.size());
@@ -774,8 +743,7 @@ void test_patch_distance(Fixture& fx) {
 // cross-talk between slots), and the early exit only kills candidates whose full distance
 // exceeds their bound (survivors hold the full sum).
 void test_evaluate_batch(Fixture& fx) {
-    if (fx.fs == 0)
-        return;
+    if (fx.fs == 0) return;
     const HalfFeatures f = fx.features();
     const int lanes = cuda::group_lanes(f);
     Random rng(91);
@@ -797,7 +765,7 @@ void test_evaluate_batch(Fixture& fx) {
                 // mode 0: no bound; mode 1: bounds around the full distance (scaled units)
                 const float scaled = full[b] * fx.scale[1];
                 bound[b] = mode == 0 ? INFINITY : scaled * (b % 2 == 0 ? 0.5f : 1.5f);
-                alive[b] = !(mode == 1 && b == 3); // a slot that starts dead stays dead
+                alive[b] = !(mode == 1 && b == 3);  // a slot that starts dead stays dead
             }
             with_lanes(lanes, [&](auto g) {
                 constexpr int G = decltype(g)::value;
@@ -814,21 +782,17 @@ void test_evaluate_batch(Fixture& fx) {
             });
             for (int b = 0; b < 4; ++b) {
                 if (mode == 1 && b == 3) {
-                    if (alive[b])
-                        ++bad;
+                    if (alive[b]) ++bad;
                     continue;
                 }
                 const float scaled = full[b] * fx.scale[1];
                 if (alive[b]) {
                     ++alive_count;
-                    if (!same_bits(total[b] * fx.scale[2], full[b]))
-                        ++bad;
-                    if (mode == 1 && scaled > bound[b])
-                        ++bad;
+                    if (!same_bits(total[b] * fx.scale[2], full[b])) ++bad;
+                    if (mode == 1 && scaled > bound[b]) ++bad;
                 } else {
                     ++killed;
-                    if (!(scaled > bound[b]) || !(total[b] > bound[b]))
-                        ++bad;
+                    if (!(scaled > bound[b]) || !(total[b] > bound[b])) ++bad;
                 }
             }
         }
@@ -881,8 +845,7 @@ void test_init_and_upsample(Fixture& fx) {
     std::vector<int2> coarse2(std::size_t(cw) * ch);
     for (std::size_t i = 0; i < coarse2.size(); ++i) {
         coarse2[i] = make_int2(rng.below(csw), rng.below(csh));
-        if (i % 7 == 0)
-            coarse2[i] = make_int2(csw - 1, csh - 1); // clamped at the far edges
+        if (i % 7 == 0) coarse2[i] = make_int2(csw - 1, csh - 1);  // clamped at the far edges
         coarse[2 * i] = coarse2[i].x;
         coarse[2 * i + 1] = coarse2[i].y;
     }
@@ -931,7 +894,7 @@ std::vector<long long> occupancy_tiles(const std::vector<int>& counts, int sw, i
     std::vector<long long> rows(kOccupancyTileW * kOccupancyHaloH);
     for (int y0 = 0; y0 < sh; y0 += kOccupancyTileH) {
         for (int x0 = 0; x0 < sw; x0 += kOccupancyTileW) {
-            std::fill(tile.begin(), tile.end(), -999999); // stale shared memory
+            std::fill(tile.begin(), tile.end(), -999999);  // stale shared memory
             std::fill(rows.begin(), rows.end(), -999999);
             for (int t = 0; t < kOccupancyThreads; ++t) {
                 occupancy_tile_load(counts.data(), sw, sh, radius, x0, y0, tile.data(), t);
@@ -968,8 +931,7 @@ std::vector<long long> occupancy(const std::vector<int>& counts, int sw, int sh,
 
 std::vector<int> count_matches(const std::vector<int2>& nnf, int sw, int sh) {
     std::vector<int> counts(std::size_t(sw) * sh, 0);
-    for (const int2& q : nnf)
-        cuda::atomic_add(&counts[std::size_t(q.y) * sw + q.x], 1);
+    for (const int2& q : nnf) cuda::atomic_add(&counts[std::size_t(q.y) * sw + q.x], 1);
     return counts;
 }
 
@@ -983,8 +945,7 @@ void test_occupancy() {
     int compared = 0;
     for (const Size& z : sizes) {
         for (int patch = 3; patch <= 15; patch += 2) {
-            if (patch > std::min(z.sw, z.sh))
-                continue;
+            if (patch > std::min(z.sw, z.sh)) continue;
             // A CPU level of these sizes (style only).
             std::vector<float> style(std::size_t(z.sw) * z.sh, 0.5f);
             std::vector<float> guide_s(style.size(), 0.25f),
@@ -1027,10 +988,8 @@ void test_occupancy() {
                     for (int x = 0; x < z.sw; ++x) {
                         const long long want = cpu_occupancy.patch_sum(x, y);
                         const std::size_t i = std::size_t(y) * z.sw + x;
-                        if (two_pass[i] != want)
-                            ++bad;
-                        if (!tiles.empty() && tiles[i] != want)
-                            ++bad;
+                        if (two_pass[i] != want) ++bad;
+                        if (!tiles.empty() && tiles[i] != want) ++bad;
                         ++compared;
                     }
                 }
@@ -1066,8 +1025,7 @@ std::vector<float> downsample(const std::vector<float>& in, int w, int h, int c)
 }
 
 template <typename T> int count_different(const std::vector<T>& a, const std::vector<T>& b) {
-    if (a.size() != b.size())
-        return -1;
+    if (a.size() != b.size()) return -1;
     int n = 0;
     for (std::size_t i = 0; i < a.size(); ++i) {
         n += std::memcmp(&a[i], &b[i], sizeof(T)) != 0 ? 1 : 0;
@@ -1098,8 +1056,7 @@ void test_device_pyramid() {
     std::vector<float> gs2 = image(sw, sh, 1), gt2 = image(tw, th, 1);
     std::vector<float> gs3 = image(sw, sh, 2), gt3 = image(tw, th, 2);
     std::vector<float> modulation = image(tw, th, 1), mask(std::size_t(sw) * sh);
-    for (float& m : mask)
-        m = rng.below(3) == 0 ? 0.0f : 1.0f;
+    for (float& m : mask) m = rng.below(3) == 0 ? 0.0f : 1.0f;
     SynthesisInput input;
     input.style = {style.data(), sw, sh, ns};
     input.guides.push_back({{gs1.data(), sw, sh, 3}, {gt1.data(), tw, th, 3}, 2.5f});
@@ -1126,8 +1083,7 @@ void test_device_pyramid() {
     std::vector<float> target_guides = gather(target_table, std::size_t(tw) * th);
     std::vector<float> level_modulation = modulation;
     std::vector<std::uint8_t> allowed(mask.size());
-    for (std::size_t i = 0; i < mask.size(); ++i)
-        allowed[i] = mask[i] > 0.0f ? 1 : 0;
+    for (std::size_t i = 0; i < mask.size(); ++i) allowed[i] = mask[i] > 0.0f ? 1 : 0;
     int w = sw, h = sh, twl = tw, thl = th;
     for (int l = int(host.levels.size()) - 1; l >= 0; --l) {
         const Level& want = host.levels[std::size_t(l)];
@@ -1137,8 +1093,7 @@ void test_device_pyramid() {
                                 problem.style_feature_channel[std::size_t(k)],
                                 problem.style_feature_scale[std::size_t(k)]});
         }
-        for (int k = 0; k < fg; ++k)
-            features.push_back({source_guides.data(), fg, k, 1.0f});
+        for (int k = 0; k < fg; ++k) features.push_back({source_guides.data(), fg, k, 1.0f});
         const std::vector<float> source_features = gather(features, std::size_t(w) * h);
         CHECK(w == want.source_width && h == want.source_height && twl == want.target_width &&
                   thl == want.target_height,
@@ -1208,8 +1163,7 @@ void test_vote(Fixture& fx) {
             identical += same_bits(cpu[i], gpu[i]) ? 1 : 0;
             const double diff = std::fabs(double(cpu[i]) - double(gpu[i]));
             worst = std::max(worst, diff);
-            if (!(diff <= tolerance))
-                ++bad;
+            if (!(diff <= tolerance)) ++bad;
         }
         CHECK(bad == 0, "%s: %s vote: %d values differ by more than %.3g (worst %.3g)", fx.c.name,
               mode == VoteMode::plain ? "plain" : "weighted", bad, tolerance, worst);
@@ -1241,7 +1195,7 @@ void test_stop_threshold(Fixture& fx) {
         const float step = threshold / kValueScale * (n % 2 == 0 ? 1.02f : 0.98f);
         after[p * ns + std::size_t(rng.below(ns))] += step;
     }
-    after[ns - 1] += 1.0f; // the corner pixel (0, 0)
+    after[ns - 1] += 1.0f;  // the corner pixel (0, 0)
     cpu::update_frozen(*fx.state, before, after, threshold);
     std::vector<std::uint8_t> changed(tn), rows(tn), frozen(tn);
     for (std::size_t p = 0; p < tn; ++p) {
@@ -1264,8 +1218,7 @@ void test_stop_threshold(Fixture& fx) {
 }
 
 void test_final_error(Fixture& fx) {
-    if (fx.fs == 0)
-        return; // the error map always includes the style term
+    if (fx.fs == 0) return;  // the error map always includes the style term
     Random rng(41);
     for (int p = 0; p < fx.tw() * fx.th(); ++p) {
         fx.state->nnf[2 * std::size_t(p)] = rng.below(fx.sw());
@@ -1292,10 +1245,8 @@ void test_final_error(Fixture& fx) {
         const double n = double(fx.state->patch) * fx.state->patch * f + 8.0;
         const double tolerance = 2.0 * n * std::ldexp(1.0, -24) * std::fabs(double(cpu));
         const double diff = std::fabs(double(gpu) - double(cpu));
-        if (cpu > 0)
-            worst = std::max(worst, diff / cpu);
-        if (!(diff <= tolerance))
-            ++bad;
+        if (cpu > 0) worst = std::max(worst, diff / cpu);
+        if (!(diff <= tolerance)) ++bad;
     }
     CHECK(bad == 0, "%s: %d error map values differ from the CPU's distances", fx.c.name, bad);
     std::printf("  error map: %d/%d bit-identical to the CPU, worst relative diff %.1e\n",
@@ -1307,7 +1258,7 @@ void test_final_error(Fixture& fx) {
 struct PatchMatchSetup {
     float uniformity;
     bool frozen;
-    int lanes; // 0: the launcher's
+    int lanes;  // 0: the launcher's
 };
 
 // The documented update of one pixel, written out from the README / core.cuh comments with the
@@ -1334,8 +1285,7 @@ struct Reference {
     void pixel(int px, int py, const std::vector<int2>& nnf0, const std::vector<float>& ssd0,
                std::vector<int2>& nnf, std::vector<float>& ssd, std::vector<int>& counts) const {
         const std::size_t p = std::size_t(py) * fx.tw() + px;
-        if (frozen != nullptr && frozen[p])
-            return;
+        if (frozen != nullptr && frozen[p]) return;
         const long long area = static_cast<long long>(f.patch) * f.patch;
         int best_x = nnf0[p].x, best_y = nnf0[p].y;
         float best_ssd = ssd0[p];
@@ -1353,8 +1303,7 @@ struct Reference {
                 Prepared q{std::clamp(c.first, 0, fx.sw() - 1),
                            std::clamp(c.second, 0, fx.sh() - 1), 0.0f, false};
                 bool skip = q.x == best_x && q.y == best_y;
-                for (const Prepared& o : prepared)
-                    skip = skip || (o.x == q.x && o.y == q.y);
+                for (const Prepared& o : prepared) skip = skip || (o.x == q.x && o.y == q.y);
                 skip = skip ||
                        (fx.allowed() != nullptr && !fx.allowed()[std::size_t(q.y) * fx.sw() + q.x]);
                 if (!skip) {
@@ -1366,8 +1315,7 @@ struct Reference {
                 prepared.push_back(q);
             }
             for (const Prepared& q : prepared) {
-                if (!q.live)
-                    continue;
+                if (!q.live) continue;
                 const float d = distance(px, py, q.x, q.y);
                 if (d < best_cost - q.penalty) {
                     best_x = q.x, best_y = q.y, best_ssd = d, best_cost = d + q.penalty;
@@ -1378,8 +1326,7 @@ struct Reference {
         const int dxs[4] = {-1, 0, 1, 0}, dys[4] = {0, -1, 0, 1};
         for (int b = 0; b < 4; ++b) {
             const int nx = px + dxs[b], ny = py + dys[b];
-            if (nx < 0 || nx >= fx.tw() || ny < 0 || ny >= fx.th())
-                continue;
+            if (nx < 0 || nx >= fx.tw() || ny < 0 || ny >= fx.th()) continue;
             const int2 n = nnf0[std::size_t(ny) * fx.tw() + nx];
             propagation.push_back({n.x - dxs[b], n.y - dys[b]});
         }
@@ -1441,8 +1388,7 @@ void test_patchmatch(Fixture& fx, const PatchMatchSetup& setup) {
     if (setup.frozen) {
         Random rng(3);
         frozen.resize(tn);
-        for (auto& v : frozen)
-            v = rng.below(5) == 0 ? 1 : 0;
+        for (auto& v : frozen) v = rng.below(5) == 0 ? 1 : 0;
     }
     int moved = 0, bad_reference = 0, bad_order = 0, bad_invariant = 0;
     double cost_before = 0.0, cost_after = 0.0;
@@ -1464,8 +1410,7 @@ void test_patchmatch(Fixture& fx, const PatchMatchSetup& setup) {
             a.phase = phase;
             std::vector<int> order;
             for (int y = phase >> 1; y < fx.th(); y += 2) {
-                for (int x = phase & 1; x < fx.tw(); x += 2)
-                    order.push_back(y * fx.tw() + x);
+                for (int x = phase & 1; x < fx.tw(); x += 2) order.push_back(y * fx.tw() + x);
             }
             CHECK(int(order.size()) ==
                       cuda::phase_width(fx.tw(), phase) * cuda::phase_height(fx.th(), phase),
@@ -1496,8 +1441,7 @@ void test_patchmatch(Fixture& fx, const PatchMatchSetup& setup) {
                     ++bad_order;
                 }
             }
-            if (uniform && counts != counts_b)
-                ++bad_order;
+            if (uniform && counts != counts_b) ++bad_order;
 
             // The reference, from the phase's start.
             for (int i = 0; i < fx.tw() * fx.th(); ++i) {
@@ -1505,8 +1449,7 @@ void test_patchmatch(Fixture& fx, const PatchMatchSetup& setup) {
                 fx.state->nnf[2 * std::size_t(i) + 1] = nnf0[std::size_t(i)].y;
             }
             cpu::Occupancy cpu_occupancy;
-            if (uniform)
-                cpu_occupancy.build(*fx.state);
+            if (uniform) cpu_occupancy.build(*fx.state);
             Reference ref{fx,
                           f,
                           lanes,
@@ -1533,8 +1476,7 @@ void test_patchmatch(Fixture& fx, const PatchMatchSetup& setup) {
                     }
                 }
             }
-            if (uniform && counts != counts_r)
-                ++bad_reference;
+            if (uniform && counts != counts_r) ++bad_reference;
 
             // Invariants: the stored distance is the match's distance (bit for bit), nothing
             // lands on a masked centre, frozen pixels keep their match, no cost increases.
@@ -1549,8 +1491,7 @@ void test_patchmatch(Fixture& fx, const PatchMatchSetup& setup) {
                     ++bad_invariant;
                 }
                 const bool changed = nnf[i].x != nnf0[i].x || nnf[i].y != nnf0[i].y;
-                if (!frozen.empty() && frozen[i] && changed)
-                    ++bad_invariant;
+                if (!frozen.empty() && frozen[i] && changed) ++bad_invariant;
                 moved += changed ? 1 : 0;
                 const auto sum_at = [&](int2 q) {
                     return uniform ? double(occupancy_scale) *
@@ -1562,8 +1503,7 @@ void test_patchmatch(Fixture& fx, const PatchMatchSetup& setup) {
                     double(ssd[i]) +
                     (changed ? sum_at(nnf[i]) + double(occupancy_scale) * area * uniform
                              : sum_at(nnf0[i]));
-                if (after > before * (1.0 + 1e-6) + 1e-3)
-                    ++bad_invariant;
+                if (after > before * (1.0 + 1e-6) + 1e-3) ++bad_invariant;
                 cost_before += before;
                 cost_after += after;
             }
@@ -1601,8 +1541,7 @@ void test_identity_search() {
     fx.problem = prepare_problem(input, fx.params);
     fx.state = std::make_unique<cpu::LevelState>(fx.problem, 0, 5);
     fx.centre_list.clear();
-    for (int i = 0; i < n * n; ++i)
-        fx.centre_list.push_back(i);
+    for (int i = 0; i < n * n; ++i) fx.centre_list.push_back(i);
     fx.centre_count = n * n;
     fx.state->style.assign(image.begin(), image.end());
     fx.state->rebuild_target(fx.pool);
@@ -1656,8 +1595,7 @@ void test_identity_search() {
             a.phase = phase;
             std::vector<int> order;
             for (int y = phase >> 1; y < n; y += 2) {
-                for (int x = phase & 1; x < n; x += 2)
-                    order.push_back(y * n + x);
+                for (int x = phase & 1; x < n; x += 2) order.push_back(y * n + x);
             }
             run_phase(a, 1, order);
         }
@@ -1673,7 +1611,7 @@ void test_identity_search() {
           100.0 * gpu);
 }
 
-} // namespace
+}  // namespace
 
 int main() {
     test_feature_scale();
@@ -1702,14 +1640,14 @@ int main() {
     // PatchMatch on three jobs: masked centres with uniformity, a frozen mask, lanes 1 and G.
     {
         const std::vector<Case> all = cases();
-        Fixture a(all[0], 1); // mask + modulation, 5x5
+        Fixture a(all[0], 1);  // mask + modulation, 5x5
         test_patchmatch(a, {3500.0f, false, 0});
         test_patchmatch(a, {0.0f, true, 1});
-        Fixture b(all[3], 2); // 9 style channels, 2 chunks
+        Fixture b(all[3], 2);  // 9 style channels, 2 chunks
         test_patchmatch(b, {3500.0f, true, 0});
-        Fixture c(all[2], 3); // 7x7, weight 1000 guide, mask
+        Fixture c(all[2], 3);  // 7x7, weight 1000 guide, mask
         test_patchmatch(c, {500.0f, false, 1});
-        Fixture d(all[9], 4); // 40 features: groups of 32 lanes
+        Fixture d(all[9], 4);  // 40 features: groups of 32 lanes
         test_patchmatch(d, {3500.0f, false, 0});
     }
     test_identity_search();

@@ -17,7 +17,7 @@
 namespace {
 
 // The sweep's exclusive, non-blocking lock attempt on the segment's file.
-int trySweepLock(const std::string &path) {
+int trySweepLock(const std::string& path) {
     const int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) return errno;
     const int result = flock(fd, LOCK_EX | LOCK_NB) == 0 ? 0 : errno;
@@ -25,7 +25,7 @@ int trySweepLock(const std::string &path) {
     return result;
 }
 
-} // namespace
+}  // namespace
 
 int main() {
     using synthfx::ofx::SharedMemory;
@@ -35,7 +35,7 @@ int main() {
     if (!segment) return 1;
     const std::string name = segment->name();
     const std::string path = "/dev/shm/" + name;
-    const std::regex locking(R"(^synthfx-[a-z]*2-\d+-[0-9a-f]+$)"); // shm._LOCKING_NAME
+    const std::regex locking(R"(^synthfx-[a-z]*2-\d+-[0-9a-f]+$)");  // shm._LOCKING_NAME
     CHECK(std::regex_match(name, locking), "name %s is not a locking creator's", name.c_str());
     CHECK(name.rfind("synthfx-c2-" + std::to_string(getpid()) + "-", 0) == 0, "name %s",
           name.c_str());

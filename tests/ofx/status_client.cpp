@@ -20,7 +20,7 @@ using namespace synthfx::ofx;
 
 namespace {
 
-const char *nameOf(ClientStatus status) {
+const char* nameOf(ClientStatus status) {
     switch (status) {
     case ClientStatus::Ok: return "Ok";
     case ClientStatus::InvalidArgument: return "InvalidArgument";
@@ -44,7 +44,7 @@ FloatImage ramp(int width, int height, int channels) {
     return image;
 }
 
-ClientResult run(BackendClient &client, const std::string &scenario, const std::string &arg) {
+ClientResult run(BackendClient& client, const std::string& scenario, const std::string& arg) {
     ClientResult result = client.connect();
     if (!result.ok() || scenario == "connect") return result;
     RenderOutput out;
@@ -77,17 +77,18 @@ ClientResult run(BackendClient &client, const std::string &scenario, const std::
     return {ClientStatus::Failed, "unknown scenario " + scenario};
 }
 
-} // namespace
+}  // namespace
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
     if (argc < 4) {
         std::fprintf(stderr, "usage: %s CLIENT_LIBRARY ADDRESS SCENARIO [ARG] [TOKEN]\n", argv[0]);
         return 2;
     }
-    void *library = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
-    auto *create = library ? reinterpret_cast<CreateBackendClientFn *>(
-                                 dlsym(library, kCreateBackendClientSymbol))
-                           : nullptr;
+    void* library = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
+    auto* create =
+        library
+            ? reinterpret_cast<CreateBackendClientFn*>(dlsym(library, kCreateBackendClientSymbol))
+            : nullptr;
     if (!create) {
         std::fprintf(stderr, "cannot load the client from %s: %s\n", argv[1], dlerror());
         return 2;
@@ -97,7 +98,7 @@ int main(int argc, char **argv) {
     config.token = argc > 5 ? argv[5] : "";
     config.clientName = "synthfx_status_client";
     config.connectTimeoutSeconds = 10;
-    BackendClient *client = create(&config);
+    BackendClient* client = create(&config);
     const ClientResult result = run(*client, argv[3], argc > 4 ? argv[4] : "");
     std::printf("%s\t%s\n", nameOf(result.status), result.message.c_str());
     delete client;

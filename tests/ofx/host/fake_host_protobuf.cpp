@@ -7,13 +7,13 @@
 
 namespace google::protobuf {
 class MessageLite {
-public:
-    bool SerializeToString(std::string *output) const;
-    bool ParseFromString(const std::string &data);
+  public:
+    bool SerializeToString(std::string* output) const;
+    bool ParseFromString(const std::string& data);
 };
-bool MessageLite::SerializeToString(std::string *) const { std::abort(); }
-bool MessageLite::ParseFromString(const std::string &) { std::abort(); }
-} // namespace google::protobuf
+bool MessageLite::SerializeToString(std::string*) const { std::abort(); }
+bool MessageLite::ParseFromString(const std::string&) { std::abort(); }
+}  // namespace google::protobuf
 
 extern "C" void grpc_init(void) { std::abort(); }
 extern "C" void grpc_shutdown(void) { std::abort(); }

@@ -44,10 +44,10 @@ struct Options {
     bool background = false, negativeRowBytes = false, describe = false;
     int abortAfterMs = -1, pad = 0, originX = 0, originY = 0;
     std::vector<std::string> preload;
-    std::map<int, int> pauseAfterMs; // frame -> pause (lets a test restart the backend)
+    std::map<int, int> pauseAfterMs;  // frame -> pause (lets a test restart the backend)
 };
 
-std::string json(const std::string &text) {
+std::string json(const std::string& text) {
     std::string out = "\"";
     for (char c : text) {
         if (c == '"' || c == '\\') {
@@ -65,7 +65,7 @@ std::string json(const std::string &text) {
 }
 
 std::mutex gOutputMutex;
-void emit(const std::string &line) {
+void emit(const std::string& line) {
     std::lock_guard<std::mutex> lock(gOutputMutex);
     std::cout << line << std::endl;
 }
@@ -88,7 +88,7 @@ struct Effect {
     ParamSet params;
     std::map<std::string, std::unique_ptr<Clip>> clips;
     OfxImageEffectHandle handle() { return reinterpret_cast<OfxImageEffectHandle>(this); }
-    static Effect *from(OfxImageEffectHandle h) { return reinterpret_cast<Effect *>(h); }
+    static Effect* from(OfxImageEffectHandle h) { return reinterpret_cast<Effect*>(h); }
 };
 
 Options gOptions;
@@ -97,32 +97,33 @@ std::atomic<bool> gAbort{false};
 std::atomic<int> gProgressUpdates{0};
 double gTime = 0;
 bool gRendering = false;
-std::map<std::string, std::vector<double>> gFramesNeeded; // clip -> ranges, this render
-Effect *gInstance = nullptr;
+std::map<std::string, std::vector<double>> gFramesNeeded;  // clip -> ranges, this render
+Effect* gInstance = nullptr;
 
-std::string framePath(const std::string &pattern, int frame) {
+std::string framePath(const std::string& pattern, int frame) {
     char path[4096];
     std::snprintf(path, sizeof(path), pattern.c_str(), frame);
     return path;
 }
 
-int bytesOf(const std::string &depth) {
+int bytesOf(const std::string& depth) {
     if (depth == kOfxBitDepthByte) return 1;
     if (depth == kOfxBitDepthShort || depth == kOfxBitDepthHalf) return 2;
     return 4;
 }
 
-int channelsOf(const std::string &components) {
+int channelsOf(const std::string& components) {
     if (components == kOfxImageComponentAlpha) return 1;
     if (components == kOfxImageComponentRGB) return 3;
     return 4;
 }
 
-void store(unsigned char *p, const std::string &depth, float v) {
+void store(unsigned char* p, const std::string& depth, float v) {
     if (depth == kOfxBitDepthByte) {
         *p = static_cast<unsigned char>(std::lround(std::fmin(std::fmax(v, 0.f), 1.f) * 255));
     } else if (depth == kOfxBitDepthShort) {
-        const auto s = static_cast<uint16_t>(std::lround(std::fmin(std::fmax(v, 0.f), 1.f) * 65535));
+        const auto s =
+            static_cast<uint16_t>(std::lround(std::fmin(std::fmax(v, 0.f), 1.f) * 65535));
         std::memcpy(p, &s, 2);
     } else if (depth == kOfxBitDepthHalf) {
         const _Float16 h = static_cast<_Float16>(v);
@@ -132,7 +133,7 @@ void store(unsigned char *p, const std::string &depth, float v) {
     }
 }
 
-float load(const unsigned char *p, const std::string &depth) {
+float load(const unsigned char* p, const std::string& depth) {
     if (depth == kOfxBitDepthByte) return *p / 255.f;
     if (depth == kOfxBitDepthShort) {
         uint16_t s;
@@ -153,21 +154,21 @@ int scaleFactor() { return static_cast<int>(std::lround(1.0 / gOptions.renderSca
 
 // Allocates an image over `bounds` (pixels); rows are padded and, with --negative-rowbytes,
 // stored top-down (negative row bytes), so the plugin must honour both.
-std::unique_ptr<Image> allocate(const OfxRectI &bounds, const OfxRectI &rod,
-                                const std::string &depth, const std::string &components,
+std::unique_ptr<Image> allocate(const OfxRectI& bounds, const OfxRectI& rod,
+                                const std::string& depth, const std::string& components,
                                 double time) {
     auto image = std::make_unique<Image>();
     const int width = bounds.x2 - bounds.x1, height = bounds.y2 - bounds.y1;
     const int pixelBytes = bytesOf(depth) * channelsOf(components);
-    const long rowBytes = long(width) * pixelBytes + 16; // 16: rows are not packed
+    const long rowBytes = long(width) * pixelBytes + 16;  // 16: rows are not packed
     image->buffer.assign(size_t(rowBytes) * height + 64, 0);
-    unsigned char *data = image->buffer.data();
+    unsigned char* data = image->buffer.data();
     long signedRowBytes = rowBytes;
     if (gOptions.negativeRowBytes) {
         data += size_t(rowBytes) * (height - 1);
         signedRowBytes = -rowBytes;
     }
-    PropertySet &p = image->props;
+    PropertySet& p = image->props;
     p.setString(kOfxPropType, {kOfxTypeImage});
     p.setPointer(kOfxImagePropData, data);
     p.setInt(kOfxImagePropBounds, {bounds.x1, bounds.y1, bounds.x2, bounds.y2});
@@ -183,9 +184,9 @@ std::unique_ptr<Image> allocate(const OfxRectI &bounds, const OfxRectI &rod,
     return image;
 }
 
-unsigned char *pixelAt(Image &image, int x, int y) {
-    PropertySet &p = image.props;
-    auto *data = static_cast<unsigned char *>(p.find(kOfxImagePropData)->pointers[0]);
+unsigned char* pixelAt(Image& image, int x, int y) {
+    PropertySet& p = image.props;
+    auto* data = static_cast<unsigned char*>(p.find(kOfxImagePropData)->pointers[0]);
     const int x1 = p.getInt(kOfxImagePropBounds, 0), y1 = p.getInt(kOfxImagePropBounds, 1);
     const int pixelBytes = bytesOf(p.getString(kOfxImageEffectPropPixelDepth)) *
                            channelsOf(p.getString(kOfxImageEffectPropComponents));
@@ -200,11 +201,11 @@ OfxRectI pixelRoD(int width, int height) {
     return OfxRectI{ox, oy, ox + width / n, oy + height / n};
 }
 
-Array loadFrame(const std::string &clip, int frame) {
+Array loadFrame(const std::string& clip, int frame) {
     return readNpy(framePath(gOptions.clips.at(clip), frame));
 }
 
-std::unique_ptr<Image> inputImage(Clip &clip, double time) {
+std::unique_ptr<Image> inputImage(Clip& clip, double time) {
     const int frame = static_cast<int>(std::lround(time));
     if (frame < gOptions.first || frame > gOptions.last) return nullptr;
     const Array full = loadFrame(clip.name, frame);
@@ -221,17 +222,16 @@ std::unique_ptr<Image> inputImage(Clip &clip, double time) {
     const int channels = channelsOf(components), pixelBytes = bytesOf(depth);
     for (int y = bounds.y1; y < bounds.y2; ++y) {
         for (int x = bounds.x1; x < bounds.x2; ++x) {
-            unsigned char *pixel = pixelAt(*image, x, y);
-            float rgba[4] = {0.25f, 0.5f, 0.75f, 1.0f}; // padding: visible if misread
+            unsigned char* pixel = pixelAt(*image, x, y);
+            float rgba[4] = {0.25f, 0.5f, 0.75f, 1.0f};  // padding: visible if misread
             if (x >= rod.x1 && x < rod.x2 && y >= rod.y1 && y < rod.y2) {
                 // Box filter over n x n full-resolution pixels; file rows are top-down.
                 const int fx = (x - rod.x1) * n, fy = full.height - (y - rod.y1 + 1) * n;
                 float sum[4] = {0, 0, 0, 0};
                 for (int dy = 0; dy < n; ++dy) {
                     for (int dx = 0; dx < n; ++dx) {
-                        const float *src =
-                            full.data.data() +
-                            (size_t(fy + dy) * full.width + fx + dx) * full.channels;
+                        const float* src = full.data.data() +
+                                           (size_t(fy + dy) * full.width + fx + dx) * full.channels;
                         float px[4] = {src[0], src[0], src[0], 1.0f};
                         if (full.channels >= 3) px[1] = src[1], px[2] = src[2];
                         if (full.channels == 4) px[3] = src[3];
@@ -251,7 +251,7 @@ std::unique_ptr<Image> inputImage(Clip &clip, double time) {
     return image;
 }
 
-bool declared(const std::string &clip, double time) {
+bool declared(const std::string& clip, double time) {
     auto it = gFramesNeeded.find(clip);
     if (it == gFramesNeeded.end()) return time == gTime;
     for (size_t i = 0; i + 1 < it->second.size(); i += 2) {
@@ -262,19 +262,19 @@ bool declared(const std::string &clip, double time) {
 
 // ------------------------------------------------------------------ image effect suite
 
-OfxStatus getPropertySet(OfxImageEffectHandle h, OfxPropertySetHandle *props) {
+OfxStatus getPropertySet(OfxImageEffectHandle h, OfxPropertySetHandle* props) {
     if (!h) return kOfxStatErrBadHandle;
     *props = Effect::from(h)->props.handle();
     return kOfxStatOK;
 }
 
-OfxStatus getParamSet(OfxImageEffectHandle h, OfxParamSetHandle *params) {
+OfxStatus getParamSet(OfxImageEffectHandle h, OfxParamSetHandle* params) {
     if (!h) return kOfxStatErrBadHandle;
     *params = Effect::from(h)->params.handle();
     return kOfxStatOK;
 }
 
-OfxStatus clipDefine(OfxImageEffectHandle h, const char *name, OfxPropertySetHandle *props) {
+OfxStatus clipDefine(OfxImageEffectHandle h, const char* name, OfxPropertySetHandle* props) {
     auto clip = std::make_unique<Clip>();
     clip->name = name;
     clip->output = std::string(name) == kOfxImageEffectOutputClipName;
@@ -286,9 +286,9 @@ OfxStatus clipDefine(OfxImageEffectHandle h, const char *name, OfxPropertySetHan
     return kOfxStatOK;
 }
 
-OfxStatus clipGetHandle(OfxImageEffectHandle h, const char *name, OfxImageClipHandle *clip,
-                        OfxPropertySetHandle *props) {
-    auto &clips = Effect::from(h)->clips;
+OfxStatus clipGetHandle(OfxImageEffectHandle h, const char* name, OfxImageClipHandle* clip,
+                        OfxPropertySetHandle* props) {
+    auto& clips = Effect::from(h)->clips;
     auto it = clips.find(name);
     if (it == clips.end()) return kOfxStatErrBadHandle;
     *clip = reinterpret_cast<OfxImageClipHandle>(it->second.get());
@@ -296,8 +296,8 @@ OfxStatus clipGetHandle(OfxImageEffectHandle h, const char *name, OfxImageClipHa
     return kOfxStatOK;
 }
 
-OfxStatus clipGetPropertySet(OfxImageClipHandle clip, OfxPropertySetHandle *props) {
-    *props = reinterpret_cast<Clip *>(clip)->props.handle();
+OfxStatus clipGetPropertySet(OfxImageClipHandle clip, OfxPropertySetHandle* props) {
+    *props = reinterpret_cast<Clip*>(clip)->props.handle();
     return kOfxStatOK;
 }
 
@@ -305,9 +305,9 @@ std::map<OfxPropertySetHandle, std::unique_ptr<Image>> gImages;
 std::mutex gImagesMutex;
 std::unique_ptr<Image> gOutputImage;
 
-OfxStatus clipGetImage(OfxImageClipHandle handle, OfxTime time, const OfxRectD *,
-                       OfxPropertySetHandle *out) {
-    Clip *clip = reinterpret_cast<Clip *>(handle);
+OfxStatus clipGetImage(OfxImageClipHandle handle, OfxTime time, const OfxRectD*,
+                       OfxPropertySetHandle* out) {
+    Clip* clip = reinterpret_cast<Clip*>(handle);
     if (clip->output) {
         if (!gOutputImage || time != gTime) return kOfxStatFailed;
         *out = gOutputImage->props.handle();
@@ -326,7 +326,7 @@ OfxStatus clipGetImage(OfxImageClipHandle handle, OfxTime time, const OfxRectD *
         std::lock_guard<std::mutex> lock(gImagesMutex);
         gImages[*out] = std::move(image);
         return kOfxStatOK;
-    } catch (const std::exception &error) {
+    } catch (const std::exception& error) {
         emit("{\"event\":\"host_error\",\"text\":" + json(error.what()) + "}");
         return kOfxStatFailed;
     }
@@ -339,15 +339,15 @@ OfxStatus clipReleaseImage(OfxPropertySetHandle image) {
 }
 
 // Canonical RoD of an input clip: its full-resolution size at --origin.
-OfxRectD canonicalRoD(const std::string &clip) {
+OfxRectD canonicalRoD(const std::string& clip) {
     const Array first = loadFrame(clip, gOptions.first);
     return OfxRectD{double(gOptions.originX), double(gOptions.originY),
                     double(gOptions.originX + first.width),
                     double(gOptions.originY + first.height)};
 }
 
-OfxStatus clipGetRegionOfDefinition(OfxImageClipHandle handle, OfxTime, OfxRectD *bounds) {
-    Clip *clip = reinterpret_cast<Clip *>(handle);
+OfxStatus clipGetRegionOfDefinition(OfxImageClipHandle handle, OfxTime, OfxRectD* bounds) {
+    Clip* clip = reinterpret_cast<Clip*>(handle);
     if (clip->output || !gOptions.clips.count(clip->name)) return kOfxStatFailed;
     *bounds = canonicalRoD(clip->name);
     return kOfxStatOK;
@@ -355,7 +355,7 @@ OfxStatus clipGetRegionOfDefinition(OfxImageClipHandle handle, OfxTime, OfxRectD
 
 int abortRender(OfxImageEffectHandle) { return gAbort ? 1 : 0; }
 
-OfxStatus imageMemoryAlloc(OfxImageEffectHandle, size_t bytes, OfxImageMemoryHandle *memory) {
+OfxStatus imageMemoryAlloc(OfxImageEffectHandle, size_t bytes, OfxImageMemoryHandle* memory) {
     *memory = reinterpret_cast<OfxImageMemoryHandle>(std::malloc(bytes));
     return *memory ? kOfxStatOK : kOfxStatErrMemory;
 }
@@ -363,25 +363,25 @@ OfxStatus imageMemoryFree(OfxImageMemoryHandle memory) {
     std::free(memory);
     return kOfxStatOK;
 }
-OfxStatus imageMemoryLock(OfxImageMemoryHandle memory, void **pointer) {
+OfxStatus imageMemoryLock(OfxImageMemoryHandle memory, void** pointer) {
     *pointer = memory;
     return kOfxStatOK;
 }
 OfxStatus imageMemoryUnlock(OfxImageMemoryHandle) { return kOfxStatOK; }
 
 const OfxImageEffectSuiteV1 kImageEffectSuite = {
-    getPropertySet, getParamSet,      clipDefine,       clipGetHandle,
-    clipGetPropertySet, clipGetImage, clipReleaseImage, clipGetRegionOfDefinition,
-    abortRender,    imageMemoryAlloc, imageMemoryFree,  imageMemoryLock,
+    getPropertySet,     getParamSet,      clipDefine,       clipGetHandle,
+    clipGetPropertySet, clipGetImage,     clipReleaseImage, clipGetRegionOfDefinition,
+    abortRender,        imageMemoryAlloc, imageMemoryFree,  imageMemoryLock,
     imageMemoryUnlock};
 
 // ------------------------------------------------------------------ other suites
 
-OfxStatus memoryAlloc(void *, size_t bytes, void **data) {
+OfxStatus memoryAlloc(void*, size_t bytes, void** data) {
     *data = std::malloc(bytes);
     return *data ? kOfxStatOK : kOfxStatErrMemory;
 }
-OfxStatus memoryFree(void *data) {
+OfxStatus memoryFree(void* data) {
     std::free(data);
     return kOfxStatOK;
 }
@@ -389,7 +389,7 @@ const OfxMemorySuiteV1 kMemorySuite = {memoryAlloc, memoryFree};
 
 thread_local unsigned gThreadIndex = 0;
 thread_local bool gSpawned = false;
-OfxStatus multiThread(OfxThreadFunctionV1 func, unsigned n, void *arg) {
+OfxStatus multiThread(OfxThreadFunctionV1 func, unsigned n, void* arg) {
     std::vector<std::thread> threads;
     for (unsigned i = 0; i < n; ++i) {
         threads.emplace_back([=] {
@@ -398,92 +398,92 @@ OfxStatus multiThread(OfxThreadFunctionV1 func, unsigned n, void *arg) {
             func(i, n, arg);
         });
     }
-    for (auto &t : threads) t.join();
+    for (auto& t : threads) t.join();
     return kOfxStatOK;
 }
-OfxStatus numCPUs(unsigned *n) {
+OfxStatus numCPUs(unsigned* n) {
     *n = std::max(1u, std::thread::hardware_concurrency());
     return kOfxStatOK;
 }
-OfxStatus threadIndex(unsigned *i) {
+OfxStatus threadIndex(unsigned* i) {
     *i = gThreadIndex;
     return kOfxStatOK;
 }
 int isSpawned() { return gSpawned; }
-OfxStatus mutexCreate(OfxMutexHandle *mutex, int) {
+OfxStatus mutexCreate(OfxMutexHandle* mutex, int) {
     *mutex = reinterpret_cast<OfxMutexHandle>(new std::recursive_mutex);
     return kOfxStatOK;
 }
 OfxStatus mutexDestroy(const OfxMutexHandle m) {
-    delete reinterpret_cast<std::recursive_mutex *>(m);
+    delete reinterpret_cast<std::recursive_mutex*>(m);
     return kOfxStatOK;
 }
 OfxStatus mutexLock(const OfxMutexHandle m) {
-    reinterpret_cast<std::recursive_mutex *>(m)->lock();
+    reinterpret_cast<std::recursive_mutex*>(m)->lock();
     return kOfxStatOK;
 }
 OfxStatus mutexUnLock(const OfxMutexHandle m) {
-    reinterpret_cast<std::recursive_mutex *>(m)->unlock();
+    reinterpret_cast<std::recursive_mutex*>(m)->unlock();
     return kOfxStatOK;
 }
 OfxStatus mutexTryLock(const OfxMutexHandle m) {
-    return reinterpret_cast<std::recursive_mutex *>(m)->try_lock() ? kOfxStatOK : kOfxStatFailed;
+    return reinterpret_cast<std::recursive_mutex*>(m)->try_lock() ? kOfxStatOK : kOfxStatFailed;
 }
 const OfxMultiThreadSuiteV1 kMultiThreadSuite = {multiThread, numCPUs,     threadIndex,
                                                  isSpawned,   mutexCreate, mutexDestroy,
                                                  mutexLock,   mutexUnLock, mutexTryLock};
 
-std::string format(const char *fmt, va_list args) {
+std::string format(const char* fmt, va_list args) {
     char text[8192];
     std::vsnprintf(text, sizeof(text), fmt, args);
     return text;
 }
-OfxStatus message(void *, const char *type, const char *, const char *fmt, ...) {
+OfxStatus message(void*, const char* type, const char*, const char* fmt, ...) {
     va_list args;
     va_start(args, fmt);
-    emit("{\"event\":\"message\",\"type\":" + json(type) + ",\"text\":" +
-         json(format(fmt, args)) + "}");
+    emit("{\"event\":\"message\",\"type\":" + json(type) + ",\"text\":" + json(format(fmt, args)) +
+         "}");
     va_end(args);
     return kOfxStatOK;
 }
-OfxStatus persistentMessage(void *, const char *type, const char *, const char *fmt, ...) {
+OfxStatus persistentMessage(void*, const char* type, const char*, const char* fmt, ...) {
     va_list args;
     va_start(args, fmt);
-    emit("{\"event\":\"persistent_message\",\"type\":" + json(type) + ",\"text\":" +
-         json(format(fmt, args)) + "}");
+    emit("{\"event\":\"persistent_message\",\"type\":" + json(type) +
+         ",\"text\":" + json(format(fmt, args)) + "}");
     va_end(args);
     return kOfxStatOK;
 }
-OfxStatus clearPersistent(void *) { return kOfxStatOK; }
+OfxStatus clearPersistent(void*) { return kOfxStatOK; }
 const OfxMessageSuiteV1 kMessageSuiteV1 = {message};
 const OfxMessageSuiteV2 kMessageSuiteV2 = {message, persistentMessage, clearPersistent};
 
-OfxStatus progressStartV1(void *, const char *) { return kOfxStatOK; }
-OfxStatus progressStartV2(void *, const char *, const char *) { return kOfxStatOK; }
-OfxStatus progressUpdate(void *, double) {
+OfxStatus progressStartV1(void*, const char*) { return kOfxStatOK; }
+OfxStatus progressStartV2(void*, const char*, const char*) { return kOfxStatOK; }
+OfxStatus progressUpdate(void*, double) {
     ++gProgressUpdates;
     return gAbort ? kOfxStatReplyNo : kOfxStatOK;
 }
-OfxStatus progressEnd(void *) { return kOfxStatOK; }
+OfxStatus progressEnd(void*) { return kOfxStatOK; }
 const OfxProgressSuiteV1 kProgressSuiteV1 = {progressStartV1, progressUpdate, progressEnd};
 const OfxProgressSuiteV2 kProgressSuiteV2 = {progressStartV2, progressUpdate, progressEnd};
 
-OfxStatus getTime(void *, double *time) {
+OfxStatus getTime(void*, double* time) {
     *time = gTime;
     return kOfxStatOK;
 }
-OfxStatus gotoTime(void *, double time) {
+OfxStatus gotoTime(void*, double time) {
     gTime = time;
     return kOfxStatOK;
 }
-OfxStatus getTimeBounds(void *, double *first, double *last) {
+OfxStatus getTimeBounds(void*, double* first, double* last) {
     *first = gOptions.first;
     *last = gOptions.last;
     return kOfxStatOK;
 }
 const OfxTimeLineSuiteV1 kTimeLineSuite = {getTime, gotoTime, getTimeBounds};
 
-const void *fetchSuite(OfxPropertySetHandle, const char *name, int version) {
+const void* fetchSuite(OfxPropertySetHandle, const char* name, int version) {
     const std::string suite = name;
     if (suite == kOfxPropertySuite && version == 1) return propertySuite();
     if (suite == kOfxImageEffectSuite && version == 1) return &kImageEffectSuite;
@@ -502,11 +502,10 @@ OfxHost gHost{nullptr, fetchSuite};
 
 // ------------------------------------------------------------------ driving the plugin
 
-OfxStatus call(OfxPlugin *plugin, const char *action, const void *handle, PropertySet *in,
-               PropertySet *out) {
-    const OfxStatus status =
-        plugin->mainEntry(action, handle, in ? in->handle() : nullptr,
-                          out ? out->handle() : nullptr);
+OfxStatus call(OfxPlugin* plugin, const char* action, const void* handle, PropertySet* in,
+               PropertySet* out) {
+    const OfxStatus status = plugin->mainEntry(action, handle, in ? in->handle() : nullptr,
+                                               out ? out->handle() : nullptr);
     if (status != kOfxStatOK && status != kOfxStatReplyDefault) {
         emit("{\"event\":\"action\",\"action\":" + json(action) +
              ",\"status\":" + std::to_string(status) + "}");
@@ -514,42 +513,34 @@ OfxStatus call(OfxPlugin *plugin, const char *action, const void *handle, Proper
     return status;
 }
 
-void describeParams(Effect &effect) {
-    for (const auto &param : effect.params.params()) {
+void describeParams(Effect& effect) {
+    for (const auto& param : effect.params.params()) {
         std::ostringstream line;
         line << "{\"event\":\"param\",\"name\":" << json(param->name)
              << ",\"type\":" << json(param->type);
-        for (const auto &[name, prop] : param->props.all()) {
+        for (const auto& [name, prop] : param->props.all()) {
             line << "," << json(name) << ":[";
             for (int i = 0; i < prop.size(); ++i) {
                 if (i) line << ",";
                 switch (prop.type) {
-                case Property::Type::Int:
-                    line << prop.ints[i];
-                    break;
-                case Property::Type::Double:
-                    line << prop.doubles[i];
-                    break;
-                case Property::Type::String:
-                    line << json(prop.strings[i]);
-                    break;
-                case Property::Type::Pointer:
-                    line << "null";
-                    break;
+                case Property::Type::Int: line << prop.ints[i]; break;
+                case Property::Type::Double: line << prop.doubles[i]; break;
+                case Property::Type::String: line << json(prop.strings[i]); break;
+                case Property::Type::Pointer: line << "null"; break;
                 }
             }
             line << "]";
         }
         emit(line.str() + "}");
     }
-    for (const auto &[name, clip] : effect.clips) {
+    for (const auto& [name, clip] : effect.clips) {
         emit("{\"event\":\"clip\",\"name\":" + json(name) + ",\"optional\":" +
              std::to_string(clip->props.getInt(kOfxImageClipPropOptional)) + "}");
     }
 }
 
-void setParam(Effect &effect, const std::string &name, const std::string &value) {
-    Param *p = effect.params.find(name);
+void setParam(Effect& effect, const std::string& name, const std::string& value) {
+    Param* p = effect.params.find(name);
     if (!p) throw std::runtime_error("no parameter " + name);
     if (p->type == kOfxParamTypeString) {
         p->text = value;
@@ -558,7 +549,7 @@ void setParam(Effect &effect, const std::string &name, const std::string &value)
     }
 }
 
-std::vector<double> parseList(const std::string &text) {
+std::vector<double> parseList(const std::string& text) {
     std::vector<double> values;
     std::stringstream stream(text);
     std::string item;
@@ -569,8 +560,8 @@ std::vector<double> parseList(const std::string &text) {
 }
 
 void writeOutput(int frame) {
-    Image &image = *gOutputImage;
-    const auto &p = image.props;
+    Image& image = *gOutputImage;
+    const auto& p = image.props;
     const OfxRectI b{p.getInt(kOfxImagePropBounds, 0), p.getInt(kOfxImagePropBounds, 1),
                      p.getInt(kOfxImagePropBounds, 2), p.getInt(kOfxImagePropBounds, 3)};
     const std::string depth = p.getString(kOfxImageEffectPropPixelDepth);
@@ -582,16 +573,16 @@ void writeOutput(int frame) {
     out.data.resize(size_t(out.width) * out.height * channels);
     for (int y = b.y1; y < b.y2; ++y) {
         for (int x = b.x1; x < b.x2; ++x) {
-            const unsigned char *pixel = pixelAt(image, x, y);
-            float *dst = out.data.data() +
-                         (size_t(b.y2 - 1 - y) * out.width + (x - b.x1)) * channels;
+            const unsigned char* pixel = pixelAt(image, x, y);
+            float* dst =
+                out.data.data() + (size_t(b.y2 - 1 - y) * out.width + (x - b.x1)) * channels;
             for (int c = 0; c < channels; ++c) dst[c] = load(pixel + c * bytesOf(depth), depth);
         }
     }
     writeNpy(framePath(gOptions.out, frame), out);
 }
 
-bool renderFrame(OfxPlugin *plugin, Effect &effect, int frame) {
+bool renderFrame(OfxPlugin* plugin, Effect& effect, int frame) {
     gTime = frame;
     gAbort = false;
     gProgressUpdates = 0;
@@ -615,17 +606,18 @@ bool renderFrame(OfxPlugin *plugin, Effect &effect, int frame) {
     neededIn.setDouble(kOfxPropTime, {double(frame)});
     gFramesNeeded.clear();
     call(plugin, kOfxImageEffectActionGetFramesNeeded, effect.handle(), &neededIn, &neededOut);
-    for (const auto &[name, prop] : neededOut.all()) {
+    for (const auto& [name, prop] : neededOut.all()) {
         const std::string prefix = "OfxImageClipPropFrameRange_";
         if (name.rfind(prefix, 0) != 0) continue;
         gFramesNeeded[name.substr(prefix.size())] = prop.doubles;
         std::ostringstream ranges;
-        for (size_t i = 0; i < prop.doubles.size(); ++i) ranges << (i ? "," : "") << prop.doubles[i];
+        for (size_t i = 0; i < prop.doubles.size(); ++i)
+            ranges << (i ? "," : "") << prop.doubles[i];
         emit("{\"event\":\"frames_needed\",\"frame\":" + std::to_string(frame) + ",\"clip\":" +
              json(name.substr(prefix.size())) + ",\"ranges\":[" + ranges.str() + "]}");
     }
 
-    Clip &outputClip = *effect.clips.at(kOfxImageEffectOutputClipName);
+    Clip& outputClip = *effect.clips.at(kOfxImageEffectOutputClipName);
     gOutputImage = allocate(rod, rod, outputClip.props.getString(kOfxImageEffectPropPixelDepth),
                             outputClip.props.getString(kOfxImageEffectPropComponents), frame);
     PropertySet renderIn;
@@ -641,8 +633,8 @@ bool renderFrame(OfxPlugin *plugin, Effect &effect, int frame) {
     std::thread aborter;
     if (gOptions.abortAfterMs >= 0) {
         aborter = std::thread([&] {
-            const auto until = std::chrono::steady_clock::now() +
-                               std::chrono::milliseconds(gOptions.abortAfterMs);
+            const auto until =
+                std::chrono::steady_clock::now() + std::chrono::milliseconds(gOptions.abortAfterMs);
             while (!done && std::chrono::steady_clock::now() < until) {
                 std::this_thread::sleep_for(std::chrono::milliseconds(5));
             }
@@ -662,8 +654,7 @@ bool renderFrame(OfxPlugin *plugin, Effect &effect, int frame) {
     {
         std::lock_guard<std::mutex> lock(gImagesMutex);
         if (!gImages.empty()) {
-            emit("{\"event\":\"leaked_images\",\"count\":" + std::to_string(gImages.size()) +
-                 "}");
+            emit("{\"event\":\"leaked_images\",\"count\":" + std::to_string(gImages.size()) + "}");
             gImages.clear();
         }
     }
@@ -688,16 +679,18 @@ void setUpHostProps() {
                          {kOfxImageComponentRGBA, kOfxImageComponentRGB, kOfxImageComponentAlpha});
     gHostProps.setString(kOfxImageEffectPropSupportedContexts,
                          {kOfxImageEffectContextGeneral, kOfxImageEffectContextFilter});
-    gHostProps.setString(kOfxImageEffectPropSupportedPixelDepths,
-                         {kOfxBitDepthByte, kOfxBitDepthShort, kOfxBitDepthHalf, kOfxBitDepthFloat});
+    gHostProps.setString(
+        kOfxImageEffectPropSupportedPixelDepths,
+        {kOfxBitDepthByte, kOfxBitDepthShort, kOfxBitDepthHalf, kOfxBitDepthFloat});
     gHost.host = gHostProps.handle();
 }
 
-Options parseOptions(int argc, char **argv) {
+Options parseOptions(int argc, char** argv) {
     Options o;
-    auto split = [](const std::string &text, char sep) {
+    auto split = [](const std::string& text, char sep) {
         const auto at = text.find(sep);
-        if (at == std::string::npos) throw std::runtime_error("expected NAME" + std::string(1, sep) + "VALUE: " + text);
+        if (at == std::string::npos)
+            throw std::runtime_error("expected NAME" + std::string(1, sep) + "VALUE: " + text);
         return std::make_pair(text.substr(0, at), text.substr(at + 1));
     };
     for (int i = 1; i < argc; ++i) {
@@ -706,15 +699,24 @@ Options parseOptions(int argc, char **argv) {
             if (i + 1 >= argc) throw std::runtime_error(arg + " needs a value");
             return argv[++i];
         };
-        if (arg == "--bundle") o.bundle = next();
-        else if (arg == "--plugin") o.plugin = next();
-        else if (arg == "--context") o.context = std::string("OfxImageEffectContext") + next();
-        else if (arg == "--out") o.out = next();
-        else if (arg == "--clip") o.clips.insert(split(next(), '='));
-        else if (arg == "--clip-depth") o.depths.insert(split(next(), '='));
-        else if (arg == "--clip-components") o.components.insert(split(next(), '='));
-        else if (arg == "--param") o.params.insert(split(next(), '='));
-        else if (arg == "--keys") o.keys.insert(split(next(), '='));
+        if (arg == "--bundle")
+            o.bundle = next();
+        else if (arg == "--plugin")
+            o.plugin = next();
+        else if (arg == "--context")
+            o.context = std::string("OfxImageEffectContext") + next();
+        else if (arg == "--out")
+            o.out = next();
+        else if (arg == "--clip")
+            o.clips.insert(split(next(), '='));
+        else if (arg == "--clip-depth")
+            o.depths.insert(split(next(), '='));
+        else if (arg == "--clip-components")
+            o.components.insert(split(next(), '='));
+        else if (arg == "--param")
+            o.params.insert(split(next(), '='));
+        else if (arg == "--keys")
+            o.keys.insert(split(next(), '='));
         else if (arg == "--press") {
             auto [name, time] = split(next(), '@');
             o.presses.emplace_back(name, std::stod(time));
@@ -724,30 +726,38 @@ Options parseOptions(int argc, char **argv) {
             o.last = std::stoi(b);
         } else if (arg == "--frames") {
             for (double f : parseList(next())) o.frames.push_back(int(f));
-        } else if (arg == "--render-scale") o.renderScale = std::stod(next());
-        else if (arg == "--background") o.background = next() == "1";
-        else if (arg == "--negative-rowbytes") o.negativeRowBytes = next() == "1";
-        else if (arg == "--abort-after-ms") o.abortAfterMs = std::stoi(next());
-        else if (arg == "--pad") o.pad = std::stoi(next());
+        } else if (arg == "--render-scale")
+            o.renderScale = std::stod(next());
+        else if (arg == "--background")
+            o.background = next() == "1";
+        else if (arg == "--negative-rowbytes")
+            o.negativeRowBytes = next() == "1";
+        else if (arg == "--abort-after-ms")
+            o.abortAfterMs = std::stoi(next());
+        else if (arg == "--pad")
+            o.pad = std::stoi(next());
         else if (arg == "--origin") {
             auto [x, y] = split(next(), ',');
             o.originX = std::stoi(x);
             o.originY = std::stoi(y);
-        } else if (arg == "--preload") o.preload.push_back(next());
+        } else if (arg == "--preload")
+            o.preload.push_back(next());
         else if (arg == "--pause-after") {
             auto [frame, ms] = split(next(), '=');
             o.pauseAfterMs[std::stoi(frame)] = std::stoi(ms);
-        }
-        else if (arg == "--describe") o.describe = true;
-        else throw std::runtime_error("unknown option " + arg);
+        } else if (arg == "--describe")
+            o.describe = true;
+        else
+            throw std::runtime_error("unknown option " + arg);
     }
-    if (o.bundle.empty() || o.plugin.empty()) throw std::runtime_error("need --bundle and --plugin");
+    if (o.bundle.empty() || o.plugin.empty())
+        throw std::runtime_error("need --bundle and --plugin");
     return o;
 }
 
-int run(int argc, char **argv) {
+int run(int argc, char** argv) {
     gOptions = parseOptions(argc, argv);
-    for (const auto &lib : gOptions.preload) {
+    for (const auto& lib : gOptions.preload) {
         // A host's own libraries, loaded globally before any plugin (as Nuke/Resolve do).
         if (!dlopen(lib.c_str(), RTLD_NOW | RTLD_GLOBAL)) {
             throw std::runtime_error(std::string("preload failed: ") + dlerror());
@@ -755,16 +765,16 @@ int run(int argc, char **argv) {
     }
     setUpHostProps();
     const std::string binary = gOptions.bundle + "/Contents/Linux-x86-64/synthfx.ofx";
-    void *library = dlopen(binary.c_str(), RTLD_NOW | RTLD_LOCAL);
+    void* library = dlopen(binary.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (!library) throw std::runtime_error(std::string("cannot load plugin: ") + dlerror());
-    auto setHost = reinterpret_cast<OfxStatus (*)(const OfxHost *)>(dlsym(library, "OfxSetHost"));
+    auto setHost = reinterpret_cast<OfxStatus (*)(const OfxHost*)>(dlsym(library, "OfxSetHost"));
     auto count = reinterpret_cast<int (*)()>(dlsym(library, "OfxGetNumberOfPlugins"));
-    auto get = reinterpret_cast<OfxPlugin *(*)(int)>(dlsym(library, "OfxGetPlugin"));
+    auto get = reinterpret_cast<OfxPlugin* (*)(int)>(dlsym(library, "OfxGetPlugin"));
     if (!count || !get) throw std::runtime_error("not an OFX plugin: " + binary);
     if (setHost && setHost(&gHost) != kOfxStatOK) throw std::runtime_error("OfxSetHost refused");
-    OfxPlugin *plugin = nullptr;
+    OfxPlugin* plugin = nullptr;
     for (int i = 0; i < count(); ++i) {
-        OfxPlugin *candidate = get(i);
+        OfxPlugin* candidate = get(i);
         emit("{\"event\":\"plugin\",\"id\":" + json(candidate->pluginIdentifier) +
              ",\"major\":" + std::to_string(candidate->pluginVersionMajor) + "}");
         if (gOptions.plugin == candidate->pluginIdentifier) plugin = candidate;
@@ -790,8 +800,8 @@ int run(int argc, char **argv) {
     if (gOptions.describe) {
         std::ostringstream flags;
         emit("{\"event\":\"effect\",\"sequential\":" +
-             std::to_string(descriptor.props.getInt(kOfxImageEffectInstancePropSequentialRender,
-                                                    0, -1)) +
+             std::to_string(
+                 descriptor.props.getInt(kOfxImageEffectInstancePropSequentialRender, 0, -1)) +
              ",\"tiles\":" +
              std::to_string(descriptor.props.getInt(kOfxImageEffectPropSupportsTiles, 0, -1)) +
              ",\"frame_threading\":" +
@@ -800,8 +810,7 @@ int run(int argc, char **argv) {
              ",\"thread_safety\":" +
              json(descriptor.props.getString(kOfxImageEffectPluginRenderThreadSafety)) +
              ",\"temporal\":" +
-             std::to_string(descriptor.props.getInt(kOfxImageEffectPropTemporalClipAccess)) +
-             "}");
+             std::to_string(descriptor.props.getInt(kOfxImageEffectPropTemporalClipAccess)) + "}");
         describeParams(contextDescriptor);
     }
 
@@ -814,7 +823,7 @@ int run(int argc, char **argv) {
     instance->props.setDouble(kOfxImageEffectPropFrameRange,
                               {double(gOptions.first), double(gOptions.last)});
     instance->params.instantiateFrom(contextDescriptor.params);
-    for (const auto &[name, desc] : contextDescriptor.clips) {
+    for (const auto& [name, desc] : contextDescriptor.clips) {
         auto clip = std::make_unique<Clip>();
         clip->name = name;
         clip->output = desc->output;
@@ -840,13 +849,13 @@ int run(int argc, char **argv) {
         kOfxStatOK) {
         throw std::runtime_error("create instance failed");
     }
-    for (const auto &[name, value] : gOptions.params) setParam(*instance, name, value);
-    for (const auto &[name, times] : gOptions.keys) {
-        Param *p = instance->params.find(name);
+    for (const auto& [name, value] : gOptions.params) setParam(*instance, name, value);
+    for (const auto& [name, times] : gOptions.keys) {
+        Param* p = instance->params.find(name);
         if (!p) throw std::runtime_error("no parameter " + name);
         for (double t : parseList(times)) p->keys[t] = std::vector<double>(p->value.size(), 1.0);
     }
-    for (const auto &[name, time] : gOptions.presses) {
+    for (const auto& [name, time] : gOptions.presses) {
         gTime = time;
         PropertySet in;
         in.setString(kOfxPropType, {kOfxTypeParameter});
@@ -858,11 +867,11 @@ int run(int argc, char **argv) {
         call(plugin, kOfxActionInstanceChanged, instance->handle(), &in, nullptr);
         call(plugin, kOfxActionEndInstanceChanged, instance->handle(), &in, nullptr);
     }
-    for (const auto &param : instance->params.params()) {
+    for (const auto& param : instance->params.params()) {
         if (param->keys.empty()) continue;
         std::ostringstream times;
         bool first = true;
-        for (const auto &[t, v] : param->keys) {
+        for (const auto& [t, v] : param->keys) {
             times << (first ? "" : ",") << t;
             first = false;
         }
@@ -872,14 +881,14 @@ int run(int argc, char **argv) {
 
     // Clip preferences: the output depth/components the plugin asks for.
     PropertySet prefs;
-    for (const auto &[name, clip] : instance->clips) {
+    for (const auto& [name, clip] : instance->clips) {
         prefs.setString("OfxImageClipPropComponents_" + name,
                         {clip->props.getString(kOfxImageEffectPropComponents)});
         prefs.setString("OfxImageClipPropDepth_" + name,
                         {clip->props.getString(kOfxImageEffectPropPixelDepth)});
     }
     call(plugin, kOfxImageEffectActionGetClipPreferences, instance->handle(), nullptr, &prefs);
-    Clip &output = *instance->clips.at(kOfxImageEffectOutputClipName);
+    Clip& output = *instance->clips.at(kOfxImageEffectOutputClipName);
     output.props.setString(kOfxImageEffectPropComponents,
                            {prefs.getString("OfxImageClipPropComponents_Output")});
     output.props.setString(kOfxImageEffectPropPixelDepth,
@@ -899,13 +908,13 @@ int run(int argc, char **argv) {
     return failures ? 1 : 0;
 }
 
-} // namespace
-} // namespace testhost
+}  // namespace
+}  // namespace testhost
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
     try {
         return testhost::run(argc, argv);
-    } catch (const std::exception &error) {
+    } catch (const std::exception& error) {
         testhost::emit("{\"event\":\"host_error\",\"text\":" + testhost::json(error.what()) + "}");
         return 2;
     }

@@ -9,7 +9,7 @@
 
 namespace testhost {
 
-Array readNpy(const std::string &path) {
+Array readNpy(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw std::runtime_error("cannot open " + path);
     char magic[8];
@@ -18,10 +18,10 @@ Array readNpy(const std::string &path) {
     uint32_t headerLength = 0;
     if (magic[6] == 1) {
         uint16_t length;
-        in.read(reinterpret_cast<char *>(&length), 2);
+        in.read(reinterpret_cast<char*>(&length), 2);
         headerLength = length;
     } else {
-        in.read(reinterpret_cast<char *>(&headerLength), 4);
+        in.read(reinterpret_cast<char*>(&headerLength), 4);
     }
     std::string header(headerLength, ' ');
     in.read(header.data(), headerLength);
@@ -37,12 +37,12 @@ Array readNpy(const std::string &path) {
     array.width = std::stoi(match[2]);
     array.channels = std::stoi(match[3]);
     array.data.resize(size_t(array.height) * array.width * array.channels);
-    in.read(reinterpret_cast<char *>(array.data.data()), array.data.size() * 4);
+    in.read(reinterpret_cast<char*>(array.data.data()), array.data.size() * 4);
     if (!in) throw std::runtime_error(path + ": truncated");
     return array;
 }
 
-void writeNpy(const std::string &path, const Array &array) {
+void writeNpy(const std::string& path, const Array& array) {
     std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" +
                          std::to_string(array.height) + ", " + std::to_string(array.width) + ", " +
                          std::to_string(array.channels) + "), }";
@@ -52,9 +52,9 @@ void writeNpy(const std::string &path, const Array &array) {
     if (!out) throw std::runtime_error("cannot write " + path);
     out.write("\x93NUMPY\x01\x00", 8);
     const auto length = static_cast<uint16_t>(header.size());
-    out.write(reinterpret_cast<const char *>(&length), 2);
+    out.write(reinterpret_cast<const char*>(&length), 2);
     out << header;
-    out.write(reinterpret_cast<const char *>(array.data.data()), array.data.size() * 4);
+    out.write(reinterpret_cast<const char*>(array.data.data()), array.data.size() * 4);
 }
 
-} // namespace testhost
+}  // namespace testhost

@@ -13,7 +13,7 @@ struct Array {
 };
 
 // Throws std::runtime_error naming the file.
-Array readNpy(const std::string &path);
-void writeNpy(const std::string &path, const Array &array);
+Array readNpy(const std::string& path);
+void writeNpy(const std::string& path, const Array& array);
 
-} // namespace testhost
+}  // namespace testhost

@@ -19,26 +19,26 @@ struct Param {
     // One value per dimension; strings in `text`.
     std::vector<double> value;
     std::string text;
-    std::map<double, std::vector<double>> keys; // time -> value (animation)
+    std::map<double, std::vector<double>> keys;  // time -> value (animation)
     std::vector<double> valueAt(double time) const;
 };
 
 class ParamSet {
-public:
-    Param *define(const std::string &type, const std::string &name);
-    Param *find(const std::string &name);
+  public:
+    Param* define(const std::string& type, const std::string& name);
+    Param* find(const std::string& name);
     // An instance's parameters, made from a descriptor's: defaults become values.
-    void instantiateFrom(const ParamSet &descriptor);
-    const std::vector<std::unique_ptr<Param>> &params() const { return _params; }
+    void instantiateFrom(const ParamSet& descriptor);
+    const std::vector<std::unique_ptr<Param>>& params() const { return _params; }
     PropertySet props;
     OfxParamSetHandle handle() { return reinterpret_cast<OfxParamSetHandle>(this); }
-    static ParamSet *from(OfxParamSetHandle h) { return reinterpret_cast<ParamSet *>(h); }
+    static ParamSet* from(OfxParamSetHandle h) { return reinterpret_cast<ParamSet*>(h); }
 
-private:
+  private:
     std::vector<std::unique_ptr<Param>> _params;
 };
 
-int dimensionsOf(const std::string &type);
-const OfxParameterSuiteV1 *parameterSuite();
+int dimensionsOf(const std::string& type);
+const OfxParameterSuiteV1* parameterSuite();
 
-} // namespace testhost
+}  // namespace testhost

@@ -15,32 +15,32 @@ struct Property {
     std::vector<int> ints;
     std::vector<double> doubles;
     std::vector<std::string> strings;
-    std::vector<void *> pointers;
+    std::vector<void*> pointers;
     int size() const;
 };
 
 class PropertySet {
-public:
-    void setInt(const std::string &name, std::vector<int> values);
-    void setDouble(const std::string &name, std::vector<double> values);
-    void setString(const std::string &name, std::vector<std::string> values);
-    void setPointer(const std::string &name, void *value);
-    const Property *find(const std::string &name) const;
-    Property *find(const std::string &name);
-    Property &ensure(const std::string &name, Property::Type type);
-    int getInt(const std::string &name, int index = 0, int fallback = 0) const;
-    double getDouble(const std::string &name, int index = 0, double fallback = 0) const;
-    std::string getString(const std::string &name, int index = 0) const;
-    const std::map<std::string, Property> &all() const { return _props; }
+  public:
+    void setInt(const std::string& name, std::vector<int> values);
+    void setDouble(const std::string& name, std::vector<double> values);
+    void setString(const std::string& name, std::vector<std::string> values);
+    void setPointer(const std::string& name, void* value);
+    const Property* find(const std::string& name) const;
+    Property* find(const std::string& name);
+    Property& ensure(const std::string& name, Property::Type type);
+    int getInt(const std::string& name, int index = 0, int fallback = 0) const;
+    double getDouble(const std::string& name, int index = 0, double fallback = 0) const;
+    std::string getString(const std::string& name, int index = 0) const;
+    const std::map<std::string, Property>& all() const { return _props; }
     OfxPropertySetHandle handle() { return reinterpret_cast<OfxPropertySetHandle>(this); }
-    static PropertySet *from(OfxPropertySetHandle handle) {
-        return reinterpret_cast<PropertySet *>(handle);
+    static PropertySet* from(OfxPropertySetHandle handle) {
+        return reinterpret_cast<PropertySet*>(handle);
     }
 
-private:
+  private:
     std::map<std::string, Property> _props;
 };
 
-const OfxPropertySuiteV1 *propertySuite();
+const OfxPropertySuiteV1* propertySuite();
 
-} // namespace testhost
+}  // namespace testhost

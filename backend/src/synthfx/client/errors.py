@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import grpc
 
 from synthfx.errors import CancelledError, DeviceUnavailableError, InputError, SynthfxError
@@ -85,7 +87,7 @@ EXCEPTIONS: dict[str, type[ServiceError]] = {
 
 
 def _kind_of(error: grpc.RpcError) -> str | None:
-    trailers = error.trailing_metadata() if hasattr(error, "trailing_metadata") else None
+    trailers: Any = error.trailing_metadata() if hasattr(error, "trailing_metadata") else None
     for key, value in trailers or ():
         if key == KIND_METADATA_KEY:
             return value if isinstance(value, str) else value.decode()

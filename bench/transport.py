@@ -12,7 +12,7 @@ build/cpp has bench/transport_client.cpp built); "copy_bytes" is the threaded co
 uses for payloads, and "bare Python gRPC" the same round trip as raw bytes messages between
 two processes (no protobuf, hashing or storage: the ceiling of streaming through Python gRPC).
 The server checks the content hash (BLAKE3) of streamed uploads (shared memory ones come from
-the same user, see synthfx.client.shm); the client's check of downloads is off here, as it is
+the same user, see synthfx.transport.shm); the client's check of downloads is off here, as it is
 not transport ("content hash" is its cost, both ways).
 
     .venv/bin/python bench/transport.py [--repeats 5]
@@ -36,8 +36,8 @@ from grpc_ceiling import raw_round_trip_seconds
 from machine import cpu_model
 from synthfx.client import BackendClient, Payload
 from synthfx.client.backend import DEFAULT_CHUNK_BYTES
-from synthfx.client.buffers import copy_bytes, fresh_buffer
-from synthfx.client.wire import content_hash
+from synthfx.transport.buffers import copy_bytes, fresh_buffer
+from synthfx.transport.wire import content_hash
 
 SIZES = {"1080p": (1080, 1920), "4K": (2160, 3840)}
 CHANNELS = 4

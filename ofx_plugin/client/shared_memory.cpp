@@ -19,7 +19,7 @@ namespace {
 // librt dependency on older glibc.
 constexpr const char* kShmDir = "/dev/shm/";
 // Segment names the backend accepts: ^synthfx-[A-Za-z0-9_-]{1,128}$; "c2": a client segment
-// whose creator holds its lock (synthfx.client.shm.CLIENT_PREFIX).
+// whose creator holds its lock (synthfx.transport.shm.CLIENT_PREFIX).
 constexpr const char* kNamePrefix = "synthfx-c2-";
 
 }  // namespace
@@ -48,7 +48,7 @@ std::unique_ptr<SharedMemory> SharedMemory::create(size_t size, std::string& err
         return nullptr;
     }
     // Held until the segment is removed: a backend takes segments nobody holds a lock on for
-    // the leftovers of a crashed host (synthfx.client.shm.remove_orphaned_segments).
+    // the leftovers of a crashed host (synthfx.transport.shm.remove_orphaned_segments).
     flock(fd, LOCK_SH);
     // Reserved now (not just truncated): writing to a sparse tmpfs page when /dev/shm is full
     // would kill the host with SIGBUS; a failed reservation lets the caller stream instead.

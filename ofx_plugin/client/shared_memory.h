@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // POSIX shared memory segments for payloads to a backend on the same host (synthfx.v1
-// SharedMemoryHandle). Like the Python client (synthfx.client.shm): the client creates and
+// SharedMemoryHandle). Like the Python client (synthfx.transport.shm): the client creates and
 // removes segments, /dev/shm/synthfx-c2-<pid>-<random> with mode 0600, and holds a shared flock
 // on each while it exists; the backend (same user) only opens them by name.
 #pragma once

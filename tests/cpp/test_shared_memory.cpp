@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The OFX client's shared memory segments keep the contract the backend's orphan sweep relies on
-// (synthfx.client.shm.remove_orphaned_segments): a name it recognises as a locking creator's,
+// (synthfx.transport.shm.remove_orphaned_segments): a name it recognises as a locking creator's,
 // a shared flock held for the segment's whole life, and the name removed with the segment.
 #include "shared_memory.h"
 

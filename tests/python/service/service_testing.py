@@ -53,6 +53,6 @@ def reference_render(
 
 def float32_hash(image: np.ndarray) -> str:
     """Content hash of a float32 top-down result as the backend sends it."""
-    from synthfx.client.wire import content_hash
+    from synthfx.transport.wire import content_hash
 
     return content_hash(np.ascontiguousarray(image, dtype="<f4").tobytes())

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthfx.client.buffers import BackgroundHasher, fresh_buffer
-from synthfx.client.wire import content_hash, new_content_digest
+from synthfx.transport.buffers import BackgroundHasher, fresh_buffer
+from synthfx.transport.wire import content_hash, new_content_digest
 
 
 def test_fresh_buffer_small_and_large_are_zeroed_and_writable() -> None:

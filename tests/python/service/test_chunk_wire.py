@@ -4,7 +4,7 @@ import os
 import pytest
 from google.protobuf.message import DecodeError
 
-from synthfx.client.chunk_wire import (
+from synthfx.transport.chunk_wire import (
     RawChunk,
     chunk_field,
     chunk_or_message,

@@ -24,7 +24,7 @@ from synthfx.client import (
     Payload,
     ServiceCancelledError,
 )
-from synthfx.client.shm import Segment
+from synthfx.transport.shm import Segment
 from synthfx.v1 import synthfx_pb2 as pb
 
 MIB = 1 << 20

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from synthfx.client.wire import content_hash
 from synthfx.service.frame_store import FrameStore
 from synthfx.service.status import StatusError
+from synthfx.transport.wire import content_hash
 from synthfx.v1 import synthfx_pb2 as pb
 
 DESC = pb.ImageDesc(width=16, height=16, channels=4, dtype=pb.DTYPE_FLOAT32)

@@ -17,10 +17,10 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from service_testing import FAST_ENGINE, FAST_FLOW, fast_params, paint, synthetic_shot
 
 from synthfx.client import BackendClient, InvalidRequestError, Payload
-from synthfx.client.shm import shared_memory_available
-from synthfx.client.wire import content_hash
 from synthfx.errors import InputError
 from synthfx.io import read_image, write_image
+from synthfx.transport.shm import shared_memory_available
+from synthfx.transport.wire import content_hash
 from synthfx.v1 import synthfx_pb2 as pb
 
 

@@ -13,7 +13,6 @@ import grpc
 import numpy as np
 import pytest
 
-from conftest import ServerProcess
 from synthfx import status_table
 from synthfx.client import BackendClient, Payload
 from synthfx.client.errors import EXCEPTIONS, ServiceError, from_rpc_error
@@ -128,7 +127,7 @@ def test_every_kind_through_both_clients(kind: str) -> None:
         server.stop(None)
 
 
-def test_invalid_argument(module_server: ServerProcess) -> None:
+def test_invalid_argument(module_server) -> None:
     style = _style()
     with BackendClient(module_server.address) as client:
         error = _python_error(lambda: client.image_synth(style, [(style[:12, :12], style, 1.0)]))
@@ -161,7 +160,7 @@ def test_not_found_and_path_not_allowed(server_factory, tmp_path: Path) -> None:
     assert name == "PathNotAllowed" and "read roots" in message
 
 
-def test_protocol_mismatch(module_server: ServerProcess) -> None:
+def test_protocol_mismatch(module_server) -> None:
     with grpc.insecure_channel(module_server.address) as channel:
         stub = pb_grpc.SynthfxStub(channel)
         with pytest.raises(grpc.RpcError) as failure:
@@ -192,7 +191,7 @@ def test_busy(server_factory) -> None:
         assert _cpp(server.address, "connect")[0] == "ResourceExhausted"
 
 
-def test_device_unavailable(module_server: ServerProcess) -> None:
+def test_device_unavailable(module_server) -> None:
     if cuda_available()[0]:
         pytest.skip("CUDA is available here: the backend would compute")
     style = _style()
@@ -205,7 +204,7 @@ def test_device_unavailable(module_server: ServerProcess) -> None:
     assert name == "DeviceUnavailable" and "Device" in message, message
 
 
-def test_cancelled_and_deadline(module_server: ServerProcess) -> None:
+def test_cancelled_and_deadline(module_server) -> None:
     style = _style(256)
     slow = pb.EngineParams(search_vote_iters=40, patchmatch_iters=8, stop_threshold=0)
     with BackendClient(module_server.address) as client:

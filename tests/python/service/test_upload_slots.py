@@ -13,7 +13,11 @@ import numpy as np
 import pytest
 
 from synthfx.client import BackendClient, Payload
-from synthfx.client.shm import (
+from synthfx.errors import InputError
+from synthfx.service.servicer import _SWEEP_INTERVAL_S
+from synthfx.service.status import StatusError
+from synthfx.service.upload_slots import UploadSlots
+from synthfx.transport.shm import (
     SERVER_PREFIX,
     SHM_DIR,
     MappedSegments,
@@ -21,10 +25,6 @@ from synthfx.client.shm import (
     remove_orphaned_segments,
     shared_memory_available,
 )
-from synthfx.errors import InputError
-from synthfx.service.servicer import _SWEEP_INTERVAL_S
-from synthfx.service.status import StatusError
-from synthfx.service.upload_slots import UploadSlots
 
 pytestmark = pytest.mark.skipif(not shared_memory_available(), reason="no /dev/shm")
 SESSION, OTHER = "a" * 32, "b" * 32
@@ -124,7 +124,7 @@ def test_orphaned_segments_are_removed_and_held_ones_kept() -> None:
 def test_a_killed_clients_segments_are_removed_when_a_session_opens(server_factory) -> None:
     server = server_factory()
     script = (
-        "import os, sys; from synthfx.client.shm import Segment; "
+        "import os, sys; from synthfx.transport.shm import Segment; "
         "s = Segment.create(1 << 20, prefix='synthfx-t2'); print(s.name, flush=True); "
         "os.utime('/dev/shm/' + s.name, (0, 0)); sys.stdin.read()"
     )

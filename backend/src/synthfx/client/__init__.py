@@ -1,5 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Client of the synthfx backend service (``synthfx serve``), and the wire helpers both share."""
+"""Client of the synthfx backend service (``synthfx serve``).
+
+The wire it shares with the server is ``synthfx.transport``.
+"""
 
 from __future__ import annotations
 

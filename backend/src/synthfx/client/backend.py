@@ -22,18 +22,18 @@ from typing import Any, Literal
 import grpc
 import numpy as np
 
-from synthfx.client.buffers import copy_bytes, fresh_buffer
-from synthfx.client.chunk_wire import (
+from synthfx.client.errors import BackendBusyError, ServiceError, from_rpc_error
+from synthfx.errors import InputError
+from synthfx.transport.buffers import copy_bytes, fresh_buffer
+from synthfx.transport.chunk_wire import (
     RawChunk,
     chunk_field,
     chunk_or_message,
     encode_chunk_message,
     serialized,
 )
-from synthfx.client.errors import BackendBusyError, ServiceError, from_rpc_error
-from synthfx.client.shm import SERVER_PREFIX, MappedSegments, Segment, shared_memory_available
-from synthfx.client.wire import content_hash, decode, describe, encode, payload_size
-from synthfx.errors import InputError
+from synthfx.transport.shm import SERVER_PREFIX, MappedSegments, Segment, shared_memory_available
+from synthfx.transport.wire import content_hash, decode, describe, encode, payload_size
 from synthfx.v1 import synthfx_pb2 as pb
 from synthfx.v1 import synthfx_pb2_grpc as pb_grpc
 

@@ -17,7 +17,7 @@ from typing import Generic, TypeVar
 
 import numpy as np
 
-from synthfx.client.buffers import fresh_buffer
+from synthfx.transport.buffers import fresh_buffer
 
 Item = TypeVar("Item")
 

@@ -7,8 +7,8 @@ import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
 
-from synthfx.client.wire import WireLimits
 from synthfx.errors import InputError
+from synthfx.transport.wire import WireLimits
 
 MIB = 1 << 20
 # Chunks of 1 MiB: streamed round trips of 1080p and 4K frames ran 7-34% faster than with

@@ -20,11 +20,11 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from pathlib import Path
 
-from synthfx.client.wire import content_hash, describe, encode
 from synthfx.errors import InputError
 from synthfx.io import read_image
 from synthfx.io.sequences import FrameSequence
 from synthfx.service.status import StatusError
+from synthfx.transport.wire import content_hash, describe, encode
 from synthfx.v1 import synthfx_pb2 as pb
 
 # Decoded files kept for repeated renders of a segment (each Render of its frames names the

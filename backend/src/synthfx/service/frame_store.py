@@ -26,12 +26,12 @@ from pathlib import Path
 
 from google.protobuf.message import DecodeError
 
-from synthfx.client.wire import check_desc, payload_size
-from synthfx.client.wire import content_hash as hash_of_payload
 from synthfx.errors import InputError
 from synthfx.io.atomic import atomic_path
 from synthfx.service.buffer_pool import BufferPool
 from synthfx.service.status import StatusError
+from synthfx.transport.wire import check_desc, payload_size
+from synthfx.transport.wire import content_hash as hash_of_payload
 from synthfx.v1 import synthfx_pb2 as pb
 
 log = logging.getLogger("synthfx.service")

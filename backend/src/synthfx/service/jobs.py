@@ -18,7 +18,6 @@ from pathlib import Path
 import numpy as np
 
 from synthfx import _native
-from synthfx.client.wire import WireLimits, check_content_hash, check_desc, decode, payload_size
 from synthfx.errors import InputError
 from synthfx.io.sequences import FrameRange, compact_frames
 from synthfx.pipeline import StylizeOptions, plan_segments
@@ -26,6 +25,7 @@ from synthfx.service.files import ReadRoots
 from synthfx.service.frame_store import FrameStore
 from synthfx.service.params import stylize_options
 from synthfx.service.status import StatusError
+from synthfx.transport.wire import WireLimits, check_content_hash, check_desc, decode, payload_size
 from synthfx.v1 import synthfx_pb2 as pb
 
 # Bump when what a cached segment directory holds changes meaning.

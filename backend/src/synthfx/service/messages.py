@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import grpc
 from google.protobuf.message import DecodeError, Message
 
-from synthfx.client.chunk_wire import RawChunk, chunk_or_message, serialized
 from synthfx.errors import InputError
+from synthfx.transport.chunk_wire import RawChunk, chunk_or_message, serialized
 from synthfx.v1 import synthfx_pb2 as pb
 
 

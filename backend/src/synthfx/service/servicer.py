@@ -19,15 +19,6 @@ import grpc
 import numpy as np
 
 from synthfx import __version__, _native
-from synthfx.client.shm import Segment, remove_orphaned_segments
-from synthfx.client.wire import (
-    check_content_hash,
-    check_desc,
-    content_hash,
-    decode,
-    encode,
-    payload_size,
-)
 from synthfx.engine import SynthesisParams, cuda_available, synthesize
 from synthfx.errors import CancelledError, InputError
 from synthfx.pipeline import ProgressEvent, RenderResult
@@ -43,6 +34,15 @@ from synthfx.service.sessions import Session, SessionRegistry
 from synthfx.service.status import StatusError, abort, status_of
 from synthfx.service.transfer import outgoing, receive_frames
 from synthfx.service.upload_slots import UploadSlots
+from synthfx.transport.shm import Segment, remove_orphaned_segments
+from synthfx.transport.wire import (
+    check_content_hash,
+    check_desc,
+    content_hash,
+    decode,
+    encode,
+    payload_size,
+)
 from synthfx.v1 import synthfx_pb2 as pb
 from synthfx.v1 import synthfx_pb2_grpc as pb_grpc
 

@@ -8,14 +8,14 @@ from dataclasses import dataclass, field
 
 from google.protobuf.message import Message
 
-from synthfx.client.buffers import BackgroundHasher, copy_bytes
-from synthfx.client.chunk_wire import RawChunk, chunk_field, encode_chunk_message
-from synthfx.client.shm import Segment
-from synthfx.client.wire import WireLimits, check_image_header
 from synthfx.errors import InputError
 from synthfx.service.frame_store import FrameStore
 from synthfx.service.messages import check_parsed
 from synthfx.service.upload_slots import UploadSlots
+from synthfx.transport.buffers import BackgroundHasher, copy_bytes
+from synthfx.transport.chunk_wire import RawChunk, chunk_field, encode_chunk_message
+from synthfx.transport.shm import Segment
+from synthfx.transport.wire import WireLimits, check_image_header
 from synthfx.v1 import synthfx_pb2 as pb
 
 
@@ -68,7 +68,7 @@ def receive_frames(
     """Stores every frame of an upload stream; returns their hashes.
 
     Inline payloads are checked against their hash as they arrive; shared memory payloads come
-    from this user's own processes and are trusted (see ``synthfx.client.shm``). A payload in
+    from this user's own processes and are trusted (see ``synthfx.transport.shm``). A payload in
     one of ``slots`` is stored as it is, without a copy.
 
     Raises:
@@ -123,7 +123,8 @@ def _receive_one(
             return None
         if payload == "shm":
             _check_handle(image.shm, size, what)
-            # Shared memory is trusted (see synthfx.client.shm): a frame already held needs no copy.
+            # Shared memory is trusted (see synthfx.transport.shm): a frame already held needs no
+            # copy.
             if not store.pin(image.content_hash, session_id):
                 data = read_shared_payload(image.shm, size, what, store)
                 store.put(image.content_hash, data, image.desc, session_id)
@@ -171,7 +172,7 @@ def outgoing(
     response_type: type[Message],
 ) -> tuple[list[pb.Image], Iterator[bytes]]:
     """Result headers with their payload placed, and the chunks to stream after them (as
-    encoded ``response_type`` messages: see ``synthfx.client.chunk_wire``).
+    encoded ``response_type`` messages: see ``synthfx.transport.chunk_wire``).
 
     With shared memory handles in ``output`` the payloads are written into the client's
     segments (one per image) and no chunks follow.

@@ -9,7 +9,7 @@ copy that fills it, so a steady stream of uploads only runs at memory speed on r
 
 Slots are segments ``synthfx-s2-PID-TOKEN`` in /dev/shm (mode 0600); a server removes its
 own when it stops, and those of servers that died without stopping are orphans that
-``synthfx.client.shm.remove_orphaned_segments`` removes.
+``synthfx.transport.shm.remove_orphaned_segments`` removes.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ import weakref
 
 import numpy as np
 
-from synthfx.client.shm import SERVER_PREFIX, SHM_DIR, Segment
 from synthfx.errors import InputError
 from synthfx.service.buffer_pool import SizedPool
 from synthfx.service.status import StatusError
+from synthfx.transport.shm import SERVER_PREFIX, SHM_DIR, Segment
 from synthfx.v1 import synthfx_pb2 as pb
 
 

@@ -17,7 +17,7 @@ from contextlib import suppress
 
 import numpy as np
 
-from synthfx.client.wire import new_content_digest
+from synthfx.transport.wire import new_content_digest
 
 _HUGE_PAGE_MIN_BYTES = 4 << 20
 _END = None

@@ -1,19 +1,20 @@
 # SPDX-License-Identifier: Apache-2.0
 """Frame transport to and from a ``synthfx serve`` on loopback: shared memory vs streaming.
 
-A round trip uploads one float RGBA frame the server does not hold yet (UploadFrames) and
-downloads it again (DownloadFrame) into the caller's buffer. Times are medians of
-``--repeats`` runs in a long-running backend's steady state: its frame store is full, so every
-new frame replaces an old one, and its memory (and upload slots) are recycled; "(cold)" rows
-are the first round trip of a fresh server, where new memory is being faulted in. MB/s
-counts the bytes moved both ways; the ratio compares with one in-process memcpy of as many
-bytes (1.0 = as fast as memcpy). "C++ client" rows stream as the OFX plugin does (when
-build/cpp has bench/transport_client.cpp built); "copy_bytes" is the threaded copy synthfx
-uses for payloads, and "bare Python gRPC" the same round trip as raw bytes messages between
-two processes (no protobuf, hashing or storage: the ceiling of streaming through Python gRPC).
-The server checks the content hash (BLAKE3) of streamed uploads (shared memory ones come from
-the same user, see synthfx.transport.shm); the client's check of downloads is off here, as it is
-not transport ("content hash" is its cost, both ways).
+"upload" rows send one float RGBA frame the server does not hold yet (UploadFrames), as the
+plugin sends each new frame; "render from cache" rows are a Render of a frame whose result the
+server has cached (what a host's re-render or scrub costs: the cached result read, encoded,
+hashed and sent back). Times are medians of ``--repeats`` runs in a long-running backend's
+steady state: its frame store is full, so every new frame replaces an old one and its memory
+is recycled; "(cold)" rows are the first upload of a fresh server, where new memory is being
+faulted in. MB/s counts the frame's bytes once (both ways for "bare Python gRPC"); the ratio
+compares with one in-process memcpy of as many bytes (1.0 = as fast as memcpy). The "C++
+client" row streams as the OFX plugin does (when build/cpp has bench/transport_client.cpp
+built); "copy_bytes" is the threaded copy synthfx uses for payloads, and "bare Python gRPC" a
+round trip of raw bytes messages between two processes (no protobuf, hashing or storage: the
+ceiling of streaming through Python gRPC). The server checks the content hash (BLAKE3) of
+streamed uploads (shared memory ones come from the same user, see synthfx.transport.shm); the
+client's check of results is off here, as it is not transport ("content hash" is its cost).
 
     .venv/bin/python bench/transport.py [--repeats 5]
 """
@@ -38,6 +39,7 @@ from synthfx.client import BackendClient, Payload
 from synthfx.client.backend import DEFAULT_CHUNK_BYTES
 from synthfx.transport.buffers import copy_bytes, fresh_buffer
 from synthfx.transport.wire import content_hash
+from synthfx.v1 import synthfx_pb2 as pb
 
 SIZES = {"1080p": (1080, 1920), "4K": (2160, 3840)}
 CHANNELS = 4
@@ -76,8 +78,8 @@ def median_seconds(action, repeats: int) -> float:
 
 
 def memcpy_seconds(frame: np.ndarray, repeats: int) -> float:
-    """One copy of the round trip's bytes (there and back: twice the frame)."""
-    source = np.concatenate([frame.reshape(-1), frame.reshape(-1)])
+    """One in-process copy of the frame."""
+    source = frame.reshape(-1)
     target = np.empty_like(source)
     return median_seconds(lambda: np.copyto(target, source), repeats)
 
@@ -85,7 +87,7 @@ def memcpy_seconds(frame: np.ndarray, repeats: int) -> float:
 def threaded_copy_seconds(frame: np.ndarray, repeats: int) -> float:
     """The same copy by ``copy_bytes``, which clients and server use for payloads (split over
     a few threads when large)."""
-    source = np.concatenate([frame.reshape(-1), frame.reshape(-1)])
+    source = frame.reshape(-1)
     target = np.empty_like(source)
     return median_seconds(lambda: copy_bytes(memoryview(target), memoryview(source)), repeats)
 
@@ -93,18 +95,17 @@ def threaded_copy_seconds(frame: np.ndarray, repeats: int) -> float:
 def fresh_memcpy_seconds(frame: np.ndarray, repeats: int) -> float:
     """The same copy into newly allocated memory, as the server's store of a new frame needs
     (page faults; on virtual machines the host may also have to back the pages)."""
-    source = np.concatenate([frame.reshape(-1), frame.reshape(-1)])
+    source = frame.reshape(-1)
     return median_seconds(
         lambda: fresh_buffer(source.nbytes).__setitem__(slice(None), source.data.cast("B")), repeats
     )
 
 
-def round_trips(address: str, frame: np.ndarray, shared_memory: str, repeats: int):
-    """(cold, steady) seconds of uploading a frame the server does not hold and downloading
-    it again: the first round trip of a fresh connection and server memory, and the median of
-    ``repeats`` once the store has been filled twice over (all its memory recycled). Each round
-    trip's session is closed afterwards (untimed), so the frame store may evict its frame."""
-    received = np.empty(frame.nbytes, np.uint8)  # the caller's buffer, e.g. a host's image
+def uploads(address: str, frame: np.ndarray, shared_memory: str, repeats: int):
+    """(cold, steady) seconds of uploading a frame the server does not hold: the first upload
+    of a fresh connection and server memory, and the median of ``repeats`` once the store has
+    been filled twice over (all its memory recycled). Each upload's session is closed
+    afterwards (untimed), so the frame store may evict its frame."""
     warm_ups = 2 * (STORE_MB * (1 << 20) // frame.nbytes) + 2
     with BackendClient(address, shared_memory=shared_memory, verify=False) as client:
         times = []
@@ -114,15 +115,24 @@ def round_trips(address: str, frame: np.ndarray, shared_memory: str, repeats: in
             client.open_session()
             started = time.perf_counter()
             client.upload([payload], force=True)
-            client.download(payload.image.content_hash, into=received)
             times.append(time.perf_counter() - started)
             client.close_session()
     return times[0], statistics.median(times[warm_ups:])
 
 
-def cpp_round_trips(address: str, repeats: int) -> dict[str, tuple[float, float]]:
-    """(cold, steady) seconds per size name of streamed round trips by the C++ client, or
-    nothing when it is not built."""
+def cached_renders(address: str, frame: np.ndarray, shared_memory: str, repeats: int) -> float:
+    """Median seconds of a Render whose result is cached: a one-frame job keyed by the frame
+    itself (its result is the key), rendered once untimed to fill the cache."""
+    params = pb.StylizeParams(flow="dis-ultrafast")
+    with BackendClient(address, shared_memory=shared_memory, verify=False) as client:
+        job = client.upload_job({0: frame}, {0: frame}, params=params)
+        client.render(job, 0)
+        return median_seconds(lambda: client.render(job, 0), repeats)
+
+
+def cpp_uploads(address: str, repeats: int) -> dict[str, tuple[float, float]]:
+    """(cold, steady) seconds per size name of streamed uploads by the C++ client, or nothing
+    when it is not built."""
     if not CPP_CLIENT.exists():
         return {}
     sizes = {f"{w}x{h}": name for name, (h, w) in SIZES.items()}
@@ -145,34 +155,41 @@ def main() -> int:
         process, address = start_server(Path(directory))
         try:
             print(f"server: {address} (loopback)")
-            print(f"{'frame':6} {'MB':>7} {'path':22} {'MB/s':>9} {'x memcpy':>9}")
-            cpp = cpp_round_trips(address, args.repeats)
+            print(f"{'frame':6} {'MB':>7} {'path':32} {'MB/s':>9} {'x memcpy':>9}")
+            cpp = cpp_uploads(address, args.repeats)
             for name, (height, width) in SIZES.items():
                 frame = rng.random((height, width, CHANNELS), dtype=np.float32)
                 payload = Payload.of(frame)
-                moved = 2 * len(payload.data)
+                size = len(payload.data)
                 base = memcpy_seconds(frame, args.repeats)
-                hashed = median_seconds(partial(content_hash, payload.data), args.repeats)
                 rows = [
-                    ("memcpy", base),
-                    ("memcpy (fresh)", fresh_memcpy_seconds(frame, args.repeats)),
-                    ("copy_bytes (threads)", threaded_copy_seconds(frame, args.repeats)),
-                    ("content hash (1 way)", 2 * hashed),
+                    ("memcpy", base, size),
+                    ("memcpy (fresh)", fresh_memcpy_seconds(frame, args.repeats), size),
+                    ("copy_bytes (threads)", threaded_copy_seconds(frame, args.repeats), size),
+                    (
+                        "content hash",
+                        median_seconds(partial(content_hash, payload.data), args.repeats),
+                        size,
+                    ),
                     (
                         "bare Python gRPC",
                         raw_round_trip_seconds(payload.data, DEFAULT_CHUNK_BYTES, args.repeats),
+                        2 * size,
                     ),
                 ]
                 for path, mode in (("shared memory", "always"), ("streaming", "never")):
-                    cold, steady = round_trips(address, frame, mode, args.repeats)
-                    rows += [(path, steady), (f"{path} (cold)", cold)]
+                    cold, steady = uploads(address, frame, mode, args.repeats)
+                    rows += [(f"upload, {path}", steady, size), ("  (cold)", cold, size)]
                 if name in cpp:
                     cold, steady = cpp[name]
-                    rows += [("streaming, C++ client", steady), ("  (cold)", cold)]
-                for path, seconds in rows:
+                    rows += [("upload, C++ client", steady, size), ("  (cold)", cold, size)]
+                for path, mode in (("shared memory", "always"), ("streaming", "never")):
+                    seconds = cached_renders(address, frame, mode, args.repeats)
+                    rows.append((f"render from cache, {path}", seconds, size))
+                for path, seconds, moved in rows:
                     print(
-                        f"{name:6} {moved / MB:7.1f} {path:22} {moved / seconds / MB:9.0f} "
-                        f"{seconds / base:9.2f}"
+                        f"{name:6} {moved / MB:7.1f} {path:32} {moved / seconds / MB:9.0f} "
+                        f"{seconds / base * size / moved:9.2f}"
                     )
         finally:
             process.terminate()

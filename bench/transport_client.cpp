@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Streamed frame round trips from a C++ gRPC client (as the OFX plugin's) to `synthfx serve`:
-// UploadFrames in chunks, then DownloadFrame into the same buffer, each frame new content.
+// Streamed frame uploads from a C++ gRPC client (as the OFX plugin's) to `synthfx serve`:
+// UploadFrames in chunks, each frame new content.
 // Prints one line per size: "WIDTHxHEIGHT cold_seconds median_seconds". Run by
 // bench/transport.py, which starts the server and prints the figures beside the Python ones.
 //
@@ -15,7 +15,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -48,8 +47,8 @@ class Bench {
         _chunkBytes = info.limits().chunk_bytes() ? info.limits().chunk_bytes() : (1u << 20);
     }
 
-    // Seconds of one upload + download of `frame` (a session opened and closed around it).
-    double roundTrip(std::vector<float>& frame, int width, int height) {
+    // Seconds of one upload of `frame` (a session opened and closed around it, untimed).
+    double uploadSeconds(std::vector<float>& frame, int width, int height) {
         openSession();
         const char* bytes = reinterpret_cast<const char*>(frame.data());
         const size_t size = frame.size() * sizeof(float);
@@ -65,7 +64,6 @@ class Bench {
 
         const auto started = Clock::now();
         upload(image, bytes, size);
-        download(image.content_hash(), reinterpret_cast<char*>(frame.data()), size);
         const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
         closeSession();
         return seconds;
@@ -112,32 +110,6 @@ class Bench {
         if (!status.ok()) fail("UploadFrames", status);
     }
 
-    void download(const std::string& hash, char* into, size_t size) {
-        grpc::ClientContext context;
-        pb::DownloadFrameRequest request;
-        request.set_session_id(_session);
-        request.set_content_hash(hash);
-        auto reader = _stub->DownloadFrame(&context, request);
-        pb::DownloadFrameResponse message;
-        size_t received = 0;
-        while (reader->Read(&message)) {
-            if (!message.has_chunk()) continue;
-            const auto& chunk = message.chunk();
-            if (chunk.offset() != received || received + chunk.data().size() > size) {
-                std::fprintf(stderr, "DownloadFrame: chunk out of order\n");
-                std::exit(1);
-            }
-            std::memcpy(into + received, chunk.data().data(), chunk.data().size());
-            received += chunk.data().size();
-        }
-        grpc::Status status = reader->Finish();
-        if (!status.ok()) fail("DownloadFrame", status);
-        if (received != size) {
-            std::fprintf(stderr, "DownloadFrame: %zu of %zu bytes\n", received, size);
-            std::exit(1);
-        }
-    }
-
     std::unique_ptr<pb::Synthfx::Stub> _stub;
     std::string _session;
     size_t _chunkBytes = 1 << 20;
@@ -167,7 +139,7 @@ int main(int argc, char** argv) {
         std::vector<double> times;
         for (int index = 0; index < warmUps + repeats; ++index) {
             frame[0] = float(index + 1000 * arg);  // new content: the server does not hold it
-            times.push_back(bench.roundTrip(frame, width, height));
+            times.push_back(bench.uploadSeconds(frame, width, height));
         }
         std::vector<double> steady(times.begin() + warmUps, times.end());
         std::sort(steady.begin(), steady.end());

@@ -15,8 +15,7 @@ from synthfx.transport.chunk_wire import (
 )
 from synthfx.v1 import synthfx_pb2 as pb
 
-MESSAGES = (pb.UploadFramesRequest, pb.DownloadFrameResponse, pb.RenderResponse,
-            pb.ImageSynthResponse)  # fmt: skip
+MESSAGES = (pb.UploadFramesRequest, pb.RenderResponse, pb.ImageSynthResponse)
 
 
 @pytest.mark.parametrize("message_type", MESSAGES)

@@ -16,7 +16,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from service_testing import FAST_ENGINE, FAST_FLOW, fast_params, paint, synthetic_shot
 
-from synthfx.client import BackendClient, InvalidRequestError, Payload
+from synthfx.client import BackendClient, Payload
 from synthfx.errors import InputError
 from synthfx.io import read_image, write_image
 from synthfx.transport.shm import shared_memory_available
@@ -117,14 +117,6 @@ def test_transports_give_the_same_frames(server, shared_memory: str) -> None:
             got = client.render(job, frame, want_error=True)
             assert got.content_hash == want.content_hash
             assert np.array_equal(got.image, want.image) and np.array_equal(got.error, want.error)
-        stored = client.download(job.frames[2].image.content_hash, nbytes=shot[2].nbytes)
-        assert np.array_equal(stored.pixels, shot[2])
-        # Into a caller's buffer: the pixels are that buffer, filled; a wrong size is named.
-        target = np.full_like(shot[2], -1.0)
-        into = client.download(job.frames[2].image.content_hash, into=target)
-        assert np.shares_memory(into.pixels, target) and np.array_equal(target, shot[2])
-        with pytest.raises((InputError, InvalidRequestError), match=f"4 bytes.*{shot[2].nbytes}"):
-            client.download(job.frames[2].image.content_hash, into=np.zeros(1, np.float32))
 
 
 def test_input_dtypes_and_row_order(server) -> None:
@@ -189,8 +181,7 @@ def test_full_dev_shm_falls_back_to_streaming(server, monkeypatch) -> None:
         darker = np.ascontiguousarray(shot[1] * 0.5)
         fresh = Payload.of(darker)
         assert client.upload([fresh]) == [fresh.image.content_hash]
-        back = client.download(fresh.image.content_hash, nbytes=len(fresh.data))
-        assert np.array_equal(back.pixels, darker)
+        assert client.missing([fresh.image.content_hash]) == []
         assert client.render(job, 2).content_hash == expected.content_hash
         with pytest.raises(InputError, match=r"cannot reserve \d+ bytes in /dev/shm"):
             strict.upload([Payload.of(np.ascontiguousarray(shot[2] * 0.25))])

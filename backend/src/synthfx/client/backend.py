@@ -22,7 +22,7 @@ from typing import Any, Literal
 import grpc
 import numpy as np
 
-from synthfx.client.errors import BackendBusyError, ServiceError, from_rpc_error
+from synthfx.client.errors import ServiceError, from_rpc_error
 from synthfx.errors import InputError
 from synthfx.transport.buffers import copy_bytes, fresh_buffer
 from synthfx.transport.chunk_wire import (
@@ -32,15 +32,13 @@ from synthfx.transport.chunk_wire import (
     encode_chunk_message,
     serialized,
 )
-from synthfx.transport.shm import SERVER_PREFIX, MappedSegments, Segment, shared_memory_available
+from synthfx.transport.shm import Segment, shared_memory_available
 from synthfx.transport.wire import content_hash, decode, describe, encode, payload_size
 from synthfx.v1 import synthfx_pb2 as pb
 from synthfx.v1 import synthfx_pb2_grpc as pb_grpc
 
 DEFAULT_CHUNK_BYTES = 1 << 20
 _METHOD_PREFIX = "/synthfx.v1.Synthfx/"
-# The backend's segments kept mapped here (eight 4K frames' worth).
-LENT_MAPPINGS_BYTES = 1 << 30
 # Client-side message limit: a chunk plus headers, with room for large Job listings.
 MAX_MESSAGE_BYTES = 64 << 20
 SharedMemoryMode = Literal["auto", "always", "never"]
@@ -147,7 +145,6 @@ class BackendClient:
                     f"{_METHOD_PREFIX}{name}", serialized, chunk_or_message(response)
                 )
                 for name, response in (
-                    ("DownloadFrame", pb.DownloadFrameResponse),
                     ("Render", pb.RenderResponse),
                     ("ImageSynth", pb.ImageSynthResponse),
                 )
@@ -161,7 +158,6 @@ class BackendClient:
         self.chunk_bytes = DEFAULT_CHUNK_BYTES
         self._scratch: dict[str, Segment] = {}
         self._scratch_lock = threading.Lock()
-        self._lent = MappedSegments(LENT_MAPPINGS_BYTES)
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -257,7 +253,6 @@ class BackendClient:
                 segment.close()
                 segment.unlink()
             self._scratch.clear()
-        self._lent.close()
         self._channel.close()
 
     def __enter__(self) -> BackendClient:
@@ -309,9 +304,6 @@ class BackendClient:
 
     def _upload_shared(self, payloads: Sequence[Payload]) -> pb.UploadFramesResponse | None:
         """The upload through shared memory; None when /dev/shm has no room (stream then)."""
-        response = self._upload_into_slots(payloads)
-        if response is not None:
-            return response
         total = sum(len(p.data) for p in payloads)
         with self._scratch_lock:
             segment = self._scratch_segment("upload", total)
@@ -329,29 +321,6 @@ class BackendClient:
                 messages.append(pb.UploadFramesRequest(session_id=self._session(), image=image))
                 offset += size
             return self._call("UploadFrames", iter(messages))
-
-    def _upload_into_slots(self, payloads: Sequence[Payload]) -> pb.UploadFramesResponse | None:
-        """The upload through segments the backend lends, which it keeps as the stored frames
-        without copying them; None when it cannot lend them."""
-        session_id = self._session()
-        request = pb.ReserveUploadSlotsRequest(
-            session_id=session_id, sizes=[len(p.data) for p in payloads]
-        )
-        try:
-            slots = self._call("ReserveUploadSlots", request).slots
-            if len(slots) != len(payloads):
-                return None  # none lent: the backend copies from a client segment instead
-            messages = []
-            for payload, slot in zip(payloads, slots, strict=True):
-                target = self._lent.view(slot.name, 0, len(payload.data), "upload slot")
-                copy_bytes(target, payload.data)
-                image = pb.Image()
-                image.CopyFrom(payload.image)
-                image.shm.CopyFrom(slot)
-                messages.append(pb.UploadFramesRequest(session_id=session_id, image=image))
-        except (BackendBusyError, InputError):
-            return None  # no room in /dev/shm or nothing lent: the slots return with the session
-        return self._call("UploadFrames", iter(messages))
 
     def _scratch_segment(self, role: str, size: int) -> Segment | None:
         """A segment of at least ``size`` bytes kept for reuse (pages stay mapped); None when
@@ -374,35 +343,6 @@ class BackendClient:
                 return None
             self._scratch[role] = segment
         return segment
-
-    def download(
-        self, content_hash_: str, nbytes: int | None = None, *, into: np.ndarray | None = None
-    ) -> ReceivedImage:
-        """A stored frame; through shared memory when its size is known.
-
-        Args:
-            nbytes: the payload size (``into`` gives it too).
-            into: a C-contiguous array to receive the payload bytes (as ``recv_into`` does):
-                no fresh memory is allocated, and float32 top-down pixels are views of it.
-        """
-        request = pb.DownloadFrameRequest(session_id=self._session(), content_hash=content_hash_)
-        request.read_server_segment = self.uses_shared_memory()
-        target = None
-        if into is not None:
-            if not (into.flags.c_contiguous and into.flags.writeable):
-                raise InputError("download into=: needs a writable C-contiguous array")
-            target = memoryview(into).cast("B")
-            nbytes = len(target)
-        sizes = [nbytes] if nbytes is not None else None
-        images = self._receive(
-            "DownloadFrame",
-            request,
-            None,
-            sizes,
-            lambda m: getattr(m, m.WhichOneof("item")),
-            into=target,
-        )
-        return images[0]
 
     # -- work -------------------------------------------------------------------------------
 
@@ -542,12 +482,8 @@ class BackendClient:
         timeout: float | None,
         sizes: Sequence[int] | None,
         unpack: Callable[[Any], Any],
-        into: memoryview | None = None,
     ) -> list[ReceivedImage]:
-        """Images of a streamed result: header (images), then chunks or shared memory.
-
-        ``into`` receives the first image's payload.
-        """
+        """Images of a streamed result: header (images), then chunks or shared memory."""
         shared = sizes is not None and self.uses_shared_memory()
         with self._scratch_lock if shared else nullcontext():
             segments: list[Segment] = []
@@ -577,10 +513,7 @@ class BackendClient:
                     continue
                 images = [item] if isinstance(item, pb.Image) else list(item.images)
                 headers = images
-                buffers = [
-                    self._destination(h, into if i == 0 else None, streamed=True)
-                    for i, h in enumerate(images)
-                ]
+                buffers = [self._destination(h, streamed=True) for h in images]
                 filled = [0] * len(images)
             if not headers:
                 raise ServiceError(
@@ -590,7 +523,7 @@ class BackendClient:
             received = []
             for index, header in enumerate(headers):
                 if header.WhichOneof("payload") == "shm":
-                    data = self._destination(header, into if index == 0 else None)
+                    data = self._destination(header)
                     self._copy_shared(header, segments[index] if segments else None, data)
                 elif filled[index] != header.payload_bytes:
                     raise ServiceError(
@@ -610,31 +543,20 @@ class BackendClient:
             return received
 
     def _copy_shared(self, header: pb.Image, ours: Segment | None, data: memoryview) -> None:
-        """Copies a payload the backend placed in shared memory: in our segment, or in one of
-        its own (read_server_segment)."""
-        size = header.payload_bytes
-        if ours is not None and header.shm.name == ours.name:
-            copy_bytes(data, ours.buffer[:size])
-            return
-        if not header.shm.name.startswith(f"{SERVER_PREFIX}-"):
+        """Copies a payload the backend placed in our shared memory segment."""
+        if ours is None or header.shm.name != ours.name:
             raise ServiceError(
                 f"backend {self.address}: result in unexpected shared memory {header.shm.name!r}",
                 grpc.StatusCode.INTERNAL,
             )
-        copy_bytes(data, self._lent.view(header.shm.name, header.shm.offset, size, "result"))
+        copy_bytes(data, ours.buffer[: header.payload_bytes])
 
     @staticmethod
-    def _destination(
-        header: pb.Image, into: memoryview | None, *, streamed: bool = False
-    ) -> memoryview:
-        """Where an image's payload goes: ``into`` when given, else fresh memory."""
+    def _destination(header: pb.Image, *, streamed: bool = False) -> memoryview:
+        """Fresh memory for an image's payload (none yet for one in shared memory)."""
         if streamed and header.WhichOneof("payload") == "shm":
             return fresh_buffer(0)
-        if into is None:
-            return fresh_buffer(header.payload_bytes)
-        if len(into) != header.payload_bytes:
-            raise InputError(f"into= has {len(into)} bytes, the image has {header.payload_bytes}")
-        return into
+        return fresh_buffer(header.payload_bytes)
 
     def _take_chunk(
         self, chunk: pb.ImageChunk | RawChunk, buffers: list[memoryview], filled: list[int]

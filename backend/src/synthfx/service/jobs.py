@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from synthfx import _native
+from synthfx.engine import engine_version
 from synthfx.errors import InputError
 from synthfx.io.sequences import FrameRange, compact_frames
 from synthfx.pipeline import StylizeOptions, plan_segments
@@ -191,7 +191,7 @@ def segment_job(
     masks_in = {f: mask_images[f] for f in segment} if mask_images else {}
     identity = {
         "format": SEGMENT_FORMAT,
-        "engine": _native.version(),
+        "engine": engine_version(),
         "segment": [segment.first, segment.last],
         "frames": [[f, *img.identity()] for f, img in sorted(in_segment.items())],
         "keys": [[f, *img.identity()] for f, img in sorted(keys_in.items())],

@@ -7,7 +7,6 @@ import re
 import secrets
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -16,8 +15,6 @@ from synthfx.service.status import StatusError
 
 _SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9_.:-]{0,128}$")
-# How many frames a session may be reading from the server's own segments at once.
-LEASES_PER_SESSION = 4
 
 
 @dataclass
@@ -28,9 +25,6 @@ class Session:
     last_used: float = field(default_factory=time.monotonic)
     # request id -> cancel event of each running call
     calls: dict[str, threading.Event] = field(default_factory=dict)
-    # Payloads the client reads straight from the server's segments (DownloadFrame
-    # read_server_segment): holding them keeps those segments from being reused meanwhile.
-    leases: deque = field(default_factory=lambda: deque(maxlen=LEASES_PER_SESSION))
 
 
 class SessionRegistry:

@@ -6,16 +6,22 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 from google.protobuf.message import Message
 
 from synthfx.errors import InputError
 from synthfx.service.frame_store import FrameStore
 from synthfx.service.messages import check_parsed
-from synthfx.service.upload_slots import UploadSlots
 from synthfx.transport.buffers import BackgroundHasher, copy_bytes
 from synthfx.transport.chunk_wire import RawChunk, chunk_field, encode_chunk_message
 from synthfx.transport.shm import Segment
-from synthfx.transport.wire import WireLimits, check_image_header
+from synthfx.transport.wire import (
+    WireLimits,
+    check_desc,
+    check_image_header,
+    content_hash,
+    encode,
+)
 from synthfx.v1 import synthfx_pb2 as pb
 
 
@@ -63,13 +69,11 @@ def receive_frames(
     store: FrameStore,
     session_id: str,
     limits: WireLimits,
-    slots: UploadSlots | None = None,
 ) -> pb.UploadFramesResponse:
     """Stores every frame of an upload stream; returns their hashes.
 
     Inline payloads are checked against their hash as they arrive; shared memory payloads come
-    from this user's own processes and are trusted (see ``synthfx.transport.shm``). A payload in
-    one of ``slots`` is stored as it is, without a copy.
+    from this user's own processes and are trusted (see ``synthfx.transport.shm``).
 
     Raises:
         InputError: a bad header, chunks out of order or past the declared size, a truncated
@@ -79,9 +83,7 @@ def receive_frames(
     incoming: _Incoming | None = None
     try:
         for number, message in enumerate(_chain(first, rest)):
-            incoming = _receive_one(
-                number, message, incoming, store, session_id, limits, slots, response
-            )
+            incoming = _receive_one(number, message, incoming, store, session_id, limits, response)
     finally:
         if incoming is not None:
             incoming.hasher.close()
@@ -99,7 +101,6 @@ def _receive_one(
     store: FrameStore,
     session_id: str,
     limits: WireLimits,
-    slots: UploadSlots | None,
     response: pb.UploadFramesResponse,
 ) -> _Incoming | None:
     """Takes one upload message; returns the frame still being received, if any."""
@@ -116,18 +117,13 @@ def _receive_one(
         what = f"upload frame {len(response.stored)} ({image.content_hash[:12]})"
         size = check_image_header(image, what, limits)
         payload = image.WhichOneof("payload")
-        if payload == "shm" and slots is not None and slots.owns(image.shm.name):
-            store.put(image.content_hash, slots.adopt(session_id, image.shm, size, what),
-                      image.desc, session_id)  # fmt: skip
-            response.stored.append(image.content_hash)
-            return None
         if payload == "shm":
             _check_handle(image.shm, size, what)
             # Shared memory is trusted (see synthfx.transport.shm): a frame already held needs no
             # copy.
             if not store.pin(image.content_hash, session_id):
-                data = read_shared_payload(image.shm, size, what, store)
-                store.put(image.content_hash, data, image.desc, session_id)
+                copy = read_shared_payload(image.shm, size, what, store)
+                store.put(image.content_hash, copy, image.desc, session_id)
             response.stored.append(image.content_hash)
             return None
         if payload == "inline_chunks":
@@ -162,6 +158,27 @@ def _chain(
 ) -> Iterator[pb.UploadFramesRequest | RawChunk]:
     yield first
     yield from rest
+
+
+def result_image(
+    pixels: np.ndarray, names: tuple[str, ...], like: pb.ImageDesc, output: pb.OutputTarget
+) -> tuple[pb.Image, bytes]:
+    """Header and payload of a result, in the output's dtype and row order."""
+    desc = pb.ImageDesc(
+        width=pixels.shape[1],
+        height=pixels.shape[0],
+        channels=1 if pixels.ndim == 2 else pixels.shape[2],
+        channel_names=list(names),
+        dtype=output.dtype or pb.DTYPE_FLOAT32,
+        row_order=output.row_order or like.row_order or pb.ROW_ORDER_TOP_DOWN,
+        pixel_aspect=like.pixel_aspect,
+    )
+    if like.HasField("bounds"):
+        desc.bounds.CopyFrom(like.bounds)
+    check_desc(desc, "output")
+    payload = encode(pixels, desc)
+    header = pb.Image(desc=desc, content_hash=content_hash(payload), payload_bytes=len(payload))
+    return header, payload
 
 
 def outgoing(

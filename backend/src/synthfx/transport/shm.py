@@ -18,7 +18,6 @@ import mmap
 import os
 import re
 import secrets
-import threading
 import time
 from contextlib import suppress
 from pathlib import Path
@@ -27,11 +26,10 @@ from synthfx.errors import InputError
 
 SHM_DIR = Path("/dev/shm")
 SHM_NAME = re.compile(r"^synthfx-[A-Za-z0-9_-]{1,128}$")
-# Segments are named PREFIX-PID-TOKEN: clients' CLIENT_PREFIX, servers' upload slots
-# (synthfx.service.upload_slots) SERVER_PREFIX. The "2" marks creators that hold the lock
-# (synthfx 2); other synthfx segments are never taken for orphans, as older creators did not.
+# Segments are named PREFIX-PID-TOKEN. The "2" marks creators that hold the lock (synthfx
+# 2 and later: clients' CLIENT_PREFIX, and protocol 2 servers' "synthfx-s2" upload slots);
+# other synthfx segments are never taken for orphans, as older creators did not lock them.
 CLIENT_PREFIX = "synthfx-c2"
-SERVER_PREFIX = "synthfx-s2"
 _LOCKING_NAME = re.compile(r"^synthfx-[a-z]*2-\d+-[0-9a-f]+$")
 # Fault pages in while mapping: one kernel call instead of a page fault per 4 KiB.
 _POPULATE = getattr(mmap, "MAP_POPULATE", 0)
@@ -191,60 +189,3 @@ def _open_checked(name: str, offset: int, size: int, what: str) -> int:
         os.close(fd)
         raise
     return fd
-
-
-class MappedSegments:
-    """Segments the backend lends (upload slots), kept mapped between calls.
-
-    The backend recycles its slots, and mapping a 130 MB segment again (page tables filled in,
-    then torn down) costs about as much as the copy into it. A name whose file was removed or
-    replaced is mapped afresh; the least recently used mappings go beyond ``limit_bytes``.
-    """
-
-    def __init__(self, limit_bytes: int) -> None:
-        self.limit_bytes = limit_bytes
-        self._mapped: dict[str, tuple[int, Segment]] = {}  # name -> (inode, segment)
-        self._lock = threading.Lock()
-
-    def view(self, name: str, offset: int, size: int, what: str) -> memoryview:
-        """``size`` bytes at ``offset`` of the segment ``name`` (checked as ``Segment.open``)."""
-        check_name(name, what)
-        with self._lock:
-            try:
-                info = os.stat(SHM_DIR / name)
-            except OSError:
-                info = None
-            cached = self._mapped.pop(name, None)
-            if cached is not None:
-                inode, segment = cached
-                if info is None or info.st_ino != inode or offset + size > segment.size:
-                    _close_quietly(segment)  # removed, replaced, or asked beyond its end
-                    cached = None
-            if cached is None:
-                whole = info.st_size if info is not None else offset + size
-                segment = Segment.open(name, 0, max(whole, offset + size), what)
-                cached = (info.st_ino if info is not None else -1, segment)
-            self._mapped[name] = cached  # most recent last
-            self._trim()
-            return cached[1].buffer[offset : offset + size]
-
-    def close(self) -> None:
-        with self._lock:
-            for _, segment in self._mapped.values():
-                _close_quietly(segment)
-            self._mapped.clear()
-
-    def _trim(self) -> None:
-        total = sum(segment.size for _, segment in self._mapped.values())
-        for name in list(self._mapped)[:-1]:
-            if total <= self.limit_bytes:
-                return
-            _, segment = self._mapped.pop(name)
-            total -= segment.size
-            _close_quietly(segment)
-
-
-def _close_quietly(segment: Segment) -> None:
-    # A view still being read keeps the mapping alive (BufferError) until it is dropped.
-    with suppress(BufferError):
-        segment.close()

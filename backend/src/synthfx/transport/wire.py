@@ -161,7 +161,7 @@ def encode(array: np.ndarray, desc: pb.ImageDesc) -> bytes:
     return np.ascontiguousarray(values, dtype=target).tobytes()
 
 
-def decode(desc: pb.ImageDesc, payload: bytes | memoryview) -> np.ndarray:
+def decode(desc: pb.ImageDesc, payload: bytes | bytearray | memoryview) -> np.ndarray:
     """(H, W, C) float32 top-down pixels of a checked description and its payload.
 
     Float32 top-down payloads come back as a read-only view (no copy).

@@ -7,11 +7,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import grpc
 import numpy as np
 import pytest
 from service_testing import fast_params, paint, reference_render, synthetic_shot
 
 from synthfx.client import BackendClient, BackendUnavailableError, Payload, ServiceError
+from synthfx.status_table import KIND_METADATA_KEY
+from synthfx.v1 import synthfx_pb2 as pb
+from synthfx.v1 import synthfx_pb2_grpc as pb_grpc
 from tls_testing import TLS_TOKEN, issue_certificates
 
 pytest.importorskip("cryptography")
@@ -122,3 +126,10 @@ def test_tls_wrong_token_is_still_refused(tls_server) -> None:
     server, authority, _ = tls_server
     with pytest.raises(ServiceError, match="missing or wrong token"):
         BackendClient(server.address, tls_ca=authority.ca, token="wrong" * 10).info()
+    # The refusal names its row of the status table in the trailer, as every failure does.
+    credentials = grpc.ssl_channel_credentials(authority.ca.read_bytes())
+    with grpc.secure_channel(server.address, credentials) as channel:
+        with pytest.raises(grpc.RpcError) as failure:
+            pb_grpc.SynthfxStub(channel).GetInfo(pb.GetInfoRequest(), timeout=10)
+    assert failure.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    assert (KIND_METADATA_KEY, "unauthenticated") in failure.value.trailing_metadata()

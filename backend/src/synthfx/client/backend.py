@@ -55,8 +55,8 @@ class Payload:
     def of(
         cls,
         array: np.ndarray,
-        dtype: int = pb.DTYPE_FLOAT32,
-        row_order: int = pb.ROW_ORDER_TOP_DOWN,
+        dtype: pb.DType = pb.DTYPE_FLOAT32,
+        row_order: pb.RowOrder = pb.ROW_ORDER_TOP_DOWN,
         channel_names: tuple[str, ...] = (),
     ) -> Payload:
         """An (H, W[, C]) float image (top-down) encoded as ``dtype`` in ``row_order``."""
@@ -136,7 +136,7 @@ class BackendClient:
             self._channel = grpc.insecure_channel(address, options)
         self._stub = pb_grpc.SynthfxStub(self._channel)
         # Payload chunks travel encoded by hand and are read as views (chunk_wire).
-        self._chunked = {
+        self._chunked: dict[str, Any] = {
             "UploadFrames": self._channel.stream_unary(
                 f"{_METHOD_PREFIX}UploadFrames", serialized, pb.UploadFramesResponse.FromString
             ),
@@ -354,8 +354,8 @@ class BackendClient:
         mask: Mapping[int, np.ndarray] | None = None,
         params: pb.StylizeParams | None = None,
         frame_range: tuple[int, int] | None = None,
-        dtype: int = pb.DTYPE_FLOAT32,
-        row_order: int = pb.ROW_ORDER_TOP_DOWN,
+        dtype: pb.DType = pb.DTYPE_FLOAT32,
+        row_order: pb.RowOrder = pb.ROW_ORDER_TOP_DOWN,
     ) -> pb.Job:
         """Uploads what the backend lacks of a shot and returns the job referring to it.
 
@@ -388,7 +388,7 @@ class BackendClient:
         progress: Callable[[pb.Progress], None] | None = None,
         request_id: str = "",
         timeout: float | None = None,
-        dtype: int = pb.DTYPE_FLOAT32,
+        dtype: pb.DType = pb.DTYPE_FLOAT32,
         refresh: bool = False,
     ) -> RenderedFrame:
         """Renders one frame of an uploaded job (``upload_job``); ``refresh`` ignores (and

@@ -25,7 +25,7 @@ def hash_array_into(digest: Any, array: np.ndarray) -> None:
     """Feeds an array's dtype, shape and bytes to ``digest`` (equal bytes can be other images)."""
     contiguous = np.ascontiguousarray(array)
     digest.update(f"{contiguous.dtype.str}{contiguous.shape}\n".encode())
-    digest.update(memoryview(contiguous).cast("B"))
+    digest.update(contiguous.data.cast("B"))
 
 
 def array_digest(array: np.ndarray) -> str:

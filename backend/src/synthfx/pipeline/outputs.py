@@ -137,7 +137,8 @@ class SequenceWriter:
             self._write(frame, result)
 
     def _write(self, frame: int, result: RenderResult) -> None:
-        image, names = result.image, ("R", "G", "B", "A")
+        image = result.image
+        names: tuple[str, ...] = ("R", "G", "B", "A")
         counts = self.format.channel_counts
         if counts is not None and 4 not in counts:
             image, names = image[..., :3], names[:3]

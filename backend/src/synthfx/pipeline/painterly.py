@@ -109,7 +109,7 @@ def painterly(image: np.ndarray) -> np.ndarray:
 
     # 1. Edge-preserving smoothing.
     for _ in range(ITERATIONS):
-        rgb = cv2.bilateralFilter(rgb, d=7, sigmaColor=0.12, sigmaSpace=3.0)
+        rgb = np.asarray(cv2.bilateralFilter(rgb, d=7, sigmaColor=0.12, sigmaSpace=3.0))
 
     # 2. Posterise luminance, keep hue, boost saturation.
     luma = rgb @ _LUMA

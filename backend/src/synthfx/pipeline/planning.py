@@ -18,6 +18,7 @@ other key, which outputs its own style). Passes with no frames (adjacent keys, a
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
@@ -98,8 +99,7 @@ def _validate(first: int, last: int, keys: Iterable[int], only: str | None) -> t
     key_list = list(keys)
     if not key_list:
         raise InputError(f"no keyframes given for frames {first}-{last}")
-    seen: set[int] = set()
-    duplicates = sorted({k for k in key_list if k in seen or seen.add(k)})
+    duplicates = sorted(k for k, count in Counter(key_list).items() if count > 1)
     if duplicates:
         raise InputError(f"duplicate keyframe(s): {', '.join(map(str, duplicates))}")
     outside = sorted(k for k in key_list if not first <= k <= last)

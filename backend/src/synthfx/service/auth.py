@@ -9,6 +9,8 @@ from pathlib import Path
 import grpc
 
 from synthfx.errors import InputError
+from synthfx.service.status import abort
+from synthfx.status_table import status_named
 
 METADATA_KEY = "authorization"
 _EXEMPT_PREFIX = "/grpc.health.v1.Health/"
@@ -37,21 +39,16 @@ class TokenInterceptor(grpc.ServerInterceptor):
         self._expected = f"Bearer {token}".encode()
 
         def deny(request: object, context: grpc.ServicerContext) -> None:
-            context.abort(grpc.StatusCode.UNAUTHENTICATED, "missing or wrong token")
+            abort(context, status_named("unauthenticated"), "missing or wrong token")
 
-        self._deny_unary = grpc.unary_unary_rpc_method_handler(deny)
-
-        def deny_stream(requests: object, context: grpc.ServicerContext) -> None:
-            context.abort(grpc.StatusCode.UNAUTHENTICATED, "missing or wrong token")
-
-        self._deny = {
-            (False, False): self._deny_unary,
+        self._deny: dict[tuple[bool, bool], grpc.RpcMethodHandler] = {
+            (False, False): grpc.unary_unary_rpc_method_handler(deny),
             (False, True): grpc.unary_stream_rpc_method_handler(deny),
-            (True, False): grpc.stream_unary_rpc_method_handler(deny_stream),
-            (True, True): grpc.stream_stream_rpc_method_handler(deny_stream),
+            (True, False): grpc.stream_unary_rpc_method_handler(deny),
+            (True, True): grpc.stream_stream_rpc_method_handler(deny),
         }
 
-    def intercept_service(self, continuation, handler_call_details):  # type: ignore[override]
+    def intercept_service(self, continuation, handler_call_details):
         if handler_call_details.method.startswith(_EXEMPT_PREFIX):
             return continuation(handler_call_details)
         for key, value in handler_call_details.invocation_metadata or ():

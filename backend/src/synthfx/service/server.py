@@ -58,7 +58,9 @@ class Server:
             ("grpc.so_reuseport", 0),
             *HTTP2_OPTIONS,
         ]
-        interceptors = [TokenInterceptor(config.token)] if config.token else []
+        interceptors: list[grpc.ServerInterceptor] = (
+            [TokenInterceptor(config.token)] if config.token else []
+        )
         self._grpc = grpc.server(
             ThreadPoolExecutor(config.workers, thread_name_prefix="synthfx-grpc"),
             interceptors=interceptors,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import blake3
 import numpy as np
@@ -23,7 +24,7 @@ _THREADED_HASH_MIN_BYTES = 8 << 20
 # Channel names as OpenEXR spells them ("R", "diffuse.R"); never anything path-like.
 _CHANNEL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]{0,63}$")
 
-NUMPY_DTYPES = {
+NUMPY_DTYPES: dict[int, np.dtype[Any]] = {
     pb.DTYPE_FLOAT32: np.dtype("<f4"),
     pb.DTYPE_FLOAT16: np.dtype("<f2"),
     pb.DTYPE_UINT8: np.dtype("u1"),
@@ -59,7 +60,8 @@ def new_content_digest(threaded: bool = False) -> blake3.blake3:
 
 def content_hash(payload: bytes | memoryview | np.ndarray) -> str:
     """Lowercase hex BLAKE3 of payload bytes (the key frames are stored under)."""
-    view = memoryview(payload)  # blake3 takes byte buffers only; hashlib took any format
+    # blake3 takes byte buffers only; hashlib took any format.
+    view = payload.data if isinstance(payload, np.ndarray) else memoryview(payload)
     digest = new_content_digest(threaded=view.nbytes >= _THREADED_HASH_MIN_BYTES)
     digest.update(view if view.format == "B" else view.cast("B"))
     return digest.hexdigest()
@@ -128,8 +130,8 @@ def check_image_header(image: pb.Image, what: str, limits: WireLimits = WireLimi
 
 def describe(
     array: np.ndarray,
-    dtype: int = pb.DTYPE_FLOAT32,
-    row_order: int = pb.ROW_ORDER_TOP_DOWN,
+    dtype: pb.DType = pb.DTYPE_FLOAT32,
+    row_order: pb.RowOrder = pb.ROW_ORDER_TOP_DOWN,
     channel_names: tuple[str, ...] = (),
 ) -> pb.ImageDesc:
     """The description of an (H, W) or (H, W, C) array sent as ``dtype``."""

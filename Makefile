@@ -6,7 +6,7 @@ JOBS ?= 2
 CPP_BUILD := build/cpp
 
 PY_SOURCES := backend tests bench
-# Our C++ (the OpenFX SDK's own headers in ofx_plugin/include are left as shipped).
+# Our C++ (ofx_plugin/include, our C declarations of the OFX API, keeps the spec's layout).
 CPP_SOURCES = $(shell find native ofx_plugin tests/cpp tests/ofx bench -path ofx_plugin/include \
   -prune -o -type f \( -name '*.c' -o -name '*.cpp' -o -name '*.h' -o -name '*.cu' \
   -o -name '*.cuh' \) -print | sort)

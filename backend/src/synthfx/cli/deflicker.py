@@ -1,0 +1,139 @@
+# SPDX-License-Identifier: Apache-2.0
+"""``synthfx deflicker``: make a flickering per-frame render temporally stable.
+
+synthfx deflicker --frames render/r.####.exr --guide plate/p.####.exr --range 1001-1100 \\
+    --out out/d.####.exr --mode balanced --window 8
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from synthfx.cli.engine_options import add_engine_options, add_options, engine_params, option_values
+from synthfx.cli.stylize import ProgressBar
+from synthfx.deflicker import DEFLICKER_ENGINE_PARAMS, Deflicker, DeflickerOptions, DeflickerResult
+from synthfx.io import FrameRange, FrameSource, SequenceSource, VideoSource, open_frames
+from synthfx.pipeline.outputs import SequenceWriter
+from synthfx.pipeline.stylizer import RenderResult
+from synthfx.schema import options_of
+
+_DEFAULTS = DeflickerOptions()
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "deflicker",
+        help="make a flickering per-frame render temporally stable",
+        description="Remap neighbouring frames of a flickering render onto each frame, "
+        "guided by the original plate, and blend them weighted by how well they match; "
+        "float in, float out. Reruns skip finished frames.",
+    )
+    shot = parser.add_argument_group("shot")
+    shot.add_argument(
+        "--frames",
+        required=True,
+        help="the flickering render: frame pattern (r.####.exr, r.%%04d.png) or a video file",
+    )
+    shot.add_argument("--guide", required=True, help="the original plate (pattern or video)")
+    shot.add_argument("--range", dest="frame_range", help="frames A-B (default: all found)")
+    shot.add_argument("--mask", help="mask frame pattern: deflicker only where it is 1")
+    output = parser.add_argument_group("output")
+    output.add_argument("--out", required=True, help="output frame pattern (d.####.exr)")
+    output.add_argument(
+        "--dtype", choices=["half", "float"], help="EXR/TIFF sample type (default: the format's)"
+    )
+    output.add_argument("--cache", type=Path, help="cache directory (default: OUT_DIR/.synthfx)")
+    output.add_argument("--force", action="store_true", help="rewrite finished frames too")
+    output.add_argument("--json", action="store_true", help="print a JSON summary")
+    output.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_options(parser.add_argument_group("deflicker"), options_of(DeflickerOptions), _DEFAULTS)
+    add_engine_options(parser, DEFLICKER_ENGINE_PARAMS)
+    parser.set_defaults(run=run)
+
+
+def deflicker_options(args: argparse.Namespace) -> DeflickerOptions:
+    return DeflickerOptions(**option_values(args, DeflickerOptions), engine=engine_params(args))
+
+
+def as_rgba(result: DeflickerResult) -> RenderResult:
+    """The frame as the RGBA the sequence writer stores: grey replicated, alpha 1 if none."""
+    image = result.image
+    channels = image.shape[2]
+    colour = np.repeat(image[..., :1], 3, axis=2) if channels in (1, 2) else image[..., :3]
+    if channels in (2, 4):
+        alpha = image[..., -1:]
+    else:
+        alpha = np.ones((*image.shape[:2], 1), np.float32)
+    rgba = np.ascontiguousarray(np.concatenate([colour, alpha], axis=2), dtype=np.float32)
+    return RenderResult(rgba, result.support)
+
+
+def _input_files(sources: dict[str, FrameSource | None]) -> dict[Path, str]:
+    """Resolved path -> option, for every file the job reads (outputs must not be one)."""
+    files: dict[Path, str] = {}
+    for what, source in sources.items():
+        if isinstance(source, SequenceSource):
+            for frame in source.frame_range:
+                files[source.sequence.path(frame).resolve()] = what
+        elif isinstance(source, VideoSource):
+            files[source.reader.path.resolve()] = what
+    return files
+
+
+def run(args: argparse.Namespace) -> int:
+    frame_range = FrameRange.parse(args.frame_range) if args.frame_range else None
+    options = deflicker_options(args)
+    render = open_frames(args.frames, frame_range)
+    sources: dict[str, FrameSource | None] = {"--frames": render}
+    try:
+        sources["--guide"] = open_frames(args.guide, render.frame_range)
+        sources["--mask"] = open_frames(args.mask, render.frame_range) if args.mask else None
+        for source in sources.values():
+            if source is not None:
+                source.check_shapes()  # headers only: an odd frame fails before any work
+        writer = SequenceWriter(args.out, dtype=args.dtype)
+        writer.check_paths(render.frame_range, _input_files(sources))
+        cache = args.cache if args.cache is not None else writer.directory / ".synthfx"
+        progress = ProgressBar(enabled=not args.quiet and sys.stderr.isatty())
+        guide, mask = sources["--guide"], sources["--mask"]
+        assert guide is not None
+        try:
+            job = Deflicker(
+                render, guide, mask=mask, options=options, cache_dir=cache, progress=progress
+            )
+            assert job.store is not None  # cache_dir given
+            writer.attach(job.store, job.final_key)
+            summary = job.run(
+                lambda frame, result: writer.write(frame, as_rgba(result)),
+                done=None if args.force else writer.is_done,
+            )
+        finally:
+            progress.close()
+    finally:
+        for source in sources.values():
+            if source is not None:
+                source.close()
+    report = {
+        "out": args.out,
+        "frames": summary.frames,
+        "written": summary.written,
+        "skipped": summary.skipped,
+        "remaps": summary.remaps,
+        "mode": options.mode,
+        "window": options.window,
+        "seconds": round(summary.seconds, 3),
+        "cache": str(cache),
+    }
+    if args.json:
+        print(json.dumps(report))
+    else:
+        print(
+            f"synthfx deflicker: {summary.written} frames written, {summary.skipped} up to "
+            f"date, {summary.remaps} remaps, {summary.seconds:.1f} s"
+        )
+    return 0

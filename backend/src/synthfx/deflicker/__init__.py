@@ -1,0 +1,26 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Deflicker: flickering per-frame renders made temporally stable by remapping neighbours.
+
+>>> job = Deflicker(render_frames, plate_frames, options=DeflickerOptions(mode="fast"))
+>>> job.run(lambda frame, result: write(frame, result.image))
+"""
+
+from __future__ import annotations
+
+from synthfx.deflicker.inputs import DeflickerInputs
+from synthfx.deflicker.job import Deflicker, DeflickerResult, DeflickerSummary, blend_remapped
+from synthfx.deflicker.neighbours import neighbour_offsets, neighbours_of
+from synthfx.deflicker.options import DEFLICKER_ENGINE_PARAMS, DeflickerOptions, Mode
+
+__all__ = [
+    "DEFLICKER_ENGINE_PARAMS",
+    "Deflicker",
+    "DeflickerInputs",
+    "DeflickerOptions",
+    "DeflickerResult",
+    "DeflickerSummary",
+    "Mode",
+    "blend_remapped",
+    "neighbour_offsets",
+    "neighbours_of",
+]

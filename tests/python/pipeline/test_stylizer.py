@@ -13,6 +13,7 @@ import pytest
 from synthfx import progress as progress_module
 from synthfx.errors import CancelledError, InputError
 from synthfx.pipeline import MemoryFrames, ProgressEvent, StylizeOptions, Stylizer, painterly
+from synthfx.pipeline import stylizer as stylizer_module
 from synthfx.pipeline.passes import PASS_KIND
 
 FAST = StylizeOptions()
@@ -186,6 +187,40 @@ def test_render_gives_random_access_equal_to_run(shot, tmp_path: Path) -> None:
     assert stylizer.render(2).error.mean() > 0.0
     with pytest.raises(InputError, match="frame 9 is outside"):
         stylizer.render(9)
+
+
+def test_pass_frames_are_blended_from_memory_not_read_back(
+    shot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run stores every pass frame but blends the ones it just synthesized from memory; with
+    no memory for them it reads them back, and the outputs are the same bits."""
+    frames, keys = shot
+    reads: list[str] = []  # the kinds of the entries read from the store
+
+    def counting(store_get):
+        def get_array(kind: str, key: str):
+            entry = store_get(kind, key)
+            if entry is not None:
+                reads.append(kind)
+            return entry
+
+        return get_array
+
+    stylizer = Stylizer(MemoryFrames(frames), keys, options=FAST, cache_dir=tmp_path / "a")
+    monkeypatch.setattr(stylizer.store, "get_array", counting(stylizer.store.get_array))
+    in_memory = run_all(stylizer)
+    assert PASS_KIND not in reads
+    keys_of_passes = [stylizer._keys_of_pass(i) for i in range(len(stylizer.plan.passes))]
+    assert all(stylizer.store.has(PASS_KIND, k) for keys in keys_of_passes for k in keys)
+
+    monkeypatch.setattr(stylizer_module, "FRESH_PASS_BYTES", 0)
+    reads.clear()
+    stylizer = Stylizer(MemoryFrames(frames), keys, options=FAST, cache_dir=tmp_path / "b")
+    monkeypatch.setattr(stylizer.store, "get_array", counting(stylizer.store.get_array))
+    read_back = run_all(stylizer)
+    assert reads.count(PASS_KIND) == sum(len(run.frames) for run in stylizer.plan.passes)
+    for frame, image in in_memory.items():
+        np.testing.assert_array_equal(image, read_back[frame])
 
 
 def test_single_key_propagates_both_ways(shot, tmp_path: Path) -> None:

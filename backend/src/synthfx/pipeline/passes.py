@@ -65,6 +65,9 @@ class PassContext:
     on_synthesis: Callable[[int, float], None] | None = None
     # Where flows are cached; None: the store's own flow directory.
     flow_dir: Path | None = None
+    # Called with (frame, store key, entry) for every frame the pass synthesizes, after the
+    # entry is stored: the caller may keep it rather than read the store straight back.
+    on_result: Callable[[int, str, np.ndarray], None] | None = None
 
 
 def pass_frame_keys(ctx: PassContext, run: Pass) -> list[str]:
@@ -223,8 +226,14 @@ def run_pass(ctx: PassContext, run: Pass) -> list[str]:
                     progress=_engine_progress(ctx, frame),
                 )
             with ctx.times.stage("write"):
-                entry = np.concatenate([result.image, result.error[..., None]], axis=2)
+                # As the store reads it back: float32, contiguous.
+                entry = np.ascontiguousarray(
+                    np.concatenate([result.image, result.error[..., None]], axis=2),
+                    dtype=np.float32,
+                )
                 ctx.store.put_array(PASS_KIND, key, entry)
+            if ctx.on_result is not None:
+                ctx.on_result(frame, key, entry)
             previous_style = result.image
         previous_frame = frame
         ctx.on_frame(frame)

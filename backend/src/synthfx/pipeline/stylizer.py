@@ -43,6 +43,10 @@ from synthfx.pipeline.timing import StageTimes
 
 FINAL_KIND = "final"
 FINAL_FORMAT = "synthfx-final-v1"
+# Pass frames kept in memory from their synthesis to their blend within one ``run`` or
+# ``render`` call, so the blend does not read back what was just stored; a segment whose
+# passes exceed it reads the rest from the store.
+FRESH_PASS_BYTES = 1 << 30
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,39 @@ class RunSummary:
     skipped: int = 0
     seconds: float = 0.0
     stage_seconds: dict[str, float] = field(default_factory=dict)
+
+
+class _FreshPasses:
+    """Pass entries synthesized during the current call and not yet blended, by store key.
+
+    Over ``limit_bytes`` the entries of the latest frames are dropped: frames are blended in
+    increasing order, so those are needed last (and are in the store).
+    """
+
+    def __init__(self, limit_bytes: int) -> None:
+        self._limit = limit_bytes
+        self._entries: dict[str, tuple[int, np.ndarray]] = {}
+        self._bytes = 0
+
+    def add(self, frame: int, key: str, entry: np.ndarray) -> None:
+        if key in self._entries:
+            return
+        self._entries[key] = (frame, entry)
+        self._bytes += entry.nbytes
+        while self._bytes > self._limit:
+            latest = max(self._entries, key=lambda k: self._entries[k][0])
+            self._bytes -= self._entries.pop(latest)[1].nbytes
+
+    def take(self, key: str) -> np.ndarray | None:
+        item = self._entries.pop(key, None)
+        if item is None:
+            return None
+        self._bytes -= item[1].nbytes
+        return item[1]
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self._bytes = 0
 
 
 class Stylizer:
@@ -134,6 +171,7 @@ class Stylizer:
         self._progress = progress
         self._cancel = cancel
         self._pass_keys: dict[int, list[str]] = {}
+        self._fresh = _FreshPasses(FRESH_PASS_BYTES)
         self._done = 0
         self._total = 0
 
@@ -183,7 +221,10 @@ class Stylizer:
             CancelledError: the cancel event was set.
         """
         self._begin(sum(len(self.plan.passes[i].frames) for i in self.plan.passes_for(frame)) + 1)
-        return self._render(frame, keep=True)
+        try:
+            return self._render(frame, keep=True)
+        finally:
+            self._fresh.clear()  # the other frames are read from the store when asked for
 
     def run(
         self,
@@ -203,17 +244,20 @@ class Stylizer:
         summary = RunSummary()
         self.times = StageTimes()
         self._begin(sum(len(run.frames) for run in self.plan.passes) + len(self.frame_range))
-        with self.times.stage("total"):
-            for frame in self.frame_range:
-                summary.frames += 1
-                if done is not None and done(frame):
-                    summary.skipped += 1
-                    self._step("skipped", frame)
-                    continue
-                result = self._render(frame, keep=False)
-                with self.times.stage("write"):
-                    write(frame, result)
-                summary.written += 1
+        try:
+            with self.times.stage("total"):
+                for frame in self.frame_range:
+                    summary.frames += 1
+                    if done is not None and done(frame):
+                        summary.skipped += 1
+                        self._step("skipped", frame)
+                        continue
+                    result = self._render(frame, keep=False)
+                    with self.times.stage("write"):
+                        write(frame, result)
+                    summary.written += 1
+        finally:
+            self._fresh.clear()
         stages = self.times.as_dict()
         summary.seconds = stages.pop("total")
         summary.stage_seconds = stages
@@ -261,6 +305,7 @@ class Stylizer:
             on_frame=lambda frame: self._step("synthesis", frame),
             on_synthesis=self._synthesizing,
             flow_dir=self._flow_dir,
+            on_result=self._fresh.add,
         )
 
     def _keys_of_pass(self, index: int) -> list[str]:
@@ -271,9 +316,13 @@ class Stylizer:
     def _pass_frame(self, index: int, frame: int) -> tuple[np.ndarray, np.ndarray]:
         run = self.plan.passes[index]
         key = self._keys_of_pass(index)[run.frames.index(frame)]
-        entry = self.store.get_array(PASS_KIND, key)
+        entry = self._fresh.take(key)
+        if entry is None:
+            entry = self.store.get_array(PASS_KIND, key)
         if entry is None:
             run_pass(self._context(), run)
+            entry = self._fresh.take(key)
+        if entry is None:
             entry = self.store.get_array(PASS_KIND, key)
         if entry is None:
             raise OSError(f"the cache at {self.store.root} lost frame {frame} as it was written")

@@ -4,6 +4,11 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 JOBS ?= 2
 CPP_BUILD := build/cpp
+# The same bundle built against the official OpenFX headers (tests/python/ofx runs on both);
+# CI has ../shared beside the clone, elsewhere that build is skipped with a message.
+CPP_OFFICIAL_BUILD := build/cpp-official
+OFX_SHARED ?= ../shared/third_party/openfx
+OFX_OFFICIAL_HEADERS ?= $(OFX_SHARED)/include
 
 PY_SOURCES := backend tests bench
 # Our C++ (ofx_plugin/include, our C declarations of the OFX API, keeps the spec's layout).
@@ -19,8 +24,19 @@ build:
 
 cpp-test:
 	cmake -S . -B $(CPP_BUILD) -G Ninja -DCMAKE_MAKE_PROGRAM=$(abspath $(VENV))/bin/ninja \
-	  -DSYNTHFX_BUILD_TESTS=ON -DSYNTHFX_BUILD_PYTHON=OFF -DCMAKE_BUILD_TYPE=Release
+	  -DSYNTHFX_BUILD_TESTS=ON -DSYNTHFX_BUILD_PYTHON=OFF -DCMAKE_BUILD_TYPE=Release \
+	  -DSYNTHFX_HOSTSUPPORT_DIR=$(abspath $(OFX_SHARED))/HostSupport
 	cmake --build $(CPP_BUILD) -j $(JOBS)
+	@if [ -d "$(OFX_OFFICIAL_HEADERS)" ]; then \
+	  cmake -S . -B $(CPP_OFFICIAL_BUILD) -G Ninja \
+	    -DCMAKE_MAKE_PROGRAM=$(abspath $(VENV))/bin/ninja -DSYNTHFX_BUILD_TESTS=OFF \
+	    -DSYNTHFX_BUILD_PYTHON=OFF -DSYNTHFX_ENABLE_CUDA=OFF -DCMAKE_BUILD_TYPE=Release \
+	    -DSYNTHFX_OFX_HEADERS=$(abspath $(OFX_OFFICIAL_HEADERS)) && \
+	  cmake --build $(CPP_OFFICIAL_BUILD) -j $(JOBS) --target synthfx_ofx_bundle; \
+	else \
+	  echo "cpp-test: no official OpenFX headers at $(OFX_OFFICIAL_HEADERS)" \
+	    "(../shared beside the clone): the official-header bundle is not built"; \
+	fi
 	ctest --test-dir $(CPP_BUILD) --output-on-failure
 
 py-test: build

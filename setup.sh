@@ -16,7 +16,8 @@ for arg in "$@"; do
 done
 
 APT_PACKAGES=(build-essential python3-venv python3-dev git
-  libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc patchelf)
+  libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc patchelf
+  libexpat1-dev)  # libexpat1-dev: OpenFX HostSupport (tests/ofx/hostsupport)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

@@ -19,6 +19,18 @@ BUILD = Path(os.environ.get("SYNTHFX_CPP_BUILD", REPO_ROOT / "build" / "cpp"))
 BUNDLE = BUILD / "ofx" / "synthfx.ofx.bundle"
 HOST = BUILD / "tests" / "ofx" / "synthfx_ofx_host"
 FAKE_PROTOBUF = BUILD / "tests" / "ofx" / "libfake_host_protobuf.so"
+# The same bundle built against the official OpenFX headers (make cpp-test builds it when CI's
+# ../shared is beside the clone); the test host above loads either.
+OFFICIAL_HEADERS = Path(
+    os.environ.get(
+        "SYNTHFX_OFX_OFFICIAL_HEADERS",
+        REPO_ROOT.parent / "shared" / "third_party" / "openfx" / "include",
+    )
+)
+OFFICIAL_BUILD = Path(
+    os.environ.get("SYNTHFX_CPP_OFFICIAL_BUILD", REPO_ROOT / "build" / "cpp-official")
+)
+OFFICIAL_BUNDLE = OFFICIAL_BUILD / "ofx" / "synthfx.ofx.bundle"
 
 sys.path.insert(0, str(REPO_ROOT / "tests" / "python" / "service"))
 STARTUP_TIMEOUT_S = 60.0

@@ -4,6 +4,7 @@ mode, streaming, caching, determinism and input errors."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import threading
 
@@ -18,6 +19,7 @@ from synthfx.deflicker import (
     neighbour_offsets,
 )
 from synthfx.deflicker import job as job_module
+from synthfx.engine import SynthesisParams
 from synthfx.errors import CancelledError, InputError
 from synthfx.pipeline import MemoryFrames, ProgressEvent
 
@@ -120,9 +122,7 @@ def test_cost_by_mode(window: int, monkeypatch) -> None:
     calls = []
     real = job_module.synthesize
     monkeypatch.setattr(job_module, "synthesize", lambda *a, **k: calls.append(1) or real(*a, **k))
-    light = DEFLICKER_ENGINE_PARAMS.__class__(
-        patch_size=3, search_vote_iters=1, patchmatch_iters=1, pyramid_levels=1
-    )
+    light = SynthesisParams(patch_size=3, search_vote_iters=1, patchmatch_iters=1)
     for mode, expected in (("fast", 2 * window.bit_length()), ("accurate", 2 * window)):
         calls.clear()
         options = DeflickerOptions(mode=mode, window=window, engine=light)
@@ -136,9 +136,7 @@ def test_render_matches_run_and_is_deterministic(known_answer) -> None:
     change a pixel."""
     runs = []
     for threads in (1, 2):
-        engine = DEFLICKER_ENGINE_PARAMS.__class__(
-            **{**DEFLICKER_ENGINE_PARAMS.__dict__, "threads": threads}
-        )
+        engine = dataclasses.replace(DEFLICKER_ENGINE_PARAMS, threads=threads)
         out, _ = deflickered(known_answer, mode="fast", window=2, engine=engine)
         runs.append(out)
     for frame in runs[0]:
@@ -251,3 +249,16 @@ def test_exception(known_answer) -> None:
         job.render(1)
     with pytest.raises(InputError, match="frame 7 is outside the shot 0-3"):
         job.render(7)
+
+
+def test_options_round_trip() -> None:
+    options = DeflickerOptions(mode="fast", window=3, guide_weight=4.0)
+    assert DeflickerOptions.from_dict(options.to_dict()) == options
+    threaded = DeflickerOptions(
+        mode="fast", window=3, guide_weight=4.0,
+        engine=dataclasses.replace(DEFLICKER_ENGINE_PARAMS, threads=2),
+    )  # fmt: skip
+    assert threaded.fingerprint() == options.fingerprint()  # threads never change a pixel
+    assert DeflickerOptions(window=4).fingerprint() != DeflickerOptions(window=5).fingerprint()
+    with pytest.raises(InputError, match="unknown deflicker option"):
+        DeflickerOptions.from_dict({"windw": 3})

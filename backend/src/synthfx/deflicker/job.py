@@ -183,6 +183,7 @@ class Deflicker:
         """
         self._check_frame(frame)
         self._done, self._total = 0, len(self.neighbours(frame)) + 1
+        self.inputs.keep_only(self._window_of(frame))
         return self._render(frame)
 
     def run(
@@ -204,8 +205,7 @@ class Deflicker:
         self._total = sum(len(self.neighbours(f)) + 1 for f in self.frame_range)
         for frame in self.frame_range:
             summary.frames += 1
-            window = range(frame - self.options.window, frame + self.options.window + 1)
-            self.inputs.keep_only(window)
+            self.inputs.keep_only(self._window_of(frame))
             if done is not None and done(frame):
                 summary.skipped += 1
                 self._done += len(self.neighbours(frame))
@@ -218,6 +218,9 @@ class Deflicker:
         return summary
 
     # -- internals ------------------------------------------------------------------------
+
+    def _window_of(self, frame: int) -> range:
+        return range(frame - self.options.window, frame + self.options.window + 1)
 
     def _check_frame(self, frame: int) -> None:
         if frame not in self.frame_range:

@@ -7,8 +7,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from synthfx.flow.cache import cache_path, cached_flow, flow_cache_key, prune_flow_cache
+from synthfx.flow.cache import (
+    cache_path,
+    cached_flow,
+    flow_cache_key,
+    flow_digest_key,
+    prune_flow_cache,
+)
 from synthfx.flow.dis import DisFlow
+from synthfx.io import digest as digest_module
+from synthfx.io.digest import array_digest
 
 
 class CountingEstimator:
@@ -95,3 +103,23 @@ def test_prune_keeps_the_most_recently_used(tmp_path: Path) -> None:
             for a, b in pairs]  # fmt: skip
     assert kept == [True, False, False, True]
     assert prune_flow_cache(tmp_path / "missing", 0) == 0
+
+
+def test_given_digests_key_the_entry_without_hashing(
+    tmp_path: Path, frames: tuple[np.ndarray, np.ndarray], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    estimator = CountingEstimator()
+    hashed: list[np.ndarray] = []
+    real = digest_module.hash_array_into
+    monkeypatch.setattr(
+        digest_module, "hash_array_into", lambda d, a: (hashed.append(a), real(d, a))
+    )
+    digests = (array_digest(frames[0]), array_digest(frames[1]))
+    hashed.clear()
+    first = cached_flow(estimator, *frames, tmp_path, digests=digests)
+    assert hashed == []
+    # The same entry as the frames' own key: callers with and without digests share it.
+    assert cache_path(tmp_path, flow_cache_key(estimator.fingerprint, *frames)).is_file()
+    np.testing.assert_array_equal(cached_flow(estimator, *frames, tmp_path), first)
+    assert estimator.calls == 1
+    assert flow_digest_key("m", *digests) != flow_digest_key("m", digests[1], digests[0])

@@ -12,6 +12,7 @@ import pytest
 
 from synthfx import progress as progress_module
 from synthfx.errors import CancelledError, InputError
+from synthfx.io import digest as digest_module
 from synthfx.pipeline import MemoryFrames, ProgressEvent, StylizeOptions, Stylizer, painterly
 from synthfx.pipeline import stylizer as stylizer_module
 from synthfx.pipeline.passes import PASS_KIND
@@ -221,6 +222,19 @@ def test_pass_frames_are_blended_from_memory_not_read_back(
     assert reads.count(PASS_KIND) == sum(len(run.frames) for run in stylizer.plan.passes)
     for frame, image in in_memory.items():
         np.testing.assert_array_equal(image, read_back[frame])
+
+
+def test_each_frame_is_hashed_once(shot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The frames' digests key the passes, the finals and the flows: each frame and each style
+    is hashed once per job."""
+    frames, keys = shot
+    hashed: list[tuple[int, ...]] = []
+    real = digest_module.hash_array_into
+    monkeypatch.setattr(
+        digest_module, "hash_array_into", lambda d, a: (hashed.append(a.shape), real(d, a))
+    )
+    run_all(Stylizer(MemoryFrames(frames), keys, options=FAST, cache_dir=tmp_path))
+    assert len(hashed) == len(frames) + len(keys)
 
 
 def test_single_key_propagates_both_ways(shot, tmp_path: Path) -> None:

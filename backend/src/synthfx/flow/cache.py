@@ -1,11 +1,12 @@
 # SPDX-License-Identifier: Apache-2.0
 """Content-addressed cache of flow fields: each frame pair is computed once.
 
-The key is a digest (``synthfx.io.digest``) of both frames' dtype, shape and bytes, the
-estimator's fingerprint (method, parameters, weights digest, library version) and
-``FLOW_CACHE_VERSION``, so a changed frame, method or estimator version never returns a stale
-flow. Entries are plain ``.npy``
-(H, W, 2) float32 files written atomically; a damaged entry is recomputed and replaced.
+The key chains ``FLOW_CACHE_VERSION``, the estimator's fingerprint (method, parameters, weights
+digest, library version) and a digest of each frame (``synthfx.io.digest.array_digest``: dtype,
+shape and bytes), so a changed frame, method or estimator version never returns a stale flow. A
+caller that already holds its frames' digests passes them, and the frames are not hashed again.
+Entries are plain ``.npy`` (H, W, 2) float32 files written atomically; a damaged entry is
+recomputed and replaced.
 """
 
 from __future__ import annotations
@@ -18,18 +19,25 @@ import numpy as np
 
 from synthfx.flow.base import FlowEstimator
 from synthfx.io.atomic import atomic_path
-from synthfx.io.digest import hash_array_into, new_digest
+from synthfx.io.digest import array_digest, new_digest
 
-# Bump when the meaning of cached flows changes (convention, layout).
-FLOW_CACHE_VERSION = 2  # 2: BLAKE3 keys
+# Bump when the meaning of cached flows changes (convention, layout, key).
+FLOW_CACHE_VERSION = 3  # 2: BLAKE3 keys; 3: keyed by the frames' digests
 
 
 def flow_cache_key(fingerprint: str, frame_a: np.ndarray, frame_b: np.ndarray) -> str:
     """Hex digest identifying the flow of ``fingerprint`` from ``frame_a`` to ``frame_b``."""
+    return flow_digest_key(fingerprint, array_digest(frame_a), array_digest(frame_b))
+
+
+def flow_digest_key(fingerprint: str, digest_a: str, digest_b: str) -> str:
+    """``flow_cache_key`` from the frames' digests (each names one frame exactly)."""
     digest = new_digest()
     digest.update(f"synthfx-flow-cache:v{FLOW_CACHE_VERSION}\n{fingerprint}\n".encode())
-    for frame in (frame_a, frame_b):
-        hash_array_into(digest, frame)
+    for part in (digest_a, digest_b):
+        encoded = part.encode()
+        digest.update(f"{len(encoded)}:".encode())
+        digest.update(encoded)
     return digest.hexdigest()
 
 
@@ -53,18 +61,27 @@ def cached_flow(
     frame_a: np.ndarray,
     frame_b: np.ndarray,
     cache_dir: str | os.PathLike[str],
+    *,
+    digests: tuple[str, str] | None = None,
 ) -> np.ndarray:
     """``estimator.compute(frame_a, frame_b)``, computed at most once per content.
 
     Args:
         estimator: Any flow estimator with ``fingerprint`` and ``compute``.
-        frame_a, frame_b: Frames as passed to ``compute`` (hashed as given).
+        frame_a, frame_b: Frames as passed to ``compute`` (hashed as given, unless ``digests``).
         cache_dir: Directory of the cache; created when missing.
+        digests: Optional text naming exactly ``frame_a`` and ``frame_b`` as passed: their
+            ``array_digest``, or a digest of what they were derived from tagged with how (two
+            pairs of frames with the same digests must be the same frames).
 
     Returns:
         (H, W, 2) float32 flow from A to B.
     """
-    path = cache_path(cache_dir, flow_cache_key(estimator.fingerprint, frame_a, frame_b))
+    if digests is None:
+        key = flow_cache_key(estimator.fingerprint, frame_a, frame_b)
+    else:
+        key = flow_digest_key(estimator.fingerprint, *digests)
+    path = cache_path(cache_dir, key)
     shape = (*frame_a.shape[:2], 2)
     if path.is_file():
         flow = _load(path, shape)

@@ -192,6 +192,10 @@ class ShotInputs:
             self.frame(frame)
         return self._digests[("frame", frame)]
 
+    def rgb_digest(self, frame: int) -> str:
+        """Names ``rgb_of(self.frame(frame))`` (for the flow cache) without hashing it again."""
+        return f"rgb-of:{self.frame_digest(frame)}"
+
     def mask_digest(self, frame: int) -> str:
         if self.mask is None:
             return "no-mask"

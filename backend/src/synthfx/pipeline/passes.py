@@ -198,7 +198,8 @@ def run_pass(ctx: PassContext, run: Pass) -> list[str]:
             previous_rgb = rgb_of(inputs.frame(previous_frame))
         with ctx.times.stage("flow"):
             flow_dir = ctx.flow_dir if ctx.flow_dir is not None else ctx.store.flow_dir
-            flow = cached_flow(ctx.flow(), current_rgb, previous_rgb, flow_dir)
+            digests = (inputs.rgb_digest(frame), inputs.rgb_digest(previous_frame))
+            flow = cached_flow(ctx.flow(), current_rgb, previous_rgb, flow_dir, digests=digests)
         with ctx.times.stage("guides"):
             positions = advect_positions(positions, flow)
         if is_stored:

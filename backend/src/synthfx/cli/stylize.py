@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from synthfx.cli.engine_options import add_engine_options, add_options, engine_params, option_values
 from synthfx.engine import EZSYNTH_VIDEO_PARAMS
 from synthfx.errors import InputError
@@ -20,6 +22,7 @@ from synthfx.io import FrameRange, FrameSource, SequenceSource, VideoSource, ope
 from synthfx.pipeline import ProgressEvent, StylizeOptions, Stylizer
 from synthfx.pipeline.outputs import SequenceWriter
 from synthfx.schema import options_of
+from synthfx.sheet import read_sheet_keys
 
 _DEFAULTS = StylizeOptions()
 
@@ -43,6 +46,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         metavar="FRAME=PATH",
         help="a painted keyframe; repeat for more",
     )
+    shot.add_argument(
+        "--sheet", help="a styled key sheet (synthfx sheet pack): its cells are the keys"
+    )
+    shot.add_argument("--layout", help="the key sheet's layout (sheet.json); with --sheet")
     shot.add_argument("--mask", help="mask frame pattern (1 channel, or alpha)")
     output = parser.add_argument_group("output")
     output.add_argument("--out", required=True, help="output frame pattern (f.####.exr)")
@@ -134,18 +141,31 @@ class ProgressBar:
             self.bar.close()
 
 
+def sheet_keys(args: argparse.Namespace) -> tuple[dict[int, np.ndarray], dict[Path, str]]:
+    """The keys cut from ``--sheet`` by ``--layout``, and those two files (as inputs)."""
+    if args.key:
+        raise InputError("--key and --sheet both give keyframes: use one or the other")
+    if not (args.sheet and args.layout):
+        raise InputError("--sheet and --layout go together (the layout sheet pack wrote)")
+    keys = read_sheet_keys(args.sheet, args.layout)
+    return keys, {Path(args.sheet).resolve(): "--sheet", Path(args.layout).resolve(): "--layout"}
+
+
 def run(args: argparse.Namespace) -> int:
-    key_paths = parse_keys(args.key)
+    if args.sheet is not None or args.layout is not None:
+        key_paths, (keys, sheet_files) = {}, sheet_keys(args)
+    else:
+        key_paths, sheet_files = parse_keys(args.key), {}
+        keys = {frame: read_image(path).pixels for frame, path in key_paths.items()}
     frame_range = FrameRange.parse(args.frame_range) if args.frame_range else None
     frames = open_frames(args.frames, frame_range)
     mask = open_frames(args.mask, frames.frame_range) if args.mask else None
     for source in (frames, mask):
         if source is not None:
             source.check_shapes()  # headers only: an odd frame fails before any work
-    keys = {frame: read_image(path).pixels for frame, path in key_paths.items()}
     options = stylize_options(args)
     writer = SequenceWriter(args.out, dtype=args.dtype, error_pattern=args.error_out)
-    writer.check_paths(frames.frame_range, input_files(frames, mask, key_paths))
+    writer.check_paths(frames.frame_range, input_files(frames, mask, key_paths) | sheet_files)
     cache = args.cache if args.cache is not None else writer.directory / ".synthfx"
     if args.backend:
         from synthfx.client.remote import stylize_remotely

@@ -21,7 +21,7 @@ from synthfx.sheet.layout import (
     write_layout,
 )
 from synthfx.sheet.pack import matte_box, pack_sheet, plan_layout
-from synthfx.sheet.unpack import check_sheet, unpack_sheet
+from synthfx.sheet.unpack import check_sheet, read_sheet_keys, unpack_sheet
 
 __all__ = [
     "LAYOUT_VERSION",
@@ -38,6 +38,7 @@ __all__ = [
     "parse_key_list",
     "plan_layout",
     "read_layout",
+    "read_sheet_keys",
     "unpack_sheet",
     "write_layout",
 ]

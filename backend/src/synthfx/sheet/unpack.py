@@ -10,10 +10,13 @@ then carries that alpha, and ``stylize --mask`` cuts or composites the object as
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from synthfx.errors import InputError
-from synthfx.sheet.layout import SheetLayout
+from synthfx.io.images import read_image
+from synthfx.sheet.layout import SheetLayout, read_layout
 from synthfx.sheet.resample import resize
 
 # Channel counts a key may have (grey, grey+alpha, RGB, RGBA), as the pipeline accepts.
@@ -74,3 +77,17 @@ def unpack_sheet(
         key[cell.crop.y : cell.crop.y1, cell.crop.x : cell.crop.x1] = restored
         keys[cell.frame] = key
     return keys
+
+
+def read_sheet_keys(
+    sheet_path: str | os.PathLike[str], layout_path: str | os.PathLike[str]
+) -> dict[int, np.ndarray]:
+    """The keyframes of a styled sheet file, cut by its layout file (``unpack_sheet``).
+
+    Raises:
+        InputError: an unreadable sheet or layout, or a sheet that does not fit the layout
+            (names the file and the expected size).
+    """
+    layout = read_layout(layout_path)
+    sheet = read_image(sheet_path).pixels
+    return unpack_sheet(layout, sheet, what=f"the styled sheet {sheet_path}")

@@ -151,6 +151,18 @@ def test_stylize_sheet_composites_over_the_plate_outside_the_matte(
         assert np.all(out[..., 3] == 1.0)
         inside = ~outside
         assert np.abs(out[inside][:, :3] - plate(shot, frame)[inside]).mean() > 0.02
+    # Premultiplied instead: nothing outside the matte, the keys' alpha carried inside it.
+    assert main(stylize_args(shot, tmp_path / "alpha", *sheet_args, "--force")) == 0
+    for frame in FRAMES:
+        out = read_image(tmp_path / "alpha" / f"s.{frame}.exr").pixels
+        cover = read_image(shot / f"m.{frame}.exr").pixels[..., 0]
+        assert not out[cover == 0].any()
+        alpha = out[..., 3]
+        assert np.all(alpha <= cover + 1e-6)
+        if frame in AUTO_KEYS:
+            np.testing.assert_allclose(alpha, cover, atol=1e-6)
+        else:  # blended between keys: measured mean 0.001, max 0.05 below the matte
+            assert float(np.abs(alpha - cover).mean()) < 0.005
 
 
 @pytest.mark.parametrize(

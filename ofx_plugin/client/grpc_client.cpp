@@ -154,6 +154,8 @@ class GrpcBackendClient final : public BackendClient {
 
     ~GrpcBackendClient() override { closeSession(); }
 
+    uint64_t bytesHashed() const override { return _bytesHashed; }
+
     ClientResult connect() override {
         std::lock_guard<std::mutex> lock(_mutex);
         return connectLocked();
@@ -176,12 +178,13 @@ class GrpcBackendClient final : public BackendClient {
         if (!error.empty()) return failure(ClientStatus::InvalidArgument, error);
 
         std::vector<Upload> uploads;
+        HashesOfCall hashes;
         auto add = [&](const std::map<int, const FloatImage*>& images,
                        google::protobuf::RepeatedPtrField<pb::FrameImage>* list) {
             for (const auto& [number, image] : images) {
                 auto* item = list->Add();
                 item->set_frame(number);
-                uploads.push_back({image, describeImage(*image, *item->mutable_image())});
+                uploads.push_back({image, describeImage(*image, *item->mutable_image(), hashes)});
             }
         };
         add(job.frames, proto->mutable_frames());
@@ -219,14 +222,15 @@ class GrpcBackendClient final : public BackendClient {
         const std::string error = fillEngineParams(job.options, *request.mutable_engine());
         if (!error.empty()) return failure(ClientStatus::InvalidArgument, error);
         std::vector<Upload> uploads;
-        uploads.push_back({job.style, describeImage(*job.style, *request.mutable_style())});
+        HashesOfCall hashes;
+        uploads.push_back({job.style, describeImage(*job.style, *request.mutable_style(), hashes)});
         for (const auto& guide : job.guides) {
             auto* pair = request.add_guides();
             pair->set_weight(guide.weight);
             uploads.push_back(
-                {guide.source, describeImage(*guide.source, *pair->mutable_source())});
+                {guide.source, describeImage(*guide.source, *pair->mutable_source(), hashes)});
             uploads.push_back(
-                {guide.target, describeImage(*guide.target, *pair->mutable_target())});
+                {guide.target, describeImage(*guide.target, *pair->mutable_target(), hashes)});
         }
         // Results are [image (the target's size, the style's channels), error]; no nnf.
         std::vector<size_t> resultSizes;
@@ -409,17 +413,33 @@ class GrpcBackendClient final : public BackendClient {
         return body();
     }
 
-    std::string describeImage(const FloatImage& image, pb::Image& proto) const {
+    // Content hashes of one call's images by address: an image a job names twice (a frame
+    // that is also a guide) is hashed once. The job's images are const for the whole call.
+    using HashesOfCall = std::map<const FloatImage*, std::string>;
+
+    // `image`'s header in `proto`, with its content hash (computed once per call); returns
+    // the hash.
+    std::string describeImage(const FloatImage& image, pb::Image& proto, HashesOfCall& hashes) {
+        auto found = hashes.find(&image);
+        if (found == hashes.end()) found = hashes.emplace(&image, contentHash(image)).first;
+        describeImage(image, proto, found->second);
+        return found->second;
+    }
+
+    static void describeImage(const FloatImage& image, pb::Image& proto, const std::string& hash) {
         auto* desc = proto.mutable_desc();
         desc->set_width(static_cast<uint32_t>(image.width));
         desc->set_height(static_cast<uint32_t>(image.height));
         desc->set_channels(static_cast<uint32_t>(image.channels));
         desc->set_dtype(pb::DTYPE_FLOAT32);
         desc->set_row_order(pb::ROW_ORDER_TOP_DOWN);
-        std::string hash = blake3Hex(payloadBytes(image), payloadSize(image));
         proto.set_content_hash(hash);
         proto.set_payload_bytes(payloadSize(image));
-        return hash;
+    }
+
+    std::string contentHash(const FloatImage& image) {
+        _bytesHashed += payloadSize(image);
+        return blake3Hex(payloadBytes(image), payloadSize(image));
     }
 
     ClientResult uploadMissing(const std::vector<Upload>& uploads) {
@@ -474,7 +494,7 @@ class GrpcBackendClient final : public BackendClient {
             if (first) header.set_session_id(_sessionId);
             first = false;
             auto* image = header.mutable_image();
-            describeImage(*upload->image, *image);
+            describeImage(*upload->image, *image, upload->hash);  // hashed when listed
             const char* bytes = payloadBytes(*upload->image);
             const size_t size = payloadSize(*upload->image);
             if (memory) {
@@ -711,6 +731,7 @@ class GrpcBackendClient final : public BackendClient {
     std::unique_ptr<SharedMemory> _resultMemory;
     bool _retryable = true;
     uint64_t _requestCount = 0;
+    std::atomic<uint64_t> _bytesHashed{0};
 };
 
 }  // namespace

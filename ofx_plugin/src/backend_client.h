@@ -4,6 +4,7 @@
 // no protobuf type crosses this interface and no gRPC symbol reaches the host.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -125,6 +126,8 @@ class BackendClient {
                                     const RenderCallbacks& callbacks, RenderOutput& out) = 0;
     // One line for messages: address, backend version, devices.
     virtual std::string describe() const = 0;
+    // Bytes of pixels this client has hashed for content addresses (each image once per call).
+    virtual uint64_t bytesHashed() const = 0;
 };
 
 // The private client library's one exported function (C linkage, looked up with dlsym).

@@ -9,6 +9,8 @@
 //     device OPTION=V   an ImageSynth with one engine option, e.g. engine.backend=cuda
 //     key-path PATH     a two-frame Stylize whose keyframe the backend reads from PATH
 //     cancelled         an ImageSynth the host cancels at once
+//     hashing           an ImageSynth naming the style twice, run twice; the message is the
+//                       bytes the client hashed ("bytes_hashed=N")
 #include "backend_client.h"
 
 #include <dlfcn.h>
@@ -65,6 +67,16 @@ ClientResult run(BackendClient& client, const std::string& scenario, const std::
     if (scenario == "cancelled") {
         callbacks.cancelled = [] { return true; };
         return client.imageSynth(synth, false, callbacks, out);
+    }
+    if (scenario == "hashing") {
+        FloatImage target = ramp(16, 16, 3);
+        target.pixels[0] = 0.5f;
+        synth.guides.push_back({&style, &target, 0.5});
+        for (int call = 0; call < 2; ++call) {
+            result = client.imageSynth(synth, false, callbacks, out);
+            if (!result.ok()) return result;
+        }
+        return {ClientStatus::Ok, "bytes_hashed=" + std::to_string(client.bytesHashed())};
     }
     if (scenario == "key-path") {
         StylizeJob job;

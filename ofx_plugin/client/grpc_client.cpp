@@ -178,7 +178,7 @@ class GrpcBackendClient final : public BackendClient {
         if (!error.empty()) return failure(ClientStatus::InvalidArgument, error);
 
         std::vector<Upload> uploads;
-        HashesOfCall hashes;
+        HashesOfCall hashes = job.contentHashes;
         auto add = [&](const std::map<int, const FloatImage*>& images,
                        google::protobuf::RepeatedPtrField<pb::FrameImage>* list) {
             for (const auto& [number, image] : images) {
@@ -437,7 +437,7 @@ class GrpcBackendClient final : public BackendClient {
         proto.set_payload_bytes(payloadSize(image));
     }
 
-    std::string contentHash(const FloatImage& image) {
+    std::string contentHash(const FloatImage& image) override {
         _bytesHashed += payloadSize(image);
         return blake3Hex(payloadBytes(image), payloadSize(image));
     }

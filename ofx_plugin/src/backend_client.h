@@ -49,6 +49,9 @@ struct StylizeJob {
     std::map<int, const FloatImage*> masks;  // 1 channel; empty: no mask
     std::vector<JobOption> options;
     bool refresh = false;  // recompute the frame's segment, replacing the backend's cache
+    // Content hashes (BackendClient::contentHash) of some of the images above, by address;
+    // the client hashes the others.
+    std::map<const FloatImage*, std::string> contentHashes;
 };
 
 struct GuideImages {
@@ -126,7 +129,9 @@ class BackendClient {
                                     const RenderCallbacks& callbacks, RenderOutput& out) = 0;
     // One line for messages: address, backend version, devices.
     virtual std::string describe() const = 0;
-    // Bytes of pixels this client has hashed for content addresses (each image once per call).
+    // The content address of an image's pixels, as the backend computes it.
+    virtual std::string contentHash(const FloatImage& image) = 0;
+    // Bytes of pixels this client has hashed (contentHash, and each image of a call once).
     virtual uint64_t bytesHashed() const = 0;
 };
 

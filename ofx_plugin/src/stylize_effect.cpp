@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <stdexcept>
 
@@ -181,13 +182,28 @@ void StylizeEffect::changedParam(const std::string& name, const PropertySet& inA
 }
 
 FloatImage StylizeEffect::readClipFrame(OfxImageClipHandle clip, int frame, const OfxRectI& window,
-                                        int channels, const char* what) const {
+                                        int channels, const char* what,
+                                        std::string* identity) const {
     HostImage image(clip, frame);
     if (!image) {
         throw OfxError(kOfxStatFailed, std::string("synthfx: the host gave no ") + what +
                                            " image at frame " + std::to_string(frame));
     }
     const PixelView view = image.view();
+    if (identity) {
+        const PropertySet props = image.properties();
+        auto rect = [](const OfxRectI& r) {
+            return std::to_string(r.x1) + "," + std::to_string(r.y1) + "," + std::to_string(r.x2) +
+                   "," + std::to_string(r.y2);
+        };
+        char where[64];  // two pointers
+        std::snprintf(where, sizeof where, "%p %p", static_cast<const void*>(clip), view.data);
+        *identity = imageIdentity({props.getStringOr(kOfxImagePropUniqueIdentifier, ""), what,
+                                   std::to_string(frame), where, rect(view.bounds),
+                                   std::to_string(view.rowBytes), std::to_string(int(view.depth)),
+                                   std::to_string(int(view.layout)), rect(window),
+                                   std::to_string(channels)});
+    }
     if (channels != 0) return readPixels(view, window, channels);
     return readColour(view, window);
 }
@@ -238,14 +254,15 @@ void StylizeEffect::render(const PropertySet& inArgs) {
     const auto outputKind = static_cast<OutputKind>(intAt(kParamOutput, time));
 
     std::map<int, FloatImage> frames, styles, masks;
+    std::map<const FloatImage*, std::string> identities;  // of the images read, by address
     for (int f = segment.first; f <= segment.last; ++f) {
-        frames[f] = readClipFrame(_source, f, window, 3, "Source");
-        if (masked) masks[f] = readClipFrame(_mask, f, window, 1, "Mask");
+        frames[f] = readClipFrame(_source, f, window, 3, "Source", &identities[&frames[f]]);
+        if (masked) masks[f] = readClipFrame(_mask, f, window, 1, "Mask", &identities[&masks[f]]);
         if (aborted()) throw OfxError(kOfxStatFailed, "synthfx: render aborted");
     }
     for (int key : keys) {
         if (key < segment.first || key > segment.last || !_general) continue;
-        styles[key] = readClipFrame(_style, key, window, 0, "Style");
+        styles[key] = readClipFrame(_style, key, window, 0, "Style", &identities[&styles[key]]);
     }
 
     FloatImage result;
@@ -276,6 +293,12 @@ void StylizeEffect::render(const PropertySet& inArgs) {
         ClientResult status;
         BackendClient* client = _backend.acquire(connectionSettings(time), status);
         if (!client) failRender(status);
+        const ContentHashes::HashFn hash = [client](const FloatImage& image) {
+            return client->contentHash(image);
+        };
+        for (const auto& [image, identity] : identities) {
+            job.contentHashes[image] = _hashes.hashOf(identity, *image, hash);
+        }
         ProgressScope progress(*this, "synthfx: stylizing frame " + std::to_string(frame));
         RenderCallbacks callbacks;
         callbacks.progress = [&](const std::string&, double fraction) {

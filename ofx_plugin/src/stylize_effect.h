@@ -2,6 +2,7 @@
 // The Stylize node: Source shot + painted Style keyframes (+ optional Mask) -> stylized frames.
 #pragma once
 
+#include "content_hashes.h"
 #include "effect.h"
 #include "keyframes.h"
 
@@ -27,8 +28,9 @@ class StylizeEffect final : public Effect {
     // Keyframes inside the shot: Style Key's animation keys, else the text list.
     std::vector<int> keyframes(OfxTime time) const;
     Segment framesFor(int frame, OfxTime time) const;
+    // `identity`, when given, is set to the frame's imageIdentity (empty: none).
     FloatImage readClipFrame(OfxImageClipHandle clip, int frame, const OfxRectI& window,
-                             int channels, const char* what) const;
+                             int channels, const char* what, std::string* identity = nullptr) const;
     // Filter context: the Style Frames File parameter, trimmed and checked (absolute, at most
     // one frame placeholder); throws an OfxError saying what to fix.
     std::string styleFile(OfxTime time) const;
@@ -46,6 +48,7 @@ class StylizeEffect final : public Effect {
     int _loadedGeneration = 0;  // at creation: a saved project never refreshes on load
     int _seenGeneration = 0;
     std::set<std::pair<int, int>> _refreshed;  // segments rendered at _seenGeneration
+    ContentHashes _hashes;                     // of the frames sent, across renders
 };
 
 }  // namespace synthfx::ofx

@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 import subprocess
-import pytest
 
+import pytest
 from ofx_testing import BUILD, Backend
 
 STATUS_CLIENT = BUILD / "tests" / "ofx" / "synthfx_status_client"

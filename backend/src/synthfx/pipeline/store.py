@@ -4,15 +4,21 @@
 Entries are ``.npy`` arrays (float32, never quantised) or small JSON records under
 ``ROOT/<kind>/<key[:2]>/<key>``, written atomically, so an interrupted job leaves either a
 complete entry or none. Keys are SHA-256 hex digests of everything that determines the entry
-(see ``chain_key``); a damaged entry reads as missing and is recomputed.
+(see ``chain_key``); a damaged entry reads as missing and is recomputed. A store is also the
+unit a bounded cache keeps or drops whole (``service.segment_cache``): its size on disk, marks
+whose modification time records its last use, and an atomic ``remove``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import re
+import secrets
+import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -39,11 +45,17 @@ class ResultStore:
     """Arrays and JSON records addressed by (kind, key).
 
     Args:
-        root: Directory of the store; created when missing.
+        root: Directory of the store; created when missing (unless ``create`` is false: a
+            store only measured or removed).
     """
 
-    def __init__(self, root: str | os.PathLike[str]) -> None:
+    def __init__(self, root: str | os.PathLike[str], *, create: bool = True) -> None:
         self.root = Path(root)
+        if create:
+            self.create()
+
+    def create(self) -> None:
+        """Makes the store's directory, if missing."""
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -89,3 +101,46 @@ class ResultStore:
         path = self._path(kind, key, ".json")
         with atomic_path(path) as temporary:
             temporary.write_text(json.dumps(record, sort_keys=True))
+
+    # -- the store as a whole -----------------------------------------------------------------
+
+    def disk_usage(self) -> int:
+        """Bytes of every file under the store (0 when it is gone)."""
+        total = 0
+        for base, _dirs, files in os.walk(self.root):
+            for name in files:
+                with contextlib.suppress(OSError):
+                    total += os.stat(os.path.join(base, name)).st_size
+        return total
+
+    def mark(self, name: str) -> None:
+        """Sets the mark ``name`` (a file ``ROOT/<name>``); its time is the store's last use."""
+        (self.root / name).touch()
+
+    def used(self, mark: str) -> None:
+        """Refreshes the time of the mark, if it is set."""
+        with contextlib.suppress(OSError):
+            os.utime(self.root / mark)
+
+    def marked(self, name: str) -> bool:
+        return (self.root / name).exists()
+
+    def last_used(self, mark: str) -> float:
+        """When the store was last used: its mark's time, else (no mark) its directory's."""
+        for path in (self.root / mark, self.root):
+            with contextlib.suppress(OSError):
+                return path.stat().st_mtime
+        return time.time()
+
+    def retire(self, trash: Path) -> Path:
+        """Moves the store into ``trash`` in one rename, so a store opened at the same root
+        afterwards starts empty at once; returns where it went (the caller deletes it)."""
+        trash.mkdir(parents=True, exist_ok=True)
+        target = trash / f"{self.root.name}-{secrets.token_hex(4)}"
+        with contextlib.suppress(FileNotFoundError):
+            os.replace(self.root, target)
+        return target
+
+    def remove(self, trash: Path) -> None:
+        """Deletes the store: ``retire`` then delete."""
+        shutil.rmtree(self.retire(trash), ignore_errors=True)

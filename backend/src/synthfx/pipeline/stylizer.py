@@ -131,8 +131,9 @@ class Stylizer:
         keys: keyframe number -> painted style, (H, W, 1|2|3|4) float32 (2 and 4: with alpha).
         mask: optional mask frames over the same range.
         options: job options (Ezsynth's defaults).
-        cache_dir: content-addressed store of flows, passes and frames; reruns with the same
-            inputs reuse it. None: a private temporary directory removed by ``close``.
+        cache_dir: content-addressed store of flows, passes and frames (its directory, or the
+            ``ResultStore`` itself); reruns with the same inputs reuse it. None: a private
+            temporary directory removed by ``close``.
         flow_cache_dir: where flows are cached instead (shared by jobs whose options differ
             but whose frames and flow method do not: flows are keyed by exactly those).
         progress: called with a ``ProgressEvent`` after every step, and during long syntheses.
@@ -151,7 +152,7 @@ class Stylizer:
         *,
         mask: Frames | None = None,
         options: StylizeOptions | None = None,
-        cache_dir: str | Path | None = None,
+        cache_dir: str | Path | ResultStore | None = None,
         flow_cache_dir: str | Path | None = None,
         progress: Callable[[ProgressEvent], None] | None = None,
         cancel: threading.Event | None = None,
@@ -165,7 +166,10 @@ class Stylizer:
         )
         self._flow: FlowEstimator = make_flow_estimator(self.options.flow)
         self._temporary_dir = None if cache_dir is not None else tempfile.mkdtemp("-synthfx")
-        self.store = ResultStore(cache_dir if cache_dir is not None else self._temporary_dir)
+        if isinstance(cache_dir, ResultStore):
+            self.store = cache_dir
+        else:
+            self.store = ResultStore(cache_dir if cache_dir is not None else self._temporary_dir)
         self._flow_dir = Path(flow_cache_dir) if flow_cache_dir is not None else None
         self.times = StageTimes()
         self._progress = progress

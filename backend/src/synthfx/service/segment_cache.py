@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Rendered segments on disk: one directory per segment key, least recently used evicted.
+"""Rendered segments on disk: one result store per segment key, least recently used evicted.
 
-``ROOT/segments/<key>/`` is the Stylizer's content-addressed store for that segment (passes and
-finals, each written atomically by the pipeline); ``complete`` marks a segment whose passes are
-all stored, and its modification time is the segment's last use. Flows go to ``ROOT/flows``,
+``ROOT/segments/<key>/`` is the segment's ``ResultStore``, the one its Stylizer writes (passes
+and finals, each written atomically by the pipeline); the cache keeps or drops it whole through
+the store's own size, marks and ``remove``. Its ``complete`` mark says the segment's passes are
+all stored, and the mark's modification time is the segment's last use. Flows go to ``ROOT/flows``,
 shared by every job: they are keyed by the two frames and the flow method only, so a job whose
 style or parameters changed reuses them (a quarter of the disk budget, least recently used
 pruned). Everything survives restarts. A segment is computed under its own lock (so once,
@@ -15,11 +16,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import secrets
 import shutil
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,6 +26,7 @@ from pathlib import Path
 from synthfx.errors import CancelledError
 from synthfx.flow.cache import prune_flow_cache
 from synthfx.pipeline import ProgressEvent, RenderResult, Stylizer
+from synthfx.pipeline.store import ResultStore
 from synthfx.service.jobs import SegmentJob
 
 COMPLETE_MARK = "complete"
@@ -61,7 +60,7 @@ class _CancelProxy:
 @dataclass
 class _Segment:
     key: str
-    directory: Path
+    store: ResultStore
     lock: threading.Lock = field(default_factory=threading.Lock)
     stylizer: Stylizer | None = None
     listener: Callable[[ProgressEvent], None] | None = None
@@ -97,7 +96,14 @@ class SegmentCache:
         self._waiting = 0
         self._lock = threading.Lock()
         self._live: OrderedDict[str, _Segment] = OrderedDict()
-        self._sizes = {p.name: _disk_usage(p) for p in self.segments_dir.iterdir() if p.is_dir()}
+        self._sizes = {
+            p.name: self._store(p.name, create=False).disk_usage()
+            for p in self.segments_dir.iterdir()
+            if p.is_dir()
+        }
+
+    def _store(self, key: str, *, create: bool) -> ResultStore:
+        return ResultStore(self.segments_dir / key, create=create)
 
     # -- rendering --------------------------------------------------------------------------
 
@@ -121,21 +127,21 @@ class SegmentCache:
         cached = False
         try:
             with segment.lock:
-                complete = segment.directory / COMPLETE_MARK
                 if refresh:
                     self._discard(segment)
-                cached = complete.exists()
+                cached = segment.store.marked(COMPLETE_MARK)
                 if segment.stylizer is None:
                     segment.stylizer = Stylizer(
                         job.frames,
                         job.keys,
                         mask=job.mask,
                         options=job.options,
-                        cache_dir=segment.directory,
+                        cache_dir=segment.store,
                         flow_cache_dir=self.flows_dir,
                         progress=segment.progress,
                         cancel=segment.cancel,  # type: ignore[arg-type]  # only is_set() is used
                     )
+                    segment.store.create()  # once the inputs are accepted
                 segment.listener, segment.cancel.event = listener, cancel
                 try:
                     if cached:
@@ -143,17 +149,16 @@ class SegmentCache:
                     else:
                         with self.compute_slot(frame, listener, cancel):
                             result = segment.stylizer.render(frame)
-                        complete.touch()
+                        segment.store.mark(COMPLETE_MARK)
                 finally:
                     segment.listener, segment.cancel.event = None, None
-                with contextlib.suppress(OSError):
-                    os.utime(complete)
+                segment.store.used(COMPLETE_MARK)
             with self._lock:
                 if cached:
                     self.stats.hits += 1
                 else:
                     self.stats.misses += 1
-                    self._sizes[job.key] = _disk_usage(segment.directory)
+                    self._sizes[job.key] = segment.store.disk_usage()
             return result, cached
         finally:
             self._release(segment)
@@ -186,11 +191,8 @@ class SegmentCache:
     def _discard(self, segment: _Segment) -> None:
         """Drops a segment's results (its lock held): the next render computes it afresh."""
         segment.stylizer = None
-        self.trash_dir.mkdir(exist_ok=True)
-        target = self.trash_dir / f"{segment.key}-{secrets.token_hex(4)}"
-        with contextlib.suppress(FileNotFoundError):
-            os.replace(segment.directory, target)
-        shutil.rmtree(target, ignore_errors=True)
+        segment.store.remove(self.trash_dir)
+        segment.store = self._store(segment.key, create=False)
         with self._lock:
             self._sizes.pop(segment.key, None)
 
@@ -198,7 +200,7 @@ class SegmentCache:
         with self._lock:
             segment = self._live.get(job.key)
             if segment is None:
-                segment = _Segment(job.key, self.segments_dir / job.key)
+                segment = _Segment(job.key, self._store(job.key, create=False))
                 self._live[job.key] = segment
             self._live.move_to_end(job.key)
             segment.users += 1
@@ -229,7 +231,7 @@ class SegmentCache:
             busy = {k for k, s in self._live.items() if s.users > 0}
             by_age = sorted(
                 (k for k in self._sizes if k not in busy),
-                key=lambda k: _last_used(self.segments_dir / k),
+                key=lambda k: self._store(k, create=False).last_used(COMPLETE_MARK),
             )
             victims = []
             for key in by_age:
@@ -239,28 +241,8 @@ class SegmentCache:
                 self._live.pop(key, None)
                 victims.append(key)
                 self.stats.evictions += 1
-                # Renamed away inside the lock: a new request for the key starts from empty.
-                target = self.trash_dir / f"{key}-{secrets.token_hex(4)}"
-                self.trash_dir.mkdir(exist_ok=True)
-                with contextlib.suppress(FileNotFoundError):
-                    os.replace(self.segments_dir / key, target)
+                # Retired inside the lock: a new request for the key starts from empty.
+                self._store(key, create=False).retire(self.trash_dir)
         for key in victims:
             log.info("cache eviction", extra={"fields": {"segment": key}})
         shutil.rmtree(self.trash_dir, ignore_errors=True)
-
-
-def _last_used(directory: Path) -> float:
-    """When a segment was last used: its mark, or (left unfinished) its directory's mtime."""
-    for path in (directory / COMPLETE_MARK, directory):
-        with contextlib.suppress(OSError):
-            return path.stat().st_mtime
-    return time.time()
-
-
-def _disk_usage(directory: Path) -> int:
-    total = 0
-    for base, _dirs, files in os.walk(directory):
-        for name in files:
-            with contextlib.suppress(OSError):
-                total += os.stat(os.path.join(base, name)).st_size
-    return total

@@ -28,12 +28,12 @@ std::vector<float> sampleOf(const FloatImage& image) {
 }  // namespace
 
 std::string ContentHashes::hashOf(const std::string& identity, const FloatImage& image,
-                                  const HashFn& hash) {
+                                  const HashFn& hash, bool afresh) {
     if (identity.empty()) return hash(image);
     const std::string key = identity + "|" + std::to_string(image.width) + "x" +
                             std::to_string(image.height) + "x" + std::to_string(image.channels);
     std::vector<float> sample = sampleOf(image);
-    {
+    if (!afresh) {
         std::lock_guard<std::mutex> lock(_mutex);
         const auto found = _entries.find(key);
         // Compared as bits, so a NaN matches itself.

@@ -22,8 +22,10 @@ class ContentHashes {
     // The hash of `image`, read from the host as `identity` says (see imageIdentity). A
     // remembered hash is reused only when the identity is not empty and a sample of the pixels
     // still matches (a guard against a host that keeps an identifier for changed pixels);
-    // otherwise `hash` computes it.
-    std::string hashOf(const std::string& identity, const FloatImage& image, const HashFn& hash);
+    // otherwise `hash` computes it. `afresh`: computed in any case and remembered (a render the
+    // artist asked to redo trusts nothing remembered).
+    std::string hashOf(const std::string& identity, const FloatImage& image, const HashFn& hash,
+                       bool afresh = false);
 
   private:
     struct Entry {

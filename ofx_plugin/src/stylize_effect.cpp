@@ -297,7 +297,7 @@ void StylizeEffect::render(const PropertySet& inArgs) {
             return client->contentHash(image);
         };
         for (const auto& [image, identity] : identities) {
-            job.contentHashes[image] = _hashes.hashOf(identity, *image, hash);
+            job.contentHashes[image] = _hashes.hashOf(identity, *image, hash, job.refresh);
         }
         ProgressScope progress(*this, "synthfx: stylizing frame " + std::to_string(frame));
         RenderCallbacks callbacks;

@@ -61,6 +61,12 @@ int main() {
     CHECK(hashed == 1 && got == "h" + std::to_string(edited.pixels[0]),
           "edited pixels under the same identifier: hashed %d times, got %s", hashed, got.c_str());
 
+    // A refresh (Re-render) hashes afresh, and later renders use the new hash.
+    hashed = 0;
+    hashes.hashOf(identity(3), frames[3], hash, true);
+    hashes.hashOf(identity(3), frames[3], hash);
+    CHECK(hashed == 1, "refresh: hashed %d times, expected 1", hashed);
+
     // Another size under the same identifier: hashed again.
     hashed = 0;
     hashes.hashOf(identity(2), ramp(32, 16, 3, 2.0f), hash);

@@ -165,11 +165,13 @@ class Stylizer:
             frame_range.first, frame_range.last, self.inputs.keys, self.options.only
         )
         self._flow: FlowEstimator = make_flow_estimator(self.options.flow)
-        self._temporary_dir = None if cache_dir is not None else tempfile.mkdtemp("-synthfx")
+        self._temporary_dir: str | None = None
         if isinstance(cache_dir, ResultStore):
             self.store = cache_dir
         else:
-            self.store = ResultStore(cache_dir if cache_dir is not None else self._temporary_dir)
+            if cache_dir is None:
+                cache_dir = self._temporary_dir = tempfile.mkdtemp("-synthfx")
+            self.store = ResultStore(cache_dir)
         self._flow_dir = Path(flow_cache_dir) if flow_cache_dir is not None else None
         self.times = StageTimes()
         self._progress = progress

@@ -2,9 +2,8 @@
 """Digests of arrays and files, for content-addressed caches and done-records.
 
 BLAKE3 rather than SHA-256: every frame of a pass is hashed a few times for its cache keys (its
-own digest, both frames of each flow). A 4K RGB float frame took 64 ms with SHA-256 and takes
-19 ms here, so a frame's keys cost about 0.1 s instead of 0.3 s: next to a GPU synthesis, that
-mattered.
+own digest, both frames of each flow), and with SHA-256 that cost mattered next to a GPU
+synthesis (bench/README.md).
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """Frame-sized buffers the server reuses once nothing references them any more.
 
-Filling a new 130 MB buffer costs more in page faults than receiving the frame into it (about
-40 ms per 4K frame here, more on virtual machines whose host backs pages lazily). Once the
+Filling a new 130 MB buffer costs more in page faults than receiving the frame into it (more
+still on virtual machines whose host backs pages lazily; bench/README.md). Once the
 frame store is full, every new frame replaces an old one of, usually, the same size: handing
 the old frame's pages to the new one makes receiving run at memory speed.
 """

@@ -3,7 +3,7 @@
 
 A fresh 130 MB buffer (a 4K float RGBA frame) costs more in page faults than the copy that
 fills it; large buffers are therefore anonymous mappings advised for transparent huge pages,
-which fault 2 MiB at a time (about twice as fast to fill here).
+which fault 2 MiB at a time (faster to fill; bench/README.md).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from synthfx.transport.wire import new_content_digest
 _HUGE_PAGE_MIN_BYTES = 4 << 20
 _END = None
 # Copies this large are split over threads: one thread's memcpy is bound by its own memory
-# latency, not by the machine's bandwidth (a 4K frame copied in 11 ms instead of 20 here).
+# latency, not by the machine's bandwidth ("copy_bytes" vs "memcpy" in bench/transport.py).
 _PARALLEL_COPY_MIN_BYTES = 16 << 20
 _COPY_THREADS = max(1, min(4, os.cpu_count() or 1))
 _copy_pool: ThreadPoolExecutor | None = None

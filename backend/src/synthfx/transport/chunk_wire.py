@@ -2,7 +2,7 @@
 """Messages carrying one ``ImageChunk``, encoded by hand.
 
 Building an ``ImageChunk`` and serializing its enclosing message copies the payload three
-times: 146 ms for a 4K float frame here, most of what streaming it costs the sender. These are
+times, most of what streaming a frame costs the sender (bench/README.md). These are
 the bytes protobuf would write (same fields, same order, defaults left out), with the payload
 copied once; receivers parse them as any other message.
 """

@@ -19,7 +19,7 @@ from synthfx.errors import InputError
 from synthfx.v1 import synthfx_pb2 as pb
 
 CONTENT_HASH = re.compile(r"^[0-9a-f]{64}$")
-# Payloads this large are hashed on all cores (a 4K float RGBA frame: 12 ms instead of 24 here).
+# Payloads this large are hashed on all cores (about twice as fast on two; bench/README.md).
 _THREADED_HASH_MIN_BYTES = 8 << 20
 # Channel names as OpenEXR spells them ("R", "diffuse.R"); never anything path-like.
 _CHANNEL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]{0,63}$")
@@ -51,7 +51,7 @@ def new_content_digest(threaded: bool = False) -> blake3.blake3:
     """An incremental content hash (``update`` pieces, then ``hexdigest``), on all cores when
     ``threaded`` (the hash is the same).
 
-    BLAKE3: about 5 GB/s on one core, against 1 GB/s for SHA-256 (with SHA extensions), whose
+    BLAKE3: several times faster than SHA-256 even with SHA extensions (bench/README.md), whose
     cost on the receiving server had been what held streamed uploads below 1 GB/s. It releases
     the GIL while hashing large pieces.
     """

@@ -63,3 +63,11 @@ def known_answer(bbb_video: Path) -> KnownAnswer:
         for f in (FRAME_A, FRAME_B)
     )
     return KnownAnswer(a, b, stylized(a), stylized(b))
+
+
+@pytest.fixture(scope="session")
+def vgg19_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A seeded random VGG19 state dict in torchvision's layout, saved to a temporary file."""
+    from .vgg_weights import random_vgg_state, save_state
+
+    return save_state(random_vgg_state("vgg19"), tmp_path_factory.mktemp("vgg") / "vgg19.pth")

@@ -194,7 +194,7 @@ def optimise(
         optimiser.zero_grad()
         total, (content_term, style_term, tv_term) = objective()
         total.backward()
-        losses = Losses(float(total), float(content_term), float(style_term), float(tv_term))
+        losses = Losses(*(float(t.detach()) for t in (total, content_term, style_term, tv_term)))
         history.append(losses)
         if report is not None:
             report(len(history), losses)

@@ -47,7 +47,7 @@ def test_optimisation_lowers_the_loss(images: tuple, vgg19_weights: Path) -> Non
     plate, reference = images
     result = make_keyframe(plate, [reference], options=gatys(vgg19_weights))
     first, last = result.losses[0], result.losses[-1]
-    assert len(result.losses) <= 20
+    assert 20 <= len(result.losses) <= 20 + 25
     assert last.total < 0.2 * first.total, (first, last)
     assert last.style < 0.1 * first.style, (first, last)  # the Gram loss drops at least 10x
     assert first.content == 0.0 and last.content < 0.5 * first.style  # starts at the plate

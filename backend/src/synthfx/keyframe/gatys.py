@@ -202,8 +202,15 @@ def optimise(
 
     optimiser: torch.optim.Optimizer
     if settings.optimizer == "lbfgs":
+        # The strong Wolfe line search keeps every accepted step downhill: without it a first
+        # full step on an unnormalised objective (style weight 1e6) can overshoot by orders of
+        # magnitude and L-BFGS may end on a worse image than it started from.
         optimiser = torch.optim.LBFGS(
-            [image], lr=settings.lr, max_iter=settings.iterations, max_eval=settings.iterations
+            [image],
+            lr=settings.lr,
+            max_iter=settings.iterations,
+            max_eval=settings.iterations,
+            line_search_fn="strong_wolfe",
         )
         optimiser.step(closure)
     else:

@@ -140,7 +140,8 @@ class KeyframeOptions:
     )  # fmt: skip
     iterations: int = option(
         300,
-        help="gatys: optimisation steps (L-BFGS: function evaluations).",
+        help="gatys: optimisation steps (L-BFGS: evaluations of the objective; its last line "
+        "search may add a few).",
         label="Iterations", param="iterations", page=_GATYS, minimum=1, maximum=100000,
         display=(50, 1000),
     )  # fmt: skip

@@ -101,11 +101,16 @@ def test_gatys(files: Path, tmp_path: Path, capsys) -> None:
     out = tmp_path / "key.exr"
     args = [*keyframe_args(files, out), "--method", "gatys", "--network", "vgg16"]
     args += ["--weights", str(weights), "--iterations", "6", "--torch-device", "cpu", "--json"]
-    assert main(args) == 0
+    strip = tmp_path / "strip.png"
+    assert main([*args, "--snapshot-every", "2", "--progress-strip", str(strip)]) == 0
     report = json.loads(capsys.readouterr().out)
     assert 6 <= report["evaluations"] <= 6 + 25  # a last line search may finish its steps
     assert report["loss_last"]["total"] < report["loss_first"]["total"]
     assert read_image(out).pixels.shape == (54, 96, 3)
+    # One working-size (here the plate's size) image per 2 evaluations, side by side.
+    assert read_image(strip).pixels.shape == (54, 96 * (report["evaluations"] // 2), 3)
+    assert main([*args, "--progress-strip", str(strip)]) == 2
+    assert "give --snapshot-every N too" in capsys.readouterr().err
 
 
 def test_whole_shot_from_one_painting(files: Path, tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ objective goes down, runs repeat bit for bit, the style loss of a reference agai
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import threading
 from pathlib import Path
@@ -145,10 +146,24 @@ def test_cancel(images: tuple, vgg19_weights: Path) -> None:
         make_keyframe(plate, [reference], options=gatys(vgg19_weights), cancel=cancel)
 
 
-def test_exception(images: tuple, tmp_path: Path) -> None:
+def test_exception(images: tuple, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     plate, reference = images
     with pytest.raises(InputError, match="VGG weights not found"):
         make_keyframe(plate, [reference], options=gatys(tmp_path / "none.pth"))
+    with pytest.raises(InputError, match="no layer 'relu5_4'"):
+        gatys(tmp_path, network="vgg16", style_layers="relu5_4")
+    real_find_spec = importlib.util.find_spec
+
+    def without_torch(name: str, *args: object) -> object:
+        return None if name == "torch" else real_find_spec(name, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(importlib.util, "find_spec", without_torch)
+    with pytest.raises(InputError) as raised:
+        make_keyframe(plate, [reference], options=gatys(tmp_path / "none.pth"))
+    assert str(raised.value) == (
+        "--method gatys needs torch, which is not installed: run ./setup.sh (it installs "
+        "torch) or use --method patch"
+    )
 
 
 @pytest.mark.skipif(

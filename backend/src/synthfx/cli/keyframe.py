@@ -13,6 +13,8 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from synthfx.cli.engine_options import add_options, option_values
 from synthfx.cli.stylize import ProgressBar
 from synthfx.engine import SynthesisParams
@@ -56,6 +58,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     output.add_argument(
         "--dtype", choices=["half", "float"], help="EXR/TIFF sample type (default: the format's)"
     )
+    output.add_argument(
+        "--progress-strip",
+        help="gatys: also write the snapshots (--snapshot-every N) side by side to this image",
+    )
     output.add_argument("--json", action="store_true", help="print a JSON summary")
     output.add_argument("--quiet", action="store_true", help="no progress bar")
     add_options(parser.add_argument_group("keyframe"), options_of(KeyframeOptions), _DEFAULTS)
@@ -86,12 +92,20 @@ def keyframe_options(args: argparse.Namespace) -> KeyframeOptions:
 def run(args: argparse.Namespace) -> int:
     options = keyframe_options(args)
     check_method(options)
+    if args.progress_strip and not (options.method == "gatys" and options.snapshot_every):
+        raise InputError(
+            "--progress-strip shows the steps of --method gatys: give --snapshot-every N too"
+        )
     inputs = {Path(p).resolve(): flag for p, flag in _inputs(args)}
     out = Path(args.out)
-    if out.resolve() in inputs:
-        raise InputError(f"--out {out} is the {inputs[out.resolve()]} file: choose another name")
+    for flag, path in (("--out", out), ("--progress-strip", args.progress_strip)):
+        if path and Path(path).resolve() in inputs:
+            used = inputs[Path(path).resolve()]
+            raise InputError(f"{flag} {path} is the {used} file: choose another name")
     plate = read_image(args.frame)
     check_output(out, dtype=args.dtype, channels=3 if plate.channels in (1, 3) else 4)
+    if args.progress_strip:
+        check_output(args.progress_strip, channels=3)
     references = [read_image(path).pixels for path in args.reference]
     mask = read_image(args.mask).pixels if args.mask else None
     progress = ProgressBar(enabled=not args.quiet and sys.stderr.isatty())
@@ -102,6 +116,8 @@ def run(args: argparse.Namespace) -> int:
     finally:
         progress.close()
     write_image(out, result.image, dtype=args.dtype, pixel_aspect=plate.pixel_aspect)
+    if args.progress_strip and result.snapshots:
+        write_image(args.progress_strip, np.concatenate(result.snapshots, axis=1))
     height, width, channels = result.image.shape
     report: dict[str, object] = {
         "out": str(out),
@@ -133,6 +149,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _inputs(args: argparse.Namespace) -> list[tuple[str, str]]:
+    """(path, flag) of every file the job reads."""
     files = [(args.frame, "--frame"), *((path, "--reference") for path in args.reference)]
     if args.mask:
         files.append((args.mask, "--mask"))

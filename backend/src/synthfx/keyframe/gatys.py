@@ -148,7 +148,7 @@ def optimise(
     *,
     mask: torch.Tensor | None = None,
     should_stop: Callable[[], bool] = lambda: False,
-    report: Callable[[int, Losses], None] | None = None,
+    report: Callable[[int, Losses, torch.Tensor], None] | None = None,
 ) -> tuple[torch.Tensor, list[Losses]]:
     """Optimises an image for the Gatys objective.
 
@@ -160,7 +160,8 @@ def optimise(
         settings: layers, weights, optimiser, steps, init and seed.
         mask: optional (1, 1, H, W): where the style is measured on the result.
         should_stop: checked at every evaluation; True raises ``CancelledError``.
-        report: gets (evaluations done, losses) after every evaluation of the objective.
+        report: gets (evaluations done, losses, the image evaluated) after every evaluation of
+            the objective.
 
     Returns:
         The optimised (1, 3, H, W) image and the losses of every evaluation, in order.
@@ -197,7 +198,7 @@ def optimise(
         losses = Losses(*(float(t.detach()) for t in (total, content_term, style_term, tv_term)))
         history.append(losses)
         if report is not None:
-            report(len(history), losses)
+            report(len(history), losses, image)
         return total
 
     optimiser: torch.optim.Optimizer

@@ -48,11 +48,14 @@ class KeyframeResult:
         losses: gatys: the losses (``synthfx.keyframe.gatys.Losses``) of every evaluation of
             the objective, in order; patch: empty.
         seconds: wall time of the job.
+        snapshots: gatys with ``snapshot_every``: the image (H', W', 3) at the working size
+            every ``snapshot_every`` evaluations; otherwise empty.
     """
 
     image: np.ndarray
     losses: tuple[Losses, ...]
     seconds: float
+    snapshots: tuple[np.ndarray, ...] = ()
 
 
 def check_method(options: KeyframeOptions) -> None:
@@ -155,6 +158,7 @@ def make_keyframe(
         return cancel is not None and cancel.is_set()
 
     losses: tuple[Losses, ...] = ()
+    snapshots: tuple[np.ndarray, ...] = ()
     if options.method == "patch":
         total = len(checked)
 
@@ -177,10 +181,10 @@ def make_keyframe(
     else:
         from synthfx.keyframe.neural import gatys_keyframe
 
-        styled, history = gatys_keyframe(
+        styled, history, kept = gatys_keyframe(
             plate_rgb, checked, shares, options, coverage, should_stop, progress
         )
-        losses = tuple(history)
+        losses, snapshots = tuple(history), tuple(kept)
     styled = preserve_colour(styled, plate_rgb, options.preserve_colour)
     if coverage is not None:
         inside = np.clip(coverage, 0.0, 1.0)[..., None]
@@ -189,4 +193,4 @@ def make_keyframe(
     if alpha is not None:
         styled = np.concatenate([styled, alpha[..., None]], axis=2)
     image = np.ascontiguousarray(styled, dtype=np.float32)
-    return KeyframeResult(image, losses, time.perf_counter() - start)
+    return KeyframeResult(image, losses, time.perf_counter() - start, snapshots)

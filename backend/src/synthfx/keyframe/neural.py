@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from synthfx.engine import synthesize
 from synthfx.flow.raft import resolve_device
@@ -71,7 +72,7 @@ def gatys_keyframe(
     coverage: np.ndarray | None,
     should_stop: Callable[[], bool],
     progress: Callable[[ProgressEvent], None] | None,
-) -> tuple[np.ndarray, list[Losses]]:
+) -> tuple[np.ndarray, list[Losses], list[np.ndarray]]:
     """The plate styled by neural style transfer.
 
     Args:
@@ -83,7 +84,8 @@ def gatys_keyframe(
         should_stop, progress: cancel check and progress events.
 
     Returns:
-        (H, W, 3) float32 and the losses of every evaluation.
+        (H, W, 3) float32, the losses of every evaluation, and the images of every
+        ``snapshot_every``-th evaluation at the working size.
     """
     assert options.weights is not None  # check_method ran
     settings = settings_of(options)
@@ -103,11 +105,14 @@ def gatys_keyframe(
             fitted_alpha = _fit(alpha[..., None], longest)
             opaque = to_tensor((fitted_alpha >= OPAQUE).astype(np.float32), device)
         styles.append((to_tensor(fitted, device), opaque))
+    snapshots: list[np.ndarray] = []
     mask = None
     if coverage is not None:
         mask = to_tensor(np.clip(_fit(coverage[..., None], longest), 0.0, 1.0), device)
 
-    def report(done: int, _: Losses) -> None:
+    def report(done: int, _: Losses, image: torch.Tensor) -> None:
+        if options.snapshot_every and done % options.snapshot_every == 0:
+            snapshots.append(to_image(image))
         if progress is not None:
             progress(ProgressEvent("optimisation", 0, done, settings.iterations))
 
@@ -122,9 +127,9 @@ def gatys_keyframe(
         report=report,
     )
     styled = to_image(result)
-    if styled.shape[:2] == (height, width):
-        return styled, history
-    return upsample(styled, small, plate, options, should_stop, progress), history
+    if styled.shape[:2] != (height, width):
+        styled = upsample(styled, small, plate, options, should_stop, progress)
+    return styled, history, snapshots
 
 
 def upsample(

@@ -162,7 +162,8 @@ class KeyframeOptions:
     )  # fmt: skip
     noise_seed: int = option(
         0,
-        help="gatys: random seed of the noise; the same seed gives the same result on the CPU.",
+        help="gatys: random seed of the noise; the same seed gives the same result on the CPU "
+        "with the same number of torch threads.",
         label="Noise Seed", param="noiseSeed", page=_GATYS, minimum=0, maximum=2**63 - 1,
     )  # fmt: skip
     max_size: int = option(
@@ -171,6 +172,12 @@ class KeyframeOptions:
         "upsampled by guided patch synthesis.",
         label="Working Size", param="maxSize", page=_GATYS, minimum=16, maximum=8192,
         display=(256, 1024),
+    )  # fmt: skip
+    snapshot_every: int = option(
+        0,
+        help="gatys: keep the image every this many evaluations, to show how the optimisation "
+        "went (the CLI's --progress-strip); 0 keeps none.",
+        label="Snapshot Every", param="snapshotEvery", page=_GATYS, minimum=0, maximum=100000,
     )  # fmt: skip
     torch_device: Device = option(  # noqa: RUF009 (a field, as dataclasses.field)
         "auto",

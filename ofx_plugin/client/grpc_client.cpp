@@ -188,6 +188,11 @@ class GrpcBackendClient final : public BackendClient {
             }
         };
         add(job.frames, proto->mutable_frames());
+        for (const auto& [number, path] : job.framePaths) {
+            auto* item = proto->add_frames();
+            item->set_frame(number);
+            item->set_path(path);
+        }
         add(job.keyframes, proto->mutable_keyframes());
         for (const auto& [number, path] : job.keyframePaths) {
             auto* item = proto->add_keyframes();
@@ -197,9 +202,8 @@ class GrpcBackendClient final : public BackendClient {
         add(job.masks, proto->mutable_mask());
 
         std::vector<size_t> resultSizes;
-        if (!job.frames.empty()) {
-            const FloatImage& like = *job.frames.begin()->second;
-            const size_t pixels = size_t(like.width) * like.height;
+        if (job.width > 0 && job.height > 0) {
+            const size_t pixels = size_t(job.width) * job.height;
             resultSizes.push_back(pixels * 4 * sizeof(float));  // RGBA
             if (wantError) resultSizes.push_back(pixels * sizeof(float));
         }

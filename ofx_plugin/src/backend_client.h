@@ -46,6 +46,11 @@ struct StylizeJob {
     // Keyframes the backend reads itself (protocol 1.1): frame -> absolute path or pattern
     // (#### / %04d filled in by the backend), instead of `keyframes`.
     std::map<int, std::string> keyframePaths;
+    // Frames the backend reads itself, as keyframePaths, instead of `frames` (a host that
+    // gives only the frame rendered).
+    std::map<int, std::string> framePaths;
+    int width = 0;  // of every frame and the result, in pixels
+    int height = 0;
     std::map<int, const FloatImage*> masks;  // 1 channel; empty: no mask
     std::vector<JobOption> options;
     bool refresh = false;  // recompute the frame's segment, replacing the backend's cache

@@ -222,6 +222,13 @@ void describeStylizeInContext(OfxImageEffectHandle descriptor, const std::string
         file.trySetInt(kOfxParamPropStringFilePathExists, 1);
         file.setInt(kOfxParamPropAnimates, 0);
         keyPage.push_back(kParamStyleFile);
+        auto plate = defineParam(params, kOfxParamTypeString, kParamSourceFile,
+                                 kParamSourceFileLabel, kParamSourceFileHint, kPageKeys);
+        plate.setString(kOfxParamPropDefault, "");
+        plate.setString(kOfxParamPropStringMode, kOfxParamStringIsFilePath);
+        plate.trySetInt(kOfxParamPropStringFilePathExists, 1);
+        plate.setInt(kOfxParamPropAnimates, 0);
+        keyPage.push_back(kParamSourceFile);
     }
     auto output = defineParam(params, kOfxParamTypeChoice, kParamOutput, kParamOutputLabel,
                               kParamOutputHint, kPageKeys);

@@ -16,6 +16,8 @@ Effect::Effect(OfxImageEffectHandle handle) : _handle(handle) {
 
 void Effect::changedParam(const std::string&, const PropertySet&) {}
 
+void Effect::beginSequenceRender(const PropertySet&) {}
+
 void Effect::setPersistentError(const std::string& message) const {
     const auto& s = suites();
     if (s.messageV2) {
@@ -89,6 +91,11 @@ bool Effect::isBackground() const {
 
 std::string Effect::hostName() const {
     return PropertySet(suites().host->host).getStringOr(kOfxPropName, "unknown host");
+}
+
+bool Effect::hostHasTemporalAccess() const {
+    // Absent: an older host; the spec's hosts (HostSupport's default included) have it.
+    return PropertySet(suites().host->host).getIntOr(kOfxImageEffectPropTemporalClipAccess, 1) != 0;
 }
 
 ConnectionSettings Effect::connectionSettings(OfxTime time) const {

@@ -21,6 +21,8 @@ class Effect {
     virtual void getRegionOfDefinition(const PropertySet& inArgs, const PropertySet& outArgs) = 0;
     virtual void getClipPreferences(const PropertySet& outArgs) = 0;
     virtual void changedParam(const std::string& name, const PropertySet& inArgs);
+    // The frames the host is about to render (kOfxImageEffectPropFrameRange of its inArgs).
+    virtual void beginSequenceRender(const PropertySet& inArgs);
 
     OfxImageEffectHandle handle() const { return _handle; }
     // Shows `message` on the node until cleared (the artist sees it in the viewer / node).
@@ -39,6 +41,8 @@ class Effect {
     bool aborted() const;
     bool isBackground() const;
     std::string hostName() const;
+    // Whether the host gives clip images at other times than the one rendered (MLT does not).
+    bool hostHasTemporalAccess() const;
     ConnectionSettings connectionSettings(OfxTime time) const;
     // The options of `params` at `time`, named as the backend wants them.
     std::vector<JobOption> optionsAt(const std::vector<struct OptionParam>& params,

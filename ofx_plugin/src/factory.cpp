@@ -71,6 +71,10 @@ OfxStatus dispatch(const char* action, OfxImageEffectHandle handle, PropertySet 
             effect->getClipPreferences(outArgs);
             return kOfxStatOK;
         }
+        if (!std::strcmp(action, kOfxImageEffectActionBeginSequenceRender)) {
+            effect->beginSequenceRender(inArgs);
+            return kOfxStatOK;
+        }
         if (!std::strcmp(action, kOfxActionInstanceChanged)) {
             effect->changedParam(inArgs.getString(kOfxPropName), inArgs);
             return kOfxStatOK;

@@ -64,6 +64,14 @@ constexpr const char* kParamStyleFileHint =
     "/shots/sh010/paint/style.####.exr. Every frame of the shot that has a file is a keyframe, "
     "unless you set keys on Style Key (or the list): then those frames are, and each needs its "
     "file. A single image (no ####) is used at the keys you set. Frame numbers are the node's.";
+constexpr const char* kParamSourceFile = "sourceFile";
+constexpr const char* kParamSourceFileLabel = "Source Frames File";
+constexpr const char* kParamSourceFileHint =
+    "Hosts that give an effect only the frame being rendered (MLT, Kdenlive, Shotcut): the "
+    "shot's frames as image files the backend reads, with #### or %04d for the frame number, "
+    "e.g. /shots/sh010/plate.####.exr. When set, every Source frame comes from these files "
+    "instead of the host, so they must be the frames this node's input shows, at its size. "
+    "Frame numbers are the node's.";
 constexpr const char* kParamOutput = "output";
 constexpr const char* kParamOutputLabel = "Output";
 constexpr const char* kParamOutputHint =

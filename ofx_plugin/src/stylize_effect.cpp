@@ -42,16 +42,62 @@ StylizeEffect::StylizeEffect(OfxImageEffectHandle handle, const std::string& con
     }
 }
 
-Segment StylizeEffect::shotRange() const {
+bool StylizeEffect::hostShotRange(Segment& range) const {
+    const double unknown = std::nan("");
+    auto rangeOf = [&](const PropertySet& props) {
+        const double first = props.getDoubleOr(kOfxImageEffectPropFrameRange, unknown, 0);
+        const double last = props.getDoubleOr(kOfxImageEffectPropFrameRange, unknown, 1);
+        if (std::isnan(first) || std::isnan(last) || last < first) return false;
+        range = {frameOf(first), frameOf(last)};
+        return true;
+    };
     OfxPropertySetHandle handle = nullptr;
-    check(suites().effect->clipGetPropertySet(_source, &handle), "Source clip properties");
-    const PropertySet props(handle);
-    return {frameOf(props.getDouble(kOfxImageEffectPropFrameRange, 0)),
-            frameOf(props.getDouble(kOfxImageEffectPropFrameRange, 1))};
+    if (suites().effect->clipGetPropertySet(_source, &handle) == kOfxStatOK &&
+        rangeOf(PropertySet(handle))) {
+        return true;
+    }
+    if (rangeOf(_props)) return true;
+    // MLT tells only the effect's length; its frames count from 0.
+    const double duration =
+        _props.getDoubleOr(kOfxImageEffectInstancePropEffectDuration, unknown, 0);
+    if (std::isnan(duration) || frameOf(duration) < 1) return false;
+    range = {0, frameOf(duration) - 1};
+    return true;
 }
 
-std::vector<int> StylizeEffect::keyframes(OfxTime time) const {
-    const Segment shot = shotRange();
+// The Source clip's frame range where the host gives one (most do); else the effect's own
+// range or duration; else what this render covers: the frame, the sequence being rendered and
+// the keys set.
+Segment StylizeEffect::shotRange(OfxTime time) const {
+    Segment range;
+    if (hostShotRange(range)) return range;
+    range = {frameOf(time), frameOf(time)};
+    auto include = [&range](int frame) {
+        range.first = std::min(range.first, frame);
+        range.last = std::max(range.last, frame);
+    };
+    {
+        std::lock_guard<std::mutex> lock(_sequenceMutex);
+        if (_hasSequence) {
+            include(_sequence.first);
+            include(_sequence.last);
+        }
+    }
+    for (int key : setKeys(time)) include(key);
+    return range;
+}
+
+void StylizeEffect::beginSequenceRender(const PropertySet& inArgs) {
+    const double unknown = std::nan("");
+    const double first = inArgs.getDoubleOr(kOfxImageEffectPropFrameRange, unknown, 0);
+    const double last = inArgs.getDoubleOr(kOfxImageEffectPropFrameRange, unknown, 1);
+    if (std::isnan(first) || std::isnan(last) || last < first) return;
+    std::lock_guard<std::mutex> lock(_sequenceMutex);
+    _hasSequence = true;
+    _sequence = {frameOf(first), frameOf(last)};
+}
+
+std::vector<int> StylizeEffect::setKeys(OfxTime time) const {
     const OfxParamHandle key = param(kParamStyleKey);
     unsigned int count = 0;
     std::vector<int> keys;
@@ -69,6 +115,12 @@ std::vector<int> StylizeEffect::keyframes(OfxTime time) const {
             throw OfxError(kOfxStatFailed, std::string("synthfx: ") + error.what());
         }
     }
+    return keys;
+}
+
+std::vector<int> StylizeEffect::keyframes(OfxTime time) const {
+    const Segment shot = shotRange(time);
+    std::vector<int> keys = setKeys(time);
     // Filter context without keys set: every frame that has a painted file is a keyframe (what
     // dropping files into a folder suggests). Checked on this machine, so the path must read
     // the same here as on the backend (the local backend; a farm's shared storage).
@@ -82,26 +134,70 @@ std::vector<int> StylizeEffect::keyframes(OfxTime time) const {
     return normalizeKeys(keys, shot.first, shot.last);
 }
 
-std::string StylizeEffect::styleFile(OfxTime time) const {
-    std::string path = stringAt(kParamStyleFile, time);
+namespace {
+
+// A file parameter's value without surrounding spaces; empty or checked: absolute, at most one
+// frame placeholder (and one when `sequence`). `label` is the parameter's, for messages.
+std::string checkedFilePath(std::string path, const char* label, bool sequence) {
     const auto space = [](unsigned char c) { return std::isspace(c) != 0; };
     path.erase(path.begin(), std::find_if_not(path.begin(), path.end(), space));
     path.erase(std::find_if_not(path.rbegin(), path.rend(), space).base(), path.end());
+    if (path.empty()) return path;
+    if (path.front() != '/') {
+        throw OfxError(kOfxStatFailed,
+                       std::string("synthfx: ") + label + " must be an absolute path, got " + path);
+    }
+    FramePattern pattern;
+    try {
+        pattern = parseFramePattern(path);
+    } catch (const std::invalid_argument& error) {
+        throw OfxError(kOfxStatFailed, std::string("synthfx: ") + label + ": " + error.what());
+    }
+    if (sequence && pattern.still) {
+        throw OfxError(kOfxStatFailed, std::string("synthfx: ") + label + " " + path +
+                                           " names one file: put #### (or %04d) where the "
+                                           "frame number goes, e.g. /shots/sh010/plate.####.exr");
+    }
+    return path;
+}
+
+}  // namespace
+
+std::string StylizeEffect::styleFile(OfxTime time) const {
+    const std::string path = checkedFilePath(stringAt(kParamStyleFile, time), "Style Frames File",
+                                             /*sequence=*/false);
     if (path.empty()) {
         throw OfxError(kOfxStatFailed,
                        "synthfx: set Style Frames File to your painted keyframes, e.g. "
                        "/shots/sh010/paint/style.####.exr");
     }
-    if (path.front() != '/') {
-        throw OfxError(kOfxStatFailed,
-                       "synthfx: Style Frames File must be an absolute path, got " + path);
-    }
-    try {
-        parseFramePattern(path);
-    } catch (const std::invalid_argument& error) {
-        throw OfxError(kOfxStatFailed, std::string("synthfx: Style Frames File: ") + error.what());
-    }
     return path;
+}
+
+std::string StylizeEffect::sourceFile(OfxTime time) const {
+    if (_general) return {};
+    return checkedFilePath(stringAt(kParamSourceFile, time), "Source Frames File",
+                           /*sequence=*/true);
+}
+
+void StylizeEffect::requireOtherFrames(const Segment& segment, int frame, bool fromFiles) const {
+    if (hostHasTemporalAccess() || segment.first == segment.last) return;
+    const std::string frames = std::to_string(segment.first) + "-" + std::to_string(segment.last);
+    if (!fromFiles) {
+        throw OfxError(kOfxStatFailed,
+                       "synthfx: " + hostName() +
+                           " gives an effect only the frame it renders, and frame " +
+                           std::to_string(frame) + " needs the Source frames " + frames +
+                           ". Set Source Frames File to the shot's frames on disk (e.g. "
+                           "/shots/sh010/plate.####.exr); the backend then reads them itself.");
+    }
+    if (_general) {
+        throw OfxError(kOfxStatFailed,
+                       "synthfx: " + hostName() +
+                           " gives an effect only the frame it renders, so the Style and Mask "
+                           "inputs cannot be read at frames " +
+                           frames + ": use synthfx Stylize as a filter (one input) there.");
+    }
 }
 
 bool StylizeEffect::refreshWanted(const Segment& segment, OfxTime time) {
@@ -120,7 +216,7 @@ void StylizeEffect::refreshDone(const Segment& segment) {
 }
 
 Segment StylizeEffect::framesFor(int frame, OfxTime time) const {
-    const Segment shot = shotRange();
+    const Segment shot = shotRange(time);
     if (boolAt(kParamSendWholeShot, time)) return shot;
     return segmentFor(frame, keyframes(time), shot.first, shot.last);
 }
@@ -129,7 +225,17 @@ void StylizeEffect::getFramesNeeded(const PropertySet& inArgs, const PropertySet
     const OfxTime time = inArgs.getDouble(kOfxPropTime);
     const Segment segment = framesFor(frameOf(time), time);
     const std::string sourceName = std::string(kFramesNeededPrefix) + kClipSource;
-    outArgs.setDoubles(sourceName.c_str(), {double(segment.first), double(segment.last)});
+    bool fromFiles = false;
+    try {
+        fromFiles = !sourceFile(time).empty();
+    } catch (const OfxError&) {
+        // A bad Source Frames File: render says why.
+    }
+    if (!fromFiles) {
+        outArgs.setDoubles(sourceName.c_str(), {double(segment.first), double(segment.last)});
+    } else {
+        outArgs.setDoubles(sourceName.c_str(), {time, time});  // the others come from files
+    }
     if (_general) {
         std::vector<double> ranges;
         for (int key : keyframes(time)) {
@@ -189,6 +295,19 @@ FloatImage StylizeEffect::readClipFrame(OfxImageClipHandle clip, int frame, cons
         throw OfxError(kOfxStatFailed, std::string("synthfx: the host gave no ") + what +
                                            " image at frame " + std::to_string(frame));
     }
+    // A host that cannot give other times may hand back the current frame instead: where the
+    // image says its time, a different one fails rather than render from the wrong frame.
+    const double given = image.properties().getDoubleOr(kOfxPropTime, frame);
+    if (frameOf(given) != frame) {
+        throw OfxError(kOfxStatFailed,
+                       std::string("synthfx: asked ") + hostName() + " for the " + what +
+                           " frame " + std::to_string(frame) + ", it gave frame " +
+                           std::to_string(frameOf(given)) +
+                           (_general ? std::string(": this host cannot feed Stylize")
+                                     : std::string(". Set Source Frames File to the shot's "
+                                                   "frames on disk; the backend then reads "
+                                                   "them itself.")));
+    }
     const PixelView view = image.view();
     if (identity) {
         const PropertySet props = image.properties();
@@ -229,7 +348,7 @@ void StylizeEffect::render(const PropertySet& inArgs) {
     }
     const std::vector<int> keys = keyframes(time);
     if (keys.empty() && !_general) {
-        const Segment shot = shotRange();
+        const Segment shot = shotRange(time);
         throw OfxError(kOfxStatFailed,
                        "synthfx: no keyframes: no file of Style Frames File " + styleFile(time) +
                            " exists for frames " + std::to_string(shot.first) + "-" +
@@ -249,14 +368,18 @@ void StylizeEffect::render(const PropertySet& inArgs) {
         throw OfxError(kOfxStatFailed, "synthfx: Style Frames File keyframes are full size: "
                                        "render at full resolution (proxy or render scale off)");
     }
+    const std::string sourcePattern = sourceFile(time);
     const Segment segment = framesFor(frame, time);
+    requireOtherFrames(segment, frame, !sourcePattern.empty());
     const bool masked = _mask && clipConnected(_mask);
     const auto outputKind = static_cast<OutputKind>(intAt(kParamOutput, time));
 
     std::map<int, FloatImage> frames, styles, masks;
     std::map<const FloatImage*, std::string> identities;  // of the images read, by address
     for (int f = segment.first; f <= segment.last; ++f) {
-        frames[f] = readClipFrame(_source, f, window, 3, "Source", &identities[&frames[f]]);
+        if (sourcePattern.empty()) {
+            frames[f] = readClipFrame(_source, f, window, 3, "Source", &identities[&frames[f]]);
+        }
         if (masked) masks[f] = readClipFrame(_mask, f, window, 1, "Mask", &identities[&masks[f]]);
         if (aborted()) throw OfxError(kOfxStatFailed, "synthfx: render aborted");
     }
@@ -274,9 +397,15 @@ void StylizeEffect::render(const PropertySet& inArgs) {
         }
     } else {
         StylizeJob job;
-        job.firstFrame = shotRange().first;
-        job.lastFrame = shotRange().last;
+        const Segment shot = shotRange(time);
+        job.firstFrame = shot.first;
+        job.lastFrame = shot.last;
+        job.width = window.x2 - window.x1;
+        job.height = window.y2 - window.y1;
         for (auto& [f, image] : frames) job.frames[f] = &image;
+        if (!sourcePattern.empty()) {
+            for (int f = segment.first; f <= segment.last; ++f) job.framePaths[f] = sourcePattern;
+        }
         for (auto& [f, image] : styles) job.keyframes[f] = &image;
         if (!_general) {
             // The segment's keys, as in the general context; the backend reads their files.
@@ -311,9 +440,15 @@ void StylizeEffect::render(const PropertySet& inArgs) {
         if (job.refresh) refreshDone(segment);
         result = std::move(outputKind == OutputKind::Error ? rendered.error : rendered.image);
         if (result.width != window.x2 - window.x1 || result.height != window.y2 - window.y1) {
+            const std::string size =
+                std::to_string(result.width) + "x" + std::to_string(result.height);
             throw OfxError(kOfxStatFailed,
-                           "synthfx: the backend returned a " + std::to_string(result.width) + "x" +
-                               std::to_string(result.height) + " frame for " + sizeText(window));
+                           sourcePattern.empty()
+                               ? "synthfx: the backend returned a " + size + " frame for " +
+                                     sizeText(window)
+                               : "synthfx: the files of Source Frames File " + sourcePattern +
+                                     " are " + size + ", the node's input is " + sizeText(window) +
+                                     ": point it at the frames this node shows, at their size");
         }
     }
     writePixels(result, window, outView, renderWindow);

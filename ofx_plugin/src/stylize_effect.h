@@ -21,11 +21,18 @@ class StylizeEffect final : public Effect {
     void getRegionOfDefinition(const PropertySet& inArgs, const PropertySet& outArgs) override;
     void getClipPreferences(const PropertySet& outArgs) override;
     void changedParam(const std::string& name, const PropertySet& inArgs) override;
+    void beginSequenceRender(const PropertySet& inArgs) override;
 
   private:
-    // First and last frame of the Source clip.
-    Segment shotRange() const;
-    // Keyframes inside the shot: Style Key's animation keys, else the text list.
+    // First and last frame of the shot, from what the host tells (see shotRange's comment).
+    Segment shotRange(OfxTime time) const;
+    // The Source clip's or the effect's frame range, or frames [0, duration - 1]; false when
+    // the host tells none of them.
+    bool hostShotRange(Segment& range) const;
+    // The keys set on Style Key, else those of the text list, unsorted, maybe outside the shot.
+    std::vector<int> setKeys(OfxTime time) const;
+    // Keyframes inside the shot: setKeys, else (filter context) the frames whose style file
+    // exists.
     std::vector<int> keyframes(OfxTime time) const;
     Segment framesFor(int frame, OfxTime time) const;
     // `identity`, when given, is set to the frame's imageIdentity (empty: none).
@@ -34,6 +41,12 @@ class StylizeEffect final : public Effect {
     // Filter context: the Style Frames File parameter, trimmed and checked (absolute, at most
     // one frame placeholder); throws an OfxError saying what to fix.
     std::string styleFile(OfxTime time) const;
+    // Filter context: the Source Frames File parameter, trimmed and checked (absolute, one
+    // frame placeholder); empty when not set.
+    std::string sourceFile(OfxTime time) const;
+    // Throws, saying what to do, when the Source frames `segment` needs for `frame` cannot come
+    // from the host: it gives only the frame rendered and no Source Frames File is set.
+    void requireOtherFrames(const Segment& segment, int frame, bool fromFiles) const;
     // Whether this render should ask the backend to recompute `segment`: Re-render was pressed
     // (in this session) and the segment has not been rendered since; refreshDone records it.
     bool refreshWanted(const Segment& segment, OfxTime time);
@@ -48,7 +61,10 @@ class StylizeEffect final : public Effect {
     int _loadedGeneration = 0;  // at creation: a saved project never refreshes on load
     int _seenGeneration = 0;
     std::set<std::pair<int, int>> _refreshed;  // segments rendered at _seenGeneration
-    ContentHashes _hashes;                     // of the frames sent, across renders
+    mutable std::mutex _sequenceMutex;
+    bool _hasSequence = false;  // begin-sequence-render told the frames rendered
+    Segment _sequence;
+    ContentHashes _hashes;  // of the frames sent, across renders
 };
 
 }  // namespace synthfx::ofx

@@ -84,6 +84,8 @@ ClientResult run(BackendClient& client, const std::string& scenario, const std::
         job.lastFrame = 1;
         job.frames = {{0, &style}, {1, &style}};
         job.keyframePaths = {{0, arg}};
+        job.width = style.width;
+        job.height = style.height;
         return client.stylize(job, 1, false, callbacks, out);
     }
     return {ClientStatus::Failed, "unknown scenario " + scenario};

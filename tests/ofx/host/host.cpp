@@ -45,6 +45,13 @@ struct Options {
     int abortAfterMs = -1, pad = 0, originX = 0, originY = 0;
     std::vector<std::string> preload;
     std::map<int, int> pauseAfterMs;  // frame -> pause (lets a test restart the backend)
+    // Host profile (--profile mlt sets all of them as MLT 7's openfx module behaves).
+    bool clipFrameRange = true;     // else only the instance's effect duration
+    bool temporalAccess = true;     // kOfxImageEffectPropTemporalClipAccess of the host
+    bool currentFrameOnly = false;  // clipGetImage gives the current frame, whatever the time
+    bool framesNeeded = true;       // calls get-frames-needed before each render
+    bool instancePerFrame = false;  // a new instance for every frame rendered
+    bool sequencePerFrame = false;  // begin/end sequence render around every frame
 };
 
 std::string json(const std::string& text) {
@@ -98,7 +105,6 @@ std::atomic<int> gProgressUpdates{0};
 double gTime = 0;
 bool gRendering = false;
 std::map<std::string, std::vector<double>> gFramesNeeded;  // clip -> ranges, this render
-Effect* gInstance = nullptr;
 
 std::string framePath(const std::string& pattern, int frame) {
     char path[4096];
@@ -181,6 +187,7 @@ std::unique_ptr<Image> allocate(const OfxRectI& bounds, const OfxRectI& rod,
     p.setDouble(kOfxImagePropPixelAspectRatio, {1.0});
     p.setString(kOfxImagePropField, {kOfxImageFieldNone});
     p.setString(kOfxImagePropUniqueIdentifier, {std::to_string(time)});
+    p.setDouble(kOfxPropTime, {time});  // lets the plugin check it got the time it asked for
     return image;
 }
 
@@ -314,6 +321,7 @@ OfxStatus clipGetImage(OfxImageClipHandle handle, OfxTime time, const OfxRectD*,
         return kOfxStatOK;
     }
     if (!clip->props.getInt(kOfxImageClipPropConnected)) return kOfxStatFailed;
+    if (gOptions.currentFrameOnly) time = gTime;
     if (gRendering && !declared(clip->name, time)) {
         emit("{\"event\":\"fetch_outside_declared\",\"clip\":" + json(clip->name) +
              ",\"frame\":" + std::to_string(time) + "}");
@@ -605,7 +613,9 @@ bool renderFrame(OfxPlugin* plugin, Effect& effect, int frame) {
     PropertySet neededIn, neededOut;
     neededIn.setDouble(kOfxPropTime, {double(frame)});
     gFramesNeeded.clear();
-    call(plugin, kOfxImageEffectActionGetFramesNeeded, effect.handle(), &neededIn, &neededOut);
+    if (gOptions.framesNeeded) {
+        call(plugin, kOfxImageEffectActionGetFramesNeeded, effect.handle(), &neededIn, &neededOut);
+    }
     for (const auto& [name, prop] : neededOut.all()) {
         const std::string prefix = "OfxImageClipPropFrameRange_";
         if (name.rfind(prefix, 0) != 0) continue;
@@ -641,11 +651,24 @@ bool renderFrame(OfxPlugin* plugin, Effect& effect, int frame) {
             if (!done) gAbort = true;
         });
     }
+    PropertySet sequence;  // MLT's: a sequence of the one frame rendered
+    sequence.setDouble(kOfxImageEffectPropFrameRange, {double(frame), double(frame)});
+    sequence.setDouble(kOfxImageEffectPropFrameStep, {1.0});
+    sequence.setInt(kOfxPropIsInteractive, {0});
+    sequence.setDouble(kOfxImageEffectPropRenderScale, {scale, scale});
+    sequence.setInt(kOfxImageEffectPropSequentialRenderStatus, {1});
+    sequence.setInt(kOfxImageEffectPropInteractiveRenderStatus, {0});
+    if (gOptions.sequencePerFrame) {
+        call(plugin, kOfxImageEffectActionBeginSequenceRender, effect.handle(), &sequence, nullptr);
+    }
     const auto start = std::chrono::steady_clock::now();
     gRendering = true;
     const OfxStatus status =
         call(plugin, kOfxImageEffectActionRender, effect.handle(), &renderIn, nullptr);
     gRendering = false;
+    if (gOptions.sequencePerFrame) {
+        call(plugin, kOfxImageEffectActionEndSequenceRender, effect.handle(), &sequence, nullptr);
+    }
     done = true;
     if (aborter.joinable()) aborter.join();
     const double seconds =
@@ -673,7 +696,7 @@ void setUpHostProps() {
     gHostProps.setInt(kOfxImageEffectPropSupportsOverlays, {0});
     gHostProps.setInt(kOfxImageEffectPropSupportsMultiResolution, {1});
     gHostProps.setInt(kOfxImageEffectPropSupportsTiles, {1});
-    gHostProps.setInt(kOfxImageEffectPropTemporalClipAccess, {1});
+    gHostProps.setInt(kOfxImageEffectPropTemporalClipAccess, {gOptions.temporalAccess ? 1 : 0});
     gHostProps.setInt(kOfxImageEffectPropSupportsMultipleClipDepths, {1});
     gHostProps.setString(kOfxImageEffectPropSupportedComponents,
                          {kOfxImageComponentRGBA, kOfxImageComponentRGB, kOfxImageComponentAlpha});
@@ -747,12 +770,120 @@ Options parseOptions(int argc, char** argv) {
             o.pauseAfterMs[std::stoi(frame)] = std::stoi(ms);
         } else if (arg == "--describe")
             o.describe = true;
+        else if (arg == "--profile") {
+            const std::string profile = next();
+            if (profile == "mlt") {
+                o.clipFrameRange = o.temporalAccess = o.framesNeeded = false;
+                o.currentFrameOnly = o.instancePerFrame = o.sequencePerFrame = true;
+            } else if (profile == "no-frame-range") {
+                o.clipFrameRange = false;
+            } else if (profile == "current-frame-only") {  // claims temporal access, gives none
+                o.currentFrameOnly = true;
+            } else {
+                throw std::runtime_error("unknown profile " + profile);
+            }
+        } else if (arg == "--instance-per-frame")
+            o.instancePerFrame = true;
         else
             throw std::runtime_error("unknown option " + arg);
     }
     if (o.bundle.empty() || o.plugin.empty())
         throw std::runtime_error("need --bundle and --plugin");
     return o;
+}
+
+// An instance with the options' params, keys and presses applied and its clip preferences
+// asked; keys and presses are reported for the first only.
+std::unique_ptr<Effect> createInstance(OfxPlugin* plugin, Effect& contextDescriptor, bool report) {
+    auto instance = std::make_unique<Effect>();
+    instance->props = contextDescriptor.props;
+    instance->props.setString(kOfxPropType, {kOfxTypeImageEffectInstance});
+    instance->props.setString(kOfxImageEffectPropContext, {gOptions.context});
+    instance->props.setString(kOfxPropLabel, {"Stylize1"});
+    if (gOptions.clipFrameRange) {
+        instance->props.setDouble(kOfxImageEffectPropFrameRange,
+                                  {double(gOptions.first), double(gOptions.last)});
+    } else {
+        // MLT's frames count from the effect's start: its duration is all a plugin learns.
+        instance->props.setDouble(kOfxImageEffectInstancePropEffectDuration,
+                                  {double(gOptions.last - gOptions.first + 1)});
+    }
+    instance->params.instantiateFrom(contextDescriptor.params);
+    for (const auto& [name, desc] : contextDescriptor.clips) {
+        auto clip = std::make_unique<Clip>();
+        clip->name = name;
+        clip->output = desc->output;
+        clip->props = desc->props;
+        const bool connected = clip->output || gOptions.clips.count(name);
+        clip->props.setInt(kOfxImageClipPropConnected, {connected ? 1 : 0});
+        const auto depth = gOptions.depths.find(name);
+        clip->props.setString(kOfxImageEffectPropPixelDepth,
+                              {depth != gOptions.depths.end()
+                                   ? std::string("OfxBitDepth") + depth->second
+                                   : std::string(kOfxBitDepthFloat)});
+        const auto comps = gOptions.components.find(name);
+        clip->props.setString(kOfxImageEffectPropComponents,
+                              {comps != gOptions.components.end()
+                                   ? std::string("OfxImageComponent") + comps->second
+                                   : std::string(kOfxImageComponentRGBA)});
+        if (gOptions.clipFrameRange) {
+            clip->props.setDouble(kOfxImageEffectPropFrameRange,
+                                  {double(gOptions.first), double(gOptions.last)});
+        }
+        clip->props.setString(kOfxImageEffectPropPreMultiplication, {kOfxImagePreMultiplied});
+        instance->clips[name] = std::move(clip);
+    }
+    if (call(plugin, kOfxActionCreateInstance, instance->handle(), nullptr, nullptr) !=
+        kOfxStatOK) {
+        throw std::runtime_error("create instance failed");
+    }
+    for (const auto& [name, value] : gOptions.params) setParam(*instance, name, value);
+    for (const auto& [name, times] : gOptions.keys) {
+        Param* p = instance->params.find(name);
+        if (!p) throw std::runtime_error("no parameter " + name);
+        for (double t : parseList(times)) p->keys[t] = std::vector<double>(p->value.size(), 1.0);
+    }
+    for (const auto& [name, time] : gOptions.presses) {
+        gTime = time;
+        PropertySet in;
+        in.setString(kOfxPropType, {kOfxTypeParameter});
+        in.setString(kOfxPropName, {name});
+        in.setString(kOfxPropChangeReason, {kOfxChangeUserEdited});
+        in.setDouble(kOfxPropTime, {time});
+        in.setDouble(kOfxImageEffectPropRenderScale, {1.0, 1.0});
+        call(plugin, kOfxActionBeginInstanceChanged, instance->handle(), &in, nullptr);
+        call(plugin, kOfxActionInstanceChanged, instance->handle(), &in, nullptr);
+        call(plugin, kOfxActionEndInstanceChanged, instance->handle(), &in, nullptr);
+    }
+    for (const auto& param : instance->params.params()) {
+        if (param->keys.empty()) continue;
+        std::ostringstream times;
+        bool first = true;
+        for (const auto& [t, v] : param->keys) {
+            times << (first ? "" : ",") << t;
+            first = false;
+        }
+        if (report)
+            emit("{\"event\":\"keys\",\"param\":" + json(param->name) + ",\"times\":[" +
+                 times.str() + "]}");
+    }
+
+    // Clip preferences: the output depth/components the plugin asks for.
+    PropertySet prefs;
+    for (const auto& [name, clip] : instance->clips) {
+        prefs.setString("OfxImageClipPropComponents_" + name,
+                        {clip->props.getString(kOfxImageEffectPropComponents)});
+        prefs.setString("OfxImageClipPropDepth_" + name,
+                        {clip->props.getString(kOfxImageEffectPropPixelDepth)});
+    }
+    call(plugin, kOfxImageEffectActionGetClipPreferences, instance->handle(), nullptr, &prefs);
+    Clip& output = *instance->clips.at(kOfxImageEffectOutputClipName);
+    output.props.setString(kOfxImageEffectPropComponents,
+                           {prefs.getString("OfxImageClipPropComponents_Output")});
+    output.props.setString(kOfxImageEffectPropPixelDepth,
+                           {prefs.getString("OfxImageClipPropDepth_Output")});
+
+    return instance;
 }
 
 int run(int argc, char** argv) {
@@ -814,95 +945,23 @@ int run(int argc, char** argv) {
         describeParams(contextDescriptor);
     }
 
-    auto instance = std::make_unique<Effect>();
-    gInstance = instance.get();
-    instance->props = contextDescriptor.props;
-    instance->props.setString(kOfxPropType, {kOfxTypeImageEffectInstance});
-    instance->props.setString(kOfxImageEffectPropContext, {gOptions.context});
-    instance->props.setString(kOfxPropLabel, {"Stylize1"});
-    instance->props.setDouble(kOfxImageEffectPropFrameRange,
-                              {double(gOptions.first), double(gOptions.last)});
-    instance->params.instantiateFrom(contextDescriptor.params);
-    for (const auto& [name, desc] : contextDescriptor.clips) {
-        auto clip = std::make_unique<Clip>();
-        clip->name = name;
-        clip->output = desc->output;
-        clip->props = desc->props;
-        const bool connected = clip->output || gOptions.clips.count(name);
-        clip->props.setInt(kOfxImageClipPropConnected, {connected ? 1 : 0});
-        const auto depth = gOptions.depths.find(name);
-        clip->props.setString(kOfxImageEffectPropPixelDepth,
-                              {depth != gOptions.depths.end()
-                                   ? std::string("OfxBitDepth") + depth->second
-                                   : std::string(kOfxBitDepthFloat)});
-        const auto comps = gOptions.components.find(name);
-        clip->props.setString(kOfxImageEffectPropComponents,
-                              {comps != gOptions.components.end()
-                                   ? std::string("OfxImageComponent") + comps->second
-                                   : std::string(kOfxImageComponentRGBA)});
-        clip->props.setDouble(kOfxImageEffectPropFrameRange,
-                              {double(gOptions.first), double(gOptions.last)});
-        clip->props.setString(kOfxImageEffectPropPreMultiplication, {kOfxImagePreMultiplied});
-        instance->clips[name] = std::move(clip);
-    }
-    if (call(plugin, kOfxActionCreateInstance, instance->handle(), nullptr, nullptr) !=
-        kOfxStatOK) {
-        throw std::runtime_error("create instance failed");
-    }
-    for (const auto& [name, value] : gOptions.params) setParam(*instance, name, value);
-    for (const auto& [name, times] : gOptions.keys) {
-        Param* p = instance->params.find(name);
-        if (!p) throw std::runtime_error("no parameter " + name);
-        for (double t : parseList(times)) p->keys[t] = std::vector<double>(p->value.size(), 1.0);
-    }
-    for (const auto& [name, time] : gOptions.presses) {
-        gTime = time;
-        PropertySet in;
-        in.setString(kOfxPropType, {kOfxTypeParameter});
-        in.setString(kOfxPropName, {name});
-        in.setString(kOfxPropChangeReason, {kOfxChangeUserEdited});
-        in.setDouble(kOfxPropTime, {time});
-        in.setDouble(kOfxImageEffectPropRenderScale, {1.0, 1.0});
-        call(plugin, kOfxActionBeginInstanceChanged, instance->handle(), &in, nullptr);
-        call(plugin, kOfxActionInstanceChanged, instance->handle(), &in, nullptr);
-        call(plugin, kOfxActionEndInstanceChanged, instance->handle(), &in, nullptr);
-    }
-    for (const auto& param : instance->params.params()) {
-        if (param->keys.empty()) continue;
-        std::ostringstream times;
-        bool first = true;
-        for (const auto& [t, v] : param->keys) {
-            times << (first ? "" : ",") << t;
-            first = false;
-        }
-        emit("{\"event\":\"keys\",\"param\":" + json(param->name) + ",\"times\":[" + times.str() +
-             "]}");
-    }
-
-    // Clip preferences: the output depth/components the plugin asks for.
-    PropertySet prefs;
-    for (const auto& [name, clip] : instance->clips) {
-        prefs.setString("OfxImageClipPropComponents_" + name,
-                        {clip->props.getString(kOfxImageEffectPropComponents)});
-        prefs.setString("OfxImageClipPropDepth_" + name,
-                        {clip->props.getString(kOfxImageEffectPropPixelDepth)});
-    }
-    call(plugin, kOfxImageEffectActionGetClipPreferences, instance->handle(), nullptr, &prefs);
-    Clip& output = *instance->clips.at(kOfxImageEffectOutputClipName);
-    output.props.setString(kOfxImageEffectPropComponents,
-                           {prefs.getString("OfxImageClipPropComponents_Output")});
-    output.props.setString(kOfxImageEffectPropPixelDepth,
-                           {prefs.getString("OfxImageClipPropDepth_Output")});
-
+    std::unique_ptr<Effect> instance = createInstance(plugin, contextDescriptor, true);
     int failures = 0;
     for (int frame : gOptions.frames) {
+        if (gOptions.instancePerFrame && !instance) {
+            instance = createInstance(plugin, contextDescriptor, false);
+        }
         if (!renderFrame(plugin, *instance, frame)) ++failures;
+        if (gOptions.instancePerFrame) {
+            call(plugin, kOfxActionDestroyInstance, instance->handle(), nullptr, nullptr);
+            instance.reset();
+        }
         const auto pause = gOptions.pauseAfterMs.find(frame);
         if (pause != gOptions.pauseAfterMs.end()) {
             std::this_thread::sleep_for(std::chrono::milliseconds(pause->second));
         }
     }
-    call(plugin, kOfxActionDestroyInstance, instance->handle(), nullptr, nullptr);
+    if (instance) call(plugin, kOfxActionDestroyInstance, instance->handle(), nullptr, nullptr);
     call(plugin, kOfxActionUnload, nullptr, nullptr, nullptr);
     emit("{\"event\":\"done\",\"failures\":" + std::to_string(failures) + "}");
     return failures ? 1 : 0;

@@ -48,6 +48,9 @@ constexpr auto kDiagnoseDeadline = std::chrono::milliseconds(500);
 constexpr const char* kErrorKindMetadata = "synthfx-error";
 // In gRPC's connection errors when nothing listens at the address.
 constexpr const char* kConnectionRefused = "Connection refused";
+// In gRPC's connection errors when a unix socket's file does not exist.
+constexpr const char* kNoSuchFile = "No such file or directory";
+constexpr const char* kUnixScheme = "unix:";
 
 // The kind the backend names in the trailing metadata (synthfx.status_table), else the
 // code: calls that gRPC itself failed (no backend reached, deadline) carry no kind.
@@ -290,11 +293,23 @@ class GrpcBackendClient final : public BackendClient {
         if (kind == ClientStatus::Unavailable) {
             message = "cannot reach the synthfx backend at " + _config.address + " (" +
                       status.error_message() + ")";
+            const bool unixSocket = _config.address.rfind(kUnixScheme, 0) == 0;
+            const bool refused =
+                status.error_message().find(kConnectionRefused) != std::string::npos;
+            const bool noSocket = status.error_message().find(kNoSuchFile) != std::string::npos;
             if (usesTls()) {
                 message += "; TLS with the CA file " + _config.tlsCaFile +
                            ": the backend must serve TLS with a certificate that this CA signed "
                            "and that names the host in the address";
-            } else if (status.error_message().find(kConnectionRefused) == std::string::npos) {
+            } else if (unixSocket && noSocket) {
+                message += ": no socket file there; start the backend with `synthfx serve "
+                           "--listen " +
+                           _config.address + "` or correct Backend Address";
+            } else if (refused || unixSocket) {
+                message += ": nothing listens there; start the backend with `synthfx serve "
+                           "--listen " +
+                           _config.address + "` or correct Backend Address";
+            } else {
                 // Reached something that hung up: a TLS backend drops plaintext connections.
                 message += "; if the backend serves TLS, set TLS CA File or $SYNTHFX_TLS_CA";
             }
@@ -331,8 +346,10 @@ class GrpcBackendClient final : public BackendClient {
         }
         {
             grpc::ClientContext context;
-            // wait_for_ready: a backend that is still starting gets the whole timeout.
-            prepare(context, connectTimeout(), true);
+            // wait_for_ready: a backend that is still starting gets the whole timeout. Else a
+            // refused connection or a missing socket fails at once, a silent address (a
+            // firewall dropping packets) at the timeout.
+            prepare(context, connectTimeout(), _config.waitForStartup);
             grpc::Status status = _stub->GetInfo(&context, infoRequest, &info);
             if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
                 // A waiting call only says "Deadline Exceeded"; one that does not wait fails

@@ -118,6 +118,9 @@ struct ClientConfig {
     std::string clientName;
     std::string label;
     double connectTimeoutSeconds = 5.0;
+    // A backend that is still starting (the plugin just launched it): wait for it to listen.
+    // Otherwise a refused connection or a missing socket fails at once.
+    bool waitForStartup = false;
     // Payloads through POSIX shared memory when a probe shows the backend shares this host's
     // (else streamed in chunks); false always streams.
     bool sharedMemory = true;

@@ -6,9 +6,12 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 namespace synthfx::ofx {
@@ -71,6 +74,48 @@ std::string resolveTlsCa(const std::string& fileParam, std::string& file, std::s
     return pem.str();
 }
 
+// How long a backend address that could not be reached stays known as such: the next frames
+// of a render fail at once with the same message instead of each trying again. Short, so a
+// backend started after the failure is found at the next render.
+constexpr auto kRetryUnreachableAfter = std::chrono::seconds(3);
+
+// Unreachable addresses of this process, shared by every effect instance: MLT makes a new
+// instance for every frame.
+struct Unreachable {
+    std::chrono::steady_clock::time_point since;
+    ClientResult result;
+};
+std::mutex gUnreachableMutex;
+std::map<std::string, Unreachable> gUnreachable;
+
+// The failure remembered for `key` (address and TLS roots), if recent: `result` then says so.
+bool rememberedFailure(const std::string& key, ClientResult& result) {
+    std::lock_guard<std::mutex> lock(gUnreachableMutex);
+    const auto found = gUnreachable.find(key);
+    if (found == gUnreachable.end()) return false;
+    const auto age = std::chrono::steady_clock::now() - found->second.since;
+    if (age >= kRetryUnreachableAfter) {
+        gUnreachable.erase(found);
+        return false;
+    }
+    char ago[32];
+    std::snprintf(ago, sizeof ago, "%.1f", std::chrono::duration<double>(age).count());
+    result = found->second.result;
+    result.message += " [not tried again for this frame: that was " + std::string(ago) +
+                      " s ago; synthfx tries again " +
+                      std::to_string(kRetryUnreachableAfter.count()) + " s after a failure]";
+    return true;
+}
+
+void noteConnection(const std::string& key, const ClientResult& result) {
+    std::lock_guard<std::mutex> lock(gUnreachableMutex);
+    if (result.status == ClientStatus::Unavailable) {
+        gUnreachable[key] = {std::chrono::steady_clock::now(), result};
+    } else {
+        gUnreachable.erase(key);
+    }
+}
+
 }  // namespace
 
 BackendClient* BackendConnection::acquire(const ConnectionSettings& settings,
@@ -91,6 +136,7 @@ BackendClient* BackendConnection::acquire(const ConnectionSettings& settings,
     std::string address = trimmed(settings.address);
     if (address.empty()) address = environment("SYNTHFX_BACKEND");
     double timeout = settings.timeoutSeconds;
+    bool starting = false;
     if (address.empty()) {
         const LocalBackend local = ensureLocalBackend();
         if (!local.error.empty()) {
@@ -98,11 +144,15 @@ BackendClient* BackendConnection::acquire(const ConnectionSettings& settings,
             return nullptr;
         }
         address = local.address;
-        if (local.started) timeout = std::max(timeout, kLocalStartupSeconds);
+        starting = local.started;
+        if (starting) timeout = std::max(timeout, kLocalStartupSeconds);
     }
     if (_client && address == _address && token == _token && tlsCa == _tlsCa) {
         return _client.get();
     }
+    // TLS or not decides whether a connection succeeds, the token does not.
+    const std::string reachKey = address + '\n' + tlsCa;
+    if (!starting && rememberedFailure(reachKey, result)) return nullptr;
 
     std::string loadError;
     CreateBackendClientFn* create = loadClientFactory(loadError);
@@ -119,6 +169,7 @@ BackendClient* BackendConnection::acquire(const ConnectionSettings& settings,
                         std::to_string(kPluginVersionMinor) + " / " + settings.hostName;
     config.label = settings.label;
     config.connectTimeoutSeconds = timeout;
+    config.waitForStartup = starting;
     // SYNTHFX_SHARED_MEMORY=never: always stream payloads (e.g. to compare both transports).
     config.sharedMemory = environment("SYNTHFX_SHARED_MEMORY") != "never";
     std::unique_ptr<BackendClient> client(create(&config));
@@ -127,6 +178,7 @@ BackendClient* BackendConnection::acquire(const ConnectionSettings& settings,
         return nullptr;
     }
     result = client->connect();
+    noteConnection(reachKey, result);
     if (!result.ok()) return nullptr;
     _client = std::move(client);
     _address = address;

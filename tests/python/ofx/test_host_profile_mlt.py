@@ -164,3 +164,36 @@ def test_host_giving_the_wrong_time_fails(bundle, clips, backend, tmp_path) -> N
     assert run.returncode == 1 and run.renders() == {5: 1}
     assert "asked org.synthfx.testhost for the Source frame 0, it gave frame 5" in run.messages()
     assert not list(tmp_path.glob("*.npy"))
+
+
+# -- 3. a backend address where nothing listens ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("address", "expected"),
+    [
+        ("127.0.0.1:1", "nothing listens there; start the backend with `synthfx serve --listen "
+                        "127.0.0.1:1` or correct Backend Address"),
+        ("unix:{tmp}/no/backend.sock", "no socket file there; start the backend with `synthfx "
+                                       "serve --listen unix:{tmp}/no/backend.sock`"),
+    ],
+)  # fmt: skip
+def test_exception_dead_address_fails_at_once(bundle, clips, files, tmp_path, address, expected):
+    """Refused or absent is known at once: 4 frames (new instances, as MLT) fail within a second
+    or two instead of the connect timeout each; the frames after the first reuse its failure
+    until 3 s have passed; no TLS advice for a socket."""
+    address, expected = address.format(tmp=tmp_path), expected.format(tmp=tmp_path)
+    run = filter_run(bundle, clips, tmp_path / "out", files, address, "--frames", "1,2,3,4",
+                     "--profile", "mlt", "--pause-after", "3=3200",
+                     "--param", f"sourceFile={files / 'plate' / 'f.####.exr'}",
+                     "--param", "connectTimeout=5")  # fmt: skip
+    assert run.returncode == 1 and run.renders() == {1: 1, 2: 1, 3: 1, 4: 1}
+    messages = per_frame_messages(run)
+    assert all(expected in messages[f] for f in (1, 2, 3, 4)), messages
+    assert "TLS" not in run.messages()
+    assert "not tried again" not in messages[1]
+    assert "not tried again for this frame" in messages[2] and "not tried again" in messages[3]
+    assert "not tried again" not in messages[4], "3.2 s later: tried again"
+    seconds = [e["seconds"] for e in run.of("render")]
+    assert sum(seconds) < 2.5, seconds
+    assert not list((tmp_path / "out").glob("*.npy"))

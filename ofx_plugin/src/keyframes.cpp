@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "keyframes.h"
 
+#include <dirent.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -130,6 +131,38 @@ std::vector<int> existingFrames(const FramePattern& pattern, int first, int last
             frames.push_back(frame);
         }
     }
+    return frames;
+}
+
+std::vector<int> existingFrames(const FramePattern& pattern) {
+    std::vector<int> frames;
+    if (pattern.still) return frames;
+    const std::string directory = pattern.directory.empty() ? "." : pattern.directory;
+    DIR* listing = opendir(directory.c_str());
+    if (!listing) return frames;
+    while (const dirent* entry = readdir(listing)) {
+        const std::string name = entry->d_name;
+        if (name.size() <= pattern.prefix.size() + pattern.suffix.size() ||
+            name.compare(0, pattern.prefix.size(), pattern.prefix) != 0 ||
+            name.compare(name.size() - pattern.suffix.size(), pattern.suffix.size(),
+                         pattern.suffix) != 0) {
+            continue;
+        }
+        const std::string number = name.substr(
+            pattern.prefix.size(), name.size() - pattern.prefix.size() - pattern.suffix.size());
+        const bool digits = std::all_of(number.begin() + (number[0] == '-'), number.end(),
+                                        [](unsigned char c) { return std::isdigit(c) != 0; });
+        if (!digits || number.size() > 9 || number == "-") continue;
+        const int frame = std::atoi(number.c_str());
+        // Only the name the pattern gives that frame ("0012", not "012" for ####).
+        if (framePath(pattern, frame) != pattern.directory + name) continue;
+        struct stat info{};
+        if (stat((pattern.directory + name).c_str(), &info) == 0 && S_ISREG(info.st_mode)) {
+            frames.push_back(frame);
+        }
+    }
+    closedir(listing);
+    std::sort(frames.begin(), frames.end());
     return frames;
 }
 

@@ -38,5 +38,7 @@ FramePattern parseFramePattern(const std::string& path);
 std::string framePath(const FramePattern& pattern, int frame);
 // Frames of [first, last] whose file exists (empty for a still).
 std::vector<int> existingFrames(const FramePattern& pattern, int first, int last);
+// Every frame whose file exists, from a listing of the pattern's directory (sorted).
+std::vector<int> existingFrames(const FramePattern& pattern);
 
 }  // namespace synthfx::ofx

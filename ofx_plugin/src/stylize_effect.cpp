@@ -67,7 +67,8 @@ bool StylizeEffect::hostShotRange(Segment& range) const {
 
 // The Source clip's frame range where the host gives one (most do); else the effect's own
 // range or duration; else what this render covers: the frame, the sequence being rendered and
-// the keys set.
+// the keys (set, or in the filter context every frame with a style file). MLT 7 ends there:
+// it sets its effect duration outside the instance's property set.
 Segment StylizeEffect::shotRange(OfxTime time) const {
     Segment range;
     if (hostShotRange(range)) return range;
@@ -83,7 +84,15 @@ Segment StylizeEffect::shotRange(OfxTime time) const {
             include(_sequence.last);
         }
     }
-    for (int key : setKeys(time)) include(key);
+    std::vector<int> keys = setKeys(time);
+    if (keys.empty() && !_general) {
+        try {
+            keys = existingFrames(parseFramePattern(styleFile(time)));
+        } catch (const OfxError&) {
+            // No usable file name yet: render says why.
+        }
+    }
+    for (int key : keys) include(key);
     return range;
 }
 

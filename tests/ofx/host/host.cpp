@@ -46,7 +46,8 @@ struct Options {
     std::vector<std::string> preload;
     std::map<int, int> pauseAfterMs;  // frame -> pause (lets a test restart the backend)
     // Host profile (--profile mlt sets all of them as MLT 7's openfx module behaves).
-    bool clipFrameRange = true;     // else only the instance's effect duration
+    bool clipFrameRange = true;     // on the clips and the instance
+    bool effectDuration = true;     // without the clip range: the instance's duration
     bool temporalAccess = true;     // kOfxImageEffectPropTemporalClipAccess of the host
     bool currentFrameOnly = false;  // clipGetImage gives the current frame, whatever the time
     bool framesNeeded = true;       // calls get-frames-needed before each render
@@ -773,7 +774,8 @@ Options parseOptions(int argc, char** argv) {
         else if (arg == "--profile") {
             const std::string profile = next();
             if (profile == "mlt") {
-                o.clipFrameRange = o.temporalAccess = o.framesNeeded = false;
+                // MLT 7 sets its effect duration outside the instance's property set.
+                o.clipFrameRange = o.effectDuration = o.temporalAccess = o.framesNeeded = false;
                 o.currentFrameOnly = o.instancePerFrame = o.sequencePerFrame = true;
             } else if (profile == "no-frame-range") {
                 o.clipFrameRange = false;
@@ -803,8 +805,8 @@ std::unique_ptr<Effect> createInstance(OfxPlugin* plugin, Effect& contextDescrip
     if (gOptions.clipFrameRange) {
         instance->props.setDouble(kOfxImageEffectPropFrameRange,
                                   {double(gOptions.first), double(gOptions.last)});
-    } else {
-        // MLT's frames count from the effect's start: its duration is all a plugin learns.
+    } else if (gOptions.effectDuration) {
+        // Frames count from the effect's start (MLT's): its duration is all a plugin learns.
         instance->props.setDouble(kOfxImageEffectInstancePropEffectDuration,
                                   {double(gOptions.last - gOptions.first + 1)});
     }

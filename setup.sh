@@ -17,7 +17,11 @@ done
 
 APT_PACKAGES=(build-essential python3-venv python3-dev git
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc patchelf
-  libexpat1-dev)  # libexpat1-dev: OpenFX HostSupport (tests/ofx/hostsupport)
+  libexpat1-dev   # libexpat1-dev: OpenFX HostSupport (tests/ofx/hostsupport)
+  # MLT, which tests/python/ofx/test_mlt.py builds once from ../shared/third_party/mlt
+  # (mlt-build.sh; glib: its openfx module)
+  cmake ninja-build pkg-config libavformat-dev libswscale-dev libavfilter-dev libavutil-dev
+  libswresample-dev libglib2.0-dev)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

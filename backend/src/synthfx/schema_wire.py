@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Options dataclasses <-> ``synthfx.v1`` messages (``EngineParams``, ``StylizeParams``) and the
-``OptionsSchema`` GetInfo serves, all derived from the schema (``synthfx.schema``).
+"""Options dataclasses <-> ``synthfx.v1`` messages (``EngineParams``, ``StylizeParams``,
+``DeflickerParams``) and the ``OptionsSchema`` GetInfo serves, all derived from the schema
+(``synthfx.schema``).
 
 A field of a message has its option's name; a choice is an enum whose values are the choices,
 upper-cased, with the enum's name as prefix (``"over-source"``: ``MASK_OUTPUT_OVER_SOURCE``).
@@ -13,6 +14,7 @@ from typing import Any, TypeVar
 
 from google.protobuf.message import Message
 
+from synthfx.deflicker.options import DeflickerOptions
 from synthfx.engine import EZSYNTH_VIDEO_PARAMS, SynthesisParams
 from synthfx.errors import InputError
 from synthfx.pipeline.options import StylizeOptions
@@ -38,8 +40,8 @@ def message_values(message: Message, cls: type, where: str = "") -> dict[str, An
     """The options of ``cls`` that ``message`` sets, as the dataclass takes them.
 
     Args:
-        message: an ``EngineParams`` or ``StylizeParams``.
-        cls: ``SynthesisParams`` or ``StylizeOptions``.
+        message: an ``EngineParams``, ``StylizeParams`` or ``DeflickerParams``.
+        cls: ``SynthesisParams``, ``StylizeOptions`` or ``DeflickerOptions``.
         where: prefix of the field names in messages ("engine.").
 
     Raises:
@@ -103,7 +105,9 @@ def _value(opt: Option, value: object) -> pb.OptionValue | None:
     return pb.OptionValue(text_value=str(value))
 
 
-def _spec(opt: Option, where: str, render: object, image_synth: object) -> pb.OptionSpec:
+def _spec(
+    opt: Option, where: str, render: object, image_synth: object, deflicker: object = None
+) -> pb.OptionSpec:
     info = opt.info
     spec = pb.OptionSpec(
         name=where + opt.name,
@@ -123,7 +127,12 @@ def _spec(opt: Option, where: str, render: object, image_synth: object) -> pb.Op
             setattr(spec, name, float(bound))
     if info.display is not None:
         spec.display_minimum, spec.display_maximum = info.display
-    for name, value in (("render_default", render), ("image_synth_default", image_synth)):
+    defaults = (
+        ("render_default", render),
+        ("image_synth_default", image_synth),
+        ("deflicker_default", deflicker),
+    )
+    for name, value in defaults:
         message = _value(opt, value)
         if message is not None:
             getattr(spec, name).CopyFrom(message)
@@ -134,12 +143,17 @@ def _spec(opt: Option, where: str, render: object, image_synth: object) -> pb.Op
 
 
 def options_schema() -> pb.OptionsSchema:
-    """Every option of ``StylizeParams`` and ``EngineParams``, with both default sets."""
+    """Every option of ``StylizeParams``, ``EngineParams`` and ``DeflickerParams``, with each
+    call's defaults."""
     schema = pb.OptionsSchema()
-    video, image = StylizeOptions(), SynthesisParams()
+    video, image, flicker = StylizeOptions(), SynthesisParams(), DeflickerOptions()
     for opt in options_of(StylizeOptions):
         schema.options.append(_spec(opt, "", getattr(video, opt.name), None))
     for opt in options_of(SynthesisParams):
         render = getattr(EZSYNTH_VIDEO_PARAMS, opt.name)
-        schema.options.append(_spec(opt, "engine.", render, getattr(image, opt.name)))
+        defaults = (render, getattr(image, opt.name), getattr(flicker.engine, opt.name))
+        schema.options.append(_spec(opt, "engine.", *defaults))
+    for opt in options_of(DeflickerOptions):
+        default = getattr(flicker, opt.name)
+        schema.options.append(_spec(opt, "deflicker.", None, None, default))
     return schema

@@ -10,13 +10,19 @@ import re
 import pytest
 from google.protobuf.descriptor import FieldDescriptor
 
-from synthfx.client.remote import stylize_message
+from synthfx.client.remote import deflicker_message, stylize_message
+from synthfx.deflicker import DEFLICKER_ENGINE_PARAMS, DeflickerOptions
 from synthfx.engine import EZSYNTH_VIDEO_PARAMS, SynthesisParams
 from synthfx.errors import InputError
 from synthfx.pipeline import StylizeOptions
 from synthfx.schema import options_of
 from synthfx.schema_wire import enum_value_name
-from synthfx.service.params import engine_params, options_schema, stylize_options
+from synthfx.service.params import (
+    deflicker_options,
+    engine_params,
+    options_schema,
+    stylize_options,
+)
 from synthfx.v1 import synthfx_pb2 as pb
 
 _PROTO_TYPES = {
@@ -64,7 +70,12 @@ def test_exception_options_map() -> None:
 
 
 @pytest.mark.parametrize(
-    ("cls", "message"), [(StylizeOptions, pb.StylizeParams), (SynthesisParams, pb.EngineParams)]
+    ("cls", "message"),
+    [
+        (StylizeOptions, pb.StylizeParams),
+        (SynthesisParams, pb.EngineParams),
+        (DeflickerOptions, pb.DeflickerParams),
+    ],
 )
 def test_proto_fields_match_schema(cls: type, message: type) -> None:
     fields = dict(message.DESCRIPTOR.fields_by_name)
@@ -83,23 +94,53 @@ def test_proto_fields_match_schema(cls: type, message: type) -> None:
         else:
             assert field.type in _PROTO_TYPES[opt.kind], opt.name
             assert field.has_presence, f"{opt.name}: unset must differ from 0"
-    assert set(fields) == ({"engine", "options"} if cls is StylizeOptions else set())
+    extra = {StylizeOptions: {"engine", "options"}, DeflickerOptions: {"engine"}}
+    assert set(fields) == extra.get(cls, set())
 
 
-def test_schema_serves_both_default_sets() -> None:
+def test_deflicker_options_round_trip() -> None:
+    assert deflicker_options(pb.DeflickerParams()) == DeflickerOptions()
+    assert deflicker_options(pb.DeflickerParams()).engine == DEFLICKER_ENGINE_PARAMS
+    options = DeflickerOptions(
+        mode="accurate", window=3, guide_weight=2.5, render_weight=0.0, error_falloff=0.5,
+        engine=dataclasses.replace(DEFLICKER_ENGINE_PARAMS, patch_size=7, seed=9),
+    )  # fmt: skip
+    assert deflicker_options(deflicker_message(options)) == options
+    partial = pb.DeflickerParams(window=4, engine=pb.EngineParams(patch_size=3))
+    assert deflicker_options(partial) == DeflickerOptions(
+        window=4, engine=dataclasses.replace(DEFLICKER_ENGINE_PARAMS, patch_size=3)
+    )
+    with pytest.raises(InputError, match=r"^window must be <= 64, got 65$"):
+        deflicker_options(pb.DeflickerParams(window=65))
+    with pytest.raises(InputError, match=r"^mode must be one of 'fast', 'balanced', 'accurate'"):
+        deflicker_options(pb.DeflickerParams(mode=9))  # type: ignore[arg-type]
+
+
+def test_schema_serves_every_default_set() -> None:
     specs = {s.name: s for s in options_schema().options}
-    assert len(specs) == len(options_of(StylizeOptions)) + len(options_of(SynthesisParams))
-    video, image = StylizeOptions(), SynthesisParams()
+    calls = (StylizeOptions, SynthesisParams, DeflickerOptions)
+    assert len(specs) == sum(len(options_of(cls)) for cls in calls)
+    video, image, flicker = StylizeOptions(), SynthesisParams(), DeflickerOptions()
     for opt in options_of(SynthesisParams):
         spec = specs[f"engine.{opt.name}"]
-        render, single = (getattr(s, s.WhichOneof("value")) for s in
-                          (spec.render_default, spec.image_synth_default))  # fmt: skip
-        assert (render, single) == (getattr(video.engine, opt.name), getattr(image, opt.name))
+        render, single, deflicker = (getattr(s, s.WhichOneof("value")) for s in
+                          (spec.render_default, spec.image_synth_default,
+                           spec.deflicker_default))  # fmt: skip
+        assert (render, single, deflicker) == (
+            getattr(video.engine, opt.name), getattr(image, opt.name),
+            getattr(flicker.engine, opt.name),
+        )  # fmt: skip
         assert spec.help == opt.info.help and spec.odd == opt.info.odd
         assert spec.HasField("minimum") == (opt.info.minimum is not None)
     assert not specs["only"].HasField("render_default") and specs["only"].may_be_unset
     assert specs["engine.backend"].offered_default.text_value == "auto"
     assert list(specs["edge"].choices) == ["classic", "pst", "page"]
+    for opt in options_of(DeflickerOptions):
+        spec = specs[f"deflicker.{opt.name}"]
+        assert not spec.HasField("render_default") and spec.help == opt.info.help
+        value = spec.deflicker_default
+        assert getattr(value, value.WhichOneof("value")) == getattr(flicker, opt.name)
+    assert list(specs["deflicker.mode"].choices) == ["fast", "balanced", "accurate"]
 
 
 def test_exception_enum_value_and_range() -> None:

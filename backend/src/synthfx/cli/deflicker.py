@@ -51,6 +51,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     output.add_argument("--force", action="store_true", help="rewrite finished frames too")
     output.add_argument("--json", action="store_true", help="print a JSON summary")
     output.add_argument("--quiet", action="store_true", help="no progress bar")
+    output.add_argument(
+        "--backend", metavar="ADDR", help="render on a synthfx serve backend (HOST:PORT, unix:PATH)"
+    )
+    output.add_argument("--backend-token-file", type=Path, help="token for --backend")
+    output.add_argument(
+        "--backend-tls-ca", type=Path, help="PEM CA of --backend's certificate (enables TLS)"
+    )
     add_options(parser.add_argument_group("deflicker"), options_of(DeflickerOptions), _DEFAULTS)
     add_engine_options(parser, DEFLICKER_ENGINE_PARAMS)
     parser.set_defaults(run=run)
@@ -99,9 +106,19 @@ def run(args: argparse.Namespace) -> int:
         writer = SequenceWriter(args.out, dtype=args.dtype)
         writer.check_paths(render.frame_range, _input_files(sources))
         cache = args.cache if args.cache is not None else writer.directory / ".synthfx"
-        progress = ProgressBar(enabled=not args.quiet and sys.stderr.isatty())
         guide, mask = sources["--guide"], sources["--mask"]
         assert guide is not None
+        if args.backend:
+            from synthfx.client.remote import deflicker_remotely
+
+            written = deflicker_remotely(
+                args.backend, render, guide, mask, options,
+                lambda frame, result: writer.write(frame, as_rgba(result)),
+                token_file=args.backend_token_file, tls_ca=args.backend_tls_ca,
+            )  # fmt: skip
+            print(json.dumps({"out": args.out, "written": written, "backend": args.backend}))
+            return 0
+        progress = ProgressBar(enabled=not args.quiet and sys.stderr.isatty())
         try:
             job = Deflicker(
                 render, guide, mask=mask, options=options, cache_dir=cache, progress=progress

@@ -83,6 +83,17 @@ class ReceivedImage:
 
 
 @dataclass(frozen=True)
+class DeflickeredFrame:
+    """One deflickered frame."""
+
+    frame: int
+    image: np.ndarray  # (H, W, C) float32, the render's channels
+    support: np.ndarray | None  # (H, W) float32, when asked for
+    window: tuple[int, int]  # the first and last frame the result depends on
+    remaps: int
+
+
+@dataclass(frozen=True)
 class RenderedFrame:
     """One rendered frame."""
 
@@ -147,6 +158,7 @@ class BackendClient:
                 for name, response in (
                     ("Render", pb.RenderResponse),
                     ("ImageSynth", pb.ImageSynthResponse),
+                    ("Deflicker", pb.DeflickerResponse),
                 )
             },
         }
@@ -472,6 +484,60 @@ class BackendClient:
             return getattr(message, kind)
 
         return self._receive("ImageSynth", request, timeout, None, on_message)
+
+    def deflicker(
+        self,
+        job: pb.DeflickerJob,
+        frame: int,
+        *,
+        want_support: bool = False,
+        progress: Callable[[pb.Progress], None] | None = None,
+        request_id: str = "",
+        timeout: float | None = None,
+        dtype: pb.DType = pb.DTYPE_FLOAT32,
+    ) -> DeflickeredFrame:
+        """Deflickers one frame of a job whose frames are uploaded (``upload``): ``job`` needs
+        at least the frame's window clipped to the shot (see ``DeflickerJob``)."""
+        sizes = None
+        like = next((f.image.desc for f in job.frames if f.frame == frame), None)
+        if like is not None and like.width:
+            out = pb.ImageDesc(
+                width=like.width, height=like.height, channels=like.channels, dtype=dtype
+            )
+            sizes = [payload_size(out)]
+            if want_support:
+                out.channels = 1
+                sizes.append(payload_size(out))
+        request = pb.DeflickerRequest(
+            session_id=self._session(),
+            request_id=request_id,
+            job=job,
+            frame=frame,
+            output=pb.OutputTarget(dtype=dtype),
+            want_support=want_support,
+        )
+        header: list[pb.DeflickerResult] = []
+
+        def on_message(message: pb.DeflickerResponse) -> Any:
+            kind = message.WhichOneof("event")
+            if kind == "progress":
+                if progress is not None:
+                    progress(message.progress)
+                return None
+            if kind == "result":
+                header.append(message.result)
+                return message.result
+            return message.chunk
+
+        images = self._receive("Deflicker", request, timeout, sizes, on_message)
+        result = header[0]
+        return DeflickeredFrame(
+            frame=result.frame,
+            image=images[0].pixels,
+            support=images[1].pixels[..., 0] if want_support else None,
+            window=(result.window[0], result.window[1]),
+            remaps=result.remaps,
+        )
 
     # -- receiving results ------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
-"""``synthfx stylize --backend ADDR``: the same job rendered by a remote backend.
+"""``synthfx stylize --backend ADDR`` and ``synthfx deflicker --backend ADDR``: the same job
+rendered by a remote backend.
 
 Every frame is uploaded once (by content hash), then rendered in order and written by the
 CLI's own writer, so local and remote runs write identical files.
@@ -15,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from synthfx.client.backend import BackendClient, Payload
+from synthfx.deflicker import DeflickerOptions, DeflickerResult
 from synthfx.engine import SynthesisParams
 from synthfx.errors import InputError
 from synthfx.pipeline import RenderResult, StylizeOptions
@@ -34,6 +36,11 @@ def stylize_message(options: StylizeOptions) -> pb.StylizeParams:
     if message.flow.startswith("raft:"):
         message.flow = "raft:" + Path(message.flow.removeprefix("raft:")).name
     return message
+
+
+def deflicker_message(options: DeflickerOptions) -> pb.DeflickerParams:
+    """Every deflicker and engine option, explicitly (the backend's defaults never apply)."""
+    return fill_message(pb.DeflickerParams(engine=engine_message(options.engine)), options)
 
 
 def _upload_each(
@@ -91,4 +98,44 @@ def stylize_remotely(
             if not quiet:
                 print(f"frame {frame} ({'cached' if rendered.from_cache else 'rendered'})",
                       file=sys.stderr)  # fmt: skip
+    return len(frame_range)
+
+
+def deflicker_remotely(
+    address: str,
+    render: Any,
+    guide: Any,
+    mask: Any,
+    options: DeflickerOptions,
+    write: Callable[[int, DeflickerResult], None],
+    *,
+    token_file: Path | None = None,
+    tls_ca: Path | None = None,
+    quiet: bool = True,
+) -> int:
+    """Deflickers every frame of ``render`` on the backend and hands each to ``write``.
+
+    Frames are read and uploaded one at a time, so a long shot never sits in memory.
+
+    Returns:
+        The number of frames written.
+    """
+    frame_range = render.frame_range
+    with BackendClient(
+        address, token_file=token_file, tls_ca=tls_ca, label="synthfx deflicker"
+    ) as client:
+        job = pb.DeflickerJob(
+            first_frame=frame_range.first,
+            last_frame=frame_range.last,
+            frames=_upload_each(client, render.read, frame_range),
+            guide=_upload_each(client, guide.read, frame_range),
+            mask=[] if mask is None else _upload_each(client, mask.read, frame_range),
+            params=deflicker_message(options),
+        )
+        for frame in frame_range:
+            done = client.deflicker(job, frame, want_support=True)
+            assert done.support is not None  # asked for
+            write(frame, DeflickerResult(done.image, done.support))
+            if not quiet:
+                print(f"frame {frame} ({done.remaps} remaps)", file=sys.stderr)
     return len(frame_range)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from synthfx.deflicker.inputs import DeflickerInputs
 from synthfx.deflicker.job import Deflicker, DeflickerResult, DeflickerSummary, blend_remapped
-from synthfx.deflicker.neighbours import neighbour_offsets, neighbours_of
+from synthfx.deflicker.neighbours import frames_needed, neighbour_offsets, neighbours_of
 from synthfx.deflicker.options import DEFLICKER_ENGINE_PARAMS, DeflickerOptions, Mode
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "DeflickerSummary",
     "Mode",
     "blend_remapped",
+    "frames_needed",
     "neighbour_offsets",
     "neighbours_of",
 ]

@@ -27,9 +27,18 @@ class DeflickerInputs:
         render: the flickering frames, (H, W, C) any C >= 1; their range is the shot.
         guide: the plate they were rendered from, (H, W, C') covering the shot.
         mask: optional frames covering the shot (1 channel, alpha or RGB mean).
+        reference: the frame every other must match in size, read first (default: the
+            shot's first; a client that holds only some frames names one of those).
     """
 
-    def __init__(self, render: Frames, guide: Frames, mask: Frames | None = None) -> None:
+    def __init__(
+        self,
+        render: Frames,
+        guide: Frames,
+        mask: Frames | None = None,
+        *,
+        reference: int | None = None,
+    ) -> None:
         self.sources = {"render": render, "guide": guide, "mask": mask}
         self.frame_range = render.frame_range
         for kind in ("guide", "mask"):
@@ -41,9 +50,11 @@ class DeflickerInputs:
                 )
         self._kept: dict[tuple[str, int], np.ndarray] = {}
         self._digests: dict[tuple[str, int], str] = {}
-        first = self.frame_range.first
-        self.height, self.width, self.channels = self.render(first).shape
-        self.guide(first)  # a plate of another size fails now, before any work
+        self.reference = self.frame_range.first if reference is None else reference
+        if self.reference not in self.frame_range:
+            raise InputError(f"frame {self.reference} is outside the shot {self.frame_range}")
+        self.height, self.width, self.channels = self.render(self.reference).shape
+        self.guide(self.reference)  # a plate of another size fails now, before any work
 
     def _read(self, kind: str, frame: int) -> np.ndarray:
         kept = self._kept.get((kind, frame))
@@ -52,12 +63,12 @@ class DeflickerInputs:
         source = self.sources[kind]
         assert source is not None
         values = as_float_hwc(source.read(frame), f"{kind} frame {frame}")
-        if kind == "render" and frame != self.frame_range.first:
+        if kind == "render" and frame != self.reference:
             expected = (self.height, self.width, self.channels)
             if values.shape != expected:
                 raise InputError(
                     f"render frame {frame} is {values.shape[1]}x{values.shape[0]} with "
-                    f"{values.shape[2]} channels, frame {self.frame_range.first} is "
+                    f"{values.shape[2]} channels, frame {self.reference} is "
                     f"{self.width}x{self.height} with {self.channels}"
                 )
         elif kind != "render" and values.shape[:2] != (self.height, self.width):

@@ -124,6 +124,8 @@ class Deflicker:
         progress: called with a ``ProgressEvent`` after every remap ("remap"), every output
             frame ("output", "skipped") and during long remaps ("synthesizing").
         cancel: when set, the job stops with ``CancelledError`` within one PatchMatch iteration.
+        reference: the frame all others must match in size (default: the shot's first); a
+            chunk that holds only some frames names one of those.
 
     Raises:
         InputError: mismatched sizes, ranges that do not cover the shot, a window as long as
@@ -140,10 +142,11 @@ class Deflicker:
         cache_dir: str | Path | None = None,
         progress: Callable[[ProgressEvent], None] | None = None,
         cancel: threading.Event | None = None,
+        reference: int | None = None,
     ) -> None:
         self.options = options or DeflickerOptions()
         check_params(self.options.engine)
-        self.inputs = DeflickerInputs(render, guide, mask)
+        self.inputs = DeflickerInputs(render, guide, mask, reference=reference)
         shot = self.inputs.frame_range
         if len(shot) > 1 and self.options.window >= len(shot):
             raise InputError(

@@ -41,3 +41,9 @@ def neighbours_of(frame: int, shot: range, mode: Mode, window: int) -> tuple[int
             if neighbour in shot:
                 found.append(neighbour)
     return tuple(found)
+
+
+def frames_needed(frame: int, shot: range, mode: Mode, window: int) -> tuple[int, ...]:
+    """Every input frame the output of ``frame`` reads: itself and its neighbours, increasing
+    (always inside the window clipped to the shot)."""
+    return tuple(sorted((frame, *neighbours_of(frame, shot, mode, window))))

@@ -90,7 +90,7 @@ class SegmentJob:
     first_desc: pb.ImageDesc
 
 
-def _lookup(
+def lookup_images(
     items: Sequence[pb.FrameImage],
     what: str,
     store: FrameStore,
@@ -170,15 +170,15 @@ def segment_job(
     segment = FrameRange(min(numbers), max(numbers))
 
     lookup_args = (store, session_id, limits, frame_range, files, segment)
-    frames = _lookup(job.frames, "job.frames", *lookup_args)
+    frames = lookup_images(job.frames, "job.frames", *lookup_args)
     lacking = [f for f in segment if f not in frames]
     if lacking:
         raise InputError(
             f"job.frames lacks frame(s) {compact_frames(lacking)}; frame {frame} depends on "
             f"frames {segment}"
         )
-    key_images = _lookup(job.keyframes, "job.keyframes", *lookup_args)
-    mask_images = _lookup(job.mask, "job.mask", *lookup_args)
+    key_images = lookup_images(job.keyframes, "job.keyframes", *lookup_args)
+    mask_images = lookup_images(job.mask, "job.mask", *lookup_args)
     if mask_images:
         lacking = [f for f in segment if f not in mask_images]
         if lacking:

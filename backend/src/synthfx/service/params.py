@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Typed request parameters (``synthfx.v1.EngineParams``, ``StylizeParams``) to pipeline options.
+"""Typed request parameters (``synthfx.v1.EngineParams``, ``StylizeParams``,
+``DeflickerParams``) to job options.
 
 Unset fields keep the call's defaults; every value is checked by the dataclass it lands in, so
 a bad value fails with a message naming the field.
@@ -12,6 +13,7 @@ import json
 import re
 from pathlib import Path
 
+from synthfx.deflicker import DEFLICKER_ENGINE_PARAMS, DeflickerOptions
 from synthfx.engine import EZSYNTH_VIDEO_PARAMS, SynthesisParams
 from synthfx.errors import InputError
 from synthfx.pipeline import StylizeOptions
@@ -82,3 +84,12 @@ def stylize_options(message: pb.StylizeParams, models_dir: Path | None) -> Styli
         return StylizeOptions.from_dict(values)
     except TypeError as exc:
         raise InputError(f"params: {exc}") from None
+
+
+def deflicker_options(message: pb.DeflickerParams) -> DeflickerOptions:
+    """Deflicker options from a request (``DeflickerOptions``' defaults where unset, the
+    deflicker's engine parameters for unset engine fields)."""
+    engine = DEFLICKER_ENGINE_PARAMS
+    if message.HasField("engine"):
+        engine = engine_params(message.engine, DEFLICKER_ENGINE_PARAMS)
+    return DeflickerOptions(**message_values(message, DeflickerOptions), engine=engine)

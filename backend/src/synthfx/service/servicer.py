@@ -16,6 +16,7 @@ import grpc
 from synthfx import __version__
 from synthfx.errors import InputError
 from synthfx.service.config import ServerConfig
+from synthfx.service.deflicker import deflicker
 from synthfx.service.image_synth import image_synth
 from synthfx.service.info import get_info
 from synthfx.service.messages import check_parsed
@@ -179,6 +180,10 @@ class SynthfxServicer(pb_grpc.SynthfxServicer):
     @_streaming("ImageSynth")
     def ImageSynth(self, request: pb.ImageSynthRequest, context: grpc.ServicerContext):
         yield from image_synth(self.state, request, context)
+
+    @_streaming("Deflicker")
+    def Deflicker(self, request: pb.DeflickerRequest, context: grpc.ServicerContext):
+        yield from deflicker(self.state, request, context)
 
 
 def _check_protocol(request: pb.OpenSessionRequest) -> None:

@@ -137,8 +137,10 @@ std::vector<JobOption> Effect::optionsAt(const std::vector<OptionParam>& params,
         case OptionKind::Choice: {
             const int index = intAt(spec.name, time);
             if (index < 0 || index >= static_cast<int>(spec.choices.size())) {
-                throw OfxError(kOfxStatFailed,
-                               std::string(spec.label) + ": no choice " + std::to_string(index));
+                throw OfxError(kOfxStatFailed, std::string("synthfx: ") + spec.label +
+                                                   " is set to choice " + std::to_string(index) +
+                                                   ", which it does not have: pick one of its "
+                                                   "choices again");
             }
             if (!*spec.choices[index]) continue;  // "" leaves the option unset
             atDefault = index == static_cast<int>(spec.defaultValue);

@@ -32,7 +32,10 @@ MutablePixelView HostImage::mutableView() const {
     view.rowBytes = props.getInt(kOfxImagePropRowBytes);
     view.depth = parseDepth(props.getString(kOfxImageEffectPropPixelDepth));
     view.layout = parseLayout(props.getString(kOfxImageEffectPropComponents));
-    if (!view.data) throw OfxError(kOfxStatFailed, "the host gave an image without pixels");
+    if (!view.data) {
+        throw OfxError(kOfxStatFailed, "synthfx: the host gave an image without pixels: render "
+                                       "again, and report it to the host's makers if it stays");
+    }
     return view;
 }
 

@@ -49,9 +49,17 @@ void ImageSynthEffect::render(const PropertySet& inArgs) {
                                 inArgs.getInt(kOfxImageEffectPropRenderWindow, 2),
                                 inArgs.getInt(kOfxImageEffectPropRenderWindow, 3)};
     HostImage output(_output, time);
-    if (!output) throw OfxError(kOfxStatFailed, "synthfx: the host gave no output image");
+    if (!output) {
+        throw OfxError(kOfxStatFailed, "synthfx: the host gave no Output image to render into: "
+                                       "render again, and report it to the host's makers if it "
+                                       "stays");
+    }
     HostImage styleImage(_style, time);
-    if (!styleImage) throw OfxError(kOfxStatFailed, "synthfx: Style has no image here");
+    if (!styleImage) {
+        throw OfxError(kOfxStatFailed,
+                       "synthfx: the host gave no Style image here: connect Style to the "
+                       "painted image");
+    }
     const OfxRectI styleWindow = styleImage.regionOfDefinition();
     const FloatImage style = readColour(styleImage.view(), styleWindow);
 
@@ -68,8 +76,11 @@ void ImageSynthEffect::render(const PropertySet& inArgs) {
         HostImage source(guide.source, time);
         HostImage target(guide.target, time);
         if (!source || !target) {
-            throw OfxError(kOfxStatFailed,
-                           "synthfx: guide pair " + std::to_string(i + 1) + " has no image here");
+            throw OfxError(kOfxStatFailed, "synthfx: the host gave no image for guide pair " +
+                                               std::to_string(i + 1) +
+                                               " here: connect GuideSource" +
+                                               std::to_string(i + 1) + " and GuideTarget" +
+                                               std::to_string(i + 1) + " to clips with a picture");
         }
         if (job.guides.empty()) targetWindow = target.regionOfDefinition();
         // Colour guides compare RGB; an Alpha clip is a one-channel guide.

@@ -81,14 +81,18 @@ Depth parseDepth(const std::string& depth) {
     if (depth == kOfxBitDepthHalf) return Depth::Half;
     if (depth == kOfxBitDepthShort) return Depth::Short;
     if (depth == kOfxBitDepthByte) return Depth::Byte;
-    throw OfxError(kOfxStatErrImageFormat, "unsupported pixel depth '" + depth + "'");
+    throw OfxError(kOfxStatErrImageFormat,
+                   "synthfx: the host gave pixels of depth '" + depth +
+                       "', which synthfx cannot read: make the clip 32-bit float, 16-bit or 8-bit");
 }
 
 Layout parseLayout(const std::string& components) {
     if (components == kOfxImageComponentRGBA) return Layout::RGBA;
     if (components == kOfxImageComponentRGB) return Layout::RGB;
     if (components == kOfxImageComponentAlpha) return Layout::Alpha;
-    throw OfxError(kOfxStatErrImageFormat, "unsupported components '" + components + "'");
+    throw OfxError(kOfxStatErrImageFormat,
+                   "synthfx: the host gave '" + components +
+                       "' images, which synthfx cannot read: make the clip RGBA, RGB or alpha");
 }
 
 int channelCount(Layout layout) {

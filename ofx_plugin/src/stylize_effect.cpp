@@ -263,6 +263,10 @@ void StylizeEffect::getFramesNeeded(const PropertySet& inArgs, const PropertySet
 }
 
 void StylizeEffect::getRegionOfDefinition(const PropertySet& inArgs, const PropertySet& outArgs) {
+    if (!clipConnected(_source)) {
+        throw OfxError(kOfxStatFailed, "synthfx: nothing is connected to Source: connect the "
+                                       "shot to stylize");
+    }
     OfxRectD rod{};
     check(suites().effect->clipGetRegionOfDefinition(_source, inArgs.getDouble(kOfxPropTime), &rod),
           "Source region of definition");
@@ -302,7 +306,8 @@ FloatImage StylizeEffect::readClipFrame(OfxImageClipHandle clip, int frame, cons
     HostImage image(clip, frame);
     if (!image) {
         throw OfxError(kOfxStatFailed, std::string("synthfx: the host gave no ") + what +
-                                           " image at frame " + std::to_string(frame));
+                                           " image at frame " + std::to_string(frame) +
+                                           ": connect " + what + " to a clip with that frame");
     }
     // A host that cannot give other times may hand back the current frame instead: where the
     // image says its time, a different one fails rather than render from the wrong frame.
@@ -341,7 +346,12 @@ void StylizeEffect::render(const PropertySet& inArgs) {
     const int frame = frameOf(time);
     const OfxRectI renderWindow = renderWindowOf(inArgs);
     HostImage output(_output, time);
-    if (!output) throw OfxError(kOfxStatFailed, "synthfx: the host gave no output image");
+    if (!output) {
+        throw OfxError(kOfxStatFailed, "synthfx: the host gave no Output image to render frame " +
+                                           std::to_string(frame) +
+                                           " into: render again, and report it to the host's "
+                                           "makers if it stays");
+    }
     const MutablePixelView outView = output.mutableView();
 
     // Every input is read over the Source frame's pixel window at this render scale, so proxy
@@ -349,11 +359,17 @@ void StylizeEffect::render(const PropertySet& inArgs) {
     OfxRectI window;
     {
         HostImage source(_source, time);
-        if (!source) throw OfxError(kOfxStatFailed, "synthfx: Source has no image here");
+        if (!source) {
+            throw OfxError(kOfxStatFailed, "synthfx: the host gave no Source image at frame " +
+                                               std::to_string(frame) +
+                                               ": connect Source to a clip with that frame");
+        }
         window = source.regionOfDefinition();
     }
     if (window.x2 <= window.x1 || window.y2 <= window.y1) {
-        throw OfxError(kOfxStatFailed, "synthfx: the Source frame is empty");
+        throw OfxError(kOfxStatFailed, "synthfx: the Source image at frame " +
+                                           std::to_string(frame) +
+                                           " has no pixels: connect a clip with a picture");
     }
     const std::vector<int> keys = keyframes(time);
     if (keys.empty() && !_general) {

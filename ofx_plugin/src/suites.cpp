@@ -35,11 +35,48 @@ bool fetchSuites() {
     return gSuites.property && gSuites.effect && gSuites.param;
 }
 
-void check(OfxStatus status, const std::string& what) {
-    if (status != kOfxStatOK) {
-        throw OfxError(status == kOfxStatErrMemory ? kOfxStatErrMemory : kOfxStatFailed,
-                       what + " failed (OFX status " + std::to_string(status) + ")");
+namespace {
+
+// The host's name for messages (kOfxPropName), read without check(): it reports failures.
+std::string hostName() {
+    char* name = nullptr;
+    if (gSuites.host && gSuites.property &&
+        gSuites.property->propGetString(gSuites.host->host, kOfxPropName, 0, &name) == kOfxStatOK &&
+        name && *name) {
+        return name;
     }
+    return "the host";
+}
+
+// The spec's name of a status, for a report to the plugin's or the host's authors.
+const char* statusName(OfxStatus status) {
+    switch (status) {
+    case kOfxStatFailed: return "kOfxStatFailed";
+    case kOfxStatErrFatal: return "kOfxStatErrFatal";
+    case kOfxStatErrUnknown: return "kOfxStatErrUnknown";
+    case kOfxStatErrMissingHostFeature: return "kOfxStatErrMissingHostFeature";
+    case kOfxStatErrUnsupported: return "kOfxStatErrUnsupported";
+    case kOfxStatErrMemory: return "kOfxStatErrMemory";
+    case kOfxStatErrBadHandle: return "kOfxStatErrBadHandle";
+    case kOfxStatErrBadIndex: return "kOfxStatErrBadIndex";
+    case kOfxStatErrValue: return "kOfxStatErrValue";
+    default: return "an unexpected status";
+    }
+}
+
+}  // namespace
+
+void check(OfxStatus status, const std::string& what) {
+    if (status == kOfxStatOK) return;
+    if (status == kOfxStatErrMemory) {
+        throw OfxError(kOfxStatErrMemory, "synthfx: " + hostName() + " ran out of memory (" + what +
+                                              "): free memory or render a smaller region");
+    }
+    // The artist can do little but tell someone: the detail is for that report.
+    throw OfxError(kOfxStatFailed,
+                   "synthfx: " + hostName() + " refused what synthfx needs to render (" + what +
+                       ": " + statusName(status) + " " + std::to_string(status) +
+                       "). Update the host or synthfx, or report this with both versions.");
 }
 
 }  // namespace synthfx::ofx

@@ -197,3 +197,24 @@ def test_exception_dead_address_fails_at_once(bundle, clips, files, tmp_path, ad
     seconds = [e["seconds"] for e in run.of("render")]
     assert sum(seconds) < 2.5, seconds
     assert not list((tmp_path / "out").glob("*.npy"))
+
+
+# -- messages say what happened and what to do ------------------------------------------------
+
+
+def test_exception_source_not_connected(bundle, tmp_path) -> None:
+    run = run_host(bundle, "--plugin", STYLIZE, "--range", "0-3", "--frames", "1",
+                   "--out", str(tmp_path / "o.%04d.npy"))  # fmt: skip
+    assert run.renders() == {1: 1}
+    assert "synthfx: nothing is connected to Source: connect the shot to stylize" in run.messages()
+
+
+def test_exception_host_refusal_is_worded_for_the_artist(bundle, tmp_path) -> None:
+    """A host call that fails: what happened and what to do first, the call for a report after."""
+    run = run_host(bundle, "--plugin", "org.synthfx.ImageSynth", "--range", "0-0", "--frames",
+                   "0", "--out", str(tmp_path / "o.%04d.npy"))  # fmt: skip
+    assert run.renders() == {0: 1}
+    assert run.messages().startswith(
+        "synthfx: org.synthfx.testhost refused what synthfx needs to render (GuideTarget1 region "
+        "of definition: kOfxStatFailed 1). Update the host or synthfx, or report this"
+    ), run.messages()

@@ -96,6 +96,11 @@ const std::vector<OptionParam>& stylizeOptionParams() {
             {"selectionSmoothing", "Blend Softness",
              "Softening of the seam between the passes from two keys, in pixels.", kPageGuides,
              OptionKind::Double, 1.0, 0, kNoMax, 0, 10, {}, "selection_smoothing"},
+            {"selectionSoftness", "Blend Mixing",
+             "Where the passes from two keys disagree: 0 takes, per pixel, the pass that matched "
+             "better; higher mixes the two where their match errors are close (1: errors within "
+             "about their mean are mixed), steadier and smoother, slightly softer lines.",
+             kPageGuides, OptionKind::Double, 0.0, 0, kNoMax, 0, 3, {}, "selection_softness"},
             {"maskMode", "Mask Mode",
              "After: stylize everything, then cut out with the Mask. Before: the mask also "
              "guides synthesis and patches come only from inside the keyframe's mask, so the "

@@ -21,11 +21,24 @@ class TestSelectionMask:
         assert mask[10, 0] == pytest.approx(1.0) and mask[10, -1] == pytest.approx(0.0, abs=1e-6)
         assert 0.0 < mask[10, 20] < 1.0 and 0.0 < mask[10, 19] < 1.0
 
+    def test_softness_mixes_close_errors_and_keeps_clear_choices(self) -> None:
+        forward = np.array([[1.0, 5.0, 2.0, 1.0, 0.0]], np.float32)
+        reverse = np.array([[3.0, 4.0, 2.0, 100.0, 0.0]], np.float32)
+        mask = selection_mask(forward, reverse, softness=1.0)
+        # Errors 1 and 3 (mean 2): the forward weight is 1 / (1 + e^-1).
+        assert mask[0, 0] == pytest.approx(1.0 / (1.0 + np.exp(-1.0)), rel=1e-6)
+        assert 0.0 < mask[0, 1] < 0.5 and mask[0, 2] == 0.5 and mask[0, 4] == 0.5
+        assert mask[0, 3] > 0.85
+        sharp = selection_mask(forward, reverse, softness=0.01)
+        np.testing.assert_allclose(sharp, [[1.0, 0.0, 0.5, 1.0, 0.5]], atol=1e-6)
+
     def test_rejects_mismatched_errors(self) -> None:
         with pytest.raises(InputError, match="error_reverse"):
             selection_mask(np.zeros((4, 4)), np.zeros((4, 5)))
         with pytest.raises(InputError, match="smoothing_sigma"):
             selection_mask(np.zeros((4, 4)), np.zeros((4, 4)), smoothing_sigma=-1.0)
+        with pytest.raises(InputError, match="softness"):
+            selection_mask(np.zeros((4, 4)), np.zeros((4, 4)), softness=float("nan"))
 
 
 class TestSelectPasses:

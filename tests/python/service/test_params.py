@@ -53,6 +53,7 @@ def test_round_trip_every_option(tmp_path) -> None:
         mask_output="over-source",
         screening=0.1,
         selection_smoothing=2.0,
+        selection_softness=0.75,
         engine=dataclasses.replace(
             EZSYNTH_VIDEO_PARAMS, uniformity=1234.0, seed=77, vote_mode="weighted", threads=3
         ),

@@ -38,6 +38,7 @@ def blend_passes(
     *,
     screening: float = DEFAULT_SCREENING,
     smoothing_sigma: float = 0.0,
+    softness: float = 0.0,
     workers: int | None = None,
 ) -> np.ndarray:
     """Blends the two passes of one frame.
@@ -50,6 +51,8 @@ def blend_passes(
         weight_forward: temporal position in [0, 1]: 1 at the forward key, 0 at the reverse key.
         screening: Poisson screening weight lambda (see :func:`screened_poisson`).
         smoothing_sigma: Gaussian softening of the selection mask, in pixels.
+        softness: 0 selects the lower-error pass per pixel; above 0 passes with similar
+            errors are mixed (see :func:`synthfx.blend.select.selection_mask`).
         workers: threads for the DCTs.
 
     Returns:
@@ -62,7 +65,7 @@ def blend_passes(
         raise InputError(f"weight_forward must lie in [0, 1], got {weight_forward}")
 
     mask, composite = select_passes(
-        forward_image, reverse_image, error_forward, error_reverse, smoothing_sigma
+        forward_image, reverse_image, error_forward, error_reverse, smoothing_sigma, softness
     )
     colours = histogram_blend(forward_image, reverse_image, weight_forward, reference=composite)
 

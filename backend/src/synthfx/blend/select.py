@@ -16,7 +16,10 @@ from synthfx.errors import InputError
 
 
 def selection_mask(
-    error_forward: np.ndarray, error_reverse: np.ndarray, smoothing_sigma: float = 0.0
+    error_forward: np.ndarray,
+    error_reverse: np.ndarray,
+    smoothing_sigma: float = 0.0,
+    softness: float = 0.0,
 ) -> np.ndarray:
     """Where the forward pass is better.
 
@@ -25,6 +28,9 @@ def selection_mask(
         error_reverse: (H, W) float synthesis error of the reverse pass at frame t.
         smoothing_sigma: optional Gaussian deviation (pixels) to soften the mask's seams;
             0 keeps it hard.
+        softness: 0 picks the lower error per pixel; s > 0 weighs the forward pass by
+            ``1 / (1 + exp((e_f - e_r) / (s * (e_f + e_r) / 2)))``, so passes whose errors
+            differ by less than about s times their mean are mixed rather than chosen.
 
     Returns:
         (H, W) float32 in [0, 1]: 1 where the forward error is lower, 0 where the reverse
@@ -33,8 +39,16 @@ def selection_mask(
     shape = as_float_image(error_forward, "error_forward").shape[:2]
     forward = as_error_map(error_forward, shape, "error_forward")
     reverse = as_error_map(error_reverse, shape, "error_reverse")
-    mask = np.where(forward < reverse, 1.0, np.where(forward > reverse, 0.0, 0.5))
-    mask = mask.astype(np.float32)
+    if not (np.isfinite(softness) and softness >= 0):
+        raise InputError(f"softness must be >= 0, got {softness}")
+    if softness > 0:
+        mean = 0.5 * (forward.astype(np.float64) + reverse)
+        # exp's argument clipped: beyond +-50 the weight is 0 or 1 in float32 anyway.
+        scaled = np.clip((forward - reverse) / np.maximum(softness * mean, 1e-12), -50.0, 50.0)
+        mask = (1.0 / (1.0 + np.exp(scaled))).astype(np.float32)
+    else:
+        mask = np.where(forward < reverse, 1.0, np.where(forward > reverse, 0.0, 0.5))
+        mask = mask.astype(np.float32)
     if not (np.isfinite(smoothing_sigma) and smoothing_sigma >= 0):
         raise InputError(f"smoothing_sigma must be >= 0, got {smoothing_sigma}")
     if smoothing_sigma > 0:
@@ -48,6 +62,7 @@ def select_passes(
     error_forward: np.ndarray,
     error_reverse: np.ndarray,
     smoothing_sigma: float = 0.0,
+    softness: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Selection mask and the per-pixel minimum-error composite of one frame.
 
@@ -57,6 +72,7 @@ def select_passes(
         error_forward: (H, W) error of ``forward``.
         error_reverse: (H, W) error of ``reverse``.
         smoothing_sigma: see :func:`selection_mask`.
+        softness: see :func:`selection_mask`.
 
     Returns:
         (mask, composite): (H, W) float32 mask (1 = forward) and the (H, W, C) float32
@@ -70,6 +86,7 @@ def select_passes(
         as_error_map(error_forward, shape, "error_forward"),
         as_error_map(error_reverse, shape, "error_reverse"),
         smoothing_sigma,
+        softness,
     )
     weight = mask if forward_image.ndim == 2 else mask[..., None]
     # Written as a convex sum so that mask 1 (0) reproduces forward (reverse) bit for bit.

@@ -21,7 +21,7 @@ def blend_sources(
     Args:
         sources: ``(image, error, weight)`` per pass; one pass (weight 1) or a forward and a
             reverse pass, forward first, weight = the forward pass's temporal weight.
-        options: screening and selection smoothing of the blend.
+        options: screening, selection smoothing and softness of the blend.
 
     Returns:
         (image (H, W, C), error (H, W)); with two passes the error is their per-pixel minimum,
@@ -39,6 +39,7 @@ def blend_sources(
         weight,
         screening=options.screening,
         smoothing_sigma=options.selection_smoothing,
+        softness=options.selection_softness,
     )
     return image, np.minimum(error_forward, error_reverse)
 

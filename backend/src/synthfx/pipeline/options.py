@@ -34,7 +34,14 @@ MaskOutput = Literal["premultiplied", "over-source"]
 # Engine parameters that never change a pixel (determinism holds whatever they are).
 _NON_PIXEL_ENGINE_FIELDS = ("threads",)
 # Options applied after the synthesis passes: changing them reuses the cached passes.
-_POST_PASS_FIELDS = ("only", "feather", "mask_output", "screening", "selection_smoothing")
+_POST_PASS_FIELDS = (
+    "only",
+    "feather",
+    "mask_output",
+    "screening",
+    "selection_smoothing",
+    "selection_softness",
+)
 _GUIDES, _MASK = "guides", "mask"
 # The DIS presets best first: the plugin's menu, whose indices saved scripts hold.
 _FLOW_MENU = tuple(reversed(DIS_PRESETS))
@@ -124,6 +131,14 @@ class StylizeOptions:
         help="Softening of the seam between the passes from two keys, in pixels.",
         label="Blend Softness", param="selectionSmoothing", page=_GUIDES, minimum=0,
         display=(0, 10),
+    )  # fmt: skip
+    selection_softness: float = option(
+        0.0,
+        help="Where the passes from two keys disagree: 0 takes, per pixel, the pass that "
+        "matched better; higher mixes the two where their match errors are close (1: errors "
+        "within about their mean are mixed), steadier and smoother, slightly softer lines.",
+        label="Blend Mixing", param="selectionSoftness", page=_GUIDES, minimum=0,
+        display=(0, 3),
     )  # fmt: skip
     engine: SynthesisParams = field(default_factory=lambda: EZSYNTH_VIDEO_PARAMS)
 

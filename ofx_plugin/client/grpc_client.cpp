@@ -255,6 +255,43 @@ class GrpcBackendClient final : public BackendClient {
             callbacks, out);
     }
 
+    ClientResult deflicker(const DeflickerJob& job, int frame, const RenderCallbacks& callbacks,
+                           RenderOutput& out) override {
+        std::lock_guard<std::mutex> lock(_mutex);
+        pb::DeflickerRequest request;
+        request.set_frame(frame);
+        request.mutable_output()->set_dtype(pb::DTYPE_FLOAT32);
+        request.mutable_output()->set_row_order(pb::ROW_ORDER_TOP_DOWN);
+        auto* proto = request.mutable_job();
+        proto->set_first_frame(job.firstFrame);
+        proto->set_last_frame(job.lastFrame);
+        const std::string error = fillDeflickerParams(job.options, *proto->mutable_params());
+        if (!error.empty()) return failure(ClientStatus::InvalidArgument, error);
+        std::vector<Upload> uploads;
+        HashesOfCall hashes;
+        auto add = [&](const std::map<int, const FloatImage*>& images,
+                       google::protobuf::RepeatedPtrField<pb::FrameImage>* list) {
+            for (const auto& [number, image] : images) {
+                auto* item = list->Add();
+                item->set_frame(number);
+                uploads.push_back({image, describeImage(*image, *item->mutable_image(), hashes)});
+            }
+        };
+        add(job.frames, proto->mutable_frames());
+        add(job.guides, proto->mutable_guide());
+        add(job.masks, proto->mutable_mask());
+        // The result has the frame's size and channels.
+        std::vector<size_t> resultSizes;
+        const auto own = job.frames.find(frame);
+        if (own != job.frames.end()) resultSizes.push_back(payloadSize(*own->second));
+        return uploadAndRun<pb::DeflickerResponse>(
+            "Deflicker", request, uploads, resultSizes,
+            [this](grpc::ClientContext& context, const pb::DeflickerRequest& sent) {
+                return _stub->Deflicker(&context, sent);
+            },
+            callbacks, out);
+    }
+
     std::string describe() const override {
         std::lock_guard<std::mutex> lock(_describeMutex);
         return _description.empty() ? "synthfx backend at " + _config.address : _description;
@@ -668,8 +705,8 @@ class GrpcBackendClient final : public BackendClient {
         return std::min(1.0, (double(progress.done()) + within) / double(progress.total()));
     }
 
-    // Runs a streamed call (Render, ImageSynth): progress, the result header, then its chunks
-    // (none when the results are in `memory`). `start` issues the call on a context.
+    // Runs a streamed call (Render, ImageSynth, Deflicker): progress, the result header, then
+    // its chunks (none when the results are in `memory`). `start` issues the call on a context.
     // In a session: uploads the frames the backend lacks, then runs the streamed call, with
     // result memory of `resultSizes` offered when shared memory is in use.
     template <typename Response, typename Request, typename Start>

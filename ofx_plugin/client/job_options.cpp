@@ -132,4 +132,21 @@ std::string fillStylizeParams(const std::vector<JobOption>& options, v1::Stylize
     return {};
 }
 
+std::string fillDeflickerParams(const std::vector<JobOption>& options,
+                                v1::DeflickerParams& params) {
+    for (const auto& option : options) {
+        if (option.name.rfind("engine.", 0) == 0) {
+            const std::string error = fillEngineParams({option}, *params.mutable_engine());
+            if (!error.empty()) return error;
+            continue;
+        }
+        const auto* field = params.GetDescriptor()->FindFieldByName(option.name);
+        if (!field || field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+            return "the backend protocol has no deflicker option " + option.name;
+        }
+        if (!setField(params, *field, option.value)) return badValue(option);
+    }
+    return {};
+}
+
 }  // namespace synthfx::ofx

@@ -15,5 +15,6 @@ namespace synthfx::ofx {
 // Empty on success, else a message naming the option and value.
 std::string fillStylizeParams(const std::vector<JobOption>& options, v1::StylizeParams& params);
 std::string fillEngineParams(const std::vector<JobOption>& options, v1::EngineParams& params);
+std::string fillDeflickerParams(const std::vector<JobOption>& options, v1::DeflickerParams& params);
 
 }  // namespace synthfx::ofx

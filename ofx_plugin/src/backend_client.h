@@ -71,6 +71,18 @@ struct ImageSynthJob {
     std::vector<JobOption> options;  // engine fields only ("engine." prefix optional)
 };
 
+// One frame of a deflicker job (synthfx.v1.DeflickerJob): the flickering render, its plate
+// and an optional mask, at least over the frame's window clipped to the shot.
+struct DeflickerJob {
+    int firstFrame = 0;  // the shot: a frame's neighbours are the frames of its window inside it
+    int lastFrame = 0;
+    std::map<int, const FloatImage*> frames;  // the flickering render, any channel count
+    std::map<int, const FloatImage*> guides;  // the plate, the render's size (RGB)
+    std::map<int, const FloatImage*> masks;   // 1 channel; empty: no mask
+    // DeflickerParams fields ("mode", "window") and engine ones ("engine.patch_size").
+    std::vector<JobOption> options;
+};
+
 struct RenderOutput {
     FloatImage image;  // RGBA (stylize) or the style's channels (image synth)
     FloatImage error;  // 1 channel, when asked for
@@ -135,6 +147,9 @@ class BackendClient {
                                  const RenderCallbacks& callbacks, RenderOutput& out) = 0;
     virtual ClientResult imageSynth(const ImageSynthJob& job, bool wantError,
                                     const RenderCallbacks& callbacks, RenderOutput& out) = 0;
+    // out.image: the frame deflickered, with the render's channels.
+    virtual ClientResult deflicker(const DeflickerJob& job, int frame,
+                                   const RenderCallbacks& callbacks, RenderOutput& out) = 0;
     // One line for messages: address, backend version, devices.
     virtual std::string describe() const = 0;
     // The content address of an image's pixels, as the backend computes it.

@@ -299,4 +299,35 @@ void describeImageSynthInContext(OfxImageEffectHandle descriptor, const std::str
     definePage(params, kPageBackend, "Backend", backendParamNames());
 }
 
+void describeDeflicker(OfxImageEffectHandle descriptor) {
+    const PropertySet props = effectProps(descriptor);
+    describeCommon(props, kDeflickerLabel, kDeflickerDescription);
+    props.setStrings(kOfxImageEffectPropSupportedContexts, {kOfxImageEffectContextGeneral});
+    props.setInt(kOfxImageEffectPropTemporalClipAccess, 1);
+}
+
+void describeDeflickerInContext(OfxImageEffectHandle descriptor, const std::string&) {
+    // Every input is read over the window's frames (getFramesNeeded).
+    auto source =
+        defineClip(descriptor, kClipSource,
+                   {kOfxImageComponentRGBA, kOfxImageComponentRGB, kOfxImageComponentAlpha}, false);
+    source.setInt(kOfxImageEffectPropTemporalClipAccess, 1);
+    auto guide =
+        defineClip(descriptor, kClipGuide, {kOfxImageComponentRGBA, kOfxImageComponentRGB}, false);
+    guide.setInt(kOfxImageEffectPropTemporalClipAccess, 1);
+    auto mask =
+        defineClip(descriptor, kClipMask,
+                   {kOfxImageComponentAlpha, kOfxImageComponentRGBA, kOfxImageComponentRGB}, true);
+    mask.setInt(kOfxImageEffectPropTemporalClipAccess, 1);
+    mask.setInt(kOfxImageClipPropIsMask, 1);
+    defineClip(descriptor, kClipOutput, {kOfxImageComponentRGBA}, false);
+    const OfxParamSetHandle params = paramSet(descriptor);
+    const auto& options = deflickerOptionParams();
+    for (const auto& spec : options) defineOption(params, spec);
+    defineBackendParams(params);
+    definePage(params, kPageGuides, "Deflicker", namesOnPage(options, kPageGuides));
+    definePage(params, kPageEngine, "Engine", namesOnPage(options, kPageEngine));
+    definePage(params, kPageBackend, "Backend", backendParamNames());
+}
+
 }  // namespace synthfx::ofx

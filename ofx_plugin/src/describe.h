@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// kOfxActionDescribe and kOfxImageEffectActionDescribeInContext for both effects.
+// kOfxActionDescribe and kOfxImageEffectActionDescribeInContext for every effect.
 #pragma once
 
 #include "ofx_api.h"
@@ -12,5 +12,7 @@ void describeStylize(OfxImageEffectHandle descriptor);
 void describeStylizeInContext(OfxImageEffectHandle descriptor, const std::string& context);
 void describeImageSynth(OfxImageEffectHandle descriptor);
 void describeImageSynthInContext(OfxImageEffectHandle descriptor, const std::string& context);
+void describeDeflicker(OfxImageEffectHandle descriptor);
+void describeDeflickerInContext(OfxImageEffectHandle descriptor, const std::string& context);
 
 }  // namespace synthfx::ofx

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// The binary's entry points and action dispatch for both effects. Every exception stops here:
+// The binary's entry points and action dispatch for every effect. Every exception stops here:
 // the host gets a status and the artist a message, never a crash.
+#include "deflicker_effect.h"
 #include "describe.h"
 #include "image_synth_effect.h"
 #include "params.h"
@@ -131,6 +132,17 @@ OfxStatus imageSynthMain(const char* action, const void* handle, OfxPropertySetH
                    });
 }
 
+OfxStatus deflickerMain(const char* action, const void* handle, OfxPropertySetHandle inArgs,
+                        OfxPropertySetHandle outArgs) {
+    return guarded(action, handle, inArgs, outArgs,
+                   [](const char* a, OfxImageEffectHandle h, PropertySet in, PropertySet out) {
+                       return dispatch(a, h, in, out, describeDeflicker, describeDeflickerInContext,
+                                       [](OfxImageEffectHandle e, const std::string&) {
+                                           return std::unique_ptr<Effect>(new DeflickerEffect(e));
+                                       });
+                   });
+}
+
 void setHostOfPlugin(OfxHost* host) { synthfx::ofx::setHost(host); }
 
 OfxPlugin gPlugins[] = {
@@ -138,6 +150,8 @@ OfxPlugin gPlugins[] = {
      kPluginVersionMajor, kPluginVersionMinor, setHostOfPlugin, stylizeMain},
     {kOfxImageEffectPluginApi, kOfxImageEffectPluginApiVersion, kImageSynthIdentifier,
      kPluginVersionMajor, kPluginVersionMinor, setHostOfPlugin, imageSynthMain},
+    {kOfxImageEffectPluginApi, kOfxImageEffectPluginApiVersion, kDeflickerIdentifier,
+     kPluginVersionMajor, kPluginVersionMinor, setHostOfPlugin, deflickerMain},
 };
 
 }  // namespace

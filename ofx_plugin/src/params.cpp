@@ -4,6 +4,8 @@
 #include "params.h"
 
 #include <climits>
+#include <map>
+#include <string>
 
 namespace synthfx::ofx {
 namespace {
@@ -126,6 +128,51 @@ const std::vector<OptionParam>& stylizeOptionParams() {
 
 const std::vector<OptionParam>& engineOptionParams() {
     static const std::vector<OptionParam> params = engineParams(false);
+    return params;
+}
+
+const std::vector<OptionParam>& deflickerOptionParams() {
+    static const std::vector<OptionParam> params = [] {
+        const char* page = kPageGuides;
+        // clang-format off: one option per entry, its fields in OptionParam's order
+        std::vector<OptionParam> list = {
+            {"mode", "Mode",
+             "Which neighbours are remapped onto each frame. Accurate: every frame of the "
+             "window; balanced: every second one plus the nearest; fast: frames 1, 2, 4, 8... "
+             "away, so the cost grows with the logarithm of the window.",
+             page, OptionKind::Choice, 1, 0, 2, 0, 2, {"fast", "balanced", "accurate"}, "mode"},
+            {kParamDeflickerWindow, "Window",
+             "How many frames before and after each frame are blended into it. Wider is "
+             "steadier and slower.",
+             page, OptionKind::Int, 8, 1, 64, 1, 32, {}, "window"},
+            {"guideWeight", "Guide Weight",
+             "How strongly the Guide plate steers the match of a neighbour onto the frame, "
+             "next to the flickering render itself.",
+             page, OptionKind::Double, 10.0, 0, kNoMax, 0, 30, {}, "guide_weight"},
+            {"renderWeight", "Render Weight",
+             "How strongly the flickering render's own colours steer the match.", page,
+             OptionKind::Double, 1.0, 0, kNoMax, 0, 10, {}, "render_weight"},
+            {"errorFalloff", "Error Falloff",
+             "How quickly a badly matching neighbour pixel (occluded, or out of view) loses its "
+             "weight, relative to the frame's typical match error: lower trusts only the best "
+             "matches.",
+             page, OptionKind::Double, 1.0, 0.01, kNoMax, 0.1, 10, {}, "error_falloff"},
+        };
+        // clang-format on
+        // The remaps' engine defaults (synthfx.deflicker.DEFLICKER_ENGINE_PARAMS): ImageSynth's
+        // with small patches, few iterations and no uniformity.
+        const std::map<std::string, double> remapDefaults = {
+            {"engine.uniformity", 0.0},
+            {"engine.search_vote_iters", 5.0},
+            {"engine.patchmatch_iters", 3.0},
+        };
+        for (auto param : engineParams(false)) {
+            const auto found = remapDefaults.find(param.option);
+            if (found != remapDefaults.end()) param.defaultValue = found->second;
+            list.push_back(param);
+        }
+        return list;
+    }();
     return params;
 }
 

@@ -16,6 +16,12 @@ constexpr const char* kImageSynthLabel = "synthfx ImageSynth";
 constexpr const char* kImageSynthDescription =
     "One guided patch synthesis: Style is re-arranged so that each Source guide looks like its "
     "Target guide.";
+constexpr const char* kDeflickerIdentifier = "org.synthfx.Deflicker";
+constexpr const char* kDeflickerLabel = "synthfx Deflicker";
+constexpr const char* kDeflickerDescription =
+    "Makes a flickering per-frame render (Source) temporally stable: neighbouring frames are "
+    "remapped onto each frame along the motion of the original plate (Guide) and blended by "
+    "how well they match. Rendering happens in the synthfx backend service.";
 constexpr const char* kPluginGrouping = "synthfx";
 // Major: bump when parameters or clips change incompatibly (old scripts would load wrongly).
 // Minor: bump for any other release.
@@ -30,6 +36,7 @@ constexpr const char* kClipOutput = "Output";
 constexpr int kImageSynthGuidePairs = 4;
 constexpr const char* kClipGuideSourcePrefix = "GuideSource";
 constexpr const char* kClipGuideTargetPrefix = "GuideTarget";
+constexpr const char* kClipGuide = "Guide";  // Deflicker: the plate the render was made from
 
 // Pages.
 constexpr const char* kPageKeys = "keysPage";
@@ -123,6 +130,9 @@ constexpr const char* kParamSendWholeShotHint =
     "Off: each frame fetches only its keyframe segment (fast, same pixels). On: every frame of "
     "the shot is fetched and sent, so one job covers the shot in the backend cache.";
 
+// Deflicker: the frames either side of each frame it reads (its option "window").
+constexpr const char* kParamDeflickerWindow = "window";
+
 // ImageSynth.
 constexpr const char* kParamGuideWeightPrefix = "guideWeight";
 constexpr const char* kParamGuideWeightHint =
@@ -149,5 +159,7 @@ struct OptionParam {
 
 const std::vector<OptionParam>& stylizeOptionParams();
 const std::vector<OptionParam>& engineOptionParams();
+// Deflicker's options and its remaps' engine options (synthfx.deflicker.DeflickerOptions).
+const std::vector<OptionParam>& deflickerOptionParams();
 
 }  // namespace synthfx::ofx

@@ -14,6 +14,7 @@ from synthfx.service.params import options_schema
 from synthfx.v1 import synthfx_pb2 as pb
 
 IMAGE_SYNTH = "org.synthfx.ImageSynth"
+DEFLICKER = "org.synthfx.Deflicker"
 _OFX_TYPES = {
     pb.OPTION_TYPE_INT: "OfxParamTypeInteger",
     pb.OPTION_TYPE_DOUBLE: "OfxParamTypeDouble",
@@ -66,7 +67,7 @@ def _check(spec: pb.OptionSpec, param: dict, default: object, pages: dict[str, d
     assert display == [spec.display_minimum, spec.display_maximum], where
 
 
-@pytest.mark.parametrize("plugin", [STYLIZE, IMAGE_SYNTH])
+@pytest.mark.parametrize("plugin", [STYLIZE, IMAGE_SYNTH, DEFLICKER])
 def test_params_match_schema(bundle: Path, plugin: str) -> None:
     described = _described(bundle, plugin)
     pages = {n: p for n, p in described.items() if p["type"] == "OfxParamTypePage"}
@@ -74,6 +75,10 @@ def test_params_match_schema(bundle: Path, plugin: str) -> None:
     if plugin == IMAGE_SYNTH:  # ImageSynth takes engine options, with Ebsynth's defaults
         specs = [
             (s, _default(s.image_synth_default)) for s in schema if s.name.startswith("engine.")
+        ]
+    elif plugin == DEFLICKER:  # its options and the remaps' engine options, its defaults
+        specs = [
+            (s, _default(s.deflicker_default)) for s in schema if s.HasField("deflicker_default")
         ]
     else:  # Stylize takes every Render option
         specs = [
@@ -86,6 +91,6 @@ def test_params_match_schema(bundle: Path, plugin: str) -> None:
     # per-clip weights, not options).
     option_pages = [pages[_PAGES[page]] for page in ("engine", "mask") if _PAGES[page] in pages]
     on_option_pages = {c for page in option_pages for c in page["OfxParamPropPageChild"]}
-    if plugin == STYLIZE:
+    if plugin in (STYLIZE, DEFLICKER):
         on_option_pages |= set(pages["guidesPage"]["OfxParamPropPageChild"])
     assert on_option_pages == {spec.param for spec, _ in specs}

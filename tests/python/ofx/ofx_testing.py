@@ -178,3 +178,54 @@ def write_keys(keys: dict[int, np.ndarray], directory: Path) -> dict[int, Path]:
     for frame, pixels in keys.items():
         write_image(paths[frame], pixels, dtype="float")
     return paths
+
+
+DEFLICKER = "org.synthfx.Deflicker"
+DEFLICKER_FRAMES = 5
+DEFLICKER_SIZE = (96, 54)
+# The Deflicker node's parameters of the job cli_deflicker runs (mode choice 0: fast, device
+# choice 1: cpu).
+DEFLICKER_PARAMS = ("mode=0", "window=2", "device=1")
+_DEFLICKER_CLI_ARGS = ("--mode", "fast", "--window", "2", "--device", "cpu")
+_HDR_GAIN = 4.0  # the render's colours reach past 1
+
+
+def deflicker_shot(video: Path) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
+    """Big Buck Bunny plate frames 0-4 (96x54 RGB) and their flickering HDR render, RGBA with
+    a soft matte (alpha 0.2 to 1): (plate, render)."""
+    import cv2
+
+    from synthfx.deflicker.flicker import add_flicker
+    from synthfx.io import FrameRange, VideoReader
+    from synthfx.pipeline import painterly
+
+    width, height = DEFLICKER_SIZE
+    ramp = np.linspace(0.2, 1.0, width, dtype=np.float32)
+    alpha = np.broadcast_to(ramp, (height, width))[..., None]
+    plate, render = {}, {}
+    with VideoReader(video) as reader:
+        for frame, pixels in reader.frames(FrameRange(40, 40 + DEFLICKER_FRAMES - 1)):
+            number = frame - 40
+            plate[number] = cv2.resize(pixels, DEFLICKER_SIZE, interpolation=cv2.INTER_AREA)
+            colour = _HDR_GAIN * add_flicker(painterly(plate[number]), seed=number)
+            render[number] = np.concatenate([colour, alpha], axis=2).astype(np.float32)
+    return plate, render
+
+
+def cli_deflicker(plate: dict, render: dict, directory: Path) -> Path:
+    """``synthfx deflicker`` on the job of DEFLICKER_PARAMS, from float EXRs written under
+    ``directory``; returns the folder of its output ``d.####.exr``."""
+    from synthfx.io import write_image
+
+    for f in render:
+        write_image(directory / "render" / f"r.{f:04d}.exr", render[f], dtype="float")
+        write_image(directory / "plate" / f"p.{f:04d}.exr", plate[f], dtype="float")
+    command = [
+        sys.executable, "-m", "synthfx.cli", "deflicker",
+        "--frames", str(directory / "render" / "r.####.exr"),
+        "--guide", str(directory / "plate" / "p.####.exr"),
+        "--out", str(directory / "cli" / "d.####.exr"), "--dtype", "float", "--quiet",
+        *_DEFLICKER_CLI_ARGS,
+    ]  # fmt: skip
+    subprocess.run(command, check=True, capture_output=True, text=True)
+    return directory / "cli"

@@ -18,12 +18,17 @@ import numpy as np
 import pytest
 from ofx_testing import (
     BUILD,
+    DEFLICKER,
+    DEFLICKER_FRAMES,
+    DEFLICKER_PARAMS,
     FAST_PARAMS,
     FRAMES,
     KEYS,
     OFFICIAL_HEADERS,
     STYLIZE,
+    cli_deflicker,
     cli_reference,
+    deflicker_shot,
     read_output,
     start_backend,
     write_keys,
@@ -118,7 +123,7 @@ def stylize_args(clips: dict[str, str], out: Path, *extra: str) -> list[str]:
 
 
 def test_smoke(hs_host, bundle, tmp_path) -> None:
-    """The plug-in cache finds both nodes in the bundle; each describes in every context it
+    """The plug-in cache finds every node in the bundle; each describes in every context it
     declares, the second run from the cache file HostSupport wrote."""
     cache = tmp_path / "cache.xml"
     first = run_hs(hs_host, bundle, "--describe", "--cache", str(cache))
@@ -132,10 +137,10 @@ def test_smoke(hs_host, bundle, tmp_path) -> None:
     assert [(e["function"], e["status"]) for e in checked.of("report")] == [
         ("propGetInt", "kOfxStatErrUnknown")]  # fmt: skip
     assert "SynthfxNoSuchProperty" in checked.of("report")[0]["args"]
-    assert [p["cache_dirty"] for p in again.of("plugin")] == [0, 0], "the cache was not used"
+    assert [p["cache_dirty"] for p in again.of("plugin")] == [0, 0, 0], "the cache was not used"
     for run in (first, again):
         plugins = {p["id"]: p for p in run.of("plugin")}
-        assert set(plugins) == {STYLIZE, IMAGE_SYNTH}
+        assert set(plugins) == {STYLIZE, IMAGE_SYNTH, DEFLICKER}
         for plugin in plugins.values():
             assert Path(plugin["binary"]).is_relative_to(bundle)
         assert set(plugins[STYLIZE]["contexts"]) == {GENERAL, FILTER}
@@ -149,6 +154,9 @@ def test_smoke(hs_host, bundle, tmp_path) -> None:
         assert "styleFile:OfxParamTypeString" in described[(STYLIZE, FILTER)]["params"]
         assert described[(IMAGE_SYNTH, GENERAL)]["clips"][:3] == [
             "Style", "GuideSource1", "GuideTarget1"]  # fmt: skip
+        assert plugins[DEFLICKER]["contexts"] == [GENERAL]
+        assert described[(DEFLICKER, GENERAL)]["clips"] == ["Source", "Guide", "Mask", "Output"]
+        assert described[(DEFLICKER, GENERAL)]["optional"] == ["Mask"]
 
 
 def test_stylize_render_equals_cli(hs_host, bundle, clips, shot, keys, backend, tmp_path) -> None:
@@ -241,6 +249,33 @@ def test_image_synth_equals_cli(hs_host, bundle, backend, tmp_path) -> None:
     expected = read_image(tmp_path / "cli.exr").pixels
     got = read_output(str(tmp_path / "out" / "o.%04d.npy"), 0)
     assert np.array_equal(got[..., : expected.shape[2]], expected)
+
+
+def test_deflicker_equals_cli(hs_host, bundle, bbb_video, backend, tmp_path) -> None:
+    """Deflicker through HostSupport, frames out of order, equals ``synthfx deflicker`` bit for
+    bit (float, HDR, alpha), reading only the window's frames."""
+    plate, render = deflicker_shot(bbb_video)
+    cli = cli_deflicker(plate, render, tmp_path)
+    out = tmp_path / "ofx"
+    out.mkdir()
+    args = ["--plugin", DEFLICKER, "--context", "General", "--range",
+            f"0-{DEFLICKER_FRAMES - 1}", "--frames", "3,0", "--out", str(out / "o.%04d.npy"),
+            "--clip", f"Source={write_sequence(tmp_path / 'source', render)}",
+            "--clip", f"Guide={write_sequence(tmp_path / 'guide', plate)}",
+            "--param", f"backendAddress={backend.address}"]  # fmt: skip
+    for param in DEFLICKER_PARAMS:
+        args += ["--param", param]
+    run = run_hs(hs_host, bundle, *args)
+    assert not run.problems(), run.problems()
+    assert run.returncode == 0 and run.renders() == {3: 0, 0: 0}, run.messages()
+    needed = {(e["frame"], e["clip"]): e["ranges"] for e in run.of("frames_needed")}
+    assert needed[(3, "Source")] == [1, 4] and needed[(0, "Guide")] == [0, 2]
+    fetched = {(e["clip"], e["time"]) for e in run.of("fetch")}
+    assert ("Source", 3.0) in fetched and ("Guide", 1.0) in fetched
+    for frame in (3, 0):
+        expected = read_image(cli / f"d.{frame:04d}.exr").pixels
+        got = read_output(str(out / "o.%04d.npy"), frame)
+        assert np.array_equal(got, expected), f"frame {frame} differs"
 
 
 def test_exception_unreachable_backend(hs_host, bundle, clips, tmp_path) -> None:

@@ -96,6 +96,24 @@ def test_alpha_weights_and_engine_flags(files: Path, tmp_path: Path) -> None:
     np.testing.assert_array_equal(written, expected.image)
 
 
+def test_segmentation(files: Path, tmp_path: Path) -> None:
+    plate_top = np.zeros((SIZE[1], SIZE[0]), np.float32)
+    plate_top[: SIZE[1] // 2] = 1.0
+    write_image(tmp_path / "seg.exr", plate_top, dtype="float")
+    write_image(tmp_path / "ref_seg.png", plate_top)  # 8-bit: 0 and 1 survive exactly
+    out = tmp_path / "key.exr"
+    argv = [*keyframe_args(files, out), "--segmentation", str(tmp_path / "seg.exr")]
+    argv += ["--reference-segmentation", str(tmp_path / "ref_seg.png")]
+    assert main(argv) == 0
+    expected = make_keyframe(
+        read_image(files / "p.1001.exr").pixels,
+        [read_image(files / "ref.png").pixels],
+        segmentation=plate_top,
+        reference_segmentations=[plate_top],
+    )
+    np.testing.assert_array_equal(read_image(out).pixels, expected.image)
+
+
 def test_gatys(files: Path, tmp_path: Path, capsys) -> None:
     weights = save_state(random_vgg_state("vgg16"), tmp_path / "vgg16.pth")
     out = tmp_path / "key.exr"
@@ -185,4 +203,8 @@ def test_exception(files: Path, tmp_path: Path, capsys) -> None:
         "the mask is 10x10, the plate is 96x54"
     )
     assert error(*args, "--style-layers", "relu6_1").startswith("vgg19 has no layer 'relu6_1'")
+    assert error(*args, "--segmentation", str(files / "p.1002.exr")).startswith(
+        "a segmentation needs one for the plate and one per reference: got one for the plate "
+        "and 0 for 1 reference(s)"
+    )
     assert not out.exists()

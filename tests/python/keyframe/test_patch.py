@@ -12,7 +12,7 @@ import pytest
 from synthfx.engine import synthesize
 from synthfx.errors import CancelledError, InputError
 from synthfx.flow.evaluation import psnr
-from synthfx.keyframe import KeyframeOptions, make_keyframe, match_histogram
+from synthfx.keyframe import KeyframeOptions, make_keyframe, match_histogram, patch_guides
 from synthfx.keyframe.colour import luma
 
 from .conftest import KnownAnswer, ssim
@@ -147,3 +147,60 @@ def test_exception(known_answer: KnownAnswer) -> None:
     assert error(reference, options=gatys).startswith(
         "--method gatys needs VGG weights: give --weights PATH"
     )
+
+
+def test_segmentation_keeps_regions_strokes_in_their_region(known_answer: KnownAnswer) -> None:
+    ka = known_answer
+    height, width = ka.plate_b.shape[:2]
+    painting_left = np.zeros((height, width, 1), np.float32)
+    painting_left[:, : width // 2] = 1.0
+    plate_top = np.zeros((height, width, 1), np.float32)
+    plate_top[: height // 2] = 1.0
+    options = KeyframeOptions()
+    keyframe = make_keyframe(
+        ka.plate_b,
+        [ka.reference],
+        segmentation=plate_top,
+        reference_segmentations=[painting_left],
+        options=options,
+    ).image
+    guides = patch_guides(
+        ka.reference,
+        ka.plate_b,
+        colour_weight=options.colour_weight,
+        luminance_weight=options.luminance_weight,
+        edge_weight=options.edge_weight,
+    )
+    guides.append((painting_left, plate_top, options.segmentation_weight))
+    direct = synthesize(ka.reference, guides, params=options.engine)
+    np.testing.assert_array_equal(keyframe, direct.image)
+    # Every patch of the plate's top comes from the painting's left, of its bottom from the right.
+    source_x = direct.nnf[..., 0]
+    assert (source_x[: height // 2] < width // 2).all()
+    assert (source_x[height // 2 :] >= width // 2).all()
+    plain = synthesize(ka.reference, guides[:-1], params=options.engine).nnf[..., 0]
+    assert 0.2 < float((plain[: height // 2] < width // 2).mean()) < 0.8
+
+
+def test_segmentation_exception(known_answer: KnownAnswer) -> None:
+    plate, reference = known_answer.plate_b, known_answer.reference
+    segments = np.ones((90, 160, 1), np.float32)
+
+    def error(**kwargs: object) -> str:
+        with pytest.raises(InputError) as raised:
+            make_keyframe(plate, [reference], **kwargs)  # type: ignore[arg-type]
+        return str(raised.value)
+
+    assert error(segmentation=segments) == (
+        "a segmentation needs one for the plate and one per reference: got one for the plate "
+        "and 0 for 1 reference(s)"
+    )
+    assert error(segmentation=segments[:10], reference_segmentations=[segments]) == (
+        "the plate's segmentation is 160x10, the plate is 160x90"
+    )
+    assert error(segmentation=segments, reference_segmentations=[segments[:, :5]]) == (
+        "the segmentation of reference 1 is 5x90, the reference is 160x90"
+    )
+    assert error(
+        segmentation=segments, reference_segmentations=[np.ones((90, 160, 3), np.float32)]
+    ) == ("the segmentation of reference 1 has 3 channels, the plate's 1")

@@ -53,6 +53,17 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="the weight of each --reference, in their order (default: equal)",
     )
     images.add_argument("--mask", help="style only where this image is 1 (alpha or grey)")
+    images.add_argument(
+        "--segmentation",
+        help="patch: the plate's regions (a matte or colour-coded image); with one "
+        "--reference-segmentation per reference, each painted region's strokes stay in the "
+        "plate's matching region",
+    )
+    images.add_argument(
+        "--reference-segmentation",
+        action="append",
+        help="the regions of each --reference, labelled like --segmentation, in their order",
+    )
     output = parser.add_argument_group("output")
     output.add_argument("--out", required=True, help="the keyframe file (key.exr)")
     output.add_argument(
@@ -108,10 +119,18 @@ def run(args: argparse.Namespace) -> int:
         check_output(args.progress_strip, channels=3)
     references = [read_image(path).pixels for path in args.reference]
     mask = read_image(args.mask).pixels if args.mask else None
+    segmentation = read_image(args.segmentation).pixels if args.segmentation else None
+    reference_segmentations = [read_image(p).pixels for p in args.reference_segmentation or ()]
     progress = ProgressBar(enabled=not args.quiet and sys.stderr.isatty())
     try:
         result = make_keyframe(
-            plate.pixels, references, mask=mask, options=options, progress=progress
+            plate.pixels,
+            references,
+            mask=mask,
+            segmentation=segmentation,
+            reference_segmentations=reference_segmentations,
+            options=options,
+            progress=progress,
         )
     finally:
         progress.close()
@@ -153,4 +172,7 @@ def _inputs(args: argparse.Namespace) -> list[tuple[str, str]]:
     files = [(args.frame, "--frame"), *((path, "--reference") for path in args.reference)]
     if args.mask:
         files.append((args.mask, "--mask"))
+    if args.segmentation:
+        files.append((args.segmentation, "--segmentation"))
+    files += [(path, "--reference-segmentation") for path in args.reference_segmentation or ()]
     return files

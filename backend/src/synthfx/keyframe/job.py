@@ -102,11 +102,54 @@ def _checked_references(
     return checked
 
 
+def _checked_segmentations(
+    segmentation: np.ndarray | None,
+    references: Sequence[np.ndarray],
+    checked: list[tuple[np.ndarray, np.ndarray | None]],
+    plate_size: tuple[int, int],
+    options: KeyframeOptions,
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(reference's, plate's) segmentation per reference, checked; empty without them."""
+    if segmentation is None and not references:
+        return []
+    if segmentation is None or len(references) != len(checked):
+        raise InputError(
+            f"a segmentation needs one for the plate and one per reference: got "
+            f"{'one' if segmentation is not None else 'none'} for the plate and "
+            f"{len(references)} for {len(checked)} reference(s)"
+        )
+    if options.method != "patch":
+        raise InputError("segmentations guide the patch method only: use --method patch")
+    plate_segments = as_float_hwc(segmentation, "the plate's segmentation")
+    if plate_segments.shape[:2] != plate_size:
+        raise InputError(
+            f"the plate's segmentation is {plate_segments.shape[1]}x{plate_segments.shape[0]}, "
+            f"the plate is {plate_size[1]}x{plate_size[0]}"
+        )
+    pairs = []
+    for number, (segments, (rgb, _)) in enumerate(zip(references, checked, strict=True), 1):
+        values = as_float_hwc(segments, f"the segmentation of reference {number}")
+        if values.shape[:2] != rgb.shape[:2]:
+            raise InputError(
+                f"the segmentation of reference {number} is {values.shape[1]}x{values.shape[0]}, "
+                f"the reference is {rgb.shape[1]}x{rgb.shape[0]}"
+            )
+        if values.shape[2] != plate_segments.shape[2]:
+            raise InputError(
+                f"the segmentation of reference {number} has {values.shape[2]} channels, the "
+                f"plate's {plate_segments.shape[2]}"
+            )
+        pairs.append((values, plate_segments))
+    return pairs
+
+
 def make_keyframe(
     plate: np.ndarray,
     references: Sequence[np.ndarray],
     *,
     mask: np.ndarray | None = None,
+    segmentation: np.ndarray | None = None,
+    reference_segmentations: Sequence[np.ndarray] = (),
     options: KeyframeOptions | None = None,
     progress: Callable[[ProgressEvent], None] | None = None,
     cancel: threading.Event | None = None,
@@ -118,6 +161,10 @@ def make_keyframe(
         references: paintings (H_i, W_i, C_i) float32 of any size; alpha marks what is painted.
         mask: optional (H, W) or (H, W, C) float32 (1 channel, alpha, or the RGB mean): where
             the plate is styled.
+        segmentation: optional (H, W, K) float32 labels of the plate's regions (a matte, a
+            colour-coded segmentation); patch only, with ``reference_segmentations``.
+        reference_segmentations: with ``segmentation``, one (H_i, W_i, K) image per reference
+            labelling its regions the same way.
         options: job options (method, colour, weights of the references ...).
         progress: gets ``ProgressEvent``s: stage "synthesis" (patch; ``done`` references of
             ``total``), "optimisation" (gatys; evaluations), "upsampling".
@@ -150,7 +197,11 @@ def make_keyframe(
         coverage = resize(coverage_of(mask_values)[..., None], width, height)[..., 0]
         if not (coverage >= INSIDE).any():
             raise InputError("the mask is empty: no pixel is at or above 0.5, nothing to style")
+    segments = _checked_segmentations(
+        segmentation, reference_segmentations, checked, values.shape[:2], options
+    )
     values = resize(values, width, height)
+    segments = [(source, resize(target, width, height)) for source, target in segments]
     plate_rgb = np.ascontiguousarray(rgb_of(values))
     region = None if coverage is None else coverage >= INSIDE
 
@@ -175,6 +226,8 @@ def make_keyframe(
             luminance_weight=options.luminance_weight,
             edge_weight=options.edge_weight,
             region=region,
+            segmentations=segments,
+            segmentation_weight=options.segmentation_weight,
             should_stop=should_stop,
             report=report,
         )

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from synthfx.engine import SynthesisParams
 from synthfx.errors import InputError
+from synthfx.guides.weights import MASK_WEIGHT
 from synthfx.keyframe.layers import layer_index
 from synthfx.schema import option, options_of, problem
 
@@ -87,6 +88,13 @@ class KeyframeOptions:
         2.0,
         help="patch: how strongly the plate's edges steer the strokes.",
         label="Edge Weight", param="edgeWeight", page=_PATCH, minimum=0, display=(0, 10),
+    )  # fmt: skip
+    segmentation_weight: float = option(
+        MASK_WEIGHT,
+        help="patch: with a segmentation of the plate and of each painting, how strongly each "
+        "painted region's strokes are kept to the same region of the plate.",
+        label="Segmentation Weight", param="segmentationWeight", page=_PATCH, minimum=0,
+        display=(0, 30),
     )  # fmt: skip
     network: Network = option(  # noqa: RUF009 (a field, as dataclasses.field)
         "vgg19",

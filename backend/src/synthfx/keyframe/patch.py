@@ -107,6 +107,8 @@ def patch_keyframe(
     luminance_weight: float,
     edge_weight: float,
     region: np.ndarray | None = None,
+    segmentations: Sequence[tuple[np.ndarray, np.ndarray]] = (),
+    segmentation_weight: float = 0.0,
     should_stop: Callable[[], bool] = lambda: False,
     report: Callable[[int, float | None], None] | None = None,
 ) -> np.ndarray:
@@ -119,6 +121,9 @@ def patch_keyframe(
         params: engine parameters.
         colour_weight, luminance_weight, edge_weight: guide weights.
         region: optional (H, W) bool: where the plate is styled (its histogram taken there).
+        segmentations: empty, or per reference (its segmentation (H_i, W_i, K), the plate's
+            (H, W, K)): a guide pair of ``segmentation_weight`` that keeps each region's
+            strokes in the matching region of the plate.
         should_stop: true once the work must stop (``CancelledError`` is raised).
         report: gets (references done, fraction of the current one or None when one is done).
 
@@ -134,17 +139,20 @@ def patch_keyframe(
                 report(index, value)
 
         what = f"the synthesis from reference {index + 1}"
+        guides = patch_guides(
+            rgb,
+            plate,
+            colour_weight=colour_weight,
+            luminance_weight=luminance_weight,
+            edge_weight=edge_weight,
+            plate_region=region,
+            reference_region=opaque,
+        )
+        if segmentations and segmentation_weight > 0:
+            guides.append((*segmentations[index], segmentation_weight))
         result = synthesize(
             rgb,
-            patch_guides(
-                rgb,
-                plate,
-                colour_weight=colour_weight,
-                luminance_weight=luminance_weight,
-                edge_weight=edge_weight,
-                plate_region=region,
-                reference_region=opaque,
-            ),
+            guides,
             source_mask=None if opaque is None else opaque.astype(np.float32),
             params=params,
             progress=engine_progress(should_stop, fraction, what),

@@ -212,20 +212,24 @@ def deflicker_shot(video: Path) -> tuple[dict[int, np.ndarray], dict[int, np.nda
     return plate, render
 
 
-def cli_deflicker(plate: dict, render: dict, directory: Path) -> Path:
+def cli_deflicker(plate: dict, render: dict, directory: Path, mask: dict | None = None) -> Path:
     """``synthfx deflicker`` on the job of DEFLICKER_PARAMS, from float EXRs written under
-    ``directory``; returns the folder of its output ``d.####.exr``."""
+    ``directory`` (``mask``: frame -> (H, W, 1) given as --mask); returns the folder of its
+    output ``d.####.exr``."""
     from synthfx.io import write_image
 
     for f in render:
         write_image(directory / "render" / f"r.{f:04d}.exr", render[f], dtype="float")
         write_image(directory / "plate" / f"p.{f:04d}.exr", plate[f], dtype="float")
+        if mask is not None:
+            write_image(directory / "mask" / f"m.{f:04d}.exr", mask[f], dtype="float")
+    masked = ("--mask", str(directory / "mask" / "m.####.exr")) if mask is not None else ()
     command = [
         sys.executable, "-m", "synthfx.cli", "deflicker",
         "--frames", str(directory / "render" / "r.####.exr"),
         "--guide", str(directory / "plate" / "p.####.exr"),
         "--out", str(directory / "cli" / "d.####.exr"), "--dtype", "float", "--quiet",
-        *_DEFLICKER_CLI_ARGS,
+        *_DEFLICKER_CLI_ARGS, *masked,
     ]  # fmt: skip
     subprocess.run(command, check=True, capture_output=True, text=True)
     return directory / "cli"

@@ -30,13 +30,15 @@ def shot_frames(bbb_video: Path) -> tuple[dict[int, np.ndarray], dict[int, np.nd
     return deflicker_shot(bbb_video)
 
 
-def deflicker_node(bundle: Path, clips: dict[str, str], out: Path, *args: str):
+def deflicker_node(
+    bundle: Path, clips: dict[str, str], out: Path, *args: str, params=DEFLICKER_PARAMS
+):
     out.mkdir(parents=True, exist_ok=True)
     command = ["--plugin", DEFLICKER, "--range", f"0-{DEFLICKER_FRAMES - 1}",
                "--out", str(out / "o.%04d.npy")]  # fmt: skip
     for name, pattern in clips.items():
         command += ["--clip", f"{name}={pattern}"]
-    for param in DEFLICKER_PARAMS:
+    for param in params:
         command += ["--param", param]
     return run_host(bundle, *command, *args)
 
@@ -61,6 +63,39 @@ def test_render_equals_cli(bundle, shot_frames, backend, tmp_path) -> None:
         assert np.array_equal(got, expected), f"frame {frame} differs from the CLI"
         assert got[..., :3].max() > 1.5 and got[..., 3].min() < 0.3  # HDR and alpha kept
     assert run.of("render")[0]["progress_updates"] > 0
+
+
+def test_mask_equals_cli(bundle, shot_frames, backend, tmp_path) -> None:
+    """With Mask connected: the CLI's --mask result, and the render kept where the mask is 0."""
+    plate, render = shot_frames
+    height, width = render[0].shape[:2]
+    left = np.zeros((height, width, 1), np.float32)
+    left[:, : width // 2] = 1.0
+    mask = dict.fromkeys(render, left)
+    cli = cli_deflicker(plate, render, tmp_path, mask=mask)
+    clips = {"Source": write_sequence(tmp_path / "source", render),
+             "Guide": write_sequence(tmp_path / "guide", plate),
+             "Mask": write_sequence(tmp_path / "mask", mask)}  # fmt: skip
+    run = deflicker_node(bundle, clips, tmp_path / "ofx", "--frames", "2",
+                         "--param", f"backendAddress={backend.address}")  # fmt: skip
+    assert run.returncode == 0, run.messages()
+    assert {(e["frame"], e["clip"]): e["ranges"] for e in run.of("frames_needed")}[
+        (2, "Mask")] == [0, 4]  # fmt: skip
+    got = read_output(str(tmp_path / "ofx" / "o.%04d.npy"), 2)
+    assert np.array_equal(got, read_image(cli / "d.0002.exr").pixels)
+    assert np.array_equal(got[:, width // 2 :], render[2][:, width // 2 :])
+    assert not np.array_equal(got[:, : width // 2], render[2][:, : width // 2])
+
+
+def test_exception_window_reaches_past_the_shot(bundle, shot_frames, backend, tmp_path) -> None:
+    plate, render = shot_frames
+    clips = {"Source": write_sequence(tmp_path / "source", render),
+             "Guide": write_sequence(tmp_path / "guide", plate)}  # fmt: skip
+    wide = ("mode=0", "window=5", "device=1")
+    run = deflicker_node(bundle, clips, tmp_path / "ofx", "--frames", "1",
+                         "--param", f"backendAddress={backend.address}", params=wide)  # fmt: skip
+    assert run.returncode == 1 and run.renders() == {1: 1}
+    assert "window 5 reaches past the whole shot (0-4, 5 frames): use at most 4" in (run.messages())
 
 
 def test_exception_guide_of_another_size(bundle, shot_frames, backend, tmp_path) -> None:

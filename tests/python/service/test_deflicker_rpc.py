@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from synthfx.cli import main
-from synthfx.client import BackendClient, Payload
+from synthfx.client import BackendClient, Payload, ServiceCancelledError
 from synthfx.client.errors import InvalidRequestError, NotFoundError
 from synthfx.client.remote import deflicker_message
 from synthfx.deflicker import Deflicker, DeflickerOptions, frames_needed
@@ -163,3 +163,34 @@ def test_exception(module_server, shot: Path, tmp_path: Path, capsys) -> None:
         local = capsys.readouterr().err.strip().splitlines()
         assert len(remote) == 1 and len(local) == 1, (remote, local)
         assert local[0].split("error: ", 1)[-1] in remote[0], (remote, local)
+
+
+def test_cancel_stops_the_remaps(module_server, shot: Path) -> None:
+    """Cancel during the first of a frame's remaps ends the call before the others run, and the
+    same frame renders afterwards."""
+    size = (SIZE[0] * 4, SIZE[1] * 4)  # remaps of a few tenths of a second each
+
+    def frames(pattern: str) -> dict[int, np.ndarray]:
+        return {f: cv2.resize(a, size) for f, a in _read(str(shot / pattern)).items()}
+
+    render, plate = frames("r.####.exr"), frames("p.####.exr")
+    with BackendClient(module_server.address) as client:
+        other = BackendClient(module_server.address)
+        other.session_id = client.session_id
+        job = pb.DeflickerJob(
+            first_frame=FRAMES.start, last_frame=FRAMES[-1], frames=_upload(client, render),
+            guide=_upload(client, plate),
+            params=pb.DeflickerParams(mode=pb.DEFLICKER_MODE_ACCURATE, window=2),
+        )  # fmt: skip
+        stages: list[str] = []
+
+        def cancel_at_first_remap(event: pb.Progress) -> None:
+            stages.append(event.stage)
+            if event.stage == "synthesizing" and stages.count("synthesizing") == 1:
+                assert other.cancel("deflicker-1") == 1
+
+        with pytest.raises(ServiceCancelledError, match=r"cancelled during the remap of frame"):
+            client.deflicker(job, 1004, progress=cancel_at_first_remap, request_id="deflicker-1")
+        assert stages.count("remap") < 4, stages  # not every remap ran
+        assert client.deflicker(job, 1004).remaps == 4
+        other.close()

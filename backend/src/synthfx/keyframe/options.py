@@ -28,7 +28,7 @@ Device = Literal["auto", "cpu", "cuda"]
 
 # Patch synthesis of a keyframe: larger patches than Ebsynth's default carry whole brush
 # strokes, and uniformity spreads every part of the painting over the frame instead of
-# repeating its few best-matching patches (figures: bench/keyframe.py).
+# repeating its few best-matching patches (Ebsynth's default weight).
 KEYFRAME_ENGINE_PARAMS = SynthesisParams(
     patch_size=7, uniformity=3500.0, search_vote_iters=8, patchmatch_iters=4
 )

@@ -50,9 +50,10 @@ echo "==> installing Python packages (pinned in constraints.txt)"
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -c constraints.txt torch scikit-build-core nanobind ninja cmake grpcio-tools
 # Dev step: the [dev] extra brings the test runner and make lint's checks (ruff, mypy with typing
-# stubs, clang-format), all pinned in constraints.txt.
+# stubs, clang-format), [ray] the cluster's tests (--cluster, synthfx batch), pinned in
+# constraints.txt.
 echo "==> building the native engine and installing synthfx with its dev tools"
-.venv/bin/python -m pip install -q -c constraints.txt --no-build-isolation -e ".[dev]"
+.venv/bin/python -m pip install -q -c constraints.txt --no-build-isolation -e ".[dev,ray]"
 
 if ((run_demo)); then
   echo "==> main job"

@@ -8,13 +8,15 @@ synthfx stylize --frames shot/f.####.exr --range 1001-1100 --key 1001=paint/k100
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from synthfx.cli.cluster import add_cluster_options, cluster_of
 from synthfx.cli.engine_options import add_engine_options, add_options, engine_params, option_values
 from synthfx.engine import EZSYNTH_VIDEO_PARAMS
 from synthfx.errors import InputError
@@ -23,6 +25,9 @@ from synthfx.pipeline import ProgressEvent, StylizeOptions, Stylizer
 from synthfx.pipeline.outputs import SequenceWriter
 from synthfx.schema import options_of
 from synthfx.sheet import read_sheet_keys
+
+if TYPE_CHECKING:
+    from synthfx.cluster import ClusterAddress, ClusterOptions, ClusterPasses
 
 _DEFAULTS = StylizeOptions()
 
@@ -73,6 +78,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         options = tuple(o for o in options_of(StylizeOptions) if o.info.page == page)
         add_options(parser.add_argument_group(title), options, _DEFAULTS)
     add_engine_options(parser, EZSYNTH_VIDEO_PARAMS)
+    add_cluster_options(parser)
     parser.set_defaults(run=run)
 
 
@@ -152,6 +158,13 @@ def sheet_keys(args: argparse.Namespace) -> tuple[dict[int, np.ndarray], dict[Pa
 
 
 def run(args: argparse.Namespace) -> int:
+    cluster = cluster_of(args)
+    if cluster is not None and args.backend:
+        raise InputError("--cluster and --backend both say where to render: use one")
+    if cluster is not None:
+        from synthfx.cluster import import_ray
+
+        import_ray()  # without Ray, fail before reading the shot
     if args.sheet is not None or args.layout is not None:
         key_paths, (keys, sheet_files) = {}, sheet_keys(args)
     else:
@@ -178,12 +191,22 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps({"out": args.out, "written": written, "backend": args.backend}))
         return 0
     progress = ProgressBar(enabled=not args.quiet and sys.stderr.isatty())
+    done = None if args.force else writer.is_done
+    retried: list[str] = []
     try:
-        with Stylizer(
-            frames, keys, mask=mask, options=options, cache_dir=cache, progress=progress
-        ) as stylizer:
-            writer.attach(stylizer.store, stylizer.final_key)
-            summary = stylizer.run(writer.write, done=None if args.force else writer.is_done)
+        with _cluster_passes(args, cluster, frames, mask, keys, options, cache) as passes:
+            with Stylizer(
+                frames, keys, mask=mask, options=options, cache_dir=cache, progress=progress,
+                pass_runner=None if passes is None else passes.ensure,
+            ) as stylizer:  # fmt: skip
+                writer.attach(stylizer.store, stylizer.final_key)
+                if passes is not None:
+                    from synthfx.cluster import queue_passes
+
+                    queue_passes(passes, stylizer, done=done)
+                summary = stylizer.run(writer.write, done=done)
+            if passes is not None:
+                retried = passes.retried
     finally:
         progress.close()
         close = getattr(frames, "close", None)
@@ -202,6 +225,9 @@ def run(args: argparse.Namespace) -> int:
         },
         "cache": str(cache),
     }
+    if cluster is not None:
+        report["cluster"] = str(cluster[0])
+        report["retried"] = retried
     if args.json:
         print(json.dumps(report))
     else:
@@ -213,3 +239,31 @@ def run(args: argparse.Namespace) -> int:
             f"{summary.seconds:.1f} s; per frame: {per_frame} s"
         )
     return 0
+
+
+def _cluster_passes(
+    args: argparse.Namespace,
+    cluster: tuple[ClusterAddress, ClusterOptions] | None,
+    frames: FrameSource,
+    mask: FrameSource | None,
+    keys: dict[int, np.ndarray],
+    options: StylizeOptions,
+    cache: Path,
+) -> contextlib.AbstractContextManager[ClusterPasses | None]:
+    """The cluster's pass runner for the job (None without --cluster)."""
+    if cluster is None:
+        return contextlib.nullcontext(None)
+    from synthfx.cluster import ShotSpec, shared_path, stylize_on_cluster
+
+    frame_range = frames.frame_range
+    shot = ShotSpec(
+        frames=shared_path(args.frames),
+        first=frame_range.first,
+        last=frame_range.last,
+        mask=None if args.mask is None else shared_path(args.mask),
+        keys=keys,
+        options=options,
+        cache_dir=shared_path(cache),
+    )
+    log = lambda line: print(f"synthfx stylize: {line}", file=sys.stderr)  # noqa: E731
+    return stylize_on_cluster(*cluster, shot, log=log)

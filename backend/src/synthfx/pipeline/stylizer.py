@@ -37,7 +37,7 @@ from synthfx.pipeline.passes import (
     run_pass,
     split_entry,
 )
-from synthfx.pipeline.planning import Plan, plan_segments
+from synthfx.pipeline.planning import Pass, Plan, plan_segments
 from synthfx.pipeline.store import ResultStore, chain_key
 from synthfx.pipeline.timing import StageTimes
 
@@ -47,6 +47,10 @@ FINAL_FORMAT = "synthfx-final-v1"
 # ``render`` call, so the blend does not read back what was just stored; a segment whose
 # passes exceed it reads the rest from the store.
 FRESH_PASS_BYTES = 1 << 30
+# Runs a pass elsewhere (``synthfx.cluster``) until every frame of it is in the store: called
+# with (index, pass, its frames' store keys, step), it calls step(frame) for every frame
+# of any pass finished meanwhile.
+PassRunner = Callable[[int, Pass, list[str], Callable[[int], None]], None]
 
 
 @dataclass(frozen=True)
@@ -139,6 +143,7 @@ class Stylizer:
         progress: called with a ``ProgressEvent`` after every step, and during long syntheses.
         cancel: when set, the job stops with ``CancelledError`` within one PatchMatch iteration
             of the synthesis running (or before the next frame); nothing partial is stored.
+        pass_runner: runs the passes instead of this process (a cluster; see ``PassRunner``).
 
     Raises:
         InputError: no keys, keys outside the range, size or channel mismatches, bad options,
@@ -156,6 +161,7 @@ class Stylizer:
         flow_cache_dir: str | Path | None = None,
         progress: Callable[[ProgressEvent], None] | None = None,
         cancel: threading.Event | None = None,
+        pass_runner: PassRunner | None = None,
     ) -> None:
         self.options = options or StylizeOptions()
         check_params(self.options.engine)  # bad engine options fail here, before any work
@@ -176,6 +182,7 @@ class Stylizer:
         self.times = StageTimes()
         self._progress = progress
         self._cancel = cancel
+        self._pass_runner = pass_runner
         self._pass_keys: dict[int, list[str]] = {}
         self._fresh = _FreshPasses(FRESH_PASS_BYTES)
         self._done = 0
@@ -195,6 +202,10 @@ class Stylizer:
             return range(frame, frame + 1)
         frames = [f for run in passes for f in (run.key, *run.frames)]
         return range(min(frames), max(frames) + 1)
+
+    def pass_keys(self, index: int) -> list[str]:
+        """Store keys of the frames of pass ``index`` (in ``plan.passes[index].frames`` order)."""
+        return list(self._keys_of_pass(index))
 
     def final_key(self, frame: int) -> str:
         """Content key of the output frame: changes whenever any input or option it uses does."""
@@ -326,7 +337,11 @@ class Stylizer:
         if entry is None:
             entry = self.store.get_array(PASS_KIND, key)
         if entry is None:
-            run_pass(self._context(), run)
+            if self._pass_runner is None:
+                run_pass(self._context(), run)
+            else:
+                keys = self._keys_of_pass(index)
+                self._pass_runner(index, run, keys, lambda done: self._step("synthesis", done))
             entry = self._fresh.take(key)
         if entry is None:
             entry = self.store.get_array(PASS_KIND, key)

@@ -53,6 +53,7 @@ struct Options {
     bool framesNeeded = true;       // calls get-frames-needed before each render
     bool instancePerFrame = false;  // a new instance for every frame rendered
     bool sequencePerFrame = false;  // begin/end sequence render around every frame
+    bool sequenceWhole = false;     // one begin/end sequence render of --range around all
 };
 
 std::string json(const std::string& text) {
@@ -779,6 +780,9 @@ Options parseOptions(int argc, char** argv) {
                 o.currentFrameOnly = o.instancePerFrame = o.sequencePerFrame = true;
             } else if (profile == "no-frame-range") {
                 o.clipFrameRange = false;
+            } else if (profile == "sequence-range-only") {  // nothing but begin-sequence's
+                o.clipFrameRange = o.effectDuration = false;
+                o.sequenceWhole = true;
             } else if (profile == "current-frame-only") {  // claims temporal access, gives none
                 o.currentFrameOnly = true;
             } else {
@@ -948,6 +952,17 @@ int run(int argc, char** argv) {
     }
 
     std::unique_ptr<Effect> instance = createInstance(plugin, contextDescriptor, true);
+    PropertySet sequence;  // a farm render of the whole range
+    sequence.setDouble(kOfxImageEffectPropFrameRange,
+                       {double(gOptions.first), double(gOptions.last)});
+    sequence.setDouble(kOfxImageEffectPropFrameStep, {1.0});
+    sequence.setInt(kOfxPropIsInteractive, {0});
+    sequence.setDouble(kOfxImageEffectPropRenderScale,
+                       {gOptions.renderScale, gOptions.renderScale});
+    if (gOptions.sequenceWhole) {
+        call(plugin, kOfxImageEffectActionBeginSequenceRender, instance->handle(), &sequence,
+             nullptr);
+    }
     int failures = 0;
     for (int frame : gOptions.frames) {
         if (gOptions.instancePerFrame && !instance) {
@@ -962,6 +977,10 @@ int run(int argc, char** argv) {
         if (pause != gOptions.pauseAfterMs.end()) {
             std::this_thread::sleep_for(std::chrono::milliseconds(pause->second));
         }
+    }
+    if (instance && gOptions.sequenceWhole) {
+        call(plugin, kOfxImageEffectActionEndSequenceRender, instance->handle(), &sequence,
+             nullptr);
     }
     if (instance) call(plugin, kOfxActionDestroyInstance, instance->handle(), nullptr, nullptr);
     call(plugin, kOfxActionUnload, nullptr, nullptr, nullptr);

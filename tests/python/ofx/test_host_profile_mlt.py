@@ -107,6 +107,23 @@ def test_no_clip_frame_range_uses_the_effect_duration(bundle, clips, cli, backen
     assert_equals_cli(cli, tmp_path, order)
 
 
+def test_no_frame_range_nor_duration_uses_the_sequence_rendered(
+    bundle, clips, keys, backend, tmp_path
+) -> None:
+    """Nothing but begin-sequence-render's range (0-9): frame 6 after the last key 5 needs the
+    frames up to 9, not up to itself."""
+    style = write_sequence(tmp_path / "style", {0: keys[0], 5: keys[8]})
+    args = ["--plugin", STYLIZE, "--range", f"0-{FRAMES - 1}", "--keys", "styleKey=0,5",
+            "--frames", "6", "--out", str(tmp_path / "o.%04d.npy"),
+            "--profile", "sequence-range-only", "--param", f"backendAddress={backend.address}",
+            "--clip", f"Source={clips['Source']}", "--clip", f"Style={style}",
+            *(a for param in FAST_PARAMS for a in ("--param", param))]  # fmt: skip
+    run = run_host(bundle, *args)
+    assert run.returncode == 0, run.messages()
+    needed = {(e["frame"], e["clip"]): e["ranges"] for e in run.of("frames_needed")}
+    assert needed[(6, "Source")] == [5, 9], needed
+
+
 def test_filter_keys_from_files_without_clip_frame_range(
     bundle, clips, cli, files, file_backend, tmp_path
 ) -> None:

@@ -8,10 +8,10 @@ import sys
 from collections.abc import Sequence
 
 from synthfx import __version__
-from synthfx.cli import deflicker, demo, imagesynth, keyframe, serve, sheet, stylize
+from synthfx.cli import batch, deflicker, demo, imagesynth, keyframe, serve, sheet, stylize
 from synthfx.errors import SynthfxError
 
-_COMMANDS = (imagesynth, stylize, deflicker, sheet, keyframe, demo, serve)
+_COMMANDS = (imagesynth, stylize, deflicker, batch, sheet, keyframe, demo, serve)
 
 
 def build_parser() -> argparse.ArgumentParser:

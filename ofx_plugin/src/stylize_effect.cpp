@@ -192,20 +192,21 @@ std::string StylizeEffect::sourceFile(OfxTime time) const {
 void StylizeEffect::requireOtherFrames(const Segment& segment, int frame, bool fromFiles) const {
     if (hostHasTemporalAccess() || segment.first == segment.last) return;
     const std::string frames = std::to_string(segment.first) + "-" + std::to_string(segment.last);
+    const std::string what = "synthfx: " + hostName() +
+                             " gives an effect only the frame it renders, and frame " +
+                             std::to_string(frame) + " needs the frames " + frames;
+    if (_general) {
+        // The general context has no file parameters: its Style and Mask are clips.
+        throw OfxError(kOfxStatFailed,
+                       what + " of Source, Style and Mask. Use synthfx Stylize with one input "
+                              "(the filter context), with Source Frames File and Style Frames "
+                              "File; the backend then reads the frames itself.");
+    }
     if (!fromFiles) {
         throw OfxError(kOfxStatFailed,
-                       "synthfx: " + hostName() +
-                           " gives an effect only the frame it renders, and frame " +
-                           std::to_string(frame) + " needs the Source frames " + frames +
-                           ". Set Source Frames File to the shot's frames on disk (e.g. "
-                           "/shots/sh010/plate.####.exr); the backend then reads them itself.");
-    }
-    if (_general) {
-        throw OfxError(kOfxStatFailed,
-                       "synthfx: " + hostName() +
-                           " gives an effect only the frame it renders, so the Style and Mask "
-                           "inputs cannot be read at frames " +
-                           frames + ": use synthfx Stylize as a filter (one input) there.");
+                       what + " of Source. Set Source Frames File to the shot's frames on disk "
+                              "(e.g. /shots/sh010/plate.####.exr); the backend then reads them "
+                              "itself.");
     }
 }
 

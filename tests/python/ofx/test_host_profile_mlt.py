@@ -146,7 +146,7 @@ def test_mlt_profile_without_source_file_says_what_to_do(
     assert run.returncode == 1 and run.renders() == {5: 1, 3: 1}
     text = per_frame_messages(run)[5]
     assert "org.synthfx.testhost gives an effect only the frame it renders" in text, text
-    assert "needs the Source frames 0-8" in text and "Set Source Frames File" in text, text
+    assert "needs the frames 0-8 of Source. Set Source Frames File" in text, text
     assert run.of("persistent_message")
     assert not list(tmp_path.glob("*.npy")), "no frame may be rendered from copies of frame 5"
 
@@ -171,6 +171,15 @@ def test_source_file_must_be_a_sequence(bundle, clips, files, file_backend, tmp_
                      "--param", f"sourceFile={files / 'plate' / 'f.0002.exr'}")  # fmt: skip
     assert run.returncode == 1
     assert "put #### (or %04d) where the frame number goes" in run.messages(), run.messages()
+
+
+def test_general_context_without_temporal_access_says_what_to_do(bundle, clips, tmp_path):
+    run = stylize(bundle, clips, tmp_path, "--frames", "5", "--profile", "mlt")
+    assert run.returncode == 1 and run.renders() == {5: 1}
+    assert "needs the frames 0-8 of Source, Style and Mask. Use synthfx Stylize with one input" in (
+        run.messages()
+    ), run.messages()
+    assert not list(tmp_path.glob("*.npy"))
 
 
 def test_host_giving_the_wrong_time_fails(bundle, clips, backend, tmp_path) -> None:

@@ -22,7 +22,7 @@ from typing import Any
 from synthfx.cli.batch_jobs import Shot, job_parsers, read_jobs
 from synthfx.cli.cluster import add_cluster_options, cluster_of
 from synthfx.cluster.options import ClusterOptions
-from synthfx.cluster.passes import ClusterError
+from synthfx.cluster.queue import ClusterError
 from synthfx.errors import InputError, SynthfxError
 from synthfx.schema import options_of
 

@@ -8,19 +8,27 @@ synthfx deflicker --frames render/r.####.exr --guide plate/p.####.exr --range 10
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from synthfx.cli.cluster import add_cluster_options, cluster_of
 from synthfx.cli.engine_options import add_engine_options, add_options, engine_params, option_values
 from synthfx.cli.stylize import ProgressBar
 from synthfx.deflicker import DEFLICKER_ENGINE_PARAMS, Deflicker, DeflickerOptions, DeflickerResult
+from synthfx.errors import InputError
 from synthfx.io import FrameRange, FrameSource, SequenceSource, VideoSource, open_frames
 from synthfx.pipeline.outputs import SequenceWriter
 from synthfx.pipeline.stylizer import RenderResult
 from synthfx.schema import options_of
+
+if TYPE_CHECKING:
+    from synthfx.cluster import ClusterAddress, ClusterOptions
+    from synthfx.cluster.deflicker import ClusterFrames
 
 _DEFAULTS = DeflickerOptions()
 
@@ -60,6 +68,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     add_options(parser.add_argument_group("deflicker"), options_of(DeflickerOptions), _DEFAULTS)
     add_engine_options(parser, DEFLICKER_ENGINE_PARAMS)
+    add_cluster_options(parser)
     parser.set_defaults(run=run)
 
 
@@ -93,6 +102,13 @@ def _input_files(sources: dict[str, FrameSource | None]) -> dict[Path, str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    cluster = cluster_of(args)
+    if cluster is not None and args.backend:
+        raise InputError("--cluster and --backend both say where to render: use one")
+    if cluster is not None:
+        from synthfx.cluster import import_ray
+
+        import_ray()  # without Ray, fail before reading the shot
     frame_range = FrameRange.parse(args.frame_range) if args.frame_range else None
     options = deflicker_options(args)
     render = open_frames(args.frames, frame_range)
@@ -119,16 +135,23 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps({"out": args.out, "written": written, "backend": args.backend}))
             return 0
         progress = ProgressBar(enabled=not args.quiet and sys.stderr.isatty())
+        done = None if args.force else writer.is_done
+        retried: list[str] = []
         try:
-            job = Deflicker(
-                render, guide, mask=mask, options=options, cache_dir=cache, progress=progress
-            )
-            assert job.store is not None  # cache_dir given
-            writer.attach(job.store, job.final_key)
-            summary = job.run(
-                lambda frame, result: writer.write(frame, as_rgba(result)),
-                done=None if args.force else writer.is_done,
-            )
+            with _cluster_frames(args, cluster, render, options, cache) as frames:
+                job = Deflicker(
+                    render, guide, mask=mask, options=options, cache_dir=cache,
+                    progress=progress, frame_runner=None if frames is None else frames.ensure,
+                )  # fmt: skip
+                assert job.store is not None  # cache_dir given
+                writer.attach(job.store, job.final_key)
+                if frames is not None:
+                    frames.attach(job, done=done)
+                summary = job.run(
+                    lambda frame, result: writer.write(frame, as_rgba(result)), done=done
+                )
+                if frames is not None:
+                    retried = frames.retried
         finally:
             progress.close()
     finally:
@@ -146,6 +169,9 @@ def run(args: argparse.Namespace) -> int:
         "seconds": round(summary.seconds, 3),
         "cache": str(cache),
     }
+    if cluster is not None:
+        report["cluster"] = str(cluster[0])
+        report["retried"] = retried
     if args.json:
         print(json.dumps(report))
     else:
@@ -154,3 +180,29 @@ def run(args: argparse.Namespace) -> int:
             f"date, {summary.remaps} remaps, {summary.seconds:.1f} s"
         )
     return 0
+
+
+def _cluster_frames(
+    args: argparse.Namespace,
+    cluster: tuple[ClusterAddress, ClusterOptions] | None,
+    render: FrameSource,
+    options: DeflickerOptions,
+    cache: Path,
+) -> contextlib.AbstractContextManager[ClusterFrames | None]:
+    """The cluster's frame runner for the job (None without --cluster)."""
+    if cluster is None:
+        return contextlib.nullcontext(None)
+    from synthfx.cluster import shared_path
+    from synthfx.cluster.deflicker import DeflickerSpec, deflicker_on_cluster
+
+    spec = DeflickerSpec(
+        frames=shared_path(args.frames),
+        guide=shared_path(args.guide),
+        mask=None if args.mask is None else shared_path(args.mask),
+        first=render.frame_range.first,
+        last=render.frame_range.last,
+        options=options,
+        cache_dir=shared_path(cache),
+    )
+    log = lambda line: print(f"synthfx deflicker: {line}", file=sys.stderr)  # noqa: E731
+    return deflicker_on_cluster(*cluster, spec, log=log)

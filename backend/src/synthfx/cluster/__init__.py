@@ -7,7 +7,8 @@ Ray is optional (``pip install 'synthfx[ray]'``) and imported only when a job as
 
 from synthfx.cluster.address import ClusterAddress, parse_cluster
 from synthfx.cluster.options import ClusterOptions
-from synthfx.cluster.passes import ClusterError, ClusterPasses
+from synthfx.cluster.passes import ClusterPasses
+from synthfx.cluster.queue import ClusterError
 from synthfx.cluster.runtime import MISSING_RAY, connected, import_ray
 from synthfx.cluster.shot import ShotSpec, shared_path
 from synthfx.cluster.stylize import queue_passes, stylize_on_cluster

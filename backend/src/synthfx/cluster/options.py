@@ -33,6 +33,11 @@ class ClusterOptions:
         help="How many times a task whose worker or node died is run again elsewhere.",
         label="Max Retries", param="clusterMaxRetries", page=_PAGE, minimum=0, maximum=100,
     )  # fmt: skip
+    chunk_frames: int = option(
+        8,
+        help="deflicker only: output frames each task renders (it reads their windows).",
+        label="Chunk Frames", param="clusterChunkFrames", page=_PAGE, minimum=1, maximum=100000,
+    )  # fmt: skip
     workers: int = option(
         0,
         help="ray:auto only: how many tasks the local Ray runs at once; 0: one per "

@@ -10,9 +10,9 @@ from __future__ import annotations
 import dataclasses
 import socket
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
+from synthfx.cluster.queue import TaskDone
 from synthfx.cluster.shot import ShotSpec
 from synthfx.flow.base import FlowEstimator
 from synthfx.flow.factory import make_flow_estimator
@@ -25,25 +25,17 @@ from synthfx.pipeline.timing import StageTimes
 _ESTIMATORS: dict[str, FlowEstimator] = {}
 
 
-@dataclass(frozen=True)
-class PassDone:
-    """What a task reports: the store key of the pass's last frame, where and how long it ran."""
-
-    last_key: str
-    node: str
-    seconds: float
-
-
 def _estimator(spec: str) -> FlowEstimator:
     if spec not in _ESTIMATORS:
         _ESTIMATORS[spec] = make_flow_estimator(spec)
     return _ESTIMATORS[spec]
 
 
-def synthesize_pass(shot: ShotSpec, run: Pass, threads: int) -> PassDone:
+def synthesize_pass(shot: ShotSpec, run: Pass, threads: int) -> TaskDone:
     """Stores every frame of ``run`` in the shot's cache (frames already there are kept).
 
     ``threads`` is the synthesis' thread count, which never changes a pixel or a cache key.
+    Reports the store key of the pass's last frame.
     """
     start = time.perf_counter()
     engine = dataclasses.replace(shot.options.engine, threads=threads)
@@ -68,4 +60,4 @@ def synthesize_pass(shot: ShotSpec, run: Pass, threads: int) -> PassDone:
         for source in (frames, mask):
             if source is not None:
                 source.close()
-    return PassDone(keys[-1], socket.gethostname(), time.perf_counter() - start)
+    return TaskDone((keys[-1],), socket.gethostname(), time.perf_counter() - start)

@@ -126,6 +126,8 @@ class Deflicker:
         cancel: when set, the job stops with ``CancelledError`` within one PatchMatch iteration.
         reference: the frame all others must match in size (default: the shot's first); a
             chunk that holds only some frames names one of those.
+        frame_runner: renders a frame elsewhere (a cluster) until its output is in the store
+            (needs ``cache_dir``); this process then reads it from there.
 
     Raises:
         InputError: mismatched sizes, ranges that do not cover the shot, a window as long as
@@ -143,6 +145,7 @@ class Deflicker:
         progress: Callable[[ProgressEvent], None] | None = None,
         cancel: threading.Event | None = None,
         reference: int | None = None,
+        frame_runner: Callable[[int], None] | None = None,
     ) -> None:
         self.options = options or DeflickerOptions()
         check_params(self.options.engine)
@@ -154,6 +157,9 @@ class Deflicker:
                 f"{len(shot)} frames): use at most {len(shot) - 1}"
             )
         self.store = ResultStore(cache_dir) if cache_dir is not None else None
+        if frame_runner is not None and self.store is None:
+            raise InputError("a frame runner (a cluster) hands frames over in the cache: give one")
+        self._frame_runner = frame_runner
         self._progress = progress
         self._cancel = cancel
         self._done = 0
@@ -270,6 +276,11 @@ class Deflicker:
         key = self.final_key(frame) if self.store is not None else None
         if self.store is not None and key is not None:
             stored = self.store.get_array(FINAL_KIND, key)
+            if stored is None and self._frame_runner is not None:
+                self._frame_runner(frame)
+                stored = self.store.get_array(FINAL_KIND, key)
+                if stored is None:
+                    raise OSError(f"the cache at {self.store.root} lost frame {frame}")
             if stored is not None:
                 self._done += len(self.neighbours(frame))
                 self._step("output", frame)

@@ -117,6 +117,14 @@ def test_multi_style_and_mask(images: tuple, vgg19_weights: Path) -> None:
     options = gatys(vgg19_weights, reference_weights=(1.0, 1.0))
     both = make_keyframe(plate, [reference, second], options=options)
     assert both.losses[-1].style < 0.1 * both.losses[0].style
+    # A reference of weight 0 adds nothing to the Gram targets: the run is the single one's.
+    only_first = make_keyframe(
+        plate, [reference, second], options=gatys(vgg19_weights, reference_weights=(1.0, 0.0))
+    )
+    alone = make_keyframe(plate, [reference], options=gatys(vgg19_weights))
+    assert only_first.losses == alone.losses
+    np.testing.assert_array_equal(only_first.image, alone.image)
+    assert both.losses[0].style != alone.losses[0].style
     mask = np.zeros(plate.shape[:2], np.float32)
     mask[:, :32] = 1.0
     masked = make_keyframe(plate, [reference], mask=mask, options=gatys(vgg19_weights))

@@ -11,14 +11,15 @@ lines. Excerpts: ``calm`` (frames 0-8), ``fast`` (33-41, the clip's fastest moti
 
 Per case, over the 7 in-between frames: PSNR and SSIM (RGB); on ink pixels (dark lines of the
 truth, dilated by a pixel) PSNR and the gradient ratio (sum of the result's luma gradient
-magnitude over the truth's: 1 keeps the lines' contrast, below 1 blurs them); the warping
-error over all 8 frame pairs (mean squared change along DIS flow of the plate, on pixels whose
-forward and backward flows agree, x1000), next to the truth's own; seconds per frame of the
-whole job (flow included, fresh cache). Baselines: holding the nearest key and carrying it
-along the flow frame by frame.
+magnitude over the truth's: 1 keeps the lines' contrast, below 1 blurs them); PSNR on
+revealed pixels (content the plate's flow cannot track back to the first key: disocclusions);
+the warping error over all 8 frame pairs (mean squared change along DIS flow of the plate, on
+pixels whose forward and backward flows agree, x1000), next to the truth's own; seconds per
+frame of the whole job (flow included, fresh cache). Baselines: holding the nearest key and
+carrying it along the flow frame by frame.
 
 A variant is a name and a JSON object of ``StylizeOptions`` fields (``engine`` a nested
-object): ``--variant default={} --variant occl='{"occlusion": true}'`` runs both on each case,
+object): ``--variant default={} --variant soft='{"selection_softness": 1}'`` runs both on each case,
 interleaved (``--repeats`` times), and prints each variant's difference from the first.
 """
 
@@ -28,6 +29,7 @@ import argparse
 import itertools
 import json
 import os
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -90,6 +92,7 @@ class Case:
     ink_region: dict[int, np.ndarray]  # (H, W) bool per in-between frame
     backward: dict[int, np.ndarray]  # t -> flow t -> t-1
     consistent: dict[int, np.ndarray]  # t -> (H, W) bool, pair (t-1, t)
+    revealed: dict[int, np.ndarray]  # t -> (H, W) bool: content not tracked from frame 0
 
 
 def read_excerpt(first: int) -> dict[int, np.ndarray]:
@@ -123,7 +126,13 @@ def make_case(excerpt: str, filter_name: str) -> Case:
         bound = 0.01 * (np.sum(back**2, axis=2) + np.sum(ahead**2, axis=2)) + 0.5
         backward[t], consistent[t] = back, gap < bound
     regions = {f: ink_region(truth[f]) for f in range(1, COUNT - 1)}
-    return Case(f"{excerpt}-{filter_name}", plate, truth, regions, backward, consistent)
+    tracked = np.ones(plate[0].shape[:2], np.float32)
+    revealed = {}
+    for t in range(1, COUNT):
+        tracked = backward_warp(tracked, backward[t]) * consistent[t]
+        revealed[t] = tracked < 0.5
+    name = f"{excerpt}-{filter_name}"
+    return Case(name, plate, truth, regions, backward, consistent, revealed)
 
 
 def psnr(image: np.ndarray, truth: np.ndarray, where: np.ndarray | None = None) -> float:
@@ -172,6 +181,11 @@ def scores(case: Case, frames: dict[int, np.ndarray]) -> dict[str, float]:
         "ssim": float(np.mean([ssim(frames[f], truth[f]) for f in inner])),
         "ink_psnr": float(np.mean([psnr(frames[f], truth[f], regions[f]) for f in inner])),
         "grad": ratio,
+        "revealed_psnr": psnr(
+            np.stack([frames[f] for f in inner])[..., :3],
+            np.stack([truth[f] for f in inner]),
+            np.stack([case.revealed[f] for f in inner]),
+        ),
         "warp": warping_error(case, frames),
     }
 
@@ -209,7 +223,7 @@ def stylize(case: Case, options: StylizeOptions) -> tuple[dict[str, float], dict
     return figures, outputs
 
 
-COLUMNS = ("psnr", "ssim", "ink_psnr", "grad", "warp", "s/frame")
+COLUMNS = ("psnr", "ssim", "ink_psnr", "grad", "revealed_psnr", "warp", "s/frame")
 
 
 def row(label: str, figures: dict[str, float], truth_warp: float | None = None) -> str:
@@ -218,6 +232,7 @@ def row(label: str, figures: dict[str, float], truth_warp: float | None = None) 
         f"{figures['ssim']:6.4f}",
         f"{figures['ink_psnr']:7.2f}",
         f"{figures['grad']:5.3f}",
+        f"{figures['revealed_psnr']:7.2f}",
         f"{figures['warp']:6.3f}",
         f"{figures['s/frame']:7.2f}" if "s/frame" in figures else f"{'-':>7s}",
     ]
@@ -246,6 +261,7 @@ def main() -> None:
     parser.add_argument("--no-baselines", action="store_true")
     parser.add_argument("--json", help="write every figure here")
     args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # rows as they come
     variants = [parse_variant(v) for v in (args.variant or ["default={}"])]
     names = args.cases.split(",")
     unknown = sorted(set(names) - set(all_cases))

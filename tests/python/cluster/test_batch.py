@@ -55,6 +55,7 @@ def test_a_bad_shot_fails_alone(shot: Path, tmp_path: Path, local_render, capsys
         ],
     )
     args = ["batch", str(jobs), "--json", "--cluster", "ray:auto", "--workers", "2"]
+    args += ["--parallel-shots", "3"]
     code, summary, err = finish(start_synthfx(args))
     assert code == 1, err
     status = {s["name"]: s["status"] for s in summary["shots"]}

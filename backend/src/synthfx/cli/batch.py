@@ -3,23 +3,23 @@
 
 synthfx batch shots.json --cluster ray:10.0.0.5:6379
 
-Shots run one after the other, each spreading its passes over the cluster; a shot that fails
-reports its one-line error and the others go on. A rerun skips every finished frame, so a
-batch stopped anywhere resumes. Exit status: 0 when every shot finished, 1 when one failed,
-2 when the jobs file is invalid (nothing runs).
+Up to ``--parallel-shots`` shots run at once, each spreading its passes over the cluster; a
+shot that fails reports its one-line error and the others go on. A rerun skips every finished
+frame, so a batch stopped anywhere resumes. Exit status: 0 when every shot finished, 1 when
+one failed, 2 when the jobs file is invalid (nothing runs).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import io
 import json
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from synthfx.cli.batch_jobs import Shot, job_parsers, read_jobs
+from synthfx.cli.batch_jobs import COMMANDS, Shot, job_parsers, read_jobs
 from synthfx.cli.cluster import add_cluster_options, cluster_of
 from synthfx.cluster.options import ClusterOptions
 from synthfx.cluster.queue import ClusterError
@@ -45,6 +45,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="times a shot whose cluster tasks were lost too often is run again, resuming "
         "(bad input is never retried) (default: %(default)s)",
     )
+    parser.add_argument(
+        "--parallel-shots",
+        type=int,
+        default=1,
+        help="shots run at once (with --cluster, enough to keep every worker busy) "
+        "(default: %(default)s)",
+    )
     parser.add_argument("--json", action="store_true", help="print a JSON summary")
     add_cluster_options(parser)
     parser.set_defaults(run=run)
@@ -54,17 +61,16 @@ def run(args: argparse.Namespace) -> int:
     shots = read_jobs(args.jobs)
     if args.shot_retries < 0:
         raise InputError(f"--shot-retries must be >= 0, got {args.shot_retries}")
+    if args.parallel_shots < 1:
+        raise InputError(f"--parallel-shots must be >= 1, got {args.parallel_shots}")
     cluster = cluster_of(args)
     connection: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
     if cluster is not None:
         from synthfx.cluster.runtime import connected
 
         connection = connected(*cluster)
-    parsers = job_parsers()
-    results = []
-    with connection:
-        for shot in shots:
-            results.append(_run_shot(shot, parsers, args))
+    with connection, ThreadPoolExecutor(args.parallel_shots) as pool:
+        results = list(pool.map(lambda shot: _run_shot(shot, args), shots))
     failed = [r["name"] for r in results if r["status"] == "failed"]
     summary = {"shots": results, "done": len(results) - len(failed), "failed": len(failed)}
     if args.json:
@@ -75,8 +81,8 @@ def run(args: argparse.Namespace) -> int:
     return SHOT_FAILED if failed else 0
 
 
-def _shot_args(shot: Shot, parsers: dict[str, argparse.ArgumentParser], batch: Any) -> Any:
-    args = parsers[shot.command].parse_args(list(shot.argv[1:]))
+def _shot_args(shot: Shot, batch: Any) -> Any:
+    args = job_parsers()[shot.command].parse_args(list(shot.argv[1:]))
     args.json, args.quiet = True, True
     if hasattr(args, "cluster"):
         args.cluster = batch.cluster
@@ -85,16 +91,13 @@ def _shot_args(shot: Shot, parsers: dict[str, argparse.ArgumentParser], batch: A
     return args
 
 
-def _run_shot(shot: Shot, parsers: dict[str, argparse.ArgumentParser], batch: Any) -> dict:
+def _run_shot(shot: Shot, batch: Any) -> dict:
     start = time.perf_counter()
     result: dict[str, Any] = {"name": shot.name, "command": shot.command}
     for attempt in range(batch.shot_retries + 1):
         result["attempts"] = attempt + 1
-        report = io.StringIO()
         try:
-            args = _shot_args(shot, parsers, batch)
-            with contextlib.redirect_stdout(report):
-                args.run(args)
+            done = COMMANDS[shot.command].run_job(_shot_args(shot, batch))
         except ClusterError as exc:
             result.update(status="failed", error=str(exc))
             if attempt < batch.shot_retries:
@@ -103,8 +106,6 @@ def _run_shot(shot: Shot, parsers: dict[str, argparse.ArgumentParser], batch: An
         except (SynthfxError, OSError) as exc:
             result.update(status="failed", error=str(exc))
         else:
-            lines = report.getvalue().strip().splitlines()
-            done = json.loads(lines[-1])
             result.update(status="done", written=done["written"], skipped=done["skipped"])
             if "cluster" in done:
                 result.update(cluster=done["cluster"], retried=done["retried"])

@@ -12,7 +12,7 @@ import contextlib
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -102,6 +102,19 @@ def _input_files(sources: dict[str, FrameSource | None]) -> dict[Path, str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    report = run_job(args)
+    if args.json or "backend" in report:
+        print(json.dumps(report))
+    else:
+        print(
+            f"synthfx deflicker: {report['written']} frames written, {report['skipped']} up to "
+            f"date, {report['remaps']} remaps, {report['seconds']:.1f} s"
+        )
+    return 0
+
+
+def run_job(args: argparse.Namespace) -> dict[str, Any]:
+    """Deflickers the shot ``args`` describe; returns the summary ``--json`` prints."""
     cluster = cluster_of(args)
     if cluster is not None and args.backend:
         raise InputError("--cluster and --backend both say where to render: use one")
@@ -132,11 +145,11 @@ def run(args: argparse.Namespace) -> int:
                 lambda frame, result: writer.write(frame, as_rgba(result)),
                 token_file=args.backend_token_file, tls_ca=args.backend_tls_ca,
             )  # fmt: skip
-            print(json.dumps({"out": args.out, "written": written, "backend": args.backend}))
-            return 0
+            return {"out": args.out, "written": written, "backend": args.backend}
         progress = ProgressBar(enabled=not args.quiet and sys.stderr.isatty())
         done = None if args.force else writer.is_done
         retried: list[str] = []
+        task_seconds = 0.0
         try:
             with _cluster_frames(args, cluster, render, options, cache) as frames:
                 job = Deflicker(
@@ -151,14 +164,14 @@ def run(args: argparse.Namespace) -> int:
                     lambda frame, result: writer.write(frame, as_rgba(result)), done=done
                 )
                 if frames is not None:
-                    retried = frames.retried
+                    retried, task_seconds = frames.retried, frames.task_seconds
         finally:
             progress.close()
     finally:
         for source in sources.values():
             if source is not None:
                 source.close()
-    report = {
+    report: dict[str, Any] = {
         "out": args.out,
         "frames": summary.frames,
         "written": summary.written,
@@ -172,14 +185,8 @@ def run(args: argparse.Namespace) -> int:
     if cluster is not None:
         report["cluster"] = str(cluster[0])
         report["retried"] = retried
-    if args.json:
-        print(json.dumps(report))
-    else:
-        print(
-            f"synthfx deflicker: {summary.written} frames written, {summary.skipped} up to "
-            f"date, {summary.remaps} remaps, {summary.seconds:.1f} s"
-        )
-    return 0
+        report["task_seconds"] = round(task_seconds, 3)
+    return report
 
 
 def _cluster_frames(

@@ -158,6 +158,22 @@ def sheet_keys(args: argparse.Namespace) -> tuple[dict[int, np.ndarray], dict[Pa
 
 
 def run(args: argparse.Namespace) -> int:
+    report = run_job(args)
+    if args.json or "backend" in report:
+        print(json.dumps(report))
+    else:
+        per_frame = ", ".join(
+            f"{stage} {seconds:.2f}" for stage, seconds in report["seconds_per_frame"].items()
+        )
+        print(
+            f"synthfx stylize: {report['written']} frames written, {report['skipped']} up to "
+            f"date, {report['seconds']:.1f} s; per frame: {per_frame} s"
+        )
+    return 0
+
+
+def run_job(args: argparse.Namespace) -> dict[str, Any]:
+    """Stylizes the shot ``args`` describe; returns the summary ``--json`` prints."""
     cluster = cluster_of(args)
     if cluster is not None and args.backend:
         raise InputError("--cluster and --backend both say where to render: use one")
@@ -188,11 +204,11 @@ def run(args: argparse.Namespace) -> int:
             want_error=args.error_out is not None, token_file=args.backend_token_file,
             tls_ca=args.backend_tls_ca,
         )  # fmt: skip
-        print(json.dumps({"out": args.out, "written": written, "backend": args.backend}))
-        return 0
+        return {"out": args.out, "written": written, "backend": args.backend}
     progress = ProgressBar(enabled=not args.quiet and sys.stderr.isatty())
     done = None if args.force else writer.is_done
     retried: list[str] = []
+    task_seconds = 0.0
     try:
         with _cluster_passes(args, cluster, frames, mask, keys, options, cache) as passes:
             with Stylizer(
@@ -206,13 +222,13 @@ def run(args: argparse.Namespace) -> int:
                     queue_passes(passes, stylizer, done=done)
                 summary = stylizer.run(writer.write, done=done)
             if passes is not None:
-                retried = passes.retried
+                retried, task_seconds = passes.retried, passes.task_seconds
     finally:
         progress.close()
         close = getattr(frames, "close", None)
         if close is not None:
             close()
-    report = {
+    report: dict[str, Any] = {
         "out": args.out,
         "frames": summary.frames,
         "written": summary.written,
@@ -228,17 +244,8 @@ def run(args: argparse.Namespace) -> int:
     if cluster is not None:
         report["cluster"] = str(cluster[0])
         report["retried"] = retried
-    if args.json:
-        print(json.dumps(report))
-    else:
-        per_frame = ", ".join(
-            f"{stage} {seconds:.2f}" for stage, seconds in report["seconds_per_frame"].items()
-        )
-        print(
-            f"synthfx stylize: {summary.written} frames written, {summary.skipped} up to date, "
-            f"{summary.seconds:.1f} s; per frame: {per_frame} s"
-        )
-    return 0
+        report["task_seconds"] = round(task_seconds, 3)
+    return report
 
 
 def _cluster_passes(

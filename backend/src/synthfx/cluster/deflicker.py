@@ -106,6 +106,11 @@ class ClusterFrames:
         self._queue.cancel()
 
     @property
+    def task_seconds(self) -> float:
+        """Seconds the finished tasks ran, summed over the nodes."""
+        return sum(done.seconds for done in self._queue.results.values())
+
+    @property
     def retried(self) -> list[str]:
         return self._queue.retried
 

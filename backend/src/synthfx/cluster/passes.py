@@ -65,6 +65,11 @@ class ClusterPasses:
         self._queue.cancel()
 
     @property
+    def task_seconds(self) -> float:
+        """Seconds the finished tasks ran, summed over the nodes."""
+        return sum(done.seconds for done in self._queue.results.values())
+
+    @property
     def retried(self) -> list[str]:
         """One line per task rerun after its worker died."""
         return self._queue.retried

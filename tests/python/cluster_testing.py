@@ -15,6 +15,9 @@ import numpy as np
 
 from synthfx.io import read_image
 
+# The service tests' helpers (``service_testing``: a real ``synthfx serve``) for serve --cluster.
+sys.path.insert(0, str(Path(__file__).parent / "service"))
+
 FIRST, LAST = 1001, 1010
 KEYS = (1001, 1005, 1009)  # segments 1001-1005, 1005-1009, 1009-1010: 5 passes
 SIZE = (160, 90)

@@ -1,7 +1,15 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Helpers of the service tests: a small synthetic shot and fast job parameters."""
+"""Helpers of the service tests: real ``synthfx serve`` processes on loopback, a small synthetic
+shot and fast job parameters."""
 
 from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -56,3 +64,66 @@ def float32_hash(image: np.ndarray) -> str:
     from synthfx.transport.wire import content_hash
 
     return content_hash(np.ascontiguousarray(image, dtype="<f4").tobytes())
+
+
+STARTUP_TIMEOUT_S = 60.0
+
+
+@dataclass
+class ServerProcess:
+    """A running ``synthfx serve``; ``address`` is where it listens."""
+
+    process: subprocess.Popen
+    address: str
+    cache_dir: Path
+    log_path: Path
+    args: list[str] = field(default_factory=list)
+
+    def log(self) -> str:
+        return self.log_path.read_text()
+
+    def kill(self) -> None:
+        """kill -9: no cleanup at all."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def start_server(directory: Path, cache_dir: Path, *args: str) -> ServerProcess:
+    """Starts ``synthfx serve`` on a free loopback port and waits until it serves."""
+    directory.mkdir(parents=True, exist_ok=True)
+    ready = directory / f"ready-{time.monotonic_ns()}"
+    log_path = directory / f"serve-{time.monotonic_ns()}.log"
+    command = [
+        sys.executable,
+        "-m",
+        "synthfx.cli",
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--cache-dir",
+        str(cache_dir),
+        "--ready-file",
+        str(ready),
+        *args,
+    ]
+    with log_path.open("w") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while not ready.exists():
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"synthfx serve exited with {process.returncode}:\n{log_path.read_text()}"
+            )
+        if time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"synthfx serve did not start:\n{log_path.read_text()}")
+        time.sleep(0.05)
+    return ServerProcess(process, ready.read_text().strip(), cache_dir, log_path, command)

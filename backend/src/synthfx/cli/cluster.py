@@ -10,15 +10,15 @@ from synthfx.cluster.address import ClusterAddress, parse_cluster
 from synthfx.cluster.options import ClusterOptions
 from synthfx.schema import options_of
 
+_HELP = (
+    "run the passes as Ray tasks: ray:auto starts a local Ray, ray:HOST:PORT joins a cluster "
+    "(--cache on storage every node shares); the result equals a local run"
+)
 
-def add_cluster_options(parser: argparse.ArgumentParser) -> None:
+
+def add_cluster_options(parser: argparse.ArgumentParser, help: str = _HELP) -> None:
     group = parser.add_argument_group("cluster (with --cluster)")
-    group.add_argument(
-        "--cluster",
-        metavar="ray[:ADDRESS]",
-        help="run the passes as Ray tasks: ray:auto starts a local Ray, ray:HOST:PORT joins "
-        "a cluster (--cache on storage every node shares); the result equals a local run",
-    )
+    group.add_argument("--cluster", metavar="ray[:ADDRESS]", help=help)
     add_options(group, options_of(ClusterOptions), ClusterOptions())
 
 

@@ -10,6 +10,8 @@ import argparse
 import os
 from pathlib import Path
 
+from synthfx.cli.cluster import add_cluster_options, cluster_of
+from synthfx.cluster.options import ClusterOptions
 from synthfx.errors import InputError
 from synthfx.service.config import MIB, ServerConfig
 
@@ -69,6 +71,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="segments computed at once (default 1: the engine uses every core)",
     )
     parser.add_argument("--max-sessions", type=int, default=_DEFAULTS.max_sessions)
+    add_cluster_options(
+        parser,
+        "compute the passes of the segments clients ask for as Ray tasks: ray:auto starts a "
+        "local Ray, ray:HOST:PORT joins a cluster (--cache-dir on storage every node shares); "
+        "frames equal this process's own",
+    )
     parser.add_argument("--ready-file", type=Path, help="write the bound address here once up")
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
     parser.set_defaults(run=run)
@@ -82,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
 
     logs.configure(args.log_level)
     _check_sizes(args)
+    cluster = cluster_of(args)
     config = ServerConfig(
         listen=args.listen,
         cache_dir=_writable_directory(args.cache_dir.expanduser()),
@@ -95,6 +104,8 @@ def run(args: argparse.Namespace) -> int:
         read_roots=tuple(root.expanduser() for root in args.read_root),
         compute_slots=max(1, args.compute_slots),
         max_sessions=args.max_sessions,
+        cluster=None if cluster is None else cluster[0],
+        cluster_options=ClusterOptions() if cluster is None else cluster[1],
     )
     serve(config, args.ready_file)
     return 0

@@ -31,6 +31,7 @@ class ClusterPasses:
         shot: the shot as the nodes open it.
         options: task resources and retries.
         log: where reruns are reported (one line each).
+        should_stop: see ``TaskQueue``.
     """
 
     def __init__(
@@ -40,12 +41,15 @@ class ClusterPasses:
         options: ClusterOptions,
         *,
         log: Callable[[str], None],
+        should_stop: Callable[[], bool] | None = None,
     ) -> None:
         self._shot_ref = ray.put(shot)
         self._threads = options.task_cpus
         gpus = options.task_gpus if shot.options.engine.backend == "cuda" else 0
         store = ResultStore(shot.cache_dir)
-        self._queue = TaskQueue(ray, synthesize_pass, options, gpus=gpus, store=store, log=log)
+        self._queue = TaskQueue(
+            ray, synthesize_pass, options, gpus=gpus, store=store, log=log, should_stop=should_stop
+        )
 
     def _work(self, index: int, run: Pass, last_key: str) -> Work:
         args = (self._shot_ref, run, self._threads)

@@ -15,11 +15,13 @@ from types import ModuleType
 from typing import Any
 
 from synthfx.cluster.options import ClusterOptions
-from synthfx.errors import SynthfxError
+from synthfx.errors import CancelledError, SynthfxError
 from synthfx.pipeline.store import ResultStore
 
 # Ray's names for a task lost with its worker or node (rerun); any other failure is the task's.
 _LOST = ("WorkerCrashedError", "NodeDiedError", "LocalRayletDiedError", "ObjectLostError")
+# How often a wait that can be cancelled looks at its should_stop.
+_CANCEL_POLL_S = 0.1
 
 
 class ClusterError(SynthfxError, RuntimeError):
@@ -73,6 +75,8 @@ class TaskQueue:
         gpus: GPUs each task reserves (0 unless the CUDA backend is used).
         store: the shared store, as this machine sees it.
         log: where reruns are reported (one line each).
+        should_stop: polled while waiting; once true the running tasks are cancelled and
+            ``wait_for`` raises CancelledError (a service call cancelled by its client).
     """
 
     def __init__(
@@ -84,8 +88,10 @@ class TaskQueue:
         gpus: float,
         store: ResultStore,
         log: Callable[[str], None],
+        should_stop: Callable[[], bool] | None = None,
     ) -> None:
         self._ray = ray
+        self._should_stop = should_stop
         self._options = options
         self._store = store
         self._log = log
@@ -110,13 +116,20 @@ class TaskQueue:
 
         Raises:
             SynthfxError: the task's own error (bad input on a node), as raised there.
+            CancelledError: ``should_stop`` became true (the tasks are cancelled).
             ClusterError: its worker died more than ``max_retries`` times, or the store the
                 nodes wrote is not the one this machine reads.
         """
         self.submit([work])
         while work.index not in self._done:
             refs = [running.ref for running in self._running.values()]
-            ready, _ = self._ray.wait(refs, num_returns=1)
+            timeout = None if self._should_stop is None else _CANCEL_POLL_S
+            ready, _ = self._ray.wait(refs, num_returns=1, timeout=timeout)
+            if not ready:
+                if self._should_stop is not None and self._should_stop():
+                    self.cancel()
+                    raise CancelledError(f"cancelled while the cluster ran {work.what}")
+                continue
             (running,) = [r for r in self._running.values() if r.ref == ready[0]]
             self._collect(running)
             for index in self._unreported:

@@ -1,16 +1,19 @@
 # SPDX-License-Identifier: Apache-2.0
 """What a cluster task needs to know about its shot: files by path (on storage every node
-shares), the painted keys, the options and the cache, all picklable."""
+shares) or the frames themselves (the backend service's uploads, carried in Ray's object
+store), the painted keys, the options and the cache, all picklable."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 
 from synthfx.io import FrameRange, FrameSource, open_frames
-from synthfx.pipeline.inputs import ShotInputs
+from synthfx.pipeline.inputs import Frames, MemoryFrames
 from synthfx.pipeline.options import StylizeOptions
 
 
@@ -24,31 +27,40 @@ class ShotSpec:
     """One stylize shot, as every node opens it.
 
     Attributes:
-        frames: the frame pattern or video file (absolute).
+        frames: the frame pattern or video file (absolute), or frame number -> pixels.
         first, last: the shot's frame range (inclusive).
-        mask: the mask pattern (absolute), or None.
+        mask: the mask pattern (absolute), frame number -> pixels, or None.
         keys: keyframe number -> painted style, (H, W, C) float32.
         options: the job options.
         cache_dir: the result store every node writes passes into (absolute, shared).
         flow_cache_dir: where flows are cached instead, or None (the store's).
     """
 
-    frames: str
+    frames: str | Mapping[int, np.ndarray]
     first: int
     last: int
-    mask: str | None
+    mask: str | Mapping[int, np.ndarray] | None
     keys: dict[int, np.ndarray]
     options: StylizeOptions
     cache_dir: str
     flow_cache_dir: str | None = None
 
-    def open_sources(self) -> tuple[FrameSource, FrameSource | None]:
-        """The shot's frames and mask, opened from their paths."""
+    @contextmanager
+    def opened(self) -> Iterator[tuple[Frames, Frames | None]]:
+        """The shot's frames and mask, opened from their paths (closed after the block) or
+        served from memory."""
         frame_range = FrameRange(self.first, self.last)
-        frames = open_frames(self.frames, frame_range)
-        mask = open_frames(self.mask, frame_range) if self.mask is not None else None
-        return frames, mask
+        opened: list[FrameSource] = []
 
-    def open_inputs(self) -> ShotInputs:
-        frames, mask = self.open_sources()
-        return ShotInputs(frames, self.keys, mask)
+        def source(spec: str | Mapping[int, np.ndarray]) -> Frames:
+            if not isinstance(spec, str):
+                return MemoryFrames({f: spec[f] for f in frame_range})
+            files = open_frames(spec, frame_range)
+            opened.append(files)
+            return files
+
+        try:
+            yield source(self.frames), None if self.mask is None else source(self.mask)
+        finally:
+            for files in opened:
+                files.close()

@@ -40,8 +40,7 @@ def synthesize_pass(shot: ShotSpec, run: Pass, threads: int) -> TaskDone:
     start = time.perf_counter()
     engine = dataclasses.replace(shot.options.engine, threads=threads)
     options = dataclasses.replace(shot.options, engine=engine)
-    frames, mask = shot.open_sources()
-    try:
+    with shot.opened() as (frames, mask):
         inputs = ShotInputs(frames, shot.keys, mask)
         estimator = _estimator(options.flow)
         context = PassContext(
@@ -56,8 +55,4 @@ def synthesize_pass(shot: ShotSpec, run: Pass, threads: int) -> TaskDone:
             flow_dir=None if shot.flow_cache_dir is None else Path(shot.flow_cache_dir),
         )
         keys = run_pass(context, run)
-    finally:
-        for source in (frames, mask):
-            if source is not None:
-                source.close()
     return TaskDone((keys[-1],), socket.gethostname(), time.perf_counter() - start)

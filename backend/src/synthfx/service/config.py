@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from synthfx.cluster.address import ClusterAddress
+from synthfx.cluster.options import ClusterOptions
 from synthfx.errors import InputError
 from synthfx.transport.wire import WireLimits
 
@@ -44,6 +46,8 @@ class ServerConfig:
         models_dir: where ``raft:NAME`` flow models are looked up.
         read_roots: directories whose files clients may name (``FrameImage.path``); empty:
             none.
+        cluster: the Ray cluster that computes segments' passes, or None (this process).
+        cluster_options: its tasks' resources and retries.
     """
 
     listen: str = "127.0.0.1:50151"
@@ -65,6 +69,8 @@ class ServerConfig:
     max_message_bytes: int = MAX_MESSAGE_BYTES
     max_frames: int = MAX_FRAMES
     wire_limits: WireLimits = DEFAULT_WIRE_LIMITS
+    cluster: ClusterAddress | None = None
+    cluster_options: ClusterOptions = field(default_factory=ClusterOptions)
 
     def __post_init__(self) -> None:
         check_listen(self.listen)

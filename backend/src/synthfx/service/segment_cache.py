@@ -9,7 +9,9 @@ shared by every job: they are keyed by the two frames and the flow method only, 
 style or parameters changed reuses them (a quarter of the disk budget, least recently used
 pruned). Everything survives restarts. A segment is computed under its own lock (so once,
 however many requests need it) and inside the compute slot (so heavy work is serialized);
-finished segments are served without waiting for the slot.
+finished segments are served without waiting for the slot. With a cluster
+(``synthfx serve --cluster``) a segment's passes run as Ray tasks, all submitted at once, and
+no compute slot is taken: the cluster schedules the work.
 """
 
 from __future__ import annotations
@@ -23,10 +25,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from synthfx.cluster import ClusterPasses, queue_passes
 from synthfx.errors import CancelledError
 from synthfx.flow.cache import prune_flow_cache
 from synthfx.pipeline import ProgressEvent, RenderResult, Stylizer
+from synthfx.pipeline.planning import Pass
 from synthfx.pipeline.store import ResultStore
+from synthfx.service.cluster import SegmentCluster
 from synthfx.service.jobs import SegmentJob
 
 COMPLETE_MARK = "complete"
@@ -66,10 +71,15 @@ class _Segment:
     listener: Callable[[ProgressEvent], None] | None = None
     cancel: _CancelProxy = field(default_factory=_CancelProxy)
     users: int = 0
+    passes: ClusterPasses | None = None  # on a cluster: runs the Stylizer's passes
 
     def progress(self, event: ProgressEvent) -> None:
         if self.listener is not None:
             self.listener(event)
+
+    def run_pass(self, index: int, run: Pass, keys: list[str], step: Callable[[int], None]):
+        assert self.passes is not None
+        self.passes.ensure(index, run, keys, step)
 
 
 class SegmentCache:
@@ -79,10 +89,18 @@ class SegmentCache:
         root: cache directory (created when missing).
         limit_bytes: disk budget; least recently used segments beyond it are deleted.
         compute_slots: segments computed at the same time (1: the engine uses every core).
+        cluster: where passes run instead of this process (connected), or None.
     """
 
-    def __init__(self, root: Path, limit_bytes: int, compute_slots: int = 1) -> None:
+    def __init__(
+        self,
+        root: Path,
+        limit_bytes: int,
+        compute_slots: int = 1,
+        cluster: SegmentCluster | None = None,
+    ) -> None:
         self.root = root
+        self._cluster = cluster
         self.segments_dir = root / "segments"
         self.flows_dir = root / "flows"
         self.trash_dir = root / "trash"
@@ -140,12 +158,16 @@ class SegmentCache:
                         flow_cache_dir=self.flows_dir,
                         progress=segment.progress,
                         cancel=segment.cancel,  # type: ignore[arg-type]  # only is_set() is used
+                        pass_runner=None if self._cluster is None else segment.run_pass,
                     )
                     segment.store.create()  # once the inputs are accepted
                 segment.listener, segment.cancel.event = listener, cancel
                 try:
                     if cached:
                         result = segment.stylizer.render(frame)
+                    elif self._cluster is not None:
+                        result = self._render_on_cluster(segment, self._cluster, job, frame)
+                        segment.store.mark(COMPLETE_MARK)
                     else:
                         with self.compute_slot(frame, listener, cancel):
                             result = segment.stylizer.render(frame)
@@ -165,6 +187,32 @@ class SegmentCache:
             self._enforce_limit()
             if not cached:
                 self._flow_bytes = prune_flow_cache(self.flows_dir, self.flow_limit_bytes)
+
+    def _render_on_cluster(
+        self, segment: _Segment, cluster: SegmentCluster, job: SegmentJob, frame: int
+    ) -> RenderResult:
+        """Submits every pass the segment lacks, then renders ``frame`` as they land; a failure
+        or cancel stops the segment's tasks still running."""
+        assert segment.stylizer is not None
+        if segment.passes is None:
+            segment.passes = cluster.passes(
+                job.frames, job.keys, job.mask, job.options, segment.store.root, self.flows_dir,
+                segment.cancel.is_set,
+            )  # fmt: skip
+        passes = segment.passes
+        try:
+            submitted = queue_passes(passes, segment.stylizer, done=None)
+            result = segment.stylizer.render(frame)
+        except BaseException:
+            passes.cancel()
+            raise
+        fields = {
+            "segment": f"{job.segment.first}-{job.segment.last}",
+            "passes": submitted,
+            "task_seconds": passes.task_seconds,
+        }
+        log.info("segment on cluster", extra={"fields": fields})
+        return result
 
     @contextlib.contextmanager
     def compute_slot(
@@ -190,7 +238,7 @@ class SegmentCache:
 
     def _discard(self, segment: _Segment) -> None:
         """Drops a segment's results (its lock held): the next render computes it afresh."""
-        segment.stylizer = None
+        segment.stylizer = segment.passes = None
         segment.store.remove(self.trash_dir)
         segment.store = self._store(segment.key, create=False)
         with self._lock:

@@ -86,6 +86,9 @@ class Server:
 
     def start(self) -> None:
         self.servicer.remove_orphaned_segments()
+        cluster = self.servicer.state.cluster
+        if cluster is not None:
+            cluster.start()
         self._grpc.start()
         for name in ("", SERVICE_NAME):
             self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
@@ -97,6 +100,7 @@ class Server:
                     "cache": str(self.config.cache_dir),
                     "auth": self.config.token is not None,
                     "tls": self.config.tls_cert is not None,
+                    "cluster": None if cluster is None else str(cluster.address),
                 }
             },
         )
@@ -105,6 +109,8 @@ class Server:
         self.health.enter_graceful_shutdown()
         self._grpc.stop(grace).wait()
         self.servicer.shutdown()
+        if self.servicer.state.cluster is not None:
+            self.servicer.state.cluster.stop()
         if self._socket_lock is not None:
             os.close(self._socket_lock)
             self._socket_lock = None

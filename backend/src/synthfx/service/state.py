@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from synthfx.service.calls import Calls
+from synthfx.service.cluster import SegmentCluster
 from synthfx.service.config import ServerConfig
 from synthfx.service.files import ReadRoots
 from synthfx.service.frame_store import FrameStore
@@ -24,6 +25,7 @@ class ServiceState:
     sessions: SessionRegistry
     cache: SegmentCache
     calls: Calls
+    cluster: SegmentCluster | None = None  # connected by the server while it runs
 
     @classmethod
     def of(cls, config: ServerConfig) -> ServiceState:
@@ -34,6 +36,11 @@ class ServiceState:
         sessions = SessionRegistry(
             config.max_sessions, config.session_idle_timeout_s, store.release
         )
-        cache = SegmentCache(config.cache_dir, config.cache_limit_bytes, config.compute_slots)
+        cluster = None
+        if config.cluster is not None:
+            cluster = SegmentCluster(config.cluster, config.cluster_options)
+        cache = SegmentCache(
+            config.cache_dir, config.cache_limit_bytes, config.compute_slots, cluster
+        )
         calls = Calls(config.workers, sessions)
-        return cls(config, store, ReadRoots(config.read_roots), sessions, cache, calls)
+        return cls(config, store, ReadRoots(config.read_roots), sessions, cache, calls, cluster)

@@ -51,6 +51,19 @@ class Server:
         )
         self.config = config
         self.servicer = SynthfxServicer(config)
+        # Ray forks its head processes: before gRPC's core exists, whose fork handlers can hang
+        # a child (seen: no GCS ever started, ray.init waiting for it).
+        cluster = self.servicer.state.cluster
+        if cluster is not None:
+            cluster.start()
+        try:
+            self._create_grpc(config)
+        except BaseException:
+            if cluster is not None:
+                cluster.stop()
+            raise
+
+    def _create_grpc(self, config: ServerConfig) -> None:
         options = [
             ("grpc.max_receive_message_length", config.max_message_bytes),
             ("grpc.max_send_message_length", config.max_message_bytes),
@@ -87,8 +100,6 @@ class Server:
     def start(self) -> None:
         self.servicer.remove_orphaned_segments()
         cluster = self.servicer.state.cluster
-        if cluster is not None:
-            cluster.start()
         self._grpc.start()
         for name in ("", SERVICE_NAME):
             self.health.set(name, health_pb2.HealthCheckResponse.SERVING)

@@ -9,8 +9,10 @@ import shutil
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import grpc
 import numpy as np
 import pytest
 from ofx_testing import (
@@ -33,6 +35,7 @@ from service_testing import fast_params, paint, synthetic_shot
 
 from synthfx.client import BackendClient
 from synthfx.io import read_image, write_image
+from synthfx.service.messages import add_servicer
 from synthfx.v1 import synthfx_pb2 as pb
 
 ALLOWED_EXPORTS = {"OfxGetNumberOfPlugins", "OfxGetPlugin", "OfxSetHost"}
@@ -224,6 +227,38 @@ def test_exception_unreachable_backend_fails_fast_in_background(bundle, clips, t
     assert run.returncode == 1 and run.renders() == {1: 1, 2: 1}
     assert "127.0.0.1:1" in run.messages() and "background render" in run.messages()
     assert run.seconds < 20
+    assert not list(tmp_path.glob("*.npy")), "a failed frame must not be written"
+
+
+class _NextMajorBackend:
+    """A backend of the next protocol major: it answers GetInfo only, as the real one does."""
+
+    def GetInfo(self, request: pb.GetInfoRequest, context: grpc.ServicerContext):
+        return pb.GetInfoResponse(
+            backend_version="99.0.0", protocol_major=pb.PROTOCOL_VERSION_MAJOR + 1, protocol_minor=0
+        )
+
+    def __getattr__(self, rpc: str):
+        def unknown(request, context: grpc.ServicerContext):
+            context.abort(grpc.StatusCode.FAILED_PRECONDITION, "protocol majors differ")
+
+        return unknown
+
+
+def test_exception_backend_of_another_protocol_major(bundle, clips, tmp_path) -> None:
+    server = grpc.server(ThreadPoolExecutor(2))
+    add_servicer(_NextMajorBackend(), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    try:
+        address = ("--param", f"backendAddress=127.0.0.1:{port}", "--param", "connectTimeout=2")
+        run = stylize(bundle, clips, tmp_path, "--frames", "1", "--background", "1", *address)
+    finally:
+        server.stop(0)
+    assert run.returncode == 1 and run.renders() == {1: 1}
+    major = pb.PROTOCOL_VERSION_MAJOR
+    expected = f"speaks protocol {major + 1}.0, this plugin speaks {major}.x: install matching"
+    assert expected in run.messages() and f"127.0.0.1:{port}" in run.messages()
     assert not list(tmp_path.glob("*.npy")), "a failed frame must not be written"
 
 

@@ -32,10 +32,11 @@ def pack_sheet(
     """The response stream: progress, the result, then its chunks (encoded messages)."""
     started = time.perf_counter()
     session = state.sessions.get(request.session_id)
-    work, like = _packing(state, request, session.session_id)
+    work, plate = _packing(state, request, session.session_id)
     layout, sheet = yield from state.calls.stream(
         session, request.request_id, context, work, _progress_message
     )
+    like = plate[layout.frames[0]].desc
     names = tuple(like.channel_names)
     header, payload = result_image(sheet, names, _unplaced(like), request.output)
     placed, chunks = outgoing(
@@ -70,9 +71,9 @@ def _packing(
     state: ServiceState, request: pb.PackSheetRequest, session_id: str
 ) -> tuple[
     Callable[[Callable[[ProgressEvent], None], threading.Event], tuple[SheetLayout, np.ndarray]],
-    pb.ImageDesc,
+    dict[int, StoredImage],
 ]:
-    """The packing work, its inputs checked before it is queued, and the plate's description.
+    """The packing work, its inputs checked before it is queued, and the plate frames.
 
     Raises:
         InputError: bad ranges or options, a matte without crop_to_matte (or the reverse).
@@ -95,8 +96,6 @@ def _packing(
     lookup = (state.store, session_id, config.wire_limits, shot, state.files)
     plate = lookup_images(request.frames, "frames", *lookup)
     matte = lookup_images(request.matte, "matte", *lookup)
-    if not plate:
-        raise InputError("frames: no plate frames given")
 
     def reader(images: dict[int, StoredImage], what: str) -> Callable[[int], np.ndarray]:
         def read(frame: int) -> np.ndarray:
@@ -120,7 +119,7 @@ def _packing(
             reader(matte, "matte") if matte else None, read,
         )  # fmt: skip
 
-    return work, plate[min(plate)].desc
+    return work, plate
 
 
 def _progress_message(event: ProgressEvent) -> pb.PackSheetResponse:

@@ -221,6 +221,13 @@ void describeStylizeInContext(OfxImageEffectHandle descriptor, const std::string
     list.setInt(kOfxParamPropAnimates, 0);
     std::vector<std::string> keyPage = {kParamStyleKey, kParamAddKey, kParamRemoveKey,
                                         kParamKeyList};
+    auto layout = defineParam(params, kOfxParamTypeString, kParamStyleLayout,
+                              kParamStyleLayoutLabel, kParamStyleLayoutHint, kPageKeys);
+    layout.setString(kOfxParamPropDefault, "");
+    layout.setString(kOfxParamPropStringMode, kOfxParamStringIsFilePath);
+    layout.trySetInt(kOfxParamPropStringFilePathExists, 1);
+    layout.setInt(kOfxParamPropAnimates, 0);
+    keyPage.push_back(kParamStyleLayout);
     if (!general) {
         auto file = defineParam(params, kOfxParamTypeString, kParamStyleFile, kParamStyleFileLabel,
                                 kParamStyleFileHint, kPageKeys);

@@ -2,7 +2,9 @@
 """The synthfx Key Sheet node in our spec test host against a real ``synthfx serve``: its output
 equals ``synthfx sheet pack``'s sheet (float EXR, bit for bit), of the sheet's size (its region
 of definition), with the layout written to Layout File; only the key frames are fetched; and
-the one-line errors."""
+the one-line errors. Then synthfx Stylize given a styled sheet and its layout (Key Sheet
+Layout, the sheet as Style Frames File or as the Style input) equals ``synthfx stylize --sheet
+--layout``."""
 
 from __future__ import annotations
 
@@ -14,11 +16,19 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from ofx_testing import read_output, run_host, write_sequence
+from ofx_testing import (
+    FAST_PARAMS,
+    KEY_SHEET,
+    STYLIZE,
+    read_output,
+    run_host,
+    start_backend,
+    write_sequence,
+)
+from service_testing import FAST_ENGINE, FAST_FLOW, paint
 
 from synthfx.io import FrameRange, VideoReader, read_image, write_image
 
-KEY_SHEET = "org.synthfx.KeySheet"
 FRAMES = 9
 SIZE = (96, 54)
 
@@ -130,3 +140,102 @@ def test_exception(bundle, plate, backend, tmp_path) -> None:
     assert run.returncode == 1
     assert "Layout File must be an absolute path, got sheet.json" in run.messages()
     assert not any((tmp_path / "ofx").iterdir())
+
+
+# -- Stylize with a styled key sheet ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def styled(plate, tmp_path_factory) -> Path:
+    """A read root with the plate (p.####.exr), the sheet of keys 0, 4, 8 packed by the CLI,
+    its layout sheet.json, and the sheet 'stylized' at once: styled.exr."""
+    root = tmp_path_factory.mktemp("styled-sheet")
+    sheet = cli_pack(plate, root, "--grid", "2", "--keys", "0,4,8")
+    (root / "sheet.json").write_text(sheet.with_suffix(".json").read_text())
+    write_image(root / "styled.exr", paint(read_image(sheet).pixels, 1), dtype="float")
+    return root
+
+
+def cli_stylize_sheet(root: Path, out: Path) -> Path:
+    command = [
+        sys.executable,
+        "-m",
+        "synthfx.cli",
+        "stylize",
+        "--frames",
+        str(root / "plate" / "p.####.exr"),
+        "--sheet",
+        str(root / "styled.exr"),
+        "--layout",
+        str(root / "sheet.json"),
+        "--out",
+        str(out / "o.####.exr"),
+        "--dtype",
+        "float",
+        "--flow",
+        FAST_FLOW,
+        "--device",
+        "cpu",
+        "--quiet",
+        *(f"--{name.replace('_', '-')}={value}" for name, value in FAST_ENGINE.items()),
+    ]
+    subprocess.run(command, check=True, capture_output=True, text=True)  # fmt: skip
+    return out
+
+
+def stylize_node(bundle: Path, clips: dict[str, str], out: Path, *args: str):
+    out.mkdir(parents=True, exist_ok=True)
+    command = ["--plugin", STYLIZE, "--range", f"0-{FRAMES - 1}", "--out", str(out / "o.%04d.npy")]
+    for name, pattern in clips.items():
+        command += ["--clip", f"{name}={pattern}"]
+    for param in FAST_PARAMS:
+        command += ["--param", param]
+    return run_host(bundle, *command, *args)
+
+
+def test_stylize_with_styled_sheet_equals_cli(bundle, plate, styled, tmp_path) -> None:
+    expected = cli_stylize_sheet(styled, tmp_path / "cli")
+    server = start_backend(tmp_path / "backend", "127.0.0.1:0", "--read-root", str(styled))
+    try:
+        source = write_sequence(tmp_path / "source", plate)
+        common = ("--frames", "2,8", "--param", f"styleSheetLayout={styled / 'sheet.json'}",
+                  "--param", f"backendAddress={server.address}")  # fmt: skip
+        # Single-input hosts: Style Frames File names the styled sheet; the backend reads it.
+        files = stylize_node(bundle, {"Source": source}, tmp_path / "filter", "--context",
+                             "Filter", "--param", f"styleFile={styled / 'styled.exr'}",
+                             *common)  # fmt: skip
+        # Multi-input hosts: the styled sheet as the Style input, read at the frame rendered.
+        sheet = {f: read_image(styled / "styled.exr").pixels for f in plate}
+        general = stylize_node(bundle, {"Source": source,
+                               "Style": write_sequence(tmp_path / "style", sheet)},
+                               tmp_path / "general", *common)  # fmt: skip
+    finally:
+        server.kill()
+    for run, out in ((files, "filter"), (general, "general")):
+        assert run.returncode == 0, run.messages()
+        needed = {(e["frame"], e["clip"]): e["ranges"] for e in run.of("frames_needed")}
+        assert needed[(2, "Source")] == [0, 4] and needed[(8, "Source")] == [4, 8]
+        if out == "general":
+            assert needed[(2, "Style")] == [2, 2]  # the sheet, not the key frames
+        for frame in (2, 8):
+            want = read_image(expected / f"o.{frame:04d}.exr").pixels
+            got = read_output(str(tmp_path / out / "o.%04d.npy"), frame)
+            assert np.array_equal(got[..., : want.shape[2]], want), (out, frame)
+
+
+def test_stylize_exception_sheet_of_another_size(bundle, plate, styled, tmp_path) -> None:
+    """A styled sheet resized by some tool: the backend's one line naming the size expected."""
+    small = cv2.resize(read_image(styled / "styled.exr").pixels, (100, 60))
+    sheet = {f: small for f in plate}
+    server = start_backend(tmp_path / "backend")
+    try:
+        run = stylize_node(bundle, {"Source": write_sequence(tmp_path / "source", plate),
+                           "Style": write_sequence(tmp_path / "style", sheet)}, tmp_path / "ofx",
+                           "--frames", "2", "--param", f"styleSheetLayout={styled / 'sheet.json'}",
+                           "--param", f"backendAddress={server.address}")  # fmt: skip
+    finally:
+        server.kill()
+    assert run.returncode == 1
+    persistent = [e["text"] for e in run.of("persistent_message")]
+    expected = "the styled sheet is 100x60, the layout expects 192x108 (2x2 cells of 96x54)"
+    assert persistent and expected in persistent[-1] and len(persistent[-1].splitlines()) == 1

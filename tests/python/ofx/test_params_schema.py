@@ -8,14 +8,13 @@ import math
 from pathlib import Path
 
 import pytest
-from ofx_testing import STYLIZE, run_host
+from ofx_testing import KEY_SHEET, STYLIZE, run_host
 
 from synthfx.service.params import options_schema
 from synthfx.v1 import synthfx_pb2 as pb
 
 IMAGE_SYNTH = "org.synthfx.ImageSynth"
 DEFLICKER = "org.synthfx.Deflicker"
-KEY_SHEET = "org.synthfx.KeySheet"
 _OFX_TYPES = {
     pb.OPTION_TYPE_INT: "OfxParamTypeInteger",
     pb.OPTION_TYPE_DOUBLE: "OfxParamTypeDouble",

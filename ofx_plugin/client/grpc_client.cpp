@@ -203,6 +203,18 @@ class GrpcBackendClient final : public BackendClient {
             item->set_path(path);
         }
         add(job.masks, proto->mutable_mask());
+        if (job.keySheet || !job.keySheetPath.empty()) {
+            auto* sheet = proto->mutable_key_sheet();
+            sheet->set_layout_json(job.keySheetLayout);
+            if (job.keySheet) {
+                uploads.push_back(
+                    {job.keySheet,
+                     describeImage(*job.keySheet, *sheet->mutable_sheet()->mutable_image(),
+                                   hashes)});
+            } else {
+                sheet->mutable_sheet()->set_path(job.keySheetPath);
+            }
+        }
 
         std::vector<size_t> resultSizes;
         if (job.width > 0 && job.height > 0) {
@@ -288,6 +300,37 @@ class GrpcBackendClient final : public BackendClient {
             "Deflicker", request, uploads, resultSizes,
             [this](grpc::ClientContext& context, const pb::DeflickerRequest& sent) {
                 return _stub->Deflicker(&context, sent);
+            },
+            callbacks, out);
+    }
+
+    ClientResult packSheet(const SheetJob& job, const RenderCallbacks& callbacks,
+                           RenderOutput& out) override {
+        std::lock_guard<std::mutex> lock(_mutex);
+        pb::PackSheetRequest request;
+        request.set_first_frame(job.firstFrame);
+        request.set_last_frame(job.lastFrame);
+        request.mutable_output()->set_dtype(pb::DTYPE_FLOAT32);
+        request.mutable_output()->set_row_order(pb::ROW_ORDER_TOP_DOWN);
+        const std::string error = fillSheetParams(job.options, *request.mutable_params());
+        if (!error.empty()) return failure(ClientStatus::InvalidArgument, error);
+        std::vector<Upload> uploads;
+        HashesOfCall hashes;
+        auto add = [&](const std::map<int, const FloatImage*>& images,
+                       google::protobuf::RepeatedPtrField<pb::FrameImage>* list) {
+            for (const auto& [number, image] : images) {
+                auto* item = list->Add();
+                item->set_frame(number);
+                uploads.push_back({image, describeImage(*image, *item->mutable_image(), hashes)});
+            }
+        };
+        add(job.frames, request.mutable_frames());
+        add(job.mattes, request.mutable_matte());
+        // The sheet's size is the backend's to decide: it comes back inline.
+        return uploadAndRun<pb::PackSheetResponse>(
+            "PackSheet", request, uploads, {},
+            [this](grpc::ClientContext& context, const pb::PackSheetRequest& sent) {
+                return _stub->PackSheet(&context, sent);
             },
             callbacks, out);
     }
@@ -705,10 +748,10 @@ class GrpcBackendClient final : public BackendClient {
         return std::min(1.0, (double(progress.done()) + within) / double(progress.total()));
     }
 
-    // Runs a streamed call (Render, ImageSynth, Deflicker): progress, the result header, then
-    // its chunks (none when the results are in `memory`). `start` issues the call on a context.
-    // In a session: uploads the frames the backend lacks, then runs the streamed call, with
-    // result memory of `resultSizes` offered when shared memory is in use.
+    // Runs a streamed call (Render, ImageSynth, Deflicker, PackSheet): progress, the result header,
+    // then its chunks (none when the results are in `memory`). `start` issues the call on a
+    // context. In a session: uploads the frames the backend lacks, then runs the streamed call,
+    // with result memory of `resultSizes` offered when shared memory is in use.
     template <typename Response, typename Request, typename Start>
     ClientResult uploadAndRun(const char* rpc, Request& request, const std::vector<Upload>& uploads,
                               const std::vector<size_t>& resultSizes, Start start,
@@ -755,6 +798,9 @@ class GrpcBackendClient final : public BackendClient {
                     out.fromCache = event.result().from_cache();
                     out.segment.assign(event.result().segment().begin(),
                                        event.result().segment().end());
+                }
+                if constexpr (std::is_same_v<Response, pb::PackSheetResponse>) {
+                    out.layoutJson = event.result().layout_json();
                 }
                 broken = results.start(event.result().images(), memory);
             } else if (event.has_chunk()) {

@@ -149,4 +149,13 @@ std::string fillDeflickerParams(const std::vector<JobOption>& options,
     return {};
 }
 
+std::string fillSheetParams(const std::vector<JobOption>& options, v1::SheetParams& params) {
+    for (const auto& option : options) {
+        const auto* field = params.GetDescriptor()->FindFieldByName(option.name);
+        if (!field) return "the backend protocol has no key sheet option " + option.name;
+        if (!setField(params, *field, option.value)) return badValue(option);
+    }
+    return {};
+}
+
 }  // namespace synthfx::ofx

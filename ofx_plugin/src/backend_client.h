@@ -49,6 +49,11 @@ struct StylizeJob {
     // Frames the backend reads itself, as keyframePaths, instead of `frames` (a host that
     // gives only the frame rendered).
     std::map<int, std::string> framePaths;
+    // Keys cut from a styled key sheet (protocol 3.4) instead of the keyframes above: the sheet
+    // as an image or a path the backend reads, and its layout's JSON text (Job.key_sheet).
+    const FloatImage* keySheet = nullptr;
+    std::string keySheetPath;
+    std::string keySheetLayout;
     int width = 0;  // of every frame and the result, in pixels
     int height = 0;
     std::map<int, const FloatImage*> masks;  // 1 channel; empty: no mask
@@ -83,11 +88,22 @@ struct DeflickerJob {
     std::vector<JobOption> options;
 };
 
+// A key sheet of a shot (synthfx.v1.PackSheetRequest): the plate, and the matte to crop to, at
+// least at the key frames.
+struct SheetJob {
+    int firstFrame = 0;  // the shot: auto keys are spread over it
+    int lastFrame = 0;
+    std::map<int, const FloatImage*> frames;  // the plate, any channel count
+    std::map<int, const FloatImage*> mattes;  // 1 channel; empty: no matte
+    std::vector<JobOption> options;           // SheetParams fields ("grid", "keys")
+};
+
 struct RenderOutput {
     FloatImage image;  // RGBA (stylize) or the style's channels (image synth)
     FloatImage error;  // 1 channel, when asked for
     bool fromCache = false;
     std::vector<int> segment;  // frames computed with this one
+    std::string layoutJson;    // PackSheet: the sheet's layout, as sheet pack writes it
 };
 
 // How a call ended: the rows of synthfx.status_table (documented in synthfx.proto), which the
@@ -150,6 +166,9 @@ class BackendClient {
     // out.image: the frame deflickered, with the render's channels.
     virtual ClientResult deflicker(const DeflickerJob& job, int frame,
                                    const RenderCallbacks& callbacks, RenderOutput& out) = 0;
+    // out.image: the sheet (the plate's channels); out.layoutJson: its layout.
+    virtual ClientResult packSheet(const SheetJob& job, const RenderCallbacks& callbacks,
+                                   RenderOutput& out) = 0;
     // One line for messages: address, backend version, devices.
     virtual std::string describe() const = 0;
     // The content address of an image's pixels, as the backend computes it.

@@ -100,6 +100,13 @@ void defineOption(OfxParamSetHandle params, const OptionParam& spec) {
         p.setInt(kOfxParamPropDefault, static_cast<int>(spec.defaultValue));
         break;
     }
+    case OptionKind::Text: {
+        auto p =
+            defineParam(params, kOfxParamTypeString, spec.name, spec.label, spec.hint, spec.page);
+        p.setString(kOfxParamPropDefault, spec.defaultText);
+        p.setString(kOfxParamPropStringMode, kOfxParamStringIsSingleLine);
+        break;
+    }
     }
 }
 
@@ -214,6 +221,13 @@ void describeStylizeInContext(OfxImageEffectHandle descriptor, const std::string
     list.setInt(kOfxParamPropAnimates, 0);
     std::vector<std::string> keyPage = {kParamStyleKey, kParamAddKey, kParamRemoveKey,
                                         kParamKeyList};
+    auto layout = defineParam(params, kOfxParamTypeString, kParamStyleLayout,
+                              kParamStyleLayoutLabel, kParamStyleLayoutHint, kPageKeys);
+    layout.setString(kOfxParamPropDefault, "");
+    layout.setString(kOfxParamPropStringMode, kOfxParamStringIsFilePath);
+    layout.trySetInt(kOfxParamPropStringFilePathExists, 1);
+    layout.setInt(kOfxParamPropAnimates, 0);
+    keyPage.push_back(kParamStyleLayout);
     if (!general) {
         auto file = defineParam(params, kOfxParamTypeString, kParamStyleFile, kParamStyleFileLabel,
                                 kParamStyleFileHint, kPageKeys);
@@ -327,6 +341,47 @@ void describeDeflickerInContext(OfxImageEffectHandle descriptor, const std::stri
     defineBackendParams(params);
     definePage(params, kPageGuides, "Deflicker", namesOnPage(options, kPageGuides));
     definePage(params, kPageEngine, "Engine", namesOnPage(options, kPageEngine));
+    definePage(params, kPageBackend, "Backend", backendParamNames());
+}
+
+}  // namespace synthfx::ofx
+
+namespace synthfx::ofx {
+
+void describeKeySheet(OfxImageEffectHandle descriptor) {
+    const PropertySet props = effectProps(descriptor);
+    describeCommon(props, kKeySheetLabel, kKeySheetDescription);
+    props.setStrings(kOfxImageEffectPropSupportedContexts,
+                     {kOfxImageEffectContextGeneral, kOfxImageEffectContextFilter});
+    props.setInt(kOfxImageEffectPropTemporalClipAccess, 1);
+}
+
+void describeKeySheetInContext(OfxImageEffectHandle descriptor, const std::string& context) {
+    // Read at the key frames only (getFramesNeeded).
+    auto source =
+        defineClip(descriptor, kClipSource, {kOfxImageComponentRGBA, kOfxImageComponentRGB}, false);
+    source.setInt(kOfxImageEffectPropTemporalClipAccess, 1);
+    if (context == kOfxImageEffectContextGeneral) {
+        auto matte = defineClip(
+            descriptor, kClipMatte,
+            {kOfxImageComponentAlpha, kOfxImageComponentRGBA, kOfxImageComponentRGB}, true);
+        matte.setInt(kOfxImageEffectPropTemporalClipAccess, 1);
+        matte.setInt(kOfxImageClipPropIsMask, 1);
+    }
+    defineClip(descriptor, kClipOutput, {kOfxImageComponentRGBA}, false);
+    const OfxParamSetHandle params = paramSet(descriptor);
+    const auto& options = sheetOptionParams();
+    for (const auto& spec : options) defineOption(params, spec);
+    auto layout = defineParam(params, kOfxParamTypeString, kParamLayoutFile, kParamLayoutFileLabel,
+                              kParamLayoutFileHint, kPageSheet);
+    layout.setString(kOfxParamPropDefault, "");
+    layout.setString(kOfxParamPropStringMode, kOfxParamStringIsFilePath);
+    layout.trySetInt(kOfxParamPropStringFilePathExists, 0);  // the node writes it
+    layout.setInt(kOfxParamPropAnimates, 0);
+    defineBackendParams(params);
+    std::vector<std::string> sheetPage = namesOnPage(options, kPageSheet);
+    sheetPage.push_back(kParamLayoutFile);
+    definePage(params, kPageSheet, "Key Sheet", sheetPage);
     definePage(params, kPageBackend, "Backend", backendParamNames());
 }
 

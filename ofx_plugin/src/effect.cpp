@@ -147,6 +147,12 @@ std::vector<JobOption> Effect::optionsAt(const std::vector<OptionParam>& params,
             value = std::string(spec.choices[index]);
             break;
         }
+        case OptionKind::Text: {
+            std::string text = stringAt(spec.name, time);
+            atDefault = text == spec.defaultText;
+            value = std::move(text);
+            break;
+        }
         }
         // At its default the backend's own default applies: the same value, one fact.
         if (atDefault && !spec.sendDefault) continue;

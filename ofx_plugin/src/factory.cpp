@@ -4,6 +4,7 @@
 #include "deflicker_effect.h"
 #include "describe.h"
 #include "image_synth_effect.h"
+#include "key_sheet_effect.h"
 #include "params.h"
 #include "stylize_effect.h"
 #include "suites.h"
@@ -143,6 +144,18 @@ OfxStatus deflickerMain(const char* action, const void* handle, OfxPropertySetHa
                    });
 }
 
+OfxStatus keySheetMain(const char* action, const void* handle, OfxPropertySetHandle inArgs,
+                       OfxPropertySetHandle outArgs) {
+    return guarded(action, handle, inArgs, outArgs,
+                   [](const char* a, OfxImageEffectHandle h, PropertySet in, PropertySet out) {
+                       return dispatch(a, h, in, out, describeKeySheet, describeKeySheetInContext,
+                                       [](OfxImageEffectHandle e, const std::string& context) {
+                                           return std::unique_ptr<Effect>(
+                                               new KeySheetEffect(e, context));
+                                       });
+                   });
+}
+
 void setHostOfPlugin(OfxHost* host) { synthfx::ofx::setHost(host); }
 
 OfxPlugin gPlugins[] = {
@@ -152,6 +165,8 @@ OfxPlugin gPlugins[] = {
      kPluginVersionMajor, kPluginVersionMinor, setHostOfPlugin, imageSynthMain},
     {kOfxImageEffectPluginApi, kOfxImageEffectPluginApiVersion, kDeflickerIdentifier,
      kPluginVersionMajor, kPluginVersionMinor, setHostOfPlugin, deflickerMain},
+    {kOfxImageEffectPluginApi, kOfxImageEffectPluginApiVersion, kKeySheetIdentifier,
+     kPluginVersionMajor, kPluginVersionMinor, setHostOfPlugin, keySheetMain},
 };
 
 }  // namespace

@@ -45,6 +45,20 @@ std::vector<int> normalizeKeys(std::vector<int> keys, int first, int last) {
     return keys;
 }
 
+std::vector<int> autoSheetKeys(int first, int last, int grid) {
+    const long long count = (long long)grid * grid;
+    const long long length = (long long)last - first + 1;
+    if (grid < 1 || length < count) return {};
+    if (count == 1) return {first};
+    const long long span = length - 1, steps = count - 1;
+    std::vector<int> keys;
+    // floor(i * span / steps + 1/2) in integers, as the backend rounds.
+    for (long long i = 0; i < count; ++i) {
+        keys.push_back(first + static_cast<int>((2 * i * span + steps) / (2 * steps)));
+    }
+    return keys;
+}
+
 Segment segmentFor(int frame, const std::vector<int>& keys, int first, int last) {
     if (keys.empty()) return {first, last};
     const auto at = std::lower_bound(keys.begin(), keys.end(), frame);

@@ -13,6 +13,11 @@ std::vector<int> parseKeyList(const std::string& text);
 // Sorted, unique keyframes inside [first, last].
 std::vector<int> normalizeKeys(std::vector<int> keys, int first, int last);
 
+// The key sheet's auto keys (synthfx.sheet.auto_keys): grid * grid frames spread evenly over
+// [first, last], first and last included; empty when the shot has fewer frames. The backend
+// chooses the keys; this only says which frames to fetch for it.
+std::vector<int> autoSheetKeys(int first, int last, int grid);
+
 struct Segment {
     int first = 0;
     int last = 0;

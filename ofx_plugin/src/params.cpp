@@ -176,4 +176,40 @@ const std::vector<OptionParam>& deflickerOptionParams() {
     return params;
 }
 
+const std::vector<OptionParam>& sheetOptionParams() {
+    static const std::vector<OptionParam> params = [] {
+        const char* page = kPageSheet;
+        // clang-format off: one option per entry, its fields in OptionParam's order
+        return std::vector<OptionParam>{
+            {kParamSheetGrid, "Grid",
+             "N: the sheet holds N x N keys (N columns with a list of Keys).", page,
+             OptionKind::Int, 3, 1, 16, 1, 6, {}, "grid"},
+            {kParamSheetKeys, "Keys",
+             "auto: N x N frames spread evenly over the shot, first and last included; or the "
+             "key frames as a list, e.g. 1001,1040,1080.",
+             page, OptionKind::Text, 0, 0, 0, 0, 0, {}, "keys", false, kSheetKeysAuto},
+            {kParamSheetCrop, "Crop To Matte",
+             "Crop each key to its matte's bounding box plus Margin, so the object fills its "
+             "cell.",
+             page, OptionKind::Bool, 0, 0, 1, 0, 1, {}, "crop_to_matte"},
+            {"margin", "Margin",
+             "Pixels of plate kept around the matte's box when cropping (patches at the "
+             "object's edge need some context).",
+             page, OptionKind::Int, 16, 0, kNoMax, 0, 64, {}, "margin"},
+            {kParamSheetCellWidth, "Cell Width",
+             "Width of one sheet cell in pixels; every crop is scaled alike to fit and centred. "
+             "0: the plate's width, or the widest crop's when cropping (nothing resampled); the "
+             "Key Sheet node uses the Source's width then, since a host asks for the sheet's "
+             "size before any frame is read.",
+             page, OptionKind::Int, 0, 0, 8192, 0, 4096, {}, "cell_width"},
+            {kParamSheetCellHeight, "Cell Height",
+             "Height of one sheet cell in pixels (see Cell Width). 0: the plate's height, or the "
+             "tallest crop's when cropping.",
+             page, OptionKind::Int, 0, 0, 8192, 0, 4096, {}, "cell_height"},
+        };
+        // clang-format on
+    }();
+    return params;
+}
+
 }  // namespace synthfx::ofx

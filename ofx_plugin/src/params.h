@@ -22,6 +22,13 @@ constexpr const char* kDeflickerDescription =
     "Makes a flickering per-frame render (Source) temporally stable: neighbouring frames are "
     "remapped onto each frame along the motion of the original plate (Guide) and blended by "
     "how well they match. Rendering happens in the synthfx backend service.";
+constexpr const char* kKeySheetIdentifier = "org.synthfx.KeySheet";
+constexpr const char* kKeySheetLabel = "synthfx Key Sheet";
+constexpr const char* kKeySheetDescription =
+    "Tiles keyframes of the Source shot into one key sheet (synthfx sheet pack): write it out, "
+    "stylize the whole sheet in one pass anywhere, and give the styled sheet and its layout to "
+    "synthfx Stylize, so every key gets the same look. The output is the sheet, the same at "
+    "every frame, at the sheet's size.";
 constexpr const char* kPluginGrouping = "synthfx";
 // Major: bump when parameters or clips change incompatibly (old scripts would load wrongly).
 // Minor: bump for any other release.
@@ -37,6 +44,7 @@ constexpr int kImageSynthGuidePairs = 4;
 constexpr const char* kClipGuideSourcePrefix = "GuideSource";
 constexpr const char* kClipGuideTargetPrefix = "GuideTarget";
 constexpr const char* kClipGuide = "Guide";  // Deflicker: the plate the render was made from
+constexpr const char* kClipMatte = "Matte";  // Key Sheet: what Crop To Matte crops to
 
 // Pages.
 constexpr const char* kPageKeys = "keysPage";
@@ -44,6 +52,7 @@ constexpr const char* kPageGuides = "guidesPage";
 constexpr const char* kPageMask = "maskPage";
 constexpr const char* kPageEngine = "enginePage";
 constexpr const char* kPageBackend = "backendPage";
+constexpr const char* kPageSheet = "sheetPage";
 
 // Keyframes.
 constexpr const char* kParamStyleKey = "styleKey";
@@ -71,6 +80,14 @@ constexpr const char* kParamStyleFileHint =
     "/shots/sh010/paint/style.####.exr. Every frame of the shot that has a file is a keyframe, "
     "unless you set keys on Style Key (or the list): then those frames are, and each needs its "
     "file. A single image (no ####) is used at the keys you set. Frame numbers are the node's.";
+constexpr const char* kParamStyleLayout = "styleSheetLayout";
+constexpr const char* kParamStyleLayoutLabel = "Key Sheet Layout";
+constexpr const char* kParamStyleLayoutHint =
+    "A styled key sheet as the Style: the layout file synthfx Key Sheet (or synthfx sheet pack) "
+    "wrote, e.g. /shots/sh010/sheet.json. When set, the keyframes are the sheet's cells, cut "
+    "back to the Source's size and position: Style Frames File (single-input hosts) or the "
+    "Style input names the styled sheet, one image at the sheet's size, and Style Key is not "
+    "used. Empty: Style holds painted keyframes.";
 constexpr const char* kParamSourceFile = "sourceFile";
 constexpr const char* kParamSourceFileLabel = "Source Frames File";
 constexpr const char* kParamSourceFileHint =
@@ -130,6 +147,21 @@ constexpr const char* kParamSendWholeShotHint =
     "Off: each frame fetches only its keyframe segment (fast, same pixels). On: every frame of "
     "the shot is fetched and sent, so one job covers the shot in the backend cache.";
 
+// Key Sheet.
+constexpr const char* kParamLayoutFile = "layoutFile";
+constexpr const char* kParamLayoutFileLabel = "Layout File";
+constexpr const char* kParamLayoutFileHint =
+    "Where the sheet's layout (which frame is in which cell, crops, scale) is written, e.g. "
+    "/shots/sh010/sheet.json, each time the sheet renders. Stylize's Key Sheet Layout needs it "
+    "to cut the styled sheet back into keyframes. Empty: not written.";
+constexpr const char* kParamSheetGrid = "grid";  // its options "grid", "keys", "cellWidth"...
+constexpr const char* kParamSheetKeys = "keys";
+constexpr const char* kParamSheetCrop = "cropToMatte";
+constexpr const char* kParamSheetCellWidth = "cellWidth";
+constexpr const char* kParamSheetCellHeight = "cellHeight";
+// The auto choice of Keys, as the schema spells it.
+constexpr const char* kSheetKeysAuto = "auto";
+
 // Deflicker: the frames either side of each frame it reads (its option "window").
 constexpr const char* kParamDeflickerWindow = "window";
 
@@ -141,7 +173,7 @@ constexpr const char* kParamGuideWeightHint =
 // Engine and pipeline options: one table, described on their pages and sent by proto field
 // name, typed. Stylize's defaults are StylizeOptions' (Ezsynth's video parameters), ImageSynth's
 // SynthesisParams' (Ebsynth's): the backend's own, so a value at its default is not sent.
-enum class OptionKind { Int, Double, Bool, Choice };
+enum class OptionKind { Int, Double, Bool, Choice, Text };
 
 struct OptionParam {
     const char* name;  // OFX parameter (script) name
@@ -155,11 +187,14 @@ struct OptionParam {
     const char* option;                // proto field ("engine." for EngineParams)
     // Sent even at its default: the default offered here is not the backend's.
     bool sendDefault = false;
+    const char* defaultText = "";  // Text: the default (a string parameter)
 };
 
 const std::vector<OptionParam>& stylizeOptionParams();
 const std::vector<OptionParam>& engineOptionParams();
 // Deflicker's options and its remaps' engine options (synthfx.deflicker.DeflickerOptions).
 const std::vector<OptionParam>& deflickerOptionParams();
+// The Key Sheet's options (synthfx.sheet.SheetOptions).
+const std::vector<OptionParam>& sheetOptionParams();
 
 }  // namespace synthfx::ofx

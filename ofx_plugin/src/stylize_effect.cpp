@@ -107,6 +107,10 @@ void StylizeEffect::beginSequenceRender(const PropertySet& inArgs) {
 }
 
 std::vector<int> StylizeEffect::setKeys(OfxTime time) const {
+    // A styled key sheet's keys are its cells: Style Key is not used then.
+    if (const std::string layout = sheetLayoutFile(time); !layout.empty()) {
+        return sheetLayout(layout).frames;
+    }
     const OfxParamHandle key = param(kParamStyleKey);
     unsigned int count = 0;
     std::vector<int> keys;
@@ -183,6 +187,24 @@ std::string StylizeEffect::styleFile(OfxTime time) const {
     return path;
 }
 
+std::string StylizeEffect::sheetLayoutFile(OfxTime time) const {
+    return checkedFilePath(stringAt(kParamStyleLayout, time), "Key Sheet Layout",
+                           /*sequence=*/false);
+}
+
+SheetLayoutInfo StylizeEffect::sheetLayout(const std::string& path, std::string* text) const {
+    try {
+        std::string json = readTextFile(path);
+        SheetLayoutInfo info = parseSheetLayout(json);
+        if (text) *text = std::move(json);
+        return info;
+    } catch (const std::invalid_argument& error) {
+        throw OfxError(kOfxStatFailed, std::string("synthfx: Key Sheet Layout ") + path + ": " +
+                                           error.what() +
+                                           ": name the layout synthfx Key Sheet wrote");
+    }
+}
+
 std::string StylizeEffect::sourceFile(OfxTime time) const {
     if (_general) return {};
     return checkedFilePath(stringAt(kParamSourceFile, time), "Source Frames File",
@@ -246,7 +268,13 @@ void StylizeEffect::getFramesNeeded(const PropertySet& inArgs, const PropertySet
     } else {
         outArgs.setDoubles(sourceName.c_str(), {time, time});  // the others come from files
     }
-    if (_general) {
+    if (_general && !sheetLayoutFile(time).empty()) {
+        // The styled sheet: a still, read at this frame.
+        const std::string styleName = std::string(kFramesNeededPrefix) + kClipStyle;
+        outArgs.setDoubles(styleName.c_str(), {time, time});
+        const std::string maskName = std::string(kFramesNeededPrefix) + kClipMask;
+        outArgs.setDoubles(maskName.c_str(), {double(segment.first), double(segment.last)});
+    } else if (_general) {
         std::vector<double> ranges;
         for (int key : keyframes(time)) {
             if (key >= segment.first && key <= segment.last) {
@@ -373,6 +401,27 @@ void StylizeEffect::render(const PropertySet& inArgs) {
                                            " has no pixels: connect a clip with a picture");
     }
     const std::vector<int> keys = keyframes(time);
+    const std::string layoutPath = sheetLayoutFile(time);
+    std::string layoutText;
+    if (!layoutPath.empty()) {
+        const SheetLayoutInfo layout = sheetLayout(layoutPath, &layoutText);
+        const Segment shot = shotRange(time);
+        if (keys.empty()) {
+            throw OfxError(kOfxStatFailed,
+                           "synthfx: no cell of the key sheet " + layoutPath +
+                               " holds a frame of this shot (" + std::to_string(shot.first) + "-" +
+                               std::to_string(shot.last) + "): pack the sheet from this shot");
+        }
+        if (layout.plateWidth != window.x2 - window.x1 ||
+            layout.plateHeight != window.y2 - window.y1) {
+            throw OfxError(kOfxStatFailed,
+                           "synthfx: the key sheet " + layoutPath + " was packed from a " +
+                               std::to_string(layout.plateWidth) + "x" +
+                               std::to_string(layout.plateHeight) + " plate, Source is " +
+                               sizeText(window) + ": pack it from this Source (synthfx Key Sheet)");
+        }
+    }
+    const bool fromSheet = !layoutPath.empty();
     if (keys.empty() && !_general) {
         const Segment shot = shotRange(time);
         throw OfxError(kOfxStatFailed,
@@ -388,11 +437,20 @@ void StylizeEffect::render(const PropertySet& inArgs) {
                        "each frame you painted a Style frame for.");
     }
     const std::string stylePattern = _general ? std::string() : styleFile(time);
-    if (!_general && (inArgs.getDouble(kOfxImageEffectPropRenderScale, 0) != 1.0 ||
-                      inArgs.getDouble(kOfxImageEffectPropRenderScale, 1) != 1.0)) {
-        // The backend reads the painted files at their own size; it cannot match a proxy.
-        throw OfxError(kOfxStatFailed, "synthfx: Style Frames File keyframes are full size: "
-                                       "render at full resolution (proxy or render scale off)");
+    if ((!_general || fromSheet) && (inArgs.getDouble(kOfxImageEffectPropRenderScale, 0) != 1.0 ||
+                                     inArgs.getDouble(kOfxImageEffectPropRenderScale, 1) != 1.0)) {
+        // The backend reads the painted files (or cuts the sheet) at their own size; it
+        // cannot match a proxy.
+        throw OfxError(
+            kOfxStatFailed,
+            std::string("synthfx: ") +
+                (fromSheet ? "the styled key sheet is" : "Style Frames File keyframes are") +
+                " full size: render at full resolution (proxy or render scale off)");
+    }
+    if (fromSheet && !_general && !parseFramePattern(stylePattern).still) {
+        throw OfxError(kOfxStatFailed, "synthfx: with Key Sheet Layout set, Style Frames File "
+                                       "names the styled sheet, one image: " +
+                                           stylePattern + " has a frame placeholder");
     }
     const std::string sourcePattern = sourceFile(time);
     const Segment segment = framesFor(frame, time);
@@ -409,8 +467,21 @@ void StylizeEffect::render(const PropertySet& inArgs) {
         if (masked) masks[f] = readClipFrame(_mask, f, window, 1, "Mask", &identities[&masks[f]]);
         if (aborted()) throw OfxError(kOfxStatFailed, "synthfx: render aborted");
     }
+    FloatImage sheet;  // the general context's styled key sheet, at its own size
+    if (fromSheet && _general) {
+        OfxRectI sheetWindow;
+        {
+            HostImage style(_style, time);
+            if (!style) {
+                throw OfxError(kOfxStatFailed, "synthfx: the host gave no Style image: connect "
+                                               "the styled key sheet to Style");
+            }
+            sheetWindow = style.regionOfDefinition();
+        }
+        sheet = readClipFrame(_style, frame, sheetWindow, 0, "Style", &identities[&sheet]);
+    }
     for (int key : keys) {
-        if (key < segment.first || key > segment.last || !_general) continue;
+        if (key < segment.first || key > segment.last || !_general || fromSheet) continue;
         styles[key] = readClipFrame(_style, key, window, 0, "Style", &identities[&styles[key]]);
     }
 
@@ -433,7 +504,15 @@ void StylizeEffect::render(const PropertySet& inArgs) {
             for (int f = segment.first; f <= segment.last; ++f) job.framePaths[f] = sourcePattern;
         }
         for (auto& [f, image] : styles) job.keyframes[f] = &image;
-        if (!_general) {
+        if (fromSheet) {
+            // The backend cuts the keys out of the sheet (Job.key_sheet).
+            job.keySheetLayout = layoutText;
+            if (_general) {
+                job.keySheet = &sheet;
+            } else {
+                job.keySheetPath = stylePattern;
+            }
+        } else if (!_general) {
             // The segment's keys, as in the general context; the backend reads their files.
             for (int key : keys) {
                 if (key >= segment.first && key <= segment.last) {

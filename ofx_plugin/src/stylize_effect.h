@@ -5,6 +5,7 @@
 #include "content_hashes.h"
 #include "effect.h"
 #include "keyframes.h"
+#include "sheet_layout.h"
 
 #include <mutex>
 #include <set>
@@ -44,6 +45,11 @@ class StylizeEffect final : public Effect {
     // Filter context: the Source Frames File parameter, trimmed and checked (absolute, one
     // frame placeholder); empty when not set.
     std::string sourceFile(OfxTime time) const;
+    // The Key Sheet Layout parameter, trimmed and checked (absolute); empty when not set.
+    std::string sheetLayoutFile(OfxTime time) const;
+    // What the plugin reads of that layout file (its text in `text` when given); throws an
+    // OfxError naming the file.
+    SheetLayoutInfo sheetLayout(const std::string& path, std::string* text = nullptr) const;
     // Throws, saying what to do, when the Source frames `segment` needs for `frame` cannot come
     // from the host: it gives only the frame rendered and no Source Frames File is set.
     void requireOtherFrames(const Segment& segment, int frame, bool fromFiles) const;

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Options dataclasses <-> ``synthfx.v1`` messages (``EngineParams``, ``StylizeParams``,
-``DeflickerParams``) and the ``OptionsSchema`` GetInfo serves, all derived from the schema
-(``synthfx.schema``).
+``DeflickerParams``, ``SheetParams``) and the ``OptionsSchema`` GetInfo serves, all derived from
+the schema (``synthfx.schema``).
 
 A field of a message has its option's name; a choice is an enum whose values are the choices,
 upper-cased, with the enum's name as prefix (``"over-source"``: ``MASK_OUTPUT_OVER_SOURCE``).
@@ -19,6 +19,7 @@ from synthfx.engine import EZSYNTH_VIDEO_PARAMS, SynthesisParams
 from synthfx.errors import InputError
 from synthfx.pipeline.options import StylizeOptions
 from synthfx.schema import Option, options_of
+from synthfx.sheet.options import SheetOptions
 from synthfx.v1 import synthfx_pb2 as pb
 
 M = TypeVar("M", bound=Message)
@@ -106,7 +107,12 @@ def _value(opt: Option, value: object) -> pb.OptionValue | None:
 
 
 def _spec(
-    opt: Option, where: str, render: object, image_synth: object, deflicker: object = None
+    opt: Option,
+    where: str,
+    render: object,
+    image_synth: object,
+    deflicker: object = None,
+    pack_sheet: object = None,
 ) -> pb.OptionSpec:
     info = opt.info
     spec = pb.OptionSpec(
@@ -131,6 +137,7 @@ def _spec(
         ("render_default", render),
         ("image_synth_default", image_synth),
         ("deflicker_default", deflicker),
+        ("pack_sheet_default", pack_sheet),
     )
     for name, value in defaults:
         message = _value(opt, value)
@@ -143,8 +150,8 @@ def _spec(
 
 
 def options_schema() -> pb.OptionsSchema:
-    """Every option of ``StylizeParams``, ``EngineParams`` and ``DeflickerParams``, with each
-    call's defaults."""
+    """Every option of ``StylizeParams``, ``EngineParams``, ``DeflickerParams`` and
+    ``SheetParams``, with each call's defaults."""
     schema = pb.OptionsSchema()
     video, image, flicker = StylizeOptions(), SynthesisParams(), DeflickerOptions()
     for opt in options_of(StylizeOptions):
@@ -156,4 +163,8 @@ def options_schema() -> pb.OptionsSchema:
     for opt in options_of(DeflickerOptions):
         default = getattr(flicker, opt.name)
         schema.options.append(_spec(opt, "deflicker.", None, None, default))
+    sheet = SheetOptions()
+    for opt in options_of(SheetOptions):
+        default = getattr(sheet, opt.name)
+        schema.options.append(_spec(opt, "sheet.", None, None, None, default))
     return schema

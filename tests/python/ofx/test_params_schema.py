@@ -8,7 +8,7 @@ import math
 from pathlib import Path
 
 import pytest
-from ofx_testing import STYLIZE, run_host
+from ofx_testing import KEY_SHEET, STYLIZE, run_host
 
 from synthfx.service.params import options_schema
 from synthfx.v1 import synthfx_pb2 as pb
@@ -24,7 +24,7 @@ _OFX_TYPES = {
 }
 # The plugin's label of the unset choice ("only" unset blends both directions).
 _UNSET_LABEL = "both"
-_PAGES = {"guides": "guidesPage", "mask": "maskPage", "engine": "enginePage"}
+_PAGES = {"guides": "guidesPage", "mask": "maskPage", "engine": "enginePage", "sheet": "sheetPage"}
 
 
 def _default(value: pb.OptionValue) -> object:
@@ -39,13 +39,18 @@ def _described(bundle: Path, plugin: str) -> dict[str, dict]:
 
 def _check(spec: pb.OptionSpec, param: dict, default: object, pages: dict[str, dict]) -> None:
     where = f"{spec.name} (plugin {spec.param})"
-    assert param["type"] == _OFX_TYPES[spec.type], where
+    open_text = spec.type == pb.OPTION_TYPE_TEXT and not spec.suggestions
+    assert open_text or param["type"] == _OFX_TYPES[spec.type], where
     assert param["OfxPropLabel"] == [spec.label], where
     assert param["OfxParamPropHint"] == [spec.help], where
     assert spec.param in pages[_PAGES[spec.page]]["OfxParamPropPageChild"], where
     if spec.HasField("offered_default"):
         default = _default(spec.offered_default)
     described = param["OfxParamPropDefault"][0]
+    if spec.type == pb.OPTION_TYPE_TEXT and not spec.suggestions:  # open text: a string param
+        assert param["type"] == "OfxParamTypeString", where
+        assert param["OfxParamPropDefault"] == [default], where
+        return
     if spec.type in (pb.OPTION_TYPE_CHOICE, pb.OPTION_TYPE_TEXT):
         choices = list(spec.choices or spec.suggestions)
         labels = [_UNSET_LABEL, *choices] if spec.may_be_unset else choices
@@ -67,7 +72,7 @@ def _check(spec: pb.OptionSpec, param: dict, default: object, pages: dict[str, d
     assert display == [spec.display_minimum, spec.display_maximum], where
 
 
-@pytest.mark.parametrize("plugin", [STYLIZE, IMAGE_SYNTH, DEFLICKER])
+@pytest.mark.parametrize("plugin", [STYLIZE, IMAGE_SYNTH, DEFLICKER, KEY_SHEET])
 def test_params_match_schema(bundle: Path, plugin: str) -> None:
     described = _described(bundle, plugin)
     pages = {n: p for n, p in described.items() if p["type"] == "OfxParamTypePage"}
@@ -80,9 +85,15 @@ def test_params_match_schema(bundle: Path, plugin: str) -> None:
         specs = [
             (s, _default(s.deflicker_default)) for s in schema if s.HasField("deflicker_default")
         ]
+    elif plugin == KEY_SHEET:  # the sheet options, PackSheet's defaults
+        specs = [
+            (s, _default(s.pack_sheet_default)) for s in schema if s.HasField("pack_sheet_default")
+        ]
     else:  # Stylize takes every Render option
         specs = [
-            (s, _default(s.render_default)) for s in schema if not s.name.startswith("deflicker.")
+            (s, _default(s.render_default))
+            for s in schema
+            if not s.name.startswith(("deflicker.", "sheet."))
         ]
     for spec, default in specs:
         assert spec.param in described, f"the plugin lacks {spec.name} ({spec.param})"
@@ -93,4 +104,6 @@ def test_params_match_schema(bundle: Path, plugin: str) -> None:
     on_option_pages = {c for page in option_pages for c in page["OfxParamPropPageChild"]}
     if plugin in (STYLIZE, DEFLICKER):
         on_option_pages |= set(pages["guidesPage"]["OfxParamPropPageChild"])
+    if plugin == KEY_SHEET:  # its page also holds Layout File, which is no option
+        on_option_pages |= set(pages["sheetPage"]["OfxParamPropPageChild"]) - {"layoutFile"}
     assert on_option_pages == {spec.param for spec, _ in specs}

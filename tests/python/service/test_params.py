@@ -21,8 +21,10 @@ from synthfx.service.params import (
     deflicker_options,
     engine_params,
     options_schema,
+    sheet_options,
     stylize_options,
 )
+from synthfx.sheet import SheetOptions
 from synthfx.v1 import synthfx_pb2 as pb
 
 _PROTO_TYPES = {
@@ -76,6 +78,7 @@ def test_exception_options_map() -> None:
         (StylizeOptions, pb.StylizeParams),
         (SynthesisParams, pb.EngineParams),
         (DeflickerOptions, pb.DeflickerParams),
+        (SheetOptions, pb.SheetParams),
     ],
 )
 def test_proto_fields_match_schema(cls: type, message: type) -> None:
@@ -119,7 +122,7 @@ def test_deflicker_options_round_trip() -> None:
 
 def test_schema_serves_every_default_set() -> None:
     specs = {s.name: s for s in options_schema().options}
-    calls = (StylizeOptions, SynthesisParams, DeflickerOptions)
+    calls = (StylizeOptions, SynthesisParams, DeflickerOptions, SheetOptions)
     assert len(specs) == sum(len(options_of(cls)) for cls in calls)
     video, image, flicker = StylizeOptions(), SynthesisParams(), DeflickerOptions()
     for opt in options_of(SynthesisParams):
@@ -142,6 +145,23 @@ def test_schema_serves_every_default_set() -> None:
         value = spec.deflicker_default
         assert getattr(value, value.WhichOneof("value")) == getattr(flicker, opt.name)
     assert list(specs["deflicker.mode"].choices) == ["fast", "balanced", "accurate"]
+    sheet = SheetOptions()
+    for opt in options_of(SheetOptions):
+        spec = specs[f"sheet.{opt.name}"]
+        assert not spec.HasField("render_default") and not spec.HasField("deflicker_default")
+        value = spec.pack_sheet_default
+        assert getattr(value, value.WhichOneof("value")) == getattr(sheet, opt.name)
+
+
+def test_sheet_options_round_trip() -> None:
+    assert sheet_options(pb.SheetParams()) == SheetOptions()
+    message = pb.SheetParams(grid=4, keys="1,5", crop_to_matte=True, margin=0, cell_width=8,
+                             cell_height=6)  # fmt: skip
+    assert sheet_options(message) == SheetOptions(
+        grid=4, keys="1,5", crop_to_matte=True, margin=0, cell_width=8, cell_height=6
+    )
+    with pytest.raises(InputError, match=r"^margin must be >= 0, got -1$"):
+        sheet_options(pb.SheetParams(margin=-1))
 
 
 def test_exception_enum_value_and_range() -> None:

@@ -18,19 +18,10 @@ from typing import Any
 from synthfx.errors import InputError
 from synthfx.io import FrameRange, FrameSequence, SequenceSource, check_output, open_frames
 from synthfx.io.images import file_format, write_image
-from synthfx.pipeline.inputs import coverage_of
-from synthfx.sheet import (
-    choose_keys,
-    matte_box,
-    pack_sheet,
-    plan_layout,
-    read_sheet_keys,
-    write_layout,
-)
+from synthfx.sheet import SheetOptions, build_sheet, read_sheet_keys, write_layout
+from synthfx.sheet.options import DEFAULT_MARGIN
 
 _SIZE = re.compile(r"^\s*(\d+)\s*[xX]\s*(\d+)\s*$")
-# Pixels of plate around the matte's box: patches at the object's edge need some context.
-DEFAULT_MARGIN = 16
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -122,36 +113,29 @@ def run_pack(args: argparse.Namespace) -> int:
         raise InputError("--crop-to-matte needs --matte MATTE.####.exr")
     if args.matte and not args.crop_to_matte:
         raise InputError("--matte is only used to crop: add --crop-to-matte")
-    cell_size = parse_size(args.cell_size) if args.cell_size else None
+    cell_width, cell_height = parse_size(args.cell_size) if args.cell_size else (0, 0)
+    options = SheetOptions(
+        grid=args.grid, keys=args.keys, crop_to_matte=args.crop_to_matte, margin=args.margin,
+        cell_width=cell_width, cell_height=cell_height,
+    )  # fmt: skip
     frame_range = FrameRange.parse(args.frame_range) if args.frame_range else None
     plate = open_frames(args.frames, frame_range)
     matte = None
     try:
-        keys, columns = choose_keys(args.keys, plate.frame_range, args.grid)
         matte = open_frames(args.matte, plate.frame_range) if args.matte else None
-        plates = {frame: plate.read(frame) for frame in keys}
-        height, width, channels = plates[keys[0]].shape
-        crops = None
-        if matte is not None:
-            crops = {}
-            for frame in keys:
-                coverage = coverage_of(matte.read(frame))
-                if coverage.shape != (height, width):
-                    raise InputError(
-                        f"the matte at frame {frame} is {coverage.shape[1]}x{coverage.shape[0]}, "
-                        f"the plate is {width}x{height}"
-                    )
-                crops[frame] = matte_box(coverage, args.margin, frame)
+        layout, sheet = build_sheet(
+            plate.frame_range, options, plate.read, matte.read if matte is not None else None
+        )
     finally:
         for source in (plate, matte):
             if source is not None:
                 source.close()
-    layout = plan_layout(keys, (width, height), columns, crops=crops, cell_size=cell_size)
+    keys, channels = layout.frames, sheet.shape[2]
     out = Path(args.out)
     layout_path = Path(args.layout) if args.layout else out.with_suffix(".json")
     dtype = check_output(out, dtype=_storage(args.out, args.dtype), channels=channels)
     _check_not_inputs((out, layout_path), plate, keys)
-    write_image(out, pack_sheet(layout, plates), dtype=dtype)
+    write_image(out, sheet, dtype=dtype)
     write_layout(layout_path, layout)
     report: dict[str, Any] = {
         "sheet": str(out),

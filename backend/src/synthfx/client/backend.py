@@ -94,6 +94,15 @@ class DeflickeredFrame:
 
 
 @dataclass(frozen=True)
+class PackedSheet:
+    """A key sheet and its layout (``synthfx sheet pack``'s SHEET.exr and SHEET.json)."""
+
+    image: np.ndarray  # (H, W, C) float32, the plate's channels
+    layout_json: str  # as sheet pack writes it
+    keys: tuple[int, ...]  # the key frames, in cell order
+
+
+@dataclass(frozen=True)
 class RenderedFrame:
     """One rendered frame."""
 
@@ -538,6 +547,36 @@ class BackendClient:
             window=(result.window[0], result.window[1]),
             remaps=result.remaps,
         )
+
+    def pack_sheet(
+        self,
+        request: pb.PackSheetRequest,
+        *,
+        progress: Callable[[pb.Progress], None] | None = None,
+        timeout: float | None = None,
+    ) -> PackedSheet:
+        """The key sheet of uploaded frames (``upload``): ``request`` (session and output are
+        filled in) needs at least the key frames (see ``PackSheetRequest``)."""
+        sent = pb.PackSheetRequest()
+        sent.CopyFrom(request)
+        sent.session_id = self._session()
+        header: list[pb.PackSheetResult] = []
+
+        def on_message(message: pb.PackSheetResponse) -> Any:
+            kind = message.WhichOneof("event")
+            if kind == "progress":
+                if progress is not None:
+                    progress(message.progress)
+                return None
+            if kind == "result":
+                header.append(message.result)
+                return message.result
+            return message.chunk
+
+        # The sheet's size is known only from the result: its payload comes inline.
+        images = self._receive("PackSheet", sent, timeout, None, on_message)
+        result = header[0]
+        return PackedSheet(images[0].pixels, result.layout_json, tuple(result.keys))
 
     # -- receiving results ------------------------------------------------------------------
 

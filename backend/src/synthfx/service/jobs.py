@@ -25,11 +25,14 @@ from synthfx.service.files import ReadRoots
 from synthfx.service.frame_store import FrameStore
 from synthfx.service.params import stylize_options
 from synthfx.service.status import StatusError
+from synthfx.sheet import layout_text, parse_layout, unpack_sheet
 from synthfx.transport.wire import WireLimits, check_content_hash, check_desc, decode, payload_size
 from synthfx.v1 import synthfx_pb2 as pb
 
 # Bump when what a cached segment directory holds changes meaning.
 SEGMENT_FORMAT = "synthfx-service-segment-v1"
+# Frame number a KeySheet's sheet is looked up under (its FrameImage.frame is not used).
+_SHEET_FRAME = 0
 
 
 @dataclass(frozen=True)
@@ -163,7 +166,15 @@ def segment_job(
     if frame not in frame_range:
         raise InputError(f"frame {frame} is outside the job's frames {frame_range}")
     options = stylize_options(job.params, models_dir)
-    key_numbers = [k.frame for k in job.keyframes]
+    sheet_keys: dict[int, np.ndarray] = {}
+    sheet_identity: list[object] = []
+    if job.HasField("key_sheet"):
+        if job.keyframes:
+            raise InputError("job: keyframes and key_sheet both give keys: send one")
+        sheet_keys, sheet_identity = key_sheet_keys(
+            job.key_sheet, frame_range, store, session_id, limits, files
+        )
+    key_numbers = sorted(sheet_keys) or [k.frame for k in job.keyframes]
     plan = plan_segments(frame_range.first, frame_range.last, key_numbers, options.only)
     passes = [plan.passes[i] for i in plan.passes_for(frame)]
     numbers = [f for run in passes for f in (run.key, *run.frames)] or [frame]
@@ -188,6 +199,7 @@ def segment_job(
 
     in_segment = {f: frames[f] for f in segment}
     keys_in = {k: v for k, v in key_images.items() if k in segment}
+    sheet_in = {k: v for k, v in sheet_keys.items() if k in segment}
     masks_in = {f: mask_images[f] for f in segment} if mask_images else {}
     identity = {
         "format": SEGMENT_FORMAT,
@@ -195,6 +207,8 @@ def segment_job(
         "segment": [segment.first, segment.last],
         "frames": [[f, *img.identity()] for f, img in sorted(in_segment.items())],
         "keys": [[f, *img.identity()] for f, img in sorted(keys_in.items())],
+        # The sheet's cells in the segment: the sheet and layout they are cut from.
+        "sheet_keys": [[f, *sheet_identity] for f in sorted(sheet_in)],
         "mask": [[f, *img.identity()] for f, img in sorted(masks_in.items())],
         "options": options.fingerprint(),
     }
@@ -203,8 +217,48 @@ def segment_job(
         key=key,
         segment=segment,
         frames=StoredFrames(segment, in_segment, "job.frames"),
-        keys={k: v.pixels() for k, v in keys_in.items()},
+        keys={k: v.pixels() for k, v in keys_in.items()} | sheet_in,
         mask=StoredFrames(segment, masks_in, "job.mask") if masks_in else None,
         options=options,
         first_desc=frames[segment.first].desc,
     )
+
+
+def key_sheet_keys(
+    sheet: pb.KeySheet,
+    frame_range: FrameRange,
+    store: FrameStore,
+    session_id: str,
+    limits: WireLimits,
+    files: ReadRoots,
+) -> tuple[dict[int, np.ndarray], list[object]]:
+    """The keyframes of a job's styled key sheet: its cells inside ``frame_range``, unpacked
+    (``synthfx stylize --sheet --layout``).
+
+    Returns:
+        (frame -> (H, W, C) float32 key, the sheet's identity for cache keys: the sheet's
+        content and the layout).
+
+    Raises:
+        InputError: a layout that is not valid JSON or not a layout (names the field), a sheet
+            that does not fit it (names the size expected), or no cell inside ``frame_range``.
+        StatusError: NOT_FOUND / PERMISSION_DENIED for the sheet, as for frames.
+    """
+    layout = parse_layout(sheet.layout_json, "job.key_sheet.layout_json")
+    if not (sheet.sheet.path or sheet.sheet.HasField("image")):
+        raise InputError("job.key_sheet.sheet: give the styled sheet (an image or a path)")
+    item = pb.FrameImage()
+    item.CopyFrom(sheet.sheet)
+    item.frame = _SHEET_FRAME
+    here = FrameRange(_SHEET_FRAME, _SHEET_FRAME)
+    stored = lookup_images([item], "job.key_sheet.sheet", store, session_id, limits, here, files)
+    image = stored[_SHEET_FRAME]
+    what = f"the styled sheet {sheet.sheet.path}" if sheet.sheet.path else "the styled sheet"
+    keys = unpack_sheet(layout, image.pixels(), what=what)
+    inside = {frame: key for frame, key in keys.items() if frame in frame_range}
+    if not inside:
+        raise InputError(
+            f"job.key_sheet: no cell of the sheet holds a frame of the job's frames "
+            f"{frame_range} (its cells hold frames {compact_frames(list(layout.frames))})"
+        )
+    return inside, [*image.identity(), layout_text(layout)]

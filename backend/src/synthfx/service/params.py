@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Typed request parameters (``synthfx.v1.EngineParams``, ``StylizeParams``,
-``DeflickerParams``) to job options.
+``DeflickerParams``, ``SheetParams``) to job options.
 
 Unset fields keep the call's defaults; every value is checked by the dataclass it lands in, so
 a bad value fails with a message naming the field.
@@ -20,6 +20,7 @@ from synthfx.pipeline import StylizeOptions
 from synthfx.schema import options_of, problem
 from synthfx.schema_wire import message_values
 from synthfx.schema_wire import options_schema as _options_schema
+from synthfx.sheet import SheetOptions
 from synthfx.v1 import synthfx_pb2 as pb
 
 # A model file name in the server's models directory: no directories, no "..".
@@ -93,3 +94,8 @@ def deflicker_options(message: pb.DeflickerParams) -> DeflickerOptions:
     if message.HasField("engine"):
         engine = engine_params(message.engine, DEFLICKER_ENGINE_PARAMS)
     return DeflickerOptions(**message_values(message, DeflickerOptions), engine=engine)
+
+
+def sheet_options(message: pb.SheetParams) -> SheetOptions:
+    """Key sheet options from a request (``SheetOptions``' defaults where unset)."""
+    return SheetOptions(**message_values(message, SheetOptions))

@@ -21,6 +21,7 @@ from synthfx.service.image_synth import image_synth
 from synthfx.service.info import get_info
 from synthfx.service.messages import check_parsed
 from synthfx.service.render import render
+from synthfx.service.sheet import pack_sheet
 from synthfx.service.state import ServiceState
 from synthfx.service.status import StatusError, abort, status_of
 from synthfx.service.transfer import receive_frames
@@ -184,6 +185,10 @@ class SynthfxServicer(pb_grpc.SynthfxServicer):
     @_streaming("Deflicker")
     def Deflicker(self, request: pb.DeflickerRequest, context: grpc.ServicerContext):
         yield from deflicker(self.state, request, context)
+
+    @_streaming("PackSheet")
+    def PackSheet(self, request: pb.PackSheetRequest, context: grpc.ServicerContext):
+        yield from pack_sheet(self.state, request, context)
 
 
 def _check_protocol(request: pb.OpenSessionRequest) -> None:

@@ -16,11 +16,14 @@ from synthfx.sheet.layout import (
     Cell,
     SheetLayout,
     layout_from_dict,
+    layout_text,
     layout_to_dict,
+    parse_layout,
     read_layout,
     write_layout,
 )
-from synthfx.sheet.pack import matte_box, pack_sheet, plan_layout
+from synthfx.sheet.options import SheetOptions
+from synthfx.sheet.pack import build_sheet, matte_box, pack_sheet, plan_layout
 from synthfx.sheet.unpack import check_sheet, read_sheet_keys, unpack_sheet
 
 __all__ = [
@@ -28,14 +31,18 @@ __all__ = [
     "Box",
     "Cell",
     "SheetLayout",
+    "SheetOptions",
     "auto_keys",
+    "build_sheet",
     "check_sheet",
     "choose_keys",
     "layout_from_dict",
+    "layout_text",
     "layout_to_dict",
     "matte_box",
     "pack_sheet",
     "parse_key_list",
+    "parse_layout",
     "plan_layout",
     "read_layout",
     "read_sheet_keys",

@@ -298,6 +298,29 @@ def layout_from_dict(values: Any) -> SheetLayout:
     )
 
 
+def layout_text(layout: SheetLayout) -> str:
+    """The layout's JSON text, as ``write_layout`` writes it (and PackSheet returns it)."""
+    return json.dumps(layout_to_dict(layout), indent=2) + "\n"
+
+
+def parse_layout(text: str, what: str = "the layout") -> SheetLayout:
+    """A layout from its JSON text (``layout_text``); messages start with ``what``.
+
+    Raises:
+        InputError: bad JSON (with its line) or an invalid layout (names the field).
+    """
+    try:
+        values = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"{what} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+        ) from None
+    try:
+        return layout_from_dict(values)
+    except InputError as exc:
+        raise InputError(f"{what}: {exc}") from None
+
+
 def write_layout(path: str | os.PathLike[str], layout: SheetLayout) -> None:
     """Writes the layout as JSON, atomically.
 
@@ -305,7 +328,7 @@ def write_layout(path: str | os.PathLike[str], layout: SheetLayout) -> None:
         InputError: the file cannot be written (names the path).
     """
     path = Path(path)
-    text = json.dumps(layout_to_dict(layout), indent=2) + "\n"
+    text = layout_text(layout)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(path) as temporary:
@@ -328,13 +351,4 @@ def read_layout(path: str | os.PathLike[str]) -> SheetLayout:
         raise InputError(f"layout file not found: {path}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read layout {path}: {exc}") from None
-    try:
-        values = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"layout {path} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
-        ) from None
-    try:
-        return layout_from_dict(values)
-    except InputError as exc:
-        raise InputError(f"layout {path}: {exc}") from None
+    return parse_layout(text, f"layout {path}")

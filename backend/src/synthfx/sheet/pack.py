@@ -9,12 +9,16 @@ unpacked; a crop narrower or shorter than the cell is centred (letterbox, filled
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
 from synthfx.errors import InputError
+from synthfx.io.sequences import FrameRange
+from synthfx.pipeline.inputs import coverage_of
+from synthfx.sheet.keys import choose_keys
 from synthfx.sheet.layout import Box, Cell, SheetLayout
+from synthfx.sheet.options import SheetOptions
 from synthfx.sheet.resample import resize
 
 # A matte pixel counts as object when its coverage is above this (soft edges included).
@@ -133,3 +137,50 @@ def pack_sheet(layout: SheetLayout, plates: Mapping[int, np.ndarray]) -> np.ndar
         box = cell.placed
         sheet[y + box.y : y + box.y1, x + box.x : x + box.x1] = resize(crop, box.width, box.height)
     return sheet
+
+
+def build_sheet(
+    shot: FrameRange,
+    options: SheetOptions,
+    read_plate: Callable[[int], np.ndarray],
+    read_matte: Callable[[int], np.ndarray] | None = None,
+    read: Callable[[int, int, int], None] | None = None,
+) -> tuple[SheetLayout, np.ndarray]:
+    """The sheet of a shot as ``synthfx sheet pack`` and the PackSheet call make it.
+
+    Args:
+        shot: the shot's frames (``options.keys`` "auto" spreads the keys over it).
+        options: which keys, how they are cropped and tiled.
+        read_plate: frame -> (H, W, C) float32 plate pixels; only key frames are read.
+        read_matte: frame -> matte pixels (1 channel, alpha or RGB mean: ``coverage_of``);
+            needed with ``options.crop_to_matte``.
+        read: called with (frame, keys read so far, keys) after each key is read (progress).
+
+    Returns:
+        (layout, (sheet_height, sheet_width, C) float32 sheet).
+
+    Raises:
+        InputError: bad keys or options, a matte missing or of another size than the plate,
+            an empty matte at a key, plates of different sizes.
+    """
+    if options.crop_to_matte and read_matte is None:
+        raise InputError("crop_to_matte needs a matte")
+    keys, columns = choose_keys(options.keys, shot, options.grid)
+    plates: dict[int, np.ndarray] = {}
+    crops: dict[int, Box] | None = {} if options.crop_to_matte else None
+    for done, frame in enumerate(keys, start=1):
+        plates[frame] = read_plate(frame)
+        if crops is not None and read_matte is not None:
+            height, width = plates[frame].shape[:2]
+            coverage = coverage_of(read_matte(frame))
+            if coverage.shape != (height, width):
+                raise InputError(
+                    f"the matte at frame {frame} is {coverage.shape[1]}x{coverage.shape[0]}, "
+                    f"the plate is {width}x{height}"
+                )
+            crops[frame] = matte_box(coverage, options.margin, frame)
+        if read is not None:
+            read(frame, done, len(keys))
+    height, width = plates[keys[0]].shape[:2]
+    layout = plan_layout(keys, (width, height), columns, crops=crops, cell_size=options.cell_size)
+    return layout, pack_sheet(layout, plates)

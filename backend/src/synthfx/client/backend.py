@@ -94,6 +94,15 @@ class DeflickeredFrame:
 
 
 @dataclass(frozen=True)
+class StyledKeyframe:
+    """One keyframe made on the backend."""
+
+    image: np.ndarray  # (H, W, 3|4) float32: RGB, or RGBA with the source's alpha
+    evaluations: int  # gatys: evaluations of the objective; patch: 0
+    seconds: float
+
+
+@dataclass(frozen=True)
 class RenderedFrame:
     """One rendered frame."""
 
@@ -159,6 +168,7 @@ class BackendClient:
                     ("Render", pb.RenderResponse),
                     ("ImageSynth", pb.ImageSynthResponse),
                     ("Deflicker", pb.DeflickerResponse),
+                    ("Keyframe", pb.KeyframeResponse),
                 )
             },
         }
@@ -538,6 +548,49 @@ class BackendClient:
             window=(result.window[0], result.window[1]),
             remaps=result.remaps,
         )
+
+    def keyframe(
+        self,
+        source: np.ndarray,
+        references: Sequence[np.ndarray],
+        *,
+        mask: np.ndarray | None = None,
+        params: pb.KeyframeParams | None = None,
+        progress: Callable[[pb.Progress], None] | None = None,
+        request_id: str = "",
+        timeout: float | None = None,
+    ) -> StyledKeyframe:
+        """Styles ``source`` from the ``references`` on the backend (uploading what it lacks),
+        like ``synthfx.keyframe.make_keyframe``; ``params`` unset takes its defaults."""
+        payloads = [Payload.of(source), *(Payload.of(r) for r in references)]
+        mask_payload = None if mask is None else Payload.of(mask)
+        self.upload([*payloads, *([mask_payload] if mask_payload else [])])
+        request = pb.KeyframeRequest(
+            session_id=self._session(),
+            request_id=request_id,
+            source=payloads[0].ref(),
+            references=[p.ref() for p in payloads[1:]],
+            params=params or pb.KeyframeParams(),
+            output=pb.OutputTarget(dtype=pb.DTYPE_FLOAT32),
+        )
+        if mask_payload is not None:
+            request.mask.CopyFrom(mask_payload.ref())
+        header: list[pb.KeyframeResult] = []
+
+        def on_message(message: pb.KeyframeResponse) -> Any:
+            kind = message.WhichOneof("event")
+            if kind == "progress":
+                if progress is not None:
+                    progress(message.progress)
+                return None
+            if kind == "result":
+                header.append(message.result)
+                return message.result
+            return message.chunk
+
+        images = self._receive("Keyframe", request, timeout, None, on_message)
+        result = header[0]
+        return StyledKeyframe(images[0].pixels, result.evaluations, result.seconds)
 
     # -- receiving results ------------------------------------------------------------------
 

@@ -39,6 +39,7 @@ NO_LAYERS = "none"
 # L-BFGS takes whole quasi-Newton steps (1 is its natural scale); Adam moves every pixel by
 # about lr per step, in 0-1 image units.
 DEFAULT_LR: dict[str, float] = {"lbfgs": 1.0, "adam": 0.02}
+_KEYFRAME = "keyframe"  # the plugin's pages of these options
 _PATCH = "patch"
 _GATYS = "gatys"
 
@@ -56,18 +57,19 @@ class KeyframeOptions:
         "patch",
         help="How the keyframe is made. patch: guided patch synthesis from the painting, needs "
         "no weights; gatys: neural style transfer (Gatys et al.), needs VGG weights and torch.",
-        label="Method", param="method",
+        label="Method", param="method", page=_KEYFRAME,
     )  # fmt: skip
     preserve_colour: PreserveColour = option(  # noqa: RUF009 (a field, as dataclasses.field)
         "none",
         help="Keep the plate's colours: histogram gives the result the plate's colour "
         "histogram, luminance keeps the plate's colours and takes only the style's lightness.",
-        label="Preserve Colour", param="preserveColour",
+        label="Preserve Colour", param="preserveColour", page=_KEYFRAME,
     )  # fmt: skip
     output_scale: float = option(
         1.0,
         help="Size of the keyframe relative to the plate.",
-        label="Output Scale", param="outputScale", minimum=0.05, maximum=MAX_OUTPUT_SCALE,
+        label="Output Scale", param="outputScale", page=_KEYFRAME, minimum=0.05,
+        maximum=MAX_OUTPUT_SCALE,
         display=(0.25, 2),
     )  # fmt: skip
     colour_weight: float = option(

@@ -19,6 +19,7 @@ from synthfx.service.config import ServerConfig
 from synthfx.service.deflicker import deflicker
 from synthfx.service.image_synth import image_synth
 from synthfx.service.info import get_info
+from synthfx.service.keyframe import keyframe
 from synthfx.service.messages import check_parsed
 from synthfx.service.render import render
 from synthfx.service.state import ServiceState
@@ -184,6 +185,10 @@ class SynthfxServicer(pb_grpc.SynthfxServicer):
     @_streaming("Deflicker")
     def Deflicker(self, request: pb.DeflickerRequest, context: grpc.ServicerContext):
         yield from deflicker(self.state, request, context)
+
+    @_streaming("Keyframe")
+    def Keyframe(self, request: pb.KeyframeRequest, context: grpc.ServicerContext):
+        yield from keyframe(self.state, request, context)
 
 
 def _check_protocol(request: pb.OpenSessionRequest) -> None:

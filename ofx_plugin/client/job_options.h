@@ -16,5 +16,6 @@ namespace synthfx::ofx {
 std::string fillStylizeParams(const std::vector<JobOption>& options, v1::StylizeParams& params);
 std::string fillEngineParams(const std::vector<JobOption>& options, v1::EngineParams& params);
 std::string fillDeflickerParams(const std::vector<JobOption>& options, v1::DeflickerParams& params);
+std::string fillKeyframeParams(const std::vector<JobOption>& options, v1::KeyframeParams& params);
 
 }  // namespace synthfx::ofx

@@ -14,5 +14,7 @@ void describeImageSynth(OfxImageEffectHandle descriptor);
 void describeImageSynthInContext(OfxImageEffectHandle descriptor, const std::string& context);
 void describeDeflicker(OfxImageEffectHandle descriptor);
 void describeDeflickerInContext(OfxImageEffectHandle descriptor, const std::string& context);
+void describeKeyframe(OfxImageEffectHandle descriptor);
+void describeKeyframeInContext(OfxImageEffectHandle descriptor, const std::string& context);
 
 }  // namespace synthfx::ofx

@@ -4,6 +4,7 @@
 #include "deflicker_effect.h"
 #include "describe.h"
 #include "image_synth_effect.h"
+#include "keyframe_effect.h"
 #include "params.h"
 #include "stylize_effect.h"
 #include "suites.h"
@@ -143,6 +144,17 @@ OfxStatus deflickerMain(const char* action, const void* handle, OfxPropertySetHa
                    });
 }
 
+OfxStatus keyframeMain(const char* action, const void* handle, OfxPropertySetHandle inArgs,
+                       OfxPropertySetHandle outArgs) {
+    return guarded(action, handle, inArgs, outArgs,
+                   [](const char* a, OfxImageEffectHandle h, PropertySet in, PropertySet out) {
+                       return dispatch(a, h, in, out, describeKeyframe, describeKeyframeInContext,
+                                       [](OfxImageEffectHandle e, const std::string&) {
+                                           return std::unique_ptr<Effect>(new KeyframeEffect(e));
+                                       });
+                   });
+}
+
 void setHostOfPlugin(OfxHost* host) { synthfx::ofx::setHost(host); }
 
 OfxPlugin gPlugins[] = {
@@ -152,6 +164,8 @@ OfxPlugin gPlugins[] = {
      kPluginVersionMajor, kPluginVersionMinor, setHostOfPlugin, imageSynthMain},
     {kOfxImageEffectPluginApi, kOfxImageEffectPluginApiVersion, kDeflickerIdentifier,
      kPluginVersionMajor, kPluginVersionMinor, setHostOfPlugin, deflickerMain},
+    {kOfxImageEffectPluginApi, kOfxImageEffectPluginApiVersion, kKeyframeIdentifier,
+     kPluginVersionMajor, kPluginVersionMinor, setHostOfPlugin, keyframeMain},
 };
 
 }  // namespace

@@ -22,6 +22,14 @@ constexpr const char* kDeflickerDescription =
     "Makes a flickering per-frame render (Source) temporally stable: neighbouring frames are "
     "remapped onto each frame along the motion of the original plate (Guide) and blended by "
     "how well they match. Rendering happens in the synthfx backend service.";
+constexpr const char* kKeyframeIdentifier = "org.synthfx.Keyframe";
+constexpr const char* kKeyframeLabel = "synthfx Keyframe";
+constexpr const char* kKeyframeDescription =
+    "Paints the Source frame in the look of a Reference painting, at the frames marked on its "
+    "Keyframes page: wired into Stylize's Style input (with the same frames marked as Style Key) "
+    "it styles a whole shot from one painting. Method gatys needs VGG weights in the backend's "
+    "models directory (vgg19.pth or vgg16.pth; never downloaded). Rendering happens in the "
+    "synthfx backend service.";
 constexpr const char* kPluginGrouping = "synthfx";
 // Major: bump when parameters or clips change incompatibly (old scripts would load wrongly).
 // Minor: bump for any other release.
@@ -37,6 +45,7 @@ constexpr int kImageSynthGuidePairs = 4;
 constexpr const char* kClipGuideSourcePrefix = "GuideSource";
 constexpr const char* kClipGuideTargetPrefix = "GuideTarget";
 constexpr const char* kClipGuide = "Guide";  // Deflicker: the plate the render was made from
+constexpr const char* kClipReference = "Reference";  // Keyframe: the painting whose look it takes
 
 // Pages.
 constexpr const char* kPageKeys = "keysPage";
@@ -44,6 +53,9 @@ constexpr const char* kPageGuides = "guidesPage";
 constexpr const char* kPageMask = "maskPage";
 constexpr const char* kPageEngine = "enginePage";
 constexpr const char* kPageBackend = "backendPage";
+constexpr const char* kPageKeyframe = "keyframePage";  // Keyframe's method and colour
+constexpr const char* kPagePatch = "patchPage";
+constexpr const char* kPageGatys = "gatysPage";
 
 // Keyframes.
 constexpr const char* kParamStyleKey = "styleKey";
@@ -58,6 +70,12 @@ constexpr const char* kParamAddKeyHint = "Marks the current frame as a painted k
 constexpr const char* kParamRemoveKey = "removeStyleKey";
 constexpr const char* kParamRemoveKeyLabel = "Remove Key Here";
 constexpr const char* kParamRemoveKeyHint = "Unmarks the current frame.";
+// Keyframe marks its frames with the same parameters (script names), so keys can be copied
+// between it and the Stylize it feeds.
+constexpr const char* kParamKeyframeKeyHint =
+    "Set a key on this parameter at every frame that gets a keyframe: mark the frames the "
+    "Stylize this node feeds has as Style Key. Other frames are not rendered. The value does not "
+    "matter.";
 constexpr const char* kParamKeyList = "styleKeyList";
 constexpr const char* kParamKeyListLabel = "Keyframes (list)";
 constexpr const char* kParamKeyListHint =
@@ -161,5 +179,8 @@ const std::vector<OptionParam>& stylizeOptionParams();
 const std::vector<OptionParam>& engineOptionParams();
 // Deflicker's options and its remaps' engine options (synthfx.deflicker.DeflickerOptions).
 const std::vector<OptionParam>& deflickerOptionParams();
+// Keyframe's options and its patch engine options (synthfx.keyframe.KeyframeOptions), less
+// those a node has no use for (see params.cpp).
+const std::vector<OptionParam>& keyframeOptionParams();
 
 }  // namespace synthfx::ofx

@@ -84,7 +84,7 @@ Segment StylizeEffect::shotRange(OfxTime time) const {
             include(_sequence.last);
         }
     }
-    std::vector<int> keys = setKeys(time);
+    std::vector<int> keys = markedKeys(time);
     if (keys.empty() && !_general) {
         try {
             keys = existingFrames(parseFramePattern(styleFile(time)));
@@ -106,30 +106,9 @@ void StylizeEffect::beginSequenceRender(const PropertySet& inArgs) {
     _sequence = {frameOf(first), frameOf(last)};
 }
 
-std::vector<int> StylizeEffect::setKeys(OfxTime time) const {
-    const OfxParamHandle key = param(kParamStyleKey);
-    unsigned int count = 0;
-    std::vector<int> keys;
-    if (suites().param->paramGetNumKeys(key, &count) == kOfxStatOK) {
-        for (unsigned int i = 0; i < count; ++i) {
-            OfxTime keyTime = 0;
-            check(suites().param->paramGetKeyTime(key, i, &keyTime), "reading Style Key keys");
-            keys.push_back(frameOf(keyTime));
-        }
-    }
-    if (keys.empty()) {
-        try {
-            keys = parseKeyList(stringAt(kParamKeyList, time));
-        } catch (const std::invalid_argument& error) {
-            throw OfxError(kOfxStatFailed, std::string("synthfx: ") + error.what());
-        }
-    }
-    return keys;
-}
-
 std::vector<int> StylizeEffect::keyframes(OfxTime time) const {
     const Segment shot = shotRange(time);
-    std::vector<int> keys = setKeys(time);
+    std::vector<int> keys = markedKeys(time);
     // Filter context without keys set: every frame that has a painted file is a keyframe (what
     // dropping files into a folder suggests). Checked on this machine, so the path must read
     // the same here as on the backend (the local backend; a farm's shared storage).
@@ -285,12 +264,8 @@ void StylizeEffect::getClipPreferences(const PropertySet& outArgs) {
 
 void StylizeEffect::changedParam(const std::string& name, const PropertySet& inArgs) {
     const OfxTime time = std::round(inArgs.getDouble(kOfxPropTime));
-    if (name == kParamAddKey) {
-        check(suites().param->paramSetValueAtTime(param(kParamStyleKey), time, 1),
-              "adding a Style Key");
-    } else if (name == kParamRemoveKey) {
-        suites().param->paramDeleteKey(param(kParamStyleKey), time);
-    } else if (name == kParamPurgeSession) {
+    if (changedKeyParam(name, time)) return;
+    if (name == kParamPurgeSession) {
         _backend.release();
     } else if (name == kParamRerender) {
         // A new value: the host drops its cached frames, the next renders refresh (see params.h).

@@ -23,6 +23,7 @@ from ofx_testing import (
     DEFLICKER_PARAMS,
     FAST_PARAMS,
     FRAMES,
+    KEYFRAME,
     KEYS,
     OFFICIAL_HEADERS,
     STYLIZE,
@@ -137,10 +138,10 @@ def test_smoke(hs_host, bundle, tmp_path) -> None:
     assert [(e["function"], e["status"]) for e in checked.of("report")] == [
         ("propGetInt", "kOfxStatErrUnknown")]  # fmt: skip
     assert "SynthfxNoSuchProperty" in checked.of("report")[0]["args"]
-    assert [p["cache_dirty"] for p in again.of("plugin")] == [0, 0, 0], "the cache was not used"
+    assert [p["cache_dirty"] for p in again.of("plugin")] == [0, 0, 0, 0], "the cache was not used"
     for run in (first, again):
         plugins = {p["id"]: p for p in run.of("plugin")}
-        assert set(plugins) == {STYLIZE, IMAGE_SYNTH, DEFLICKER}
+        assert set(plugins) == {STYLIZE, IMAGE_SYNTH, DEFLICKER, KEYFRAME}
         for plugin in plugins.values():
             assert Path(plugin["binary"]).is_relative_to(bundle)
         assert set(plugins[STYLIZE]["contexts"]) == {GENERAL, FILTER}
@@ -157,6 +158,9 @@ def test_smoke(hs_host, bundle, tmp_path) -> None:
         assert plugins[DEFLICKER]["contexts"] == [GENERAL]
         assert described[(DEFLICKER, GENERAL)]["clips"] == ["Source", "Guide", "Mask", "Output"]
         assert described[(DEFLICKER, GENERAL)]["optional"] == ["Mask"]
+        assert plugins[KEYFRAME]["contexts"] == [GENERAL]
+        assert described[(KEYFRAME, GENERAL)]["clips"] == ["Source", "Reference", "Mask", "Output"]
+        assert described[(KEYFRAME, GENERAL)]["optional"] == ["Mask"]
 
 
 def test_stylize_render_equals_cli(hs_host, bundle, clips, shot, keys, backend, tmp_path) -> None:

@@ -66,7 +66,8 @@ def test_smoke(bundle: Path) -> None:
     run = run_host(bundle, "--plugin", STYLIZE, "--describe")
     assert run.returncode == 0, run.events
     assert {e["id"] for e in run.of("plugin")} == {
-        STYLIZE, "org.synthfx.ImageSynth", "org.synthfx.Deflicker"}  # fmt: skip
+        STYLIZE, "org.synthfx.ImageSynth", "org.synthfx.Deflicker",
+        "org.synthfx.Keyframe"}  # fmt: skip
     effect = run.of("effect")[0]
     assert effect["sequential"] == 2 and effect["tiles"] == 0
     assert effect["frame_threading"] == 0 and effect["temporal"] == 1

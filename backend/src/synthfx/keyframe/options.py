@@ -132,16 +132,19 @@ class KeyframeOptions:
         1.0,
         help="gatys: how much the plate's content counts.",
         label="Content Weight", param="contentWeight", page=_GATYS, minimum=0,
+        display=(0, 10),
     )  # fmt: skip
     style_weight: float = option(
         1e6,
         help="gatys: how much the painting's style counts.",
         label="Style Weight", param="styleWeight", page=_GATYS, minimum=0,
+        display=(0, 1e7),
     )  # fmt: skip
     tv_weight: float = option(
         1e-6,
         help="gatys: total-variation smoothing of the result.",
         label="TV Weight", param="tvWeight", page=_GATYS, minimum=0,
+        display=(0, 1e-4),
     )  # fmt: skip
     optimizer: Optimizer = option(  # noqa: RUF009 (a field, as dataclasses.field)
         "lbfgs",
@@ -169,12 +172,14 @@ class KeyframeOptions:
         0.0,
         help="gatys: fraction of noise mixed into the start image.",
         label="Init Noise", param="initNoise", page=_GATYS, minimum=0, maximum=1,
+        display=(0, 1),
     )  # fmt: skip
     noise_seed: int = option(
         0,
         help="gatys: random seed of the noise; the same seed gives the same result on the CPU "
         "with the same number of torch threads.",
         label="Noise Seed", param="noiseSeed", page=_GATYS, minimum=0, maximum=2**63 - 1,
+        display=(0, 100),
     )  # fmt: skip
     max_size: int = option(
         512,

@@ -335,6 +335,36 @@ class GrpcBackendClient final : public BackendClient {
             callbacks, out);
     }
 
+    ClientResult keyframe(const KeyframeJob& job, const RenderCallbacks& callbacks,
+                          RenderOutput& out) override {
+        std::lock_guard<std::mutex> lock(_mutex);
+        pb::KeyframeRequest request;
+        request.mutable_output()->set_dtype(pb::DTYPE_FLOAT32);
+        request.mutable_output()->set_row_order(pb::ROW_ORDER_TOP_DOWN);
+        const std::string error = fillKeyframeParams(job.options, *request.mutable_params());
+        if (!error.empty()) return failure(ClientStatus::InvalidArgument, error);
+        std::vector<Upload> uploads;
+        HashesOfCall hashes;
+        uploads.push_back(
+            {job.source, describeImage(*job.source, *request.mutable_source(), hashes)});
+        for (const FloatImage* reference : job.references) {
+            uploads.push_back(
+                {reference, describeImage(*reference, *request.add_references(), hashes)});
+        }
+        if (job.mask) {
+            uploads.push_back(
+                {job.mask, describeImage(*job.mask, *request.mutable_mask(), hashes)});
+        }
+        // The keyframe has the source's size (the node sends no output scale) and channels.
+        const std::vector<size_t> resultSizes = {payloadSize(*job.source)};
+        return uploadAndRun<pb::KeyframeResponse>(
+            "Keyframe", request, uploads, resultSizes,
+            [this](grpc::ClientContext& context, const pb::KeyframeRequest& sent) {
+                return _stub->Keyframe(&context, sent);
+            },
+            callbacks, out);
+    }
+
     std::string describe() const override {
         std::lock_guard<std::mutex> lock(_describeMutex);
         return _description.empty() ? "synthfx backend at " + _config.address : _description;

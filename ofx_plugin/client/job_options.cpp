@@ -101,6 +101,25 @@ std::string badValue(const JobOption& option) {
     return "option " + option.name + " cannot take the value '" + text(option.value) + "'";
 }
 
+// A call's own scalar fields and, given its engine, the engine's ("engine." prefix).
+std::string fillCallParams(const std::vector<JobOption>& options, Message& params,
+                           v1::EngineParams* engine, const char* call) {
+    for (const auto& option : options) {
+        if (engine && option.name.rfind("engine.", 0) == 0) {
+            const std::string error = fillEngineParams({option}, *engine);
+            if (!error.empty()) return error;
+            continue;
+        }
+        const auto* field = params.GetDescriptor()->FindFieldByName(option.name);
+        if (!field || field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE ||
+            field->is_repeated()) {
+            return std::string("the backend protocol has no ") + call + " option " + option.name;
+        }
+        if (!setField(params, *field, option.value)) return badValue(option);
+    }
+    return {};
+}
+
 }  // namespace
 
 std::string fillEngineParams(const std::vector<JobOption>& options, v1::EngineParams& params) {
@@ -134,28 +153,15 @@ std::string fillStylizeParams(const std::vector<JobOption>& options, v1::Stylize
 
 std::string fillDeflickerParams(const std::vector<JobOption>& options,
                                 v1::DeflickerParams& params) {
-    for (const auto& option : options) {
-        if (option.name.rfind("engine.", 0) == 0) {
-            const std::string error = fillEngineParams({option}, *params.mutable_engine());
-            if (!error.empty()) return error;
-            continue;
-        }
-        const auto* field = params.GetDescriptor()->FindFieldByName(option.name);
-        if (!field || field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
-            return "the backend protocol has no deflicker option " + option.name;
-        }
-        if (!setField(params, *field, option.value)) return badValue(option);
-    }
-    return {};
+    return fillCallParams(options, params, params.mutable_engine(), "deflicker");
+}
+
+std::string fillKeyframeParams(const std::vector<JobOption>& options, v1::KeyframeParams& params) {
+    return fillCallParams(options, params, params.mutable_engine(), "keyframe");
 }
 
 std::string fillSheetParams(const std::vector<JobOption>& options, v1::SheetParams& params) {
-    for (const auto& option : options) {
-        const auto* field = params.GetDescriptor()->FindFieldByName(option.name);
-        if (!field) return "the backend protocol has no key sheet option " + option.name;
-        if (!setField(params, *field, option.value)) return badValue(option);
-    }
-    return {};
+    return fillCallParams(options, params, nullptr, "key sheet");
 }
 
 }  // namespace synthfx::ofx

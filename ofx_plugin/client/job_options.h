@@ -17,5 +17,6 @@ std::string fillStylizeParams(const std::vector<JobOption>& options, v1::Stylize
 std::string fillEngineParams(const std::vector<JobOption>& options, v1::EngineParams& params);
 std::string fillDeflickerParams(const std::vector<JobOption>& options, v1::DeflickerParams& params);
 std::string fillSheetParams(const std::vector<JobOption>& options, v1::SheetParams& params);
+std::string fillKeyframeParams(const std::vector<JobOption>& options, v1::KeyframeParams& params);
 
 }  // namespace synthfx::ofx

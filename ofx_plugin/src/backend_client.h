@@ -98,6 +98,15 @@ struct SheetJob {
     std::vector<JobOption> options;           // SheetParams fields ("grid", "keys")
 };
 
+// One keyframe (synthfx.v1.KeyframeRequest): the plate styled from reference paintings.
+struct KeyframeJob {
+    const FloatImage* source = nullptr;         // RGB, or RGBA (alpha kept)
+    std::vector<const FloatImage*> references;  // RGB or RGBA, any size
+    const FloatImage* mask = nullptr;           // 1 channel, the source's size; null: no mask
+    // KeyframeParams fields ("method", "colour_weight") and engine ones ("engine.patch_size").
+    std::vector<JobOption> options;
+};
+
 struct RenderOutput {
     FloatImage image;  // RGBA (stylize) or the style's channels (image synth)
     FloatImage error;  // 1 channel, when asked for
@@ -169,6 +178,9 @@ class BackendClient {
     // out.image: the sheet (the plate's channels); out.layoutJson: its layout.
     virtual ClientResult packSheet(const SheetJob& job, const RenderCallbacks& callbacks,
                                    RenderOutput& out) = 0;
+    // out.image: the keyframe, RGB or RGBA as the source.
+    virtual ClientResult keyframe(const KeyframeJob& job, const RenderCallbacks& callbacks,
+                                  RenderOutput& out) = 0;
     // One line for messages: address, backend version, devices.
     virtual std::string describe() const = 0;
     // The content address of an image's pixels, as the backend computes it.

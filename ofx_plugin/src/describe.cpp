@@ -157,6 +157,28 @@ std::vector<std::string> backendParamNames() {
             kParamPurgeSession};
 }
 
+// Style Key, its buttons and the list fallback (Stylize, Keyframe); returns their names.
+std::vector<std::string> defineKeyParams(OfxParamSetHandle params, const char* keyHint) {
+    auto key = defineParam(params, kOfxParamTypeInteger, kParamStyleKey, kParamStyleKeyLabel,
+                           keyHint, kPageKeys);
+    key.setInt(kOfxParamPropDefault, 0);
+    key.setInt(kOfxParamPropMin, 0);
+    key.setInt(kOfxParamPropMax, 1);
+    key.setInt(kOfxParamPropDisplayMin, 0);
+    key.setInt(kOfxParamPropDisplayMax, 1);
+    key.setInt(kOfxParamPropAnimates, 1);
+    key.trySetString(kOfxParamPropCacheInvalidation, kOfxParamInvalidateAll);
+    defineParam(params, kOfxParamTypePushButton, kParamAddKey, kParamAddKeyLabel, kParamAddKeyHint,
+                kPageKeys);
+    defineParam(params, kOfxParamTypePushButton, kParamRemoveKey, kParamRemoveKeyLabel,
+                kParamRemoveKeyHint, kPageKeys);
+    auto list = defineParam(params, kOfxParamTypeString, kParamKeyList, kParamKeyListLabel,
+                            kParamKeyListHint, kPageKeys);
+    list.setString(kOfxParamPropDefault, "");
+    list.setInt(kOfxParamPropAnimates, 0);
+    return {kParamStyleKey, kParamAddKey, kParamRemoveKey, kParamKeyList};
+}
+
 // Stylize only: its results are cached per keyframe segment on the backend.
 void defineCacheParams(OfxParamSetHandle params) {
     defineParam(params, kOfxParamTypePushButton, kParamRerender, kParamRerenderLabel,
@@ -202,25 +224,7 @@ void describeStylizeInContext(OfxImageEffectHandle descriptor, const std::string
     defineClip(descriptor, kClipOutput, {kOfxImageComponentRGBA}, false);
 
     const OfxParamSetHandle params = paramSet(descriptor);
-    auto key = defineParam(params, kOfxParamTypeInteger, kParamStyleKey, kParamStyleKeyLabel,
-                           kParamStyleKeyHint, kPageKeys);
-    key.setInt(kOfxParamPropDefault, 0);
-    key.setInt(kOfxParamPropMin, 0);
-    key.setInt(kOfxParamPropMax, 1);
-    key.setInt(kOfxParamPropDisplayMin, 0);
-    key.setInt(kOfxParamPropDisplayMax, 1);
-    key.setInt(kOfxParamPropAnimates, 1);
-    key.trySetString(kOfxParamPropCacheInvalidation, kOfxParamInvalidateAll);
-    defineParam(params, kOfxParamTypePushButton, kParamAddKey, kParamAddKeyLabel, kParamAddKeyHint,
-                kPageKeys);
-    defineParam(params, kOfxParamTypePushButton, kParamRemoveKey, kParamRemoveKeyLabel,
-                kParamRemoveKeyHint, kPageKeys);
-    auto list = defineParam(params, kOfxParamTypeString, kParamKeyList, kParamKeyListLabel,
-                            kParamKeyListHint, kPageKeys);
-    list.setString(kOfxParamPropDefault, "");
-    list.setInt(kOfxParamPropAnimates, 0);
-    std::vector<std::string> keyPage = {kParamStyleKey, kParamAddKey, kParamRemoveKey,
-                                        kParamKeyList};
+    std::vector<std::string> keyPage = defineKeyParams(params, kParamStyleKeyHint);
     auto layout = defineParam(params, kOfxParamTypeString, kParamStyleLayout,
                               kParamStyleLayoutLabel, kParamStyleLayoutHint, kPageKeys);
     layout.setString(kOfxParamPropDefault, "");
@@ -340,6 +344,34 @@ void describeDeflickerInContext(OfxImageEffectHandle descriptor, const std::stri
     for (const auto& spec : options) defineOption(params, spec);
     defineBackendParams(params);
     definePage(params, kPageGuides, "Deflicker", namesOnPage(options, kPageGuides));
+    definePage(params, kPageEngine, "Engine", namesOnPage(options, kPageEngine));
+    definePage(params, kPageBackend, "Backend", backendParamNames());
+}
+
+void describeKeyframe(OfxImageEffectHandle descriptor) {
+    const PropertySet props = effectProps(descriptor);
+    describeCommon(props, kKeyframeLabel, kKeyframeDescription);
+    props.setStrings(kOfxImageEffectPropSupportedContexts, {kOfxImageEffectContextGeneral});
+    props.setInt(kOfxImageEffectPropTemporalClipAccess, 0);  // each clip at the frame rendered
+}
+
+void describeKeyframeInContext(OfxImageEffectHandle descriptor, const std::string&) {
+    defineClip(descriptor, kClipSource, {kOfxImageComponentRGBA, kOfxImageComponentRGB}, false);
+    defineClip(descriptor, kClipReference, {kOfxImageComponentRGBA, kOfxImageComponentRGB}, false);
+    auto mask =
+        defineClip(descriptor, kClipMask,
+                   {kOfxImageComponentAlpha, kOfxImageComponentRGBA, kOfxImageComponentRGB}, true);
+    mask.setInt(kOfxImageClipPropIsMask, 1);
+    defineClip(descriptor, kClipOutput, {kOfxImageComponentRGBA}, false);
+    const OfxParamSetHandle params = paramSet(descriptor);
+    const std::vector<std::string> keyPage = defineKeyParams(params, kParamKeyframeKeyHint);
+    const auto& options = keyframeOptionParams();
+    for (const auto& spec : options) defineOption(params, spec);
+    defineBackendParams(params);
+    definePage(params, kPageKeys, "Keyframes", keyPage);
+    definePage(params, kPageKeyframe, "Keyframe", namesOnPage(options, kPageKeyframe));
+    definePage(params, kPagePatch, "Patch", namesOnPage(options, kPagePatch));
+    definePage(params, kPageGatys, "Gatys", namesOnPage(options, kPageGatys));
     definePage(params, kPageEngine, "Engine", namesOnPage(options, kPageEngine));
     definePage(params, kPageBackend, "Backend", backendParamNames());
 }

@@ -16,5 +16,7 @@ void describeDeflicker(OfxImageEffectHandle descriptor);
 void describeDeflickerInContext(OfxImageEffectHandle descriptor, const std::string& context);
 void describeKeySheet(OfxImageEffectHandle descriptor);
 void describeKeySheetInContext(OfxImageEffectHandle descriptor, const std::string& context);
+void describeKeyframe(OfxImageEffectHandle descriptor);
+void describeKeyframeInContext(OfxImageEffectHandle descriptor, const std::string& context);
 
 }  // namespace synthfx::ofx

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "effect.h"
+#include "keyframes.h"
 #include "params.h"
 
 #include <algorithm>
+#include <cmath>
+#include <stdexcept>
 #include <utility>
 
 namespace synthfx::ofx {
@@ -107,6 +110,40 @@ ConnectionSettings Effect::connectionSettings(OfxTime time) const {
     settings.hostName = hostName();
     settings.label = _props.getStringOr(kOfxPropLabel, "synthfx");
     return settings;
+}
+
+std::vector<int> Effect::markedKeys(OfxTime time) const {
+    const OfxParamHandle key = param(kParamStyleKey);
+    unsigned int count = 0;
+    std::vector<int> keys;
+    if (suites().param->paramGetNumKeys(key, &count) == kOfxStatOK) {
+        for (unsigned int i = 0; i < count; ++i) {
+            OfxTime keyTime = 0;
+            check(suites().param->paramGetKeyTime(key, i, &keyTime), "reading Style Key keys");
+            keys.push_back(static_cast<int>(std::lround(keyTime)));
+        }
+    }
+    if (keys.empty()) {
+        try {
+            keys = parseKeyList(stringAt(kParamKeyList, time));
+        } catch (const std::invalid_argument& error) {
+            throw OfxError(kOfxStatFailed, std::string("synthfx: ") + error.what());
+        }
+    }
+    return keys;
+}
+
+bool Effect::changedKeyParam(const std::string& name, OfxTime time) {
+    if (name == kParamAddKey) {
+        check(suites().param->paramSetValueAtTime(param(kParamStyleKey), time, 1),
+              "adding a Style Key");
+        return true;
+    }
+    if (name == kParamRemoveKey) {
+        suites().param->paramDeleteKey(param(kParamStyleKey), time);
+        return true;
+    }
+    return false;
 }
 
 std::vector<JobOption> Effect::optionsAt(const std::vector<OptionParam>& params,

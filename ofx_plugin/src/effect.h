@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <string>
+#include <vector>
 
 namespace synthfx::ofx {
 
@@ -44,6 +45,11 @@ class Effect {
     // Whether the host gives clip images at other times than the one rendered (MLT does not).
     bool hostHasTemporalAccess() const;
     ConnectionSettings connectionSettings(OfxTime time) const;
+    // Frames marked on the Keyframes page (Stylize, Keyframe): the keys set on Style Key, else
+    // those of the text list; unsorted, maybe outside the shot.
+    std::vector<int> markedKeys(OfxTime time) const;
+    // Handles Add/Remove Key Here; false for any other parameter.
+    bool changedKeyParam(const std::string& name, OfxTime time);
     // The options of `params` at `time`, named as the backend wants them.
     std::vector<JobOption> optionsAt(const std::vector<struct OptionParam>& params,
                                      OfxTime time) const;

@@ -5,6 +5,7 @@
 #include "describe.h"
 #include "image_synth_effect.h"
 #include "key_sheet_effect.h"
+#include "keyframe_effect.h"
 #include "params.h"
 #include "stylize_effect.h"
 #include "suites.h"
@@ -156,6 +157,17 @@ OfxStatus keySheetMain(const char* action, const void* handle, OfxPropertySetHan
                    });
 }
 
+OfxStatus keyframeMain(const char* action, const void* handle, OfxPropertySetHandle inArgs,
+                       OfxPropertySetHandle outArgs) {
+    return guarded(action, handle, inArgs, outArgs,
+                   [](const char* a, OfxImageEffectHandle h, PropertySet in, PropertySet out) {
+                       return dispatch(a, h, in, out, describeKeyframe, describeKeyframeInContext,
+                                       [](OfxImageEffectHandle e, const std::string&) {
+                                           return std::unique_ptr<Effect>(new KeyframeEffect(e));
+                                       });
+                   });
+}
+
 void setHostOfPlugin(OfxHost* host) { synthfx::ofx::setHost(host); }
 
 OfxPlugin gPlugins[] = {
@@ -167,6 +179,8 @@ OfxPlugin gPlugins[] = {
      kPluginVersionMajor, kPluginVersionMinor, setHostOfPlugin, deflickerMain},
     {kOfxImageEffectPluginApi, kOfxImageEffectPluginApiVersion, kKeySheetIdentifier,
      kPluginVersionMajor, kPluginVersionMinor, setHostOfPlugin, keySheetMain},
+    {kOfxImageEffectPluginApi, kOfxImageEffectPluginApiVersion, kKeyframeIdentifier,
+     kPluginVersionMajor, kPluginVersionMinor, setHostOfPlugin, keyframeMain},
 };
 
 }  // namespace

@@ -212,4 +212,100 @@ const std::vector<OptionParam>& sheetOptionParams() {
     return params;
 }
 
+const std::vector<OptionParam>& keyframeOptionParams() {
+    static const std::vector<OptionParam> params = [] {
+        // Left out: output_scale (the output is the Source's size, as Stylize's Style input
+        // needs), segmentation_weight (no segmentation clips), weights (the backend's models
+        // directory), style_layer_weights and lr (unset is their default; OFX has no unset
+        // number), snapshot_every (the call returns no snapshots).
+        // clang-format off: one option per entry, its fields in OptionParam's order
+        std::vector<OptionParam> list = {
+            {"method", "Method",
+             "How the keyframe is made. patch: guided patch synthesis from the painting, needs no "
+             "weights; gatys: neural style transfer (Gatys et al.), needs VGG weights and torch.",
+             kPageKeyframe, OptionKind::Choice, 0, 0, 1, 0, 1, {"patch", "gatys"}, "method"},
+            {"preserveColour", "Preserve Colour",
+             "Keep the plate's colours: histogram gives the result the plate's colour histogram, "
+             "luminance keeps the plate's colours and takes only the style's lightness.",
+             kPageKeyframe, OptionKind::Choice, 0, 0, 2, 0, 2,
+             {"none", "histogram", "luminance"}, "preserve_colour"},
+            {"colourWeight", "Colour Weight",
+             "patch: how strongly the plate's colours (remapped to the painting's palette) steer "
+             "which strokes go where.",
+             kPagePatch, OptionKind::Double, 6, 0, kNoMax, 0, 20, {}, "colour_weight"},
+            {"luminanceWeight", "Luminance Weight",
+             "patch: how strongly the plate's lightness (remapped to the painting's) steers the "
+             "strokes; raise it, and lower Colour Weight, for a painting whose colours have "
+             "nothing to do with the plate's.",
+             kPagePatch, OptionKind::Double, 0, 0, kNoMax, 0, 20, {}, "luminance_weight"},
+            {"edgeWeight", "Edge Weight",
+             "patch: how strongly the plate's edges steer the strokes.",
+             kPagePatch, OptionKind::Double, 2, 0, kNoMax, 0, 10, {}, "edge_weight"},
+            {"network", "Network",
+             "gatys: the VGG network the weights are for.",
+             kPageGatys, OptionKind::Choice, 0, 0, 1, 0, 1, {"vgg19", "vgg16"}, "network"},
+            {"contentLayers", "Content Layers",
+             "gatys: comma-separated layers whose features the result keeps from the plate "
+             "(conv1_1 ... relu5_4), or none.",
+             kPageGatys, OptionKind::Choice, 0, 0, 2, 0, 2,
+             {"relu4_2", "conv4_2", "none"}, "content_layers"},
+            {"styleLayers", "Style Layers",
+             "gatys: comma-separated layers whose Gram matrices the result takes from the "
+             "painting.",
+             kPageGatys, OptionKind::Choice, 0, 0, 1, 0, 1,
+             {"relu1_1,relu2_1,relu3_1,relu4_1,relu5_1", "conv3_3"}, "style_layers"},
+            {"contentWeight", "Content Weight",
+             "gatys: how much the plate's content counts.",
+             kPageGatys, OptionKind::Double, 1, 0, kNoMax, 0, 10, {}, "content_weight"},
+            {"styleWeight", "Style Weight",
+             "gatys: how much the painting's style counts.",
+             kPageGatys, OptionKind::Double, 1e6, 0, kNoMax, 0, 1e7, {}, "style_weight"},
+            {"tvWeight", "TV Weight",
+             "gatys: total-variation smoothing of the result.",
+             kPageGatys, OptionKind::Double, 1e-6, 0, kNoMax, 0, 1e-4, {}, "tv_weight"},
+            {"optimizer", "Optimizer",
+             "gatys: lbfgs (fewer, stronger steps) or adam.",
+             kPageGatys, OptionKind::Choice, 0, 0, 1, 0, 1, {"lbfgs", "adam"}, "optimizer"},
+            {"iterations", "Iterations",
+             "gatys: optimisation steps (L-BFGS: evaluations of the objective; its last line "
+             "search may add a few).",
+             kPageGatys, OptionKind::Int, 300, 1, 100000, 50, 1000, {}, "iterations"},
+            {"init", "Init",
+             "gatys: what the optimisation starts from: the plate, the painting, or noise.",
+             kPageGatys, OptionKind::Choice, 0, 0, 2, 0, 2, {"content", "style", "noise"}, "init"},
+            {"initNoise", "Init Noise",
+             "gatys: fraction of noise mixed into the start image.",
+             kPageGatys, OptionKind::Double, 0, 0, 1, 0, 1, {}, "init_noise"},
+            {"noiseSeed", "Noise Seed",
+             "gatys: random seed of the noise; the same seed gives the same result on the CPU with"
+             " the same number of torch threads.",
+             kPageGatys, OptionKind::Int, 0, 0, kNoMax, 0, 100, {}, "noise_seed"},
+            {"maxSize", "Working Size",
+             "gatys: the longest side the optimisation works at; larger keyframes are upsampled by"
+             " guided patch synthesis.",
+             kPageGatys, OptionKind::Int, 512, 16, 8192, 256, 1024, {}, "max_size"},
+            {"torchDevice", "Torch Device",
+             "gatys: where torch computes; auto uses CUDA when torch has it.",
+             kPageGatys, OptionKind::Choice, 0, 0, 2, 0, 2,
+             {"auto", "cpu", "cuda"}, "torch_device"},
+        };
+        // clang-format on
+        // The patch engine's defaults (synthfx.keyframe.KEYFRAME_ENGINE_PARAMS): ImageSynth's
+        // with larger patches and more iterations. Its style weight is left out: styleWeight is
+        // the gatys style loss's, and the CLI keeps the engine's fixed too.
+        const std::map<std::string, double> patchDefaults = {
+            {"engine.patch_size", 7.0},
+            {"engine.search_vote_iters", 8.0},
+        };
+        for (auto param : engineParams(false)) {
+            if (std::string(param.option) == "engine.style_weight") continue;
+            const auto found = patchDefaults.find(param.option);
+            if (found != patchDefaults.end()) param.defaultValue = found->second;
+            list.push_back(param);
+        }
+        return list;
+    }();
+    return params;
+}
+
 }  // namespace synthfx::ofx

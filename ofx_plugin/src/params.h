@@ -29,6 +29,14 @@ constexpr const char* kKeySheetDescription =
     "stylize the whole sheet in one pass anywhere, and give the styled sheet and its layout to "
     "synthfx Stylize, so every key gets the same look. The output is the sheet, the same at "
     "every frame, at the sheet's size.";
+constexpr const char* kKeyframeIdentifier = "org.synthfx.Keyframe";
+constexpr const char* kKeyframeLabel = "synthfx Keyframe";
+constexpr const char* kKeyframeDescription =
+    "Paints the Source frame in the look of a Reference painting, at the frames marked on its "
+    "Keyframes page: wired into Stylize's Style input (with the same frames marked as Style Key) "
+    "it styles a whole shot from one painting. Method gatys needs VGG weights in the backend's "
+    "models directory (vgg19.pth or vgg16.pth; never downloaded). Rendering happens in the "
+    "synthfx backend service.";
 constexpr const char* kPluginGrouping = "synthfx";
 // Major: bump when parameters or clips change incompatibly (old scripts would load wrongly).
 // Minor: bump for any other release.
@@ -45,6 +53,7 @@ constexpr const char* kClipGuideSourcePrefix = "GuideSource";
 constexpr const char* kClipGuideTargetPrefix = "GuideTarget";
 constexpr const char* kClipGuide = "Guide";  // Deflicker: the plate the render was made from
 constexpr const char* kClipMatte = "Matte";  // Key Sheet: what Crop To Matte crops to
+constexpr const char* kClipReference = "Reference";  // Keyframe: the painting whose look it takes
 
 // Pages.
 constexpr const char* kPageKeys = "keysPage";
@@ -53,6 +62,9 @@ constexpr const char* kPageMask = "maskPage";
 constexpr const char* kPageEngine = "enginePage";
 constexpr const char* kPageBackend = "backendPage";
 constexpr const char* kPageSheet = "sheetPage";
+constexpr const char* kPageKeyframe = "keyframePage";  // Keyframe's method and colour
+constexpr const char* kPagePatch = "patchPage";
+constexpr const char* kPageGatys = "gatysPage";
 
 // Keyframes.
 constexpr const char* kParamStyleKey = "styleKey";
@@ -67,6 +79,12 @@ constexpr const char* kParamAddKeyHint = "Marks the current frame as a painted k
 constexpr const char* kParamRemoveKey = "removeStyleKey";
 constexpr const char* kParamRemoveKeyLabel = "Remove Key Here";
 constexpr const char* kParamRemoveKeyHint = "Unmarks the current frame.";
+// Keyframe marks its frames with the same parameters (script names), so keys can be copied
+// between it and the Stylize it feeds.
+constexpr const char* kParamKeyframeKeyHint =
+    "Set a key on this parameter at every frame that gets a keyframe: mark the frames the "
+    "Stylize this node feeds has as Style Key. Other frames are not rendered. The value does not "
+    "matter.";
 constexpr const char* kParamKeyList = "styleKeyList";
 constexpr const char* kParamKeyListLabel = "Keyframes (list)";
 constexpr const char* kParamKeyListHint =
@@ -196,5 +214,8 @@ const std::vector<OptionParam>& engineOptionParams();
 const std::vector<OptionParam>& deflickerOptionParams();
 // The Key Sheet's options (synthfx.sheet.SheetOptions).
 const std::vector<OptionParam>& sheetOptionParams();
+// Keyframe's options and its patch engine options (synthfx.keyframe.KeyframeOptions), less
+// those a node has no use for (see params.cpp).
+const std::vector<OptionParam>& keyframeOptionParams();
 
 }  // namespace synthfx::ofx

@@ -111,24 +111,7 @@ std::vector<int> StylizeEffect::setKeys(OfxTime time) const {
     if (const std::string layout = sheetLayoutFile(time); !layout.empty()) {
         return sheetLayout(layout).frames;
     }
-    const OfxParamHandle key = param(kParamStyleKey);
-    unsigned int count = 0;
-    std::vector<int> keys;
-    if (suites().param->paramGetNumKeys(key, &count) == kOfxStatOK) {
-        for (unsigned int i = 0; i < count; ++i) {
-            OfxTime keyTime = 0;
-            check(suites().param->paramGetKeyTime(key, i, &keyTime), "reading Style Key keys");
-            keys.push_back(frameOf(keyTime));
-        }
-    }
-    if (keys.empty()) {
-        try {
-            keys = parseKeyList(stringAt(kParamKeyList, time));
-        } catch (const std::invalid_argument& error) {
-            throw OfxError(kOfxStatFailed, std::string("synthfx: ") + error.what());
-        }
-    }
-    return keys;
+    return markedKeys(time);
 }
 
 std::vector<int> StylizeEffect::keyframes(OfxTime time) const {
@@ -313,12 +296,8 @@ void StylizeEffect::getClipPreferences(const PropertySet& outArgs) {
 
 void StylizeEffect::changedParam(const std::string& name, const PropertySet& inArgs) {
     const OfxTime time = std::round(inArgs.getDouble(kOfxPropTime));
-    if (name == kParamAddKey) {
-        check(suites().param->paramSetValueAtTime(param(kParamStyleKey), time, 1),
-              "adding a Style Key");
-    } else if (name == kParamRemoveKey) {
-        suites().param->paramDeleteKey(param(kParamStyleKey), time);
-    } else if (name == kParamPurgeSession) {
+    if (changedKeyParam(name, time)) return;
+    if (name == kParamPurgeSession) {
         _backend.release();
     } else if (name == kParamRerender) {
         // A new value: the host drops its cached frames, the next renders refresh (see params.h).

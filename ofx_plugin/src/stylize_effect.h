@@ -30,7 +30,8 @@ class StylizeEffect final : public Effect {
     // The Source clip's or the effect's frame range, or frames [0, duration - 1]; false when
     // the host tells none of them.
     bool hostShotRange(Segment& range) const;
-    // The keys set on Style Key, else those of the text list, unsorted, maybe outside the shot.
+    // A styled key sheet's cells, else the frames marked on the Keyframes page (markedKeys);
+    // unsorted, maybe outside the shot.
     std::vector<int> setKeys(OfxTime time) const;
     // Keyframes inside the shot: setKeys, else (filter context) the frames whose style file
     // exists.

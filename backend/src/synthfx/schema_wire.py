@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Options dataclasses <-> ``synthfx.v1`` messages (``EngineParams``, ``StylizeParams``,
-``DeflickerParams``, ``SheetParams``) and the ``OptionsSchema`` GetInfo serves, all derived from
-the schema (``synthfx.schema``).
+``DeflickerParams``, ``SheetParams``, ``KeyframeParams``) and the ``OptionsSchema`` GetInfo
+serves, all derived from the schema (``synthfx.schema``).
 
 A field of a message has its option's name; a choice is an enum whose values are the choices,
 upper-cased, with the enum's name as prefix (``"over-source"``: ``MASK_OUTPUT_OVER_SOURCE``).
@@ -17,6 +17,7 @@ from google.protobuf.message import Message
 from synthfx.deflicker.options import DeflickerOptions
 from synthfx.engine import EZSYNTH_VIDEO_PARAMS, SynthesisParams
 from synthfx.errors import InputError
+from synthfx.keyframe.options import KeyframeOptions
 from synthfx.pipeline.options import StylizeOptions
 from synthfx.schema import Option, options_of
 from synthfx.sheet.options import SheetOptions
@@ -41,8 +42,10 @@ def message_values(message: Message, cls: type, where: str = "") -> dict[str, An
     """The options of ``cls`` that ``message`` sets, as the dataclass takes them.
 
     Args:
-        message: an ``EngineParams``, ``StylizeParams`` or ``DeflickerParams``.
-        cls: ``SynthesisParams``, ``StylizeOptions`` or ``DeflickerOptions``.
+        message: an ``EngineParams``, ``StylizeParams``, ``DeflickerParams`` or
+            ``KeyframeParams``.
+        cls: ``SynthesisParams``, ``StylizeOptions``, ``DeflickerOptions`` or
+            ``KeyframeOptions``.
         where: prefix of the field names in messages ("engine.").
 
     Raises:
@@ -113,6 +116,7 @@ def _spec(
     image_synth: object,
     deflicker: object = None,
     pack_sheet: object = None,
+    keyframe: object = None,
 ) -> pb.OptionSpec:
     info = opt.info
     spec = pb.OptionSpec(
@@ -138,6 +142,7 @@ def _spec(
         ("image_synth_default", image_synth),
         ("deflicker_default", deflicker),
         ("pack_sheet_default", pack_sheet),
+        ("keyframe_default", keyframe),
     )
     for name, value in defaults:
         message = _value(opt, value)
@@ -150,21 +155,33 @@ def _spec(
 
 
 def options_schema() -> pb.OptionsSchema:
-    """Every option of ``StylizeParams``, ``EngineParams``, ``DeflickerParams`` and
-    ``SheetParams``, with each call's defaults."""
+    """Every option of ``StylizeParams``, ``EngineParams``, ``DeflickerParams``,
+    ``SheetParams`` and ``KeyframeParams``, with each call's defaults."""
     schema = pb.OptionsSchema()
     video, image, flicker = StylizeOptions(), SynthesisParams(), DeflickerOptions()
+    key = KeyframeOptions()
     for opt in options_of(StylizeOptions):
         schema.options.append(_spec(opt, "", getattr(video, opt.name), None))
     for opt in options_of(SynthesisParams):
         render = getattr(EZSYNTH_VIDEO_PARAMS, opt.name)
-        defaults = (render, getattr(image, opt.name), getattr(flicker.engine, opt.name))
-        schema.options.append(_spec(opt, "engine.", *defaults))
+        schema.options.append(
+            _spec(
+                opt,
+                "engine.",
+                render,
+                getattr(image, opt.name),
+                deflicker=getattr(flicker.engine, opt.name),
+                keyframe=getattr(key.engine, opt.name),
+            )
+        )
     for opt in options_of(DeflickerOptions):
         default = getattr(flicker, opt.name)
-        schema.options.append(_spec(opt, "deflicker.", None, None, default))
+        schema.options.append(_spec(opt, "deflicker.", None, None, deflicker=default))
     sheet = SheetOptions()
     for opt in options_of(SheetOptions):
         default = getattr(sheet, opt.name)
-        schema.options.append(_spec(opt, "sheet.", None, None, None, default))
+        schema.options.append(_spec(opt, "sheet.", None, None, pack_sheet=default))
+    for opt in options_of(KeyframeOptions):
+        default = getattr(key, opt.name)
+        schema.options.append(_spec(opt, "keyframe.", None, None, keyframe=default))
     return schema

@@ -182,6 +182,7 @@ def write_keys(keys: dict[int, np.ndarray], directory: Path) -> dict[int, Path]:
 
 DEFLICKER = "org.synthfx.Deflicker"
 KEY_SHEET = "org.synthfx.KeySheet"
+KEYFRAME = "org.synthfx.Keyframe"
 DEFLICKER_FRAMES = 5
 DEFLICKER_SIZE = (96, 54)
 # The Deflicker node's parameters of the job cli_deflicker runs (mode choice 0: fast, device

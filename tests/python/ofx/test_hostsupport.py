@@ -24,6 +24,7 @@ from ofx_testing import (
     FAST_PARAMS,
     FRAMES,
     KEY_SHEET,
+    KEYFRAME,
     KEYS,
     OFFICIAL_HEADERS,
     STYLIZE,
@@ -138,10 +139,10 @@ def test_smoke(hs_host, bundle, tmp_path) -> None:
     assert [(e["function"], e["status"]) for e in checked.of("report")] == [
         ("propGetInt", "kOfxStatErrUnknown")]  # fmt: skip
     assert "SynthfxNoSuchProperty" in checked.of("report")[0]["args"]
-    assert [p["cache_dirty"] for p in again.of("plugin")] == [0] * 4, "the cache was not used"
+    assert [p["cache_dirty"] for p in again.of("plugin")] == [0] * 5, "the cache was not used"
     for run in (first, again):
         plugins = {p["id"]: p for p in run.of("plugin")}
-        assert set(plugins) == {STYLIZE, IMAGE_SYNTH, DEFLICKER, KEY_SHEET}
+        assert set(plugins) == {STYLIZE, IMAGE_SYNTH, DEFLICKER, KEY_SHEET, KEYFRAME}
         for plugin in plugins.values():
             assert Path(plugin["binary"]).is_relative_to(bundle)
         assert set(plugins[STYLIZE]["contexts"]) == {GENERAL, FILTER}
@@ -162,6 +163,9 @@ def test_smoke(hs_host, bundle, tmp_path) -> None:
         assert described[(KEY_SHEET, GENERAL)]["clips"] == ["Source", "Matte", "Output"]
         assert described[(KEY_SHEET, GENERAL)]["optional"] == ["Matte"]
         assert described[(KEY_SHEET, FILTER)]["clips"] == ["Source", "Output"]
+        assert plugins[KEYFRAME]["contexts"] == [GENERAL]
+        assert described[(KEYFRAME, GENERAL)]["clips"] == ["Source", "Reference", "Mask", "Output"]
+        assert described[(KEYFRAME, GENERAL)]["optional"] == ["Mask"]
 
 
 def test_stylize_render_equals_cli(hs_host, bundle, clips, shot, keys, backend, tmp_path) -> None:

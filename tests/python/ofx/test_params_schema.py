@@ -8,13 +8,22 @@ import math
 from pathlib import Path
 
 import pytest
-from ofx_testing import KEY_SHEET, STYLIZE, run_host
+from ofx_testing import KEY_SHEET, KEYFRAME, STYLIZE, run_host
 
 from synthfx.service.params import options_schema
 from synthfx.v1 import synthfx_pb2 as pb
 
 IMAGE_SYNTH = "org.synthfx.ImageSynth"
 DEFLICKER = "org.synthfx.Deflicker"
+# Keyframe options the node leaves out (params.cpp says why): its output is the Source's size,
+# it has no segmentation clips, weights live in the backend's models directory, OFX has no
+# unset number, and the call returns no snapshots; engine.style_weight would clash with the
+# gatys styleWeight (the CLI keeps it fixed too).
+_NOT_ON_KEYFRAME_NODE = {
+    "keyframe.output_scale", "keyframe.segmentation_weight", "keyframe.weights",
+    "keyframe.style_layer_weights", "keyframe.lr", "keyframe.snapshot_every",
+    "engine.style_weight",
+}  # fmt: skip
 _OFX_TYPES = {
     pb.OPTION_TYPE_INT: "OfxParamTypeInteger",
     pb.OPTION_TYPE_DOUBLE: "OfxParamTypeDouble",
@@ -24,7 +33,8 @@ _OFX_TYPES = {
 }
 # The plugin's label of the unset choice ("only" unset blends both directions).
 _UNSET_LABEL = "both"
-_PAGES = {"guides": "guidesPage", "mask": "maskPage", "engine": "enginePage", "sheet": "sheetPage"}
+_PAGES = {"guides": "guidesPage", "mask": "maskPage", "engine": "enginePage", "sheet": "sheetPage",
+          "keyframe": "keyframePage", "patch": "patchPage", "gatys": "gatysPage"}  # fmt: skip
 
 
 def _default(value: pb.OptionValue) -> object:
@@ -72,7 +82,7 @@ def _check(spec: pb.OptionSpec, param: dict, default: object, pages: dict[str, d
     assert display == [spec.display_minimum, spec.display_maximum], where
 
 
-@pytest.mark.parametrize("plugin", [STYLIZE, IMAGE_SYNTH, DEFLICKER, KEY_SHEET])
+@pytest.mark.parametrize("plugin", [STYLIZE, IMAGE_SYNTH, DEFLICKER, KEY_SHEET, KEYFRAME])
 def test_params_match_schema(bundle: Path, plugin: str) -> None:
     described = _described(bundle, plugin)
     pages = {n: p for n, p in described.items() if p["type"] == "OfxParamTypePage"}
@@ -89,18 +99,28 @@ def test_params_match_schema(bundle: Path, plugin: str) -> None:
         specs = [
             (s, _default(s.pack_sheet_default)) for s in schema if s.HasField("pack_sheet_default")
         ]
+    elif plugin == KEYFRAME:  # its options and the patch engine's, its defaults
+        specs = [
+            (s, _default(s.keyframe_default))
+            for s in schema
+            if s.HasField("keyframe_default") and s.name not in _NOT_ON_KEYFRAME_NODE
+        ]
     else:  # Stylize takes every Render option
         specs = [
             (s, _default(s.render_default))
             for s in schema
-            if not s.name.startswith(("deflicker.", "sheet."))
+            if not s.name.startswith(("deflicker.", "sheet.", "keyframe."))
         ]
     for spec, default in specs:
         assert spec.param in described, f"the plugin lacks {spec.name} ({spec.param})"
         _check(spec, described[spec.param], default, pages)
     # Every option parameter the plugin has is one of the schema's (guide weights are ImageSynth's
     # per-clip weights, not options).
-    option_pages = [pages[_PAGES[page]] for page in ("engine", "mask") if _PAGES[page] in pages]
+    option_pages = [
+        pages[_PAGES[page]]
+        for page in ("engine", "mask", "keyframe", "patch", "gatys")
+        if _PAGES[page] in pages
+    ]
     on_option_pages = {c for page in option_pages for c in page["OfxParamPropPageChild"]}
     if plugin in (STYLIZE, DEFLICKER):
         on_option_pages |= set(pages["guidesPage"]["OfxParamPropPageChild"])

@@ -70,7 +70,7 @@ def test_smoke(bundle: Path) -> None:
     assert run.returncode == 0, run.events
     assert {e["id"] for e in run.of("plugin")} == {
         STYLIZE, "org.synthfx.ImageSynth", "org.synthfx.Deflicker",
-        "org.synthfx.KeySheet"}  # fmt: skip
+        "org.synthfx.KeySheet", "org.synthfx.Keyframe"}  # fmt: skip
     effect = run.of("effect")[0]
     assert effect["sequential"] == 2 and effect["tiles"] == 0
     assert effect["frame_threading"] == 0 and effect["temporal"] == 1

@@ -10,16 +10,18 @@ import re
 import pytest
 from google.protobuf.descriptor import FieldDescriptor
 
-from synthfx.client.remote import deflicker_message, stylize_message
+from synthfx.client.remote import deflicker_message, keyframe_message, stylize_message
 from synthfx.deflicker import DEFLICKER_ENGINE_PARAMS, DeflickerOptions
 from synthfx.engine import EZSYNTH_VIDEO_PARAMS, SynthesisParams
 from synthfx.errors import InputError
+from synthfx.keyframe import KEYFRAME_ENGINE_PARAMS, KeyframeOptions
 from synthfx.pipeline import StylizeOptions
 from synthfx.schema import options_of
 from synthfx.schema_wire import enum_value_name
 from synthfx.service.params import (
     deflicker_options,
     engine_params,
+    keyframe_options,
     options_schema,
     sheet_options,
     stylize_options,
@@ -79,6 +81,7 @@ def test_exception_options_map() -> None:
         (SynthesisParams, pb.EngineParams),
         (DeflickerOptions, pb.DeflickerParams),
         (SheetOptions, pb.SheetParams),
+        (KeyframeOptions, pb.KeyframeParams),
     ],
 )
 def test_proto_fields_match_schema(cls: type, message: type) -> None:
@@ -98,7 +101,11 @@ def test_proto_fields_match_schema(cls: type, message: type) -> None:
         else:
             assert field.type in _PROTO_TYPES[opt.kind], opt.name
             assert field.has_presence, f"{opt.name}: unset must differ from 0"
-    extra = {StylizeOptions: {"engine", "options"}, DeflickerOptions: {"engine"}}
+    extra = {
+        StylizeOptions: {"engine", "options"},
+        DeflickerOptions: {"engine"},
+        KeyframeOptions: {"engine", "reference_weights"},
+    }
     assert set(fields) == extra.get(cls, set())
 
 
@@ -122,17 +129,18 @@ def test_deflicker_options_round_trip() -> None:
 
 def test_schema_serves_every_default_set() -> None:
     specs = {s.name: s for s in options_schema().options}
-    calls = (StylizeOptions, SynthesisParams, DeflickerOptions, SheetOptions)
+    calls = (StylizeOptions, SynthesisParams, DeflickerOptions, SheetOptions, KeyframeOptions)
     assert len(specs) == sum(len(options_of(cls)) for cls in calls)
     video, image, flicker = StylizeOptions(), SynthesisParams(), DeflickerOptions()
+    key = KeyframeOptions()
     for opt in options_of(SynthesisParams):
         spec = specs[f"engine.{opt.name}"]
-        render, single, deflicker = (getattr(s, s.WhichOneof("value")) for s in
+        render, single, deflicker, keyframe = (getattr(s, s.WhichOneof("value")) for s in
                           (spec.render_default, spec.image_synth_default,
-                           spec.deflicker_default))  # fmt: skip
-        assert (render, single, deflicker) == (
+                           spec.deflicker_default, spec.keyframe_default))  # fmt: skip
+        assert (render, single, deflicker, keyframe) == (
             getattr(video.engine, opt.name), getattr(image, opt.name),
-            getattr(flicker.engine, opt.name),
+            getattr(flicker.engine, opt.name), getattr(key.engine, opt.name),
         )  # fmt: skip
         assert spec.help == opt.info.help and spec.odd == opt.info.odd
         assert spec.HasField("minimum") == (opt.info.minimum is not None)
@@ -151,6 +159,16 @@ def test_schema_serves_every_default_set() -> None:
         assert not spec.HasField("render_default") and not spec.HasField("deflicker_default")
         value = spec.pack_sheet_default
         assert getattr(value, value.WhichOneof("value")) == getattr(sheet, opt.name)
+    for opt in options_of(KeyframeOptions):
+        spec = specs[f"keyframe.{opt.name}"]
+        assert not spec.HasField("pack_sheet_default") and spec.help == opt.info.help
+        value = spec.keyframe_default
+        default = getattr(key, opt.name)
+        assert spec.HasField("keyframe_default") == (default is not None), opt.name
+        if default is not None:
+            assert getattr(value, value.WhichOneof("value")) == default, opt.name
+    assert list(specs["keyframe.method"].choices) == ["patch", "gatys"]
+    assert specs["keyframe.weights"].may_be_unset
 
 
 def test_sheet_options_round_trip() -> None:
@@ -162,6 +180,30 @@ def test_sheet_options_round_trip() -> None:
     )
     with pytest.raises(InputError, match=r"^margin must be >= 0, got -1$"):
         sheet_options(pb.SheetParams(margin=-1))
+
+
+def test_keyframe_options_round_trip(tmp_path) -> None:
+    assert keyframe_options(pb.KeyframeParams(), None) == KeyframeOptions()
+    assert keyframe_options(pb.KeyframeParams(), None).engine == KEYFRAME_ENGINE_PARAMS
+    options = KeyframeOptions(
+        preserve_colour="histogram", colour_weight=2.0, edge_weight=0.0, init="noise",
+        reference_weights=(0.25, 0.75),
+        engine=dataclasses.replace(KEYFRAME_ENGINE_PARAMS, patch_size=5, seed=9),
+    )  # fmt: skip
+    assert keyframe_options(keyframe_message(options), None) == options
+    # gatys weights: a file of the models directory, by name (a client's path sends its name).
+    (tmp_path / "vgg16.pth").write_bytes(b"")
+    gatys = KeyframeOptions(method="gatys", network="vgg16", weights="/elsewhere/vgg16.pth")
+    assert keyframe_message(gatys).weights == "vgg16.pth"
+    unnamed = pb.KeyframeParams(method=pb.KEYFRAME_METHOD_GATYS, network=pb.VGG_NETWORK_VGG16)
+    for message in (keyframe_message(gatys), unnamed):
+        resolved = keyframe_options(message, tmp_path)
+        assert resolved.weights == str(tmp_path / "vgg16.pth")
+    with pytest.raises(InputError, match=r"^params.weights: model 'vgg19.pth' is not in the"):
+        keyframe_options(pb.KeyframeParams(method=pb.KEYFRAME_METHOD_GATYS, weights="vgg19.pth"),
+                         tmp_path)  # fmt: skip
+    with pytest.raises(InputError, match=r"^init must be one of 'content', 'style', 'noise'"):
+        keyframe_options(pb.KeyframeParams(init=9), None)  # type: ignore[arg-type]
 
 
 def test_exception_enum_value_and_range() -> None:

@@ -6,7 +6,13 @@ The wire it shares with the server is ``synthfx.transport``.
 
 from __future__ import annotations
 
-from synthfx.client.backend import BackendClient, Payload, ReceivedImage, RenderedFrame
+from synthfx.client.backend import (
+    BackendClient,
+    Payload,
+    ReceivedImage,
+    RenderedFrame,
+    StyledKeyframe,
+)
 from synthfx.client.errors import (
     AuthenticationError,
     BackendBusyError,
@@ -39,4 +45,5 @@ __all__ = [
     "RenderedFrame",
     "ServiceCancelledError",
     "ServiceError",
+    "StyledKeyframe",
 ]

@@ -103,6 +103,15 @@ class PackedSheet:
 
 
 @dataclass(frozen=True)
+class StyledKeyframe:
+    """One keyframe made on the backend."""
+
+    image: np.ndarray  # (H, W, 3|4) float32: RGB, or RGBA with the source's alpha
+    evaluations: int  # gatys: evaluations of the objective; patch: 0
+    seconds: float
+
+
+@dataclass(frozen=True)
 class RenderedFrame:
     """One rendered frame."""
 
@@ -112,6 +121,26 @@ class RenderedFrame:
     content_hash: str  # of the image payload as sent
     from_cache: bool
     segment: tuple[int, int]  # the frames computed and cached with this one
+
+
+def _result_events(
+    progress: Callable[[pb.Progress], None] | None, header: list[Any]
+) -> Callable[[Any], Any]:
+    """Unpacks the events of a call whose responses are progress, one result header (kept in
+    ``header``) and chunks: progress goes to ``progress``, the rest to ``_receive``."""
+
+    def on_message(message: Any) -> Any:
+        kind = message.WhichOneof("event")
+        if kind == "progress":
+            if progress is not None:
+                progress(message.progress)
+            return None
+        if kind == "result":
+            header.append(message.result)
+            return message.result
+        return message.chunk
+
+    return on_message
 
 
 class BackendClient:
@@ -168,6 +197,7 @@ class BackendClient:
                     ("Render", pb.RenderResponse),
                     ("ImageSynth", pb.ImageSynthResponse),
                     ("Deflicker", pb.DeflickerResponse),
+                    ("Keyframe", pb.KeyframeResponse),
                 )
             },
         }
@@ -434,17 +464,7 @@ class BackendClient:
         )
         header: list[pb.RenderResult] = []
 
-        def on_message(message: pb.RenderResponse) -> Any:
-            kind = message.WhichOneof("event")
-            if kind == "progress":
-                if progress is not None:
-                    progress(message.progress)
-                return None
-            if kind == "result":
-                header.append(message.result)
-                return message.result
-            return message.chunk
-
+        on_message = _result_events(progress, header)
         images = self._receive("Render", request, timeout, sizes, on_message)
         result = header[0]
         return RenderedFrame(
@@ -527,17 +547,7 @@ class BackendClient:
         )
         header: list[pb.DeflickerResult] = []
 
-        def on_message(message: pb.DeflickerResponse) -> Any:
-            kind = message.WhichOneof("event")
-            if kind == "progress":
-                if progress is not None:
-                    progress(message.progress)
-                return None
-            if kind == "result":
-                header.append(message.result)
-                return message.result
-            return message.chunk
-
+        on_message = _result_events(progress, header)
         images = self._receive("Deflicker", request, timeout, sizes, on_message)
         result = header[0]
         return DeflickeredFrame(
@@ -562,21 +572,44 @@ class BackendClient:
         sent.session_id = self._session()
         header: list[pb.PackSheetResult] = []
 
-        def on_message(message: pb.PackSheetResponse) -> Any:
-            kind = message.WhichOneof("event")
-            if kind == "progress":
-                if progress is not None:
-                    progress(message.progress)
-                return None
-            if kind == "result":
-                header.append(message.result)
-                return message.result
-            return message.chunk
-
+        on_message = _result_events(progress, header)
         # The sheet's size is known only from the result: its payload comes inline.
         images = self._receive("PackSheet", sent, timeout, None, on_message)
         result = header[0]
         return PackedSheet(images[0].pixels, result.layout_json, tuple(result.keys))
+
+    def keyframe(
+        self,
+        source: np.ndarray,
+        references: Sequence[np.ndarray],
+        *,
+        mask: np.ndarray | None = None,
+        params: pb.KeyframeParams | None = None,
+        progress: Callable[[pb.Progress], None] | None = None,
+        request_id: str = "",
+        timeout: float | None = None,
+    ) -> StyledKeyframe:
+        """Styles ``source`` from the ``references`` on the backend (uploading what it lacks),
+        like ``synthfx.keyframe.make_keyframe``; ``params`` unset takes its defaults."""
+        payloads = [Payload.of(source), *(Payload.of(r) for r in references)]
+        mask_payload = None if mask is None else Payload.of(mask)
+        self.upload([*payloads, *([mask_payload] if mask_payload else [])])
+        request = pb.KeyframeRequest(
+            session_id=self._session(),
+            request_id=request_id,
+            source=payloads[0].ref(),
+            references=[p.ref() for p in payloads[1:]],
+            params=params or pb.KeyframeParams(),
+            output=pb.OutputTarget(dtype=pb.DTYPE_FLOAT32),
+        )
+        if mask_payload is not None:
+            request.mask.CopyFrom(mask_payload.ref())
+        header: list[pb.KeyframeResult] = []
+
+        on_message = _result_events(progress, header)
+        images = self._receive("Keyframe", request, timeout, None, on_message)
+        result = header[0]
+        return StyledKeyframe(images[0].pixels, result.evaluations, result.seconds)
 
     # -- receiving results ------------------------------------------------------------------
 

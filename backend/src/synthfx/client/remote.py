@@ -19,6 +19,7 @@ from synthfx.client.backend import BackendClient, Payload
 from synthfx.deflicker import DeflickerOptions, DeflickerResult
 from synthfx.engine import SynthesisParams
 from synthfx.errors import InputError
+from synthfx.keyframe import KeyframeOptions
 from synthfx.pipeline import RenderResult, StylizeOptions
 from synthfx.schema_wire import fill_message
 from synthfx.v1 import synthfx_pb2 as pb
@@ -41,6 +42,18 @@ def stylize_message(options: StylizeOptions) -> pb.StylizeParams:
 def deflicker_message(options: DeflickerOptions) -> pb.DeflickerParams:
     """Every deflicker and engine option, explicitly (the backend's defaults never apply)."""
     return fill_message(pb.DeflickerParams(engine=engine_message(options.engine)), options)
+
+
+def keyframe_message(options: KeyframeOptions) -> pb.KeyframeParams:
+    """Every keyframe and engine option, explicitly. A weights path becomes its file name: the
+    backend looks it up in its own models directory."""
+    message = pb.KeyframeParams(
+        engine=engine_message(options.engine), reference_weights=options.reference_weights
+    )
+    message = fill_message(message, options)
+    if message.HasField("weights"):
+        message.weights = Path(message.weights).name
+    return message
 
 
 def _upload_each(

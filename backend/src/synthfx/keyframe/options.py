@@ -39,6 +39,7 @@ NO_LAYERS = "none"
 # L-BFGS takes whole quasi-Newton steps (1 is its natural scale); Adam moves every pixel by
 # about lr per step, in 0-1 image units.
 DEFAULT_LR: dict[str, float] = {"lbfgs": 1.0, "adam": 0.02}
+_KEYFRAME = "keyframe"  # the plugin's pages of these options
 _PATCH = "patch"
 _GATYS = "gatys"
 
@@ -56,18 +57,19 @@ class KeyframeOptions:
         "patch",
         help="How the keyframe is made. patch: guided patch synthesis from the painting, needs "
         "no weights; gatys: neural style transfer (Gatys et al.), needs VGG weights and torch.",
-        label="Method", param="method",
+        label="Method", param="method", page=_KEYFRAME,
     )  # fmt: skip
     preserve_colour: PreserveColour = option(  # noqa: RUF009 (a field, as dataclasses.field)
         "none",
         help="Keep the plate's colours: histogram gives the result the plate's colour "
         "histogram, luminance keeps the plate's colours and takes only the style's lightness.",
-        label="Preserve Colour", param="preserveColour",
+        label="Preserve Colour", param="preserveColour", page=_KEYFRAME,
     )  # fmt: skip
     output_scale: float = option(
         1.0,
         help="Size of the keyframe relative to the plate.",
-        label="Output Scale", param="outputScale", minimum=0.05, maximum=MAX_OUTPUT_SCALE,
+        label="Output Scale", param="outputScale", page=_KEYFRAME, minimum=0.05,
+        maximum=MAX_OUTPUT_SCALE,
         display=(0.25, 2),
     )  # fmt: skip
     colour_weight: float = option(
@@ -130,16 +132,19 @@ class KeyframeOptions:
         1.0,
         help="gatys: how much the plate's content counts.",
         label="Content Weight", param="contentWeight", page=_GATYS, minimum=0,
+        display=(0, 10),
     )  # fmt: skip
     style_weight: float = option(
         1e6,
         help="gatys: how much the painting's style counts.",
         label="Style Weight", param="styleWeight", page=_GATYS, minimum=0,
+        display=(0, 1e7),
     )  # fmt: skip
     tv_weight: float = option(
         1e-6,
         help="gatys: total-variation smoothing of the result.",
         label="TV Weight", param="tvWeight", page=_GATYS, minimum=0,
+        display=(0, 1e-4),
     )  # fmt: skip
     optimizer: Optimizer = option(  # noqa: RUF009 (a field, as dataclasses.field)
         "lbfgs",
@@ -167,12 +172,14 @@ class KeyframeOptions:
         0.0,
         help="gatys: fraction of noise mixed into the start image.",
         label="Init Noise", param="initNoise", page=_GATYS, minimum=0, maximum=1,
+        display=(0, 1),
     )  # fmt: skip
     noise_seed: int = option(
         0,
         help="gatys: random seed of the noise; the same seed gives the same result on the CPU "
         "with the same number of torch threads.",
         label="Noise Seed", param="noiseSeed", page=_GATYS, minimum=0, maximum=2**63 - 1,
+        display=(0, 100),
     )  # fmt: skip
     max_size: int = option(
         512,

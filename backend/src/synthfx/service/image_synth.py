@@ -60,7 +60,7 @@ def _synthesis(
     """The synthesis of the request's stored images, checked before it is queued."""
 
     def stored(image: pb.Image, what: str) -> np.ndarray:
-        return _stored(state, image, what, session_id)
+        return stored_image(state, image, what, session_id)
 
     style = stored(request.style, "style")
     guides = [
@@ -104,7 +104,13 @@ def _progress_message(event: ProgressEvent) -> pb.ImageSynthResponse | None:
     )
 
 
-def _stored(state: ServiceState, image: pb.Image, what: str, session_id: str) -> np.ndarray:
+def stored_image(state: ServiceState, image: pb.Image, what: str, session_id: str) -> np.ndarray:
+    """A stored image of the session (no payload in ``image``), decoded; ``what`` names it.
+
+    Raises:
+        InputError: a bad description or a payload of the wrong size.
+        StatusError: NOT_FOUND when it was never uploaded.
+    """
     check_desc(image.desc, what, state.config.wire_limits)
     check_content_hash(image.content_hash, what)
     payload = state.store.get(image.content_hash, session_id)

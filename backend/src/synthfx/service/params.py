@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Typed request parameters (``synthfx.v1.EngineParams``, ``StylizeParams``,
-``DeflickerParams``, ``SheetParams``) to job options.
+``DeflickerParams``, ``SheetParams``, ``KeyframeParams``) to job options.
 
 Unset fields keep the call's defaults; every value is checked by the dataclass it lands in, so
 a bad value fails with a message naming the field.
@@ -16,6 +16,7 @@ from pathlib import Path
 from synthfx.deflicker import DEFLICKER_ENGINE_PARAMS, DeflickerOptions
 from synthfx.engine import EZSYNTH_VIDEO_PARAMS, SynthesisParams
 from synthfx.errors import InputError
+from synthfx.keyframe import KEYFRAME_ENGINE_PARAMS, KeyframeOptions
 from synthfx.pipeline import StylizeOptions
 from synthfx.schema import options_of, problem
 from synthfx.schema_wire import message_values
@@ -45,6 +46,18 @@ def engine_params(message: pb.EngineParams, defaults: SynthesisParams) -> Synthe
             if error:
                 raise InputError(f"engine.{error}")
     return dataclasses.replace(defaults, **values)
+
+
+def _model_file(name: str, field: str, models_dir: Path | None) -> Path:
+    """``name``'s path in the server's models directory (never a path of the client's)."""
+    if not _MODEL_NAME.match(name) or ".." in name:
+        raise InputError(f"{field}: {name!r:.80} must be a model file name (no directories)")
+    if models_dir is None:
+        raise InputError(f"{field}: {name!r} needs a models directory (serve --models-dir)")
+    path = models_dir / name
+    if not path.is_file():
+        raise InputError(f"{field}: model {name!r} is not in the server's models directory")
+    return path
 
 
 def resolve_flow(spec: str, models_dir: Path | None) -> str:
@@ -99,3 +112,31 @@ def deflicker_options(message: pb.DeflickerParams) -> DeflickerOptions:
 def sheet_options(message: pb.SheetParams) -> SheetOptions:
     """Key sheet options from a request (``SheetOptions``' defaults where unset)."""
     return SheetOptions(**message_values(message, SheetOptions))
+
+
+def keyframe_options(message: pb.KeyframeParams, models_dir: Path | None) -> KeyframeOptions:
+    """Keyframe options from a request (``KeyframeOptions``' defaults where unset, the keyframe's
+    engine parameters for unset engine fields); gatys weights are a file of the server's models
+    directory, ``NETWORK.pth`` when unset.
+
+    Raises:
+        InputError: a bad value, or gatys without weights the server has.
+    """
+    values = message_values(message, KeyframeOptions)
+    engine = KEYFRAME_ENGINE_PARAMS
+    if message.HasField("engine"):
+        engine = engine_params(message.engine, KEYFRAME_ENGINE_PARAMS)
+    if values.get("snapshot_every"):
+        raise InputError("params.snapshot_every: the Keyframe call returns no snapshots; use 0")
+    options = KeyframeOptions(
+        **values, reference_weights=tuple(message.reference_weights), engine=engine
+    )
+    if options.method != "gatys":
+        return options
+    name = options.weights or f"{options.network}.pth"
+    if options.weights is None and (models_dir is None or not (models_dir / name).is_file()):
+        raise InputError(
+            f"params.weights: method gatys needs VGG weights: put {name} in the backend's models "
+            "directory (serve --models-dir) or name a file there; weights are never downloaded"
+        )
+    return options.replace(weights=str(_model_file(name, "params.weights", models_dir)))

@@ -19,6 +19,7 @@ from synthfx.service.config import ServerConfig
 from synthfx.service.deflicker import deflicker
 from synthfx.service.image_synth import image_synth
 from synthfx.service.info import get_info
+from synthfx.service.keyframe import keyframe
 from synthfx.service.messages import check_parsed
 from synthfx.service.render import render
 from synthfx.service.sheet import pack_sheet
@@ -189,6 +190,10 @@ class SynthfxServicer(pb_grpc.SynthfxServicer):
     @_streaming("PackSheet")
     def PackSheet(self, request: pb.PackSheetRequest, context: grpc.ServicerContext):
         yield from pack_sheet(self.state, request, context)
+
+    @_streaming("Keyframe")
+    def Keyframe(self, request: pb.KeyframeRequest, context: grpc.ServicerContext):
+        yield from keyframe(self.state, request, context)
 
 
 def _check_protocol(request: pb.OpenSessionRequest) -> None:

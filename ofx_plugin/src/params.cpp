@@ -277,8 +277,8 @@ const std::vector<OptionParam>& keyframeOptionParams() {
              "gatys: fraction of noise mixed into the start image.",
              kPageGatys, OptionKind::Double, 0, 0, 1, 0, 1, {}, "init_noise"},
             {"noiseSeed", "Noise Seed",
-             "gatys: random seed of the noise; the same seed gives the same result on the CPU with"
-             " the same number of torch threads.",
+             "gatys: random seed of the noise; the same seed gives the same result on the CPU, "
+             "whatever the number of threads.",
              kPageGatys, OptionKind::Int, 0, 0, kNoMax, 0, 100, {}, "noise_seed"},
             {"maxSize", "Working Size",
              "gatys: the longest side the optimisation works at; larger keyframes are upsampled by"

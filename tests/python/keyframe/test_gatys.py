@@ -5,6 +5,7 @@ objective goes down, runs repeat bit for bit, the style loss of a reference agai
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import os
 import threading
@@ -64,6 +65,30 @@ def test_same_seed_same_bits(images: tuple, vgg19_weights: Path) -> None:
     assert one.losses == two.losses
     other = make_keyframe(plate, [reference], options=options.replace(noise_seed=8))
     assert not np.array_equal(one.image, other.image)
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+def test_same_bits_for_any_thread_count(
+    known_answer: KnownAnswer, vgg19_weights: Path, threads: int
+) -> None:
+    # Large enough that torch splits its reductions and matrix products between threads.
+    plate = np.ascontiguousarray(cv2.resize(known_answer.plate_b, (128, 72)))
+    reference = np.ascontiguousarray(cv2.resize(known_answer.reference, (128, 72)))
+    options = gatys(vgg19_weights, init="noise", iterations=4, noise_seed=3)
+    caller = torch.get_num_threads()
+    results = []
+    try:
+        for count in (1, threads):
+            torch.set_num_threads(count)  # the caller's torch setting must not matter
+            engine = dataclasses.replace(options.engine, threads=count)  # nor the job's
+            results.append(
+                make_keyframe(plate, [reference], options=options.replace(engine=engine))
+            )
+    finally:
+        torch.set_num_threads(caller)
+    assert torch.get_num_threads() == caller
+    np.testing.assert_array_equal(results[0].image, results[1].image)
+    assert results[0].losses == results[1].losses
 
 
 def test_style_loss_of_the_reference_against_itself_is_zero(

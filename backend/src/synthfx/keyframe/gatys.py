@@ -8,11 +8,18 @@ references' (their shares' weighted sum; each Gram normalised by C * H * W, as t
 projects do, which is what the default style weight 1e6 is for), plus total variation
 (squared neighbour differences summed in 0-255 units: the scale the TV weight 1e-6 assumes).
 With a mask, the style Grams are taken over the masked positions only.
+
+On the CPU the bits do not depend on the machine's or the caller's thread count: torch splits
+the sums of matrix products and reductions between its threads, and oneDNN splits a deep
+convolution's channel sums by the thread count, so each count rounds differently. The VGG's
+convolutions and their input gradients therefore run on a fixed ``CPU_THREADS``, and Gram
+products, losses and the optimiser's own arithmetic on one thread.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,6 +31,12 @@ from synthfx.keyframe.vgg import VggFeatures
 
 # TV differences are measured in 0-255 steps (see the module docstring).
 _TV_SCALE = 255.0
+
+# Fixed, so a 2-core laptop and a 64-core farm node give the same bits; 8 keeps a farm node
+# busy, and oversubscribing 2 cores with it measured no slower than 2 threads.
+CPU_THREADS = 8
+
+Features = Callable[[torch.Tensor, Iterable[str]], dict[str, torch.Tensor]]
 
 
 @dataclass(frozen=True)
@@ -64,6 +77,38 @@ def to_image(tensor: torch.Tensor) -> np.ndarray:
     return np.ascontiguousarray(tensor[0].detach().permute(1, 2, 0).cpu().numpy(), np.float32)
 
 
+@contextmanager
+def torch_threads(count: int) -> Iterator[None]:
+    """torch's CPU intra-op threads set to ``count`` inside, the caller's setting after."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+class _SerialProduct(torch.autograd.Function):
+    """``a @ b.T``, forward and backward on one CPU thread (see the module docstring)."""
+
+    @staticmethod
+    def forward(
+        ctx: torch.autograd.function.FunctionCtx, a: torch.Tensor, b: torch.Tensor
+    ) -> torch.Tensor:
+        ctx.save_for_backward(a, b)
+        with torch_threads(1):
+            return a @ b.t()
+
+    @staticmethod
+    def backward(
+        ctx: torch.autograd.function.FunctionCtx, grad: torch.Tensor
+    ) -> tuple[torch.Tensor | None, ...]:
+        a, b = ctx.saved_tensors  # type: ignore[attr-defined]
+        needs_a, needs_b = ctx.needs_input_grad  # type: ignore[attr-defined]
+        with torch_threads(1):
+            return (grad @ b if needs_a else None, grad.t() @ a if needs_b else None)
+
+
 def gram(features: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
     """(C, C) Gram matrix of (1, C, H, W) features over the positions where ``mask`` is.
 
@@ -73,10 +118,11 @@ def gram(features: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tens
     _, channels, height, width = features.shape
     flat = features.reshape(channels, height * width)
     if mask is None:
-        return flat @ flat.t() / (channels * height * width)
+        return _SerialProduct.apply(flat, flat) / (channels * height * width)
     weights = F.interpolate(mask, size=(height, width), mode="area").reshape(1, height * width)
-    count = weights.sum().clamp_min(1.0)
-    return (flat * weights) @ flat.t() / (channels * count)
+    with torch_threads(1):
+        count = weights.sum().clamp_min(1.0)
+    return _SerialProduct.apply(flat * weights, flat) / (channels * count)
 
 
 def style_loss(
@@ -102,7 +148,7 @@ def tv_loss(image: torch.Tensor) -> torch.Tensor:
 
 
 def style_targets(
-    model: VggFeatures,
+    model: Features,
     styles: Sequence[tuple[torch.Tensor, torch.Tensor | None]],
     shares: Sequence[float],
     layers: Sequence[str],
@@ -166,10 +212,38 @@ def optimise(
     Returns:
         The optimised (1, 3, H, W) image and the losses of every evaluation, in order.
     """
+    cudnn = torch.backends.cudnn
+    # On CUDA: cuDNN's benchmarked algorithms may add in another order from one run to the next.
+    deterministic = cudnn.flags(
+        enabled=cudnn.enabled,
+        benchmark=False,
+        deterministic=True,
+        allow_tf32=cudnn.allow_tf32,
+    )
+    with deterministic, torch_threads(1):
+        return _optimise(model, content, styles, shares, settings, mask, should_stop, report)
+
+
+def _optimise(
+    model: VggFeatures,
+    content: torch.Tensor,
+    styles: Sequence[tuple[torch.Tensor, torch.Tensor | None]],
+    shares: Sequence[float],
+    settings: GatysSettings,
+    mask: torch.Tensor | None,
+    should_stop: Callable[[], bool],
+    report: Callable[[int, Losses, torch.Tensor], None] | None,
+) -> tuple[torch.Tensor, list[Losses]]:
+    """``optimise``'s work, on one CPU thread but for the VGG's (``CPU_THREADS``)."""
+
+    def features_of(image: torch.Tensor, names: Iterable[str]) -> dict[str, torch.Tensor]:
+        with torch_threads(CPU_THREADS):
+            return model(image, names)
+
     layer_weights = dict(zip(settings.style_layers, settings.layer_weights, strict=True))
-    targets = style_targets(model, styles, shares, settings.style_layers)
+    targets = style_targets(features_of, styles, shares, settings.style_layers)
     with torch.no_grad():
-        content_targets = model(content, settings.content_layers)
+        content_targets = features_of(content, settings.content_layers)
     image = initial_image(content, styles[0][0], settings).requires_grad_(True)
     layers = (*settings.content_layers, *settings.style_layers)
     history: list[Losses] = []
@@ -177,7 +251,7 @@ def optimise(
     def objective() -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
         if should_stop():
             raise CancelledError(f"cancelled during the style optimisation ({len(history)} steps)")
-        features = model(image, layers)
+        features = features_of(image, layers)
         zero = image.new_zeros(())
         content_term = zero
         if settings.content_layers and settings.content_weight > 0:
@@ -194,7 +268,8 @@ def optimise(
     def closure() -> torch.Tensor:
         optimiser.zero_grad()
         total, (content_term, style_term, tv_term) = objective()
-        total.backward()
+        with torch_threads(CPU_THREADS):  # the convolutions' input gradients
+            total.backward()
         losses = Losses(*(float(t.detach()) for t in (total, content_term, style_term, tv_term)))
         history.append(losses)
         if report is not None:

@@ -176,8 +176,8 @@ class KeyframeOptions:
     )  # fmt: skip
     noise_seed: int = option(
         0,
-        help="gatys: random seed of the noise; the same seed gives the same result on the CPU "
-        "with the same number of torch threads.",
+        help="gatys: random seed of the noise; the same seed gives the same result on the CPU, "
+        "whatever the number of threads.",
         label="Noise Seed", param="noiseSeed", page=_GATYS, minimum=0, maximum=2**63 - 1,
         display=(0, 100),
     )  # fmt: skip

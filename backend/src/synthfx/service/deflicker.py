@@ -18,6 +18,7 @@ from synthfx.errors import CancelledError, InputError
 from synthfx.io.sequences import FrameRange, compact_frames
 from synthfx.pipeline import ProgressEvent
 from synthfx.service.jobs import StoredFrames, lookup_images
+from synthfx.service.messages import progress_of
 from synthfx.service.params import deflicker_options
 from synthfx.service.state import ServiceState
 from synthfx.service.transfer import outgoing, result_image
@@ -143,11 +144,4 @@ def _work(
 
 
 def _progress_message(event: ProgressEvent) -> pb.DeflickerResponse:
-    progress = pb.Progress(
-        stage=event.stage,
-        frame=event.frame,
-        done=event.done,
-        total=event.total,
-        fraction=event.fraction or 0.0,
-    )
-    return pb.DeflickerResponse(progress=progress)
+    return pb.DeflickerResponse(progress=progress_of(event))

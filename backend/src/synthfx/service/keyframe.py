@@ -17,6 +17,7 @@ from synthfx.errors import CancelledError, InputError
 from synthfx.keyframe import KeyframeOptions, KeyframeResult, check_method, make_keyframe
 from synthfx.pipeline import ProgressEvent
 from synthfx.service.image_synth import stored_image
+from synthfx.service.messages import progress_of
 from synthfx.service.params import keyframe_options
 from synthfx.service.state import ServiceState
 from synthfx.service.transfer import outgoing, result_image
@@ -107,11 +108,4 @@ def _work(
 
 
 def _progress_message(event: ProgressEvent) -> pb.KeyframeResponse:
-    progress = pb.Progress(
-        stage=event.stage,
-        frame=event.frame,
-        done=event.done,
-        total=event.total,
-        fraction=event.fraction or 0.0,
-    )
-    return pb.KeyframeResponse(progress=progress)
+    return pb.KeyframeResponse(progress=progress_of(event))

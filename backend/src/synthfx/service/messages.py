@@ -15,6 +15,7 @@ import grpc
 from google.protobuf.message import DecodeError, Message
 
 from synthfx.errors import InputError
+from synthfx.pipeline.stylizer import ProgressEvent
 from synthfx.transport.chunk_wire import RawChunk, chunk_or_message, serialized
 from synthfx.v1 import synthfx_pb2 as pb
 
@@ -72,4 +73,15 @@ def add_servicer(servicer: object, server: grpc.Server) -> None:
         )
     server.add_generic_rpc_handlers(
         (grpc.method_handlers_generic_handler(service.full_name, handlers),)
+    )
+
+
+def progress_of(event: ProgressEvent) -> pb.Progress:
+    """A job's progress event as the calls stream it."""
+    return pb.Progress(
+        stage=event.stage,
+        frame=event.frame,
+        done=event.done,
+        total=event.total,
+        fraction=event.fraction or 0.0,
     )

@@ -12,6 +12,7 @@ import grpc
 
 from synthfx.pipeline import ProgressEvent
 from synthfx.service.jobs import segment_job
+from synthfx.service.messages import progress_of
 from synthfx.service.state import ServiceState
 from synthfx.service.transfer import outgoing, result_image
 from synthfx.v1 import synthfx_pb2 as pb
@@ -73,11 +74,4 @@ def render(
 
 
 def _progress_message(event: ProgressEvent) -> pb.RenderResponse:
-    progress = pb.Progress(
-        stage=event.stage,
-        frame=event.frame,
-        done=event.done,
-        total=event.total,
-        fraction=event.fraction or 0.0,
-    )
-    return pb.RenderResponse(progress=progress)
+    return pb.RenderResponse(progress=progress_of(event))

@@ -17,6 +17,7 @@ from synthfx.errors import CancelledError, InputError
 from synthfx.io.sequences import FrameRange
 from synthfx.pipeline import ProgressEvent
 from synthfx.service.jobs import StoredImage, lookup_images
+from synthfx.service.messages import progress_of
 from synthfx.service.params import sheet_options
 from synthfx.service.state import ServiceState
 from synthfx.service.transfer import outgoing, result_image
@@ -123,5 +124,4 @@ def _packing(
 
 
 def _progress_message(event: ProgressEvent) -> pb.PackSheetResponse:
-    progress = pb.Progress(stage=event.stage, frame=event.frame, done=event.done, total=event.total)
-    return pb.PackSheetResponse(progress=progress)
+    return pb.PackSheetResponse(progress=progress_of(event))

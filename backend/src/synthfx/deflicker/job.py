@@ -8,8 +8,9 @@ For each frame t, every chosen neighbour t' (``neighbours.py``) is remapped onto
 engine: style = render[t'], guides plate[t'] -> plate[t] and render[t'] -> render[t]. The
 remapped neighbours and render[t] itself are averaged per pixel and per band (``blend.py``),
 each weighted by how well its match fits the plate (``plate_error``), so occluded or badly
-matched pixels barely count and detail is carried along the motion instead of blurred. A frame depends only on the input
-frames of its window: ``render(t)`` of a render-farm chunk equals the same frame of a full run.
+matched pixels barely count and detail is carried along the motion instead of blurred. A
+frame depends only on the input frames of its window: ``render(t)`` of a render-farm chunk
+equals the same frame of a full run.
 """
 
 from __future__ import annotations

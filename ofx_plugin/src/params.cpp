@@ -154,14 +154,15 @@ const std::vector<OptionParam>& deflickerOptionParams() {
              OptionKind::Double, 1.0, 0, kNoMax, 0, 10, {}, "render_weight"},
             {"errorFalloff", "Error Falloff",
              "How quickly a badly matching neighbour pixel (occluded, or out of view) loses its "
-             "weight, relative to the frame's typical match error: lower trusts only the best "
-             "matches.",
+             "weight, relative to the mode's measured best: lower trusts only the best matches, "
+             "higher averages more flicker away.",
              page, OptionKind::Double, 1.0, 0.01, kNoMax, 0.1, 10, {}, "error_falloff"},
         };
         // clang-format on
         // The remaps' engine defaults (synthfx.deflicker.DEFLICKER_ENGINE_PARAMS): ImageSynth's
         // with small patches, few iterations and no uniformity.
         const std::map<std::string, double> remapDefaults = {
+            {"engine.patch_size", 3.0},
             {"engine.uniformity", 0.0},
             {"engine.search_vote_iters", 5.0},
             {"engine.patchmatch_iters", 3.0},

@@ -81,15 +81,15 @@ def test_smoke_known_answer(known_answer, by_mode) -> None:
     average = mean_psnr(temporal_average(flickering, WINDOW), truth)
     for mode, out in by_mode.items():
         # Measured (160x90, 10 frames, window 6): input 25.5 dB, temporal average 21.6,
-        # fast 28.3, balanced 28.4, accurate 28.6.
-        assert mean_psnr(out, truth) > baseline + 2.5, mode
+        # fast 28.7, balanced 29.0, accurate 29.1. Issue 14's target: 3 dB over the input.
+        assert mean_psnr(out, truth) > baseline + 3.0, mode
         assert mean_psnr(out, truth) > average + 6.0, mode
 
 
 def test_modes_order(known_answer, by_mode) -> None:
     truth = known_answer.truth
     scores = {mode: mean_psnr(out, truth) for mode, out in by_mode.items()}
-    # Measured: accurate 0.13 dB over balanced, balanced 0.18 over fast.
+    # Measured: accurate 0.17 dB over balanced, balanced 0.22 over fast.
     assert scores["accurate"] > scores["balanced"] + 0.05
     assert scores["balanced"] > scores["fast"] + 0.05
 
@@ -100,6 +100,8 @@ def test_flicker_drops(known_answer, by_mode) -> None:
     excess_in = flicker(known_answer.flickering) - truth_change
     for mode, out in by_mode.items():
         assert flicker(out) - truth_change < 0.3 * excess_in, mode
+        # Issue 14's target; measured 1.14x (fast), 1.15x (balanced), 1.08x (accurate).
+        assert flicker(out) < 1.2 * truth_change, mode
 
 
 def test_detail_kept(known_answer, by_mode) -> None:
@@ -110,7 +112,7 @@ def test_detail_kept(known_answer, by_mode) -> None:
     noisy = detail_psnr(flickering, truth)
     for mode, out in by_mode.items():
         assert detail_psnr(out, truth) > average + 6.0, mode
-        assert detail_psnr(out, truth) > noisy + 2.0, mode  # measured 2.7-3.0
+        assert detail_psnr(out, truth) > noisy + 2.0, mode  # measured 3.0-3.5
 
 
 @pytest.mark.parametrize("window", [4, 8, 16, 32])

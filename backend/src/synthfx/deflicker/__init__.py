@@ -7,8 +7,9 @@
 
 from __future__ import annotations
 
+from synthfx.deflicker.blend import DeflickerResult, blend_remapped
 from synthfx.deflicker.inputs import DeflickerInputs
-from synthfx.deflicker.job import Deflicker, DeflickerResult, DeflickerSummary, blend_remapped
+from synthfx.deflicker.job import Deflicker, DeflickerSummary
 from synthfx.deflicker.neighbours import frames_needed, neighbour_offsets, neighbours_of
 from synthfx.deflicker.options import DEFLICKER_ENGINE_PARAMS, DeflickerOptions, Mode
 

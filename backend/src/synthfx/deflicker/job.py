@@ -6,11 +6,11 @@
 
 For each frame t, every chosen neighbour t' (``neighbours.py``) is remapped onto t by the
 engine: style = render[t'], guides plate[t'] -> plate[t] and render[t'] -> render[t]. The
-remapped neighbours and render[t] itself are averaged per pixel, each weighted by
-exp(-error / (falloff * typical error)) of how well the match fits the plate
-(``plate_error``), so occluded or badly matched pixels barely count and detail is carried
-along the motion instead of blurred. A frame depends only on the input
-frames of its window: ``render(t)`` of a render-farm chunk equals the same frame of a full run.
+remapped neighbours and render[t] itself are averaged per pixel and per band (``blend.py``),
+each weighted by how well its match fits the plate (``plate_error``), so occluded or badly
+matched pixels barely count and detail is carried along the motion instead of blurred. A
+frame depends only on the input frames of its window: ``render(t)`` of a render-farm chunk
+equals the same frame of a full run.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from synthfx.deflicker.blend import DeflickerResult, blend_remapped
 from synthfx.deflicker.inputs import DeflickerInputs
 from synthfx.deflicker.neighbours import neighbours_of
 from synthfx.deflicker.options import DeflickerOptions
@@ -35,24 +36,7 @@ from synthfx.pipeline.stylizer import ProgressEvent
 from synthfx.progress import engine_progress
 
 FINAL_KIND = "deflicker"
-FINAL_FORMAT = "synthfx-deflicker-v1"
-# A typical error of 0 (a still plate) would divide by zero: the floor, in the
-# engine's units (0-255^2 per channel and patch pixel), is far below any real mismatch.
-_ERROR_FLOOR = 1e-3
-
-
-@dataclass(frozen=True)
-class DeflickerResult:
-    """One output frame.
-
-    Attributes:
-        image: (H, W, C) float32, the render's channels (alpha deflickered like colour).
-        support: (H, W) float32 total weight of the neighbours blended into each pixel,
-            relative to the frame itself (0: nothing matched, the render is kept).
-    """
-
-    image: np.ndarray
-    support: np.ndarray
+FINAL_FORMAT = "synthfx-deflicker-v2"  # v2: two-band blend
 
 
 @dataclass
@@ -64,32 +48,6 @@ class DeflickerSummary:
     skipped: int = 0
     remaps: int = 0
     seconds: float = 0.0
-
-
-def blend_remapped(
-    own: np.ndarray, remapped: list[tuple[np.ndarray, np.ndarray]], falloff: float
-) -> DeflickerResult:
-    """Averages a frame with its remapped neighbours, weighted by their match error.
-
-    Args:
-        own: (H, W, C) the frame itself (weight 1).
-        remapped: (image (H, W, C), error (H, W)) of each neighbour remapped onto the frame.
-        falloff: weight exp(-error / (falloff * median error of all neighbours)).
-    """
-    if not remapped:
-        return DeflickerResult(own.copy(), np.zeros(own.shape[:2], np.float32))
-    # The median over every neighbour's pixels: robust to occlusions (a heavy tail), and a
-    # scale that follows the shot (noise, HDR range) instead of a fixed number.
-    typical = max(float(np.median(np.stack([error for _, error in remapped]))), _ERROR_FLOOR)
-    scale = np.float32(-1.0 / (falloff * typical))
-    total = own.astype(np.float64)
-    support = np.zeros(own.shape[:2], np.float64)
-    for image, error in remapped:  # fixed order: the sum is the same bits on every run
-        weight = np.exp(error * scale).astype(np.float64)
-        total += image * weight[..., None]
-        support += weight
-    image = total / (1.0 + support)[..., None]
-    return DeflickerResult(image.astype(np.float32), support.astype(np.float32))
 
 
 def plate_error(
@@ -287,7 +245,7 @@ class Deflicker:
                 return DeflickerResult(stored[..., :-1], stored[..., -1])
         own = self.inputs.render(frame)
         remapped = [self._remap(source, frame) for source in self.neighbours(frame)]
-        result = blend_remapped(own, remapped, self.options.error_falloff)
+        result = blend_remapped(own, remapped, self.options.detail_temperature)
         mask = self.inputs.mask_at(frame)
         if mask is not None:
             m = np.clip(mask, 0.0, 1.0)[..., None]

@@ -18,11 +18,16 @@ from synthfx.schema import option, options_of, problem
 
 Mode = Literal["fast", "balanced", "accurate"]
 
-# FastBlend's matching parameters (patch 5, few iterations): a remap only has to carry a
-# neighbour's pixels onto the target, not invent texture, so small patches match best.
+# Few iterations and small patches (FastBlend's are 5): a remap only has to carry a
+# neighbour's pixels onto the target, not invent texture; 3 px patches measured best
+# (bench/deflicker.py: remaps 0.3-1 dB closer to the truth than 5 px).
 DEFLICKER_ENGINE_PARAMS = SynthesisParams(
-    patch_size=5, search_vote_iters=5, patchmatch_iters=3, uniformity=0.0
+    patch_size=3, search_vote_iters=5, patchmatch_iters=3, uniformity=0.0
 )
+# Each mode's detail-band temperature (``blend.py``) at error falloff 1, measured best on
+# bench/deflicker.py's known answer: a mode with more neighbours can afford to keep only the
+# closest matches, one with few must let more in to average the flicker away.
+MODE_DETAIL_TEMPERATURE: dict[Mode, float] = {"fast": 0.4, "balanced": 0.3, "accurate": 0.1}
 # Largest window: a frame then depends on 2 * 64 + 1 input frames, all kept in memory.
 MAX_WINDOW = 64
 # Engine parameters that never change a pixel (determinism holds whatever they are).
@@ -66,8 +71,8 @@ class DeflickerOptions:
     error_falloff: float = option(
         1.0,
         help="How quickly a badly matching neighbour pixel (occluded, or out of view) loses "
-        "its weight, relative to the frame's typical match error: lower trusts only the best "
-        "matches.",
+        "its weight, relative to the mode's measured best: lower trusts only the best "
+        "matches, higher averages more flicker away.",
         label="Error Falloff", param="errorFalloff", page=_GUIDES, minimum=0.01,
         display=(0.1, 10),
     )  # fmt: skip
@@ -106,6 +111,11 @@ class DeflickerOptions:
                 raise InputError(f"unknown engine option(s): {', '.join(engine_unknown)}")
             values["engine"] = SynthesisParams(**values["engine"])
         return cls(**values)
+
+    @property
+    def detail_temperature(self) -> float:
+        """The detail band's blending temperature (``blend.py``): the mode's times the falloff."""
+        return MODE_DETAIL_TEMPERATURE[self.mode] * self.error_falloff
 
     def fingerprint(self) -> str:
         """Canonical text of every option that can change a pixel (for cache keys)."""

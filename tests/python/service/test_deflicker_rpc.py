@@ -180,7 +180,9 @@ def test_cancel_stops_the_remaps(module_server, shot: Path) -> None:
         job = pb.DeflickerJob(
             first_frame=FRAMES.start, last_frame=FRAMES[-1], frames=_upload(client, render),
             guide=_upload(client, plate),
-            params=pb.DeflickerParams(mode=pb.DEFLICKER_MODE_ACCURATE, window=2),
+            # 5 px patches: remaps long enough for the cancel to land inside the first one.
+            params=pb.DeflickerParams(mode=pb.DEFLICKER_MODE_ACCURATE, window=2,
+                                      engine=pb.EngineParams(patch_size=5)),
         )  # fmt: skip
         stages: list[str] = []
 

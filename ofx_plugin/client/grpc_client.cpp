@@ -182,27 +182,19 @@ class GrpcBackendClient final : public BackendClient {
 
         std::vector<Upload> uploads;
         HashesOfCall hashes = job.contentHashes;
-        auto add = [&](const std::map<int, const FloatImage*>& images,
-                       google::protobuf::RepeatedPtrField<pb::FrameImage>* list) {
-            for (const auto& [number, image] : images) {
-                auto* item = list->Add();
-                item->set_frame(number);
-                uploads.push_back({image, describeImage(*image, *item->mutable_image(), hashes)});
-            }
-        };
-        add(job.frames, proto->mutable_frames());
+        addFrames(job.frames, proto->mutable_frames(), uploads, hashes);
         for (const auto& [number, path] : job.framePaths) {
             auto* item = proto->add_frames();
             item->set_frame(number);
             item->set_path(path);
         }
-        add(job.keyframes, proto->mutable_keyframes());
+        addFrames(job.keyframes, proto->mutable_keyframes(), uploads, hashes);
         for (const auto& [number, path] : job.keyframePaths) {
             auto* item = proto->add_keyframes();
             item->set_frame(number);
             item->set_path(path);
         }
-        add(job.masks, proto->mutable_mask());
+        addFrames(job.masks, proto->mutable_mask(), uploads, hashes);
         if (job.keySheet || !job.keySheetPath.empty()) {
             auto* sheet = proto->mutable_key_sheet();
             sheet->set_layout_json(job.keySheetLayout);
@@ -281,17 +273,9 @@ class GrpcBackendClient final : public BackendClient {
         if (!error.empty()) return failure(ClientStatus::InvalidArgument, error);
         std::vector<Upload> uploads;
         HashesOfCall hashes;
-        auto add = [&](const std::map<int, const FloatImage*>& images,
-                       google::protobuf::RepeatedPtrField<pb::FrameImage>* list) {
-            for (const auto& [number, image] : images) {
-                auto* item = list->Add();
-                item->set_frame(number);
-                uploads.push_back({image, describeImage(*image, *item->mutable_image(), hashes)});
-            }
-        };
-        add(job.frames, proto->mutable_frames());
-        add(job.guides, proto->mutable_guide());
-        add(job.masks, proto->mutable_mask());
+        addFrames(job.frames, proto->mutable_frames(), uploads, hashes);
+        addFrames(job.guides, proto->mutable_guide(), uploads, hashes);
+        addFrames(job.masks, proto->mutable_mask(), uploads, hashes);
         // The result has the frame's size and channels.
         std::vector<size_t> resultSizes;
         const auto own = job.frames.find(frame);
@@ -316,16 +300,8 @@ class GrpcBackendClient final : public BackendClient {
         if (!error.empty()) return failure(ClientStatus::InvalidArgument, error);
         std::vector<Upload> uploads;
         HashesOfCall hashes;
-        auto add = [&](const std::map<int, const FloatImage*>& images,
-                       google::protobuf::RepeatedPtrField<pb::FrameImage>* list) {
-            for (const auto& [number, image] : images) {
-                auto* item = list->Add();
-                item->set_frame(number);
-                uploads.push_back({image, describeImage(*image, *item->mutable_image(), hashes)});
-            }
-        };
-        add(job.frames, request.mutable_frames());
-        add(job.mattes, request.mutable_matte());
+        addFrames(job.frames, request.mutable_frames(), uploads, hashes);
+        addFrames(job.mattes, request.mutable_matte(), uploads, hashes);
         // The sheet's size is the backend's to decide: it comes back inline.
         return uploadAndRun<pb::PackSheetResponse>(
             "PackSheet", request, uploads, {},
@@ -550,6 +526,17 @@ class GrpcBackendClient final : public BackendClient {
 
     // `image`'s header in `proto`, with its content hash (computed once per call); returns
     // the hash.
+    // Lists numbered frames in a request and queues their pixels for the upload.
+    void addFrames(const std::map<int, const FloatImage*>& images,
+                   google::protobuf::RepeatedPtrField<pb::FrameImage>* list,
+                   std::vector<Upload>& uploads, HashesOfCall& hashes) {
+        for (const auto& [number, image] : images) {
+            auto* item = list->Add();
+            item->set_frame(number);
+            uploads.push_back({image, describeImage(*image, *item->mutable_image(), hashes)});
+        }
+    }
+
     std::string describeImage(const FloatImage& image, pb::Image& proto, HashesOfCall& hashes) {
         auto found = hashes.find(&image);
         if (found == hashes.end()) found = hashes.emplace(&image, contentHash(image)).first;

@@ -5,11 +5,7 @@
 
 #include <cstdint>
 
-#if defined(__CUDACC__)
-#define SYNTHFX_HD __host__ __device__ inline
-#else
-#define SYNTHFX_HD inline
-#endif
+#include "host_device.h"
 
 namespace synthfx {
 

@@ -44,7 +44,10 @@ void require_cuda_backend_for_device_input(const SynthesisInput& input,
 
 }  // namespace
 
-const char* version() { return SYNTHFX_VERSION; }
+// The release, then the revision of the results: cache keys hold this string, so the revision
+// goes up with every change that alters an output bit (2: border centre ranges).
+#define SYNTHFX_RESULTS_REVISION "2"
+const char* version() { return SYNTHFX_VERSION "+results." SYNTHFX_RESULTS_REVISION; }
 
 SynthesisResult synthesize(const SynthesisInput& input, const SynthesisParams& params,
                            const SynthesisControl* control) {

@@ -370,7 +370,14 @@ struct Fixture {
         f.chunks = chunks;
         f.guide_half2 = fs_padded / 2;
         f.guides_only = guides_only;
+        f.centres = state->centres;
         return f;
+    }
+
+    // The centre range of an intermediate pyramid level (the CPU state's and the emulated
+    // device's alike), on an unmasked job.
+    void use_interior_centres() {
+        state->centres = centre_range(sw(), sh(), radius(), 1, 3, false);
     }
 
     const std::uint8_t* allowed() const {
@@ -382,6 +389,7 @@ struct Fixture {
             list.list = centre_list.data();
             list.count = &centre_count;
         }
+        list.range = state->centres;
         return list;
     }
     std::vector<int2> nnf_int2() const {
@@ -883,6 +891,52 @@ void test_init_and_upsample(Fixture& fx) {
     fx.state->level_index = 0;
 }
 
+// Random picks and upsampled centres of an intermediate level keep a patch radius inside the
+// source, as the CPU's, without a mask.
+void test_interior_centres(Fixture& fx) {
+    if (fx.allowed() != nullptr) return;
+    const CentreRange open = fx.state->centres;
+    fx.use_interior_centres();
+    const CentreRange range = fx.state->centres;
+    CHECK(range.min_x == fx.radius() && range.max_x == fx.sw() - 1 - fx.radius(),
+          "%s: intermediate level range [%d, %d] is not the interior", fx.c.name, range.min_x,
+          range.max_x);
+    const std::uint64_t seed = 0x1e7e1;
+    fx.state->level_index = 2;
+    cpu::random_init(*fx.state, seed);
+    const int cw = (fx.tw() + 1) / 2, ch = (fx.th() + 1) / 2;
+    std::vector<std::int32_t> coarse(std::size_t(cw) * ch * 2);
+    std::vector<int2> coarse2(std::size_t(cw) * ch);
+    for (std::size_t i = 0; i < coarse2.size(); ++i) {  // every corner of the coarse source
+        coarse2[i] = make_int2(i % 3 == 0 ? 0 : (fx.sw() - 1) / 2, i % 2 == 0 ? 0 : (fx.sh() - 1) / 2);
+        coarse[2 * i] = coarse2[i].x;
+        coarse[2 * i + 1] = coarse2[i].y;
+    }
+    std::vector<std::int32_t> upsampled(fx.state->nnf.size());
+    {
+        std::vector<std::int32_t> initial = fx.state->nnf;
+        cpu::upsample_nnf(*fx.state, coarse, cw, ch, seed);
+        upsampled.swap(fx.state->nnf);
+        fx.state->nnf.swap(initial);
+    }
+    int bad = 0, outside = 0;
+    for (int p = 0; p < fx.tw() * fx.th(); ++p) {
+        const int2 q = cuda::random_init_pixel(fx.sw(), fx.sh(), nullptr, fx.centres(), seed, 2,
+                                               std::size_t(p));
+        const int2 u = cuda::upsample_pixel(coarse2.data(), cw, ch, fx.tw(), fx.sw(), fx.sh(),
+                                            nullptr, fx.centres(), seed, 2, std::size_t(p));
+        bad += q.x != fx.state->nnf[2 * std::size_t(p)] ||
+               q.y != fx.state->nnf[2 * std::size_t(p) + 1];
+        bad += u.x != upsampled[2 * std::size_t(p)] || u.y != upsampled[2 * std::size_t(p) + 1];
+        outside += !range.contains(q.x, q.y) || !range.contains(u.x, u.y);
+    }
+    CHECK(bad == 0, "%s: interior random/upsampled centres differ from the CPU %d times",
+          fx.c.name, bad);
+    CHECK(outside == 0, "%s: %d centres outside the interior range", fx.c.name, outside);
+    fx.state->level_index = 0;
+    fx.state->centres = open;
+}
+
 // ---- occupancy
 
 // launch_occupancy's one-pass tile kernel, one block at a time, its three barrier-separated
@@ -1300,8 +1354,9 @@ struct Reference {
             };
             std::vector<Prepared> prepared;
             for (const auto& c : candidates) {
-                Prepared q{std::clamp(c.first, 0, fx.sw() - 1),
-                           std::clamp(c.second, 0, fx.sh() - 1), 0.0f, false};
+                const CentreRange& r = f.centres;
+                Prepared q{std::clamp(c.first, r.min_x, r.max_x),
+                           std::clamp(c.second, r.min_y, r.max_y), 0.0f, false};
                 bool skip = q.x == best_x && q.y == best_y;
                 for (const Prepared& o : prepared) skip = skip || (o.x == q.x && o.y == q.y);
                 skip = skip ||
@@ -1633,6 +1688,7 @@ int main() {
         test_patch_distance(*fx);
         test_evaluate_batch(*fx);
         test_init_and_upsample(*fx);
+        test_interior_centres(*fx);
         test_vote(*fx);
         test_stop_threshold(*fx);
         test_final_error(*fx);
@@ -1649,6 +1705,8 @@ int main() {
         test_patchmatch(c, {500.0f, false, 1});
         Fixture d(all[9], 4);  // 40 features: groups of 32 lanes
         test_patchmatch(d, {3500.0f, false, 0});
+        b.use_interior_centres();  // an intermediate level's range: candidates clamped inside
+        test_patchmatch(b, {3500.0f, false, 1});
     }
     test_identity_search();
     CHECK(lockstep::divergences == 0, "%d lane groups diverged at a shuffle",

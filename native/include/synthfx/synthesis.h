@@ -165,6 +165,7 @@ bool cuda_available(std::string* reason = nullptr);
 // without CUDA.
 std::size_t cuda_last_peak_bytes();
 
+// "RELEASE+results.N": N goes up whenever the engine's output changes (part of cache keys).
 const char* version();
 
 }  // namespace synthfx

@@ -13,6 +13,7 @@ namespace {
 constexpr int kPolishPatchSize = 3;
 // Iteration keys of the initial guide search, apart from the regular rounds' keys.
 constexpr std::uint32_t kInitialSearchIteration = 1u << 30;
+constexpr std::uint32_t kBorderSearchIteration = kInitialSearchIteration + (1u << 16);
 
 // One search/vote round: PatchMatch iterations, vote, freeze what settled, refresh distances.
 // Progress is reported (and a cancel honoured) after every iteration and every vote.
@@ -59,6 +60,27 @@ void initial_guide_search(LevelState& state, ThreadPool& pool, const SynthesisPa
     state.style_term = true;
 }
 
+// The finest level after interior-only levels: target pixels near the border search the guides
+// alone (the others held frozen) so they can reach the border centres now open to them.
+void border_guide_search(LevelState& state, ThreadPool& pool, const SynthesisParams& params,
+                         Progress& progress) {
+    for (int y = 0; y < state.th; ++y) {
+        for (int x = 0; x < state.tw; ++x) {
+            const bool band = needs_border_search(x, y, state.tw, state.th, state.radius);
+            state.frozen[std::size_t(y) * state.tw + x] = band ? 0 : 1;
+        }
+    }
+    state.style_term = false;
+    state.rebuild_target(pool);
+    state.recompute_distances(pool);
+    for (int i = 0; i < params.patchmatch_iters; ++i) {
+        cpu::patchmatch_iteration(state, pool, params, {params.seed, kBorderSearchIteration + i},
+                                  progress.checkpoint());
+    }
+    state.style_term = true;
+    std::fill(state.frozen.begin(), state.frozen.end(), 0);
+}
+
 }  // namespace
 
 SynthesisResult run_cpu(const Problem& problem, const SynthesisParams& params, Progress& progress) {
@@ -76,6 +98,10 @@ SynthesisResult run_cpu(const Problem& problem, const SynthesisParams& params, P
                 initial_guide_search(state, pool, params, progress);
         } else {
             cpu::upsample_nnf(state, coarse_nnf, coarse_width, coarse_height, params.seed);
+            const bool masked = !problem.levels[l].source_allowed.empty();
+            if (problem.guide_feature_channels > 0 &&
+                enters_open_from_interior(l, level_count, masked))
+                border_guide_search(state, pool, params, progress);
         }
         start_level(state, pool, progress);
         for (int it = 0; it < params.search_vote_iters; ++it) {

@@ -39,6 +39,8 @@ void LevelState::set_patch_size(int patch_size) {
                         source.data() + (std::size_t(y) * source_padded_width + x) * features);
         }
     }
+    centres = centre_range(sw, sh, radius, level_index, int(problem->levels.size()),
+                           !level->source_allowed.empty());
     allowed_centres.clear();
     if (!level->source_allowed.empty()) {
         for (int i = 0; i < sw * sh; ++i) {

@@ -7,6 +7,7 @@
 #include <functional>
 #include <vector>
 
+#include "../centre_range.h"
 #include "../parallel.h"
 #include "../problem.h"
 
@@ -32,6 +33,7 @@ struct LevelState {
     std::vector<float> ssd;            // th x tw: weighted distance of the current match
     std::vector<std::uint8_t> frozen;  // th x tw: 1 = skip PatchMatch (stop threshold)
     std::vector<std::int32_t> allowed_centres;  // source pixel indices, when a mask is given
+    CentreRange centres;                        // where source patch centres may lie
     // False while no style estimate exists yet (coarsest level's first search): only the guide
     // channels are compared.
     bool style_term = true;
@@ -42,10 +44,9 @@ struct LevelState {
     void set_patch_size(int patch_size);
 
     bool centre_allowed(int x, int y) const {
-        return level->source_allowed.empty() || level->source_allowed[std::size_t(y) * sw + x] != 0;
+        return centres.contains(x, y) &&
+               (level->source_allowed.empty() || level->source_allowed[std::size_t(y) * sw + x]);
     }
-    int max_centre_x() const { return sw - 1; }
-    int max_centre_y() const { return sh - 1; }
 
     // Rebuilds the padded target features from `style` and the level's target guides.
     void rebuild_target(ThreadPool& pool);

@@ -25,8 +25,9 @@ void random_centre(const LevelState& state, std::uint64_t key, int* x, int* y) {
         *y = index / state.sw;
         return;
     }
-    *x = random_between(std::uint32_t(key), 0, state.max_centre_x());
-    *y = random_between(std::uint32_t(key >> 32), 0, state.max_centre_y());
+    const CentreRange& c = state.centres;
+    *x = random_between(std::uint32_t(key), c.min_x, c.max_x);
+    *y = random_between(std::uint32_t(key >> 32), c.min_y, c.max_y);
 }
 
 // Per-thread changes of omega made by the tile being scanned; all zero between tiles.
@@ -101,8 +102,9 @@ void upsample_nnf(LevelState& state, const std::vector<std::int32_t>& coarse, in
         for (int x = 0; x < state.tw; ++x) {
             const int cx = std::min(x / 2, coarse_width - 1);
             const std::size_t c = std::size_t(cy) * coarse_width + cx;
-            int qx = std::clamp(2 * coarse[2 * c] + (x & 1), 0, state.max_centre_x());
-            int qy = std::clamp(2 * coarse[2 * c + 1] + (y & 1), 0, state.max_centre_y());
+            const CentreRange& r = state.centres;
+            int qx = std::clamp(2 * coarse[2 * c] + (x & 1), r.min_x, r.max_x);
+            int qy = std::clamp(2 * coarse[2 * c + 1] + (y & 1), r.min_y, r.max_y);
             const std::uint32_t pixel = std::uint32_t(y * state.tw + x);
             if (!state.centre_allowed(qx, qy)) {
                 const std::uint64_t key =
@@ -154,8 +156,8 @@ void patchmatch_iteration(LevelState& state, ThreadPool& pool, const SynthesisPa
                     (uniform ? occupancy_scale * float(occupancy_at(best_x, best_y)) : 0.f);
 
                 auto try_candidate = [&](int qx, int qy) {
-                    qx = std::clamp(qx, 0, state.max_centre_x());
-                    qy = std::clamp(qy, 0, state.max_centre_y());
+                    qx = std::clamp(qx, state.centres.min_x, state.centres.max_x);
+                    qy = std::clamp(qy, state.centres.min_y, state.centres.max_y);
                     if ((qx == best_x && qy == best_y) || !state.centre_allowed(qx, qy)) return;
                     const float penalty =
                         uniform ? occupancy_scale * float(occupancy_at(qx, qy) + own_footprint)

@@ -233,7 +233,6 @@ SFX_HD void patchmatch_pixel(const PatchMatchArgs& a, int px, int py, int lane, 
     }
 
     const float bound_scale = f.scale[1], unscale = f.scale[2];
-    const int max_x = f.sw - 1, max_y = f.sh - 1;
     const bool uniform = a.patch_sum != nullptr;
     const long long area = static_cast<long long>(f.patch) * f.patch;
     int best_x = current.x, best_y = current.y;
@@ -250,8 +249,8 @@ SFX_HD void patchmatch_pixel(const PatchMatchArgs& a, int px, int py, int lane, 
     // The CPU's try_candidate up to the distance: clamp, skip the current best, repeats within
     // the batch (they cannot win) and masked centres, then the occupancy penalty and bound.
     auto prepare = [&](int slot, int x, int y) {
-        x = clamp_int(x, 0, max_x);
-        y = clamp_int(y, 0, max_y);
+        x = clamp_int(x, f.centres.min_x, f.centres.max_x);
+        y = clamp_int(y, f.centres.min_y, f.centres.max_y);
         qx[slot] = x;
         qy[slot] = y;
         alive[slot] = false;
@@ -439,7 +438,7 @@ SFX_HD float padded_modulation(const float* modulation, int tw, int th, int radi
 
 // ---- NNF initialisation
 
-// The CPU's random_centre: any allowed source pixel, or any pixel without a mask.
+// The CPU's random_centre: any allowed source pixel, or any pixel of the range without a mask.
 SFX_HD void random_centre(int sw, int sh, const std::uint8_t* allowed, CentreList centres,
                           std::uint64_t key, int* x, int* y) {
     if (allowed != nullptr) {
@@ -451,8 +450,8 @@ SFX_HD void random_centre(int sw, int sh, const std::uint8_t* allowed, CentreLis
             return;
         }
     }
-    *x = random_between(std::uint32_t(key), 0, sw - 1);
-    *y = random_between(std::uint32_t(key >> 32), 0, sh - 1);
+    *x = random_between(std::uint32_t(key), centres.range.min_x, centres.range.max_x);
+    *y = random_between(std::uint32_t(key >> 32), centres.range.min_y, centres.range.max_y);
 }
 
 SFX_HD int2 random_init_pixel(int sw, int sh, const std::uint8_t* allowed, CentreList centres,
@@ -468,8 +467,8 @@ SFX_HD int2 upsample_pixel(const int2* coarse, int cw, int ch, int tw, int sw, i
                            std::uint32_t level, std::size_t p) {
     const int x = int(p % tw), y = int(p / tw);
     const int2 c = coarse[std::size_t(imin(y / 2, ch - 1)) * cw + imin(x / 2, cw - 1)];
-    int qx = clamp_int(2 * c.x + (x & 1), 0, sw - 1);
-    int qy = clamp_int(2 * c.y + (y & 1), 0, sh - 1);
+    int qx = clamp_int(2 * c.x + (x & 1), centres.range.min_x, centres.range.max_x);
+    int qy = clamp_int(2 * c.y + (y & 1), centres.range.min_y, centres.range.max_y);
     if (allowed != nullptr && allowed[std::size_t(qy) * sw + qx] == 0) {
         const std::uint64_t key = random_key(seed, level, 0, std::uint32_t(p), kRepairStep);
         random_centre(sw, sh, allowed, centres, key, &qx, &qy);

@@ -49,6 +49,7 @@ std::atomic<std::size_t> g_last_peak_bytes{0};
 
 constexpr int kPolishPatchSize = 3;                          // the CPU's extra 3x3 pass
 constexpr std::uint32_t kInitialSearchIteration = 1u << 30;  // keys of the CPU's guide search
+constexpr std::uint32_t kBorderSearchIteration = kInitialSearchIteration + (1u << 16);
 constexpr std::uint64_t kPoolKeepBytes = 1ull << 30;         // device memory cached between runs
 
 // Stream-ordered pool per device, kept for the process: repeated frames reuse its memory
@@ -566,7 +567,8 @@ class Runner {
         int level = 0;
         int sw = 0, sh = 0, tw = 0, th = 0;
         int patch = 0, radius = 0;
-        bool guides_only = false;  // the initial guide search of the coarsest level
+        CentreRange centres;
+        bool guides_only = false;  // the guide-only searches (coarsest level, finest border)
         DeviceArray<unsigned> max_bits;
         DeviceArray<float> scale;
         DeviceArray<uint4> source_half;  // padded by radius
@@ -631,6 +633,7 @@ class Runner {
         f.chunks = chunks_;
         f.guide_half2 = fs_padded_ / 2;
         f.guides_only = s_.guides_only;
+        f.centres = s_.centres;
         return f;
     }
 
@@ -644,6 +647,7 @@ class Runner {
             c.list = s_.allowed_list.get();
             c.count = s_.allowed_work.get() + 2 * std::size_t(s_.sh);
         }
+        c.range = s_.centres;
         return c;
     }
 
@@ -653,6 +657,8 @@ class Runner {
         s_.patch = patch;
         s_.radius = patch / 2;
         const Upload& u = uploads_[s_.level];
+        s_.centres = centre_range(s_.sw, s_.sh, s_.radius, s_.level, int(problem_->levels.size()),
+                                  u.allowed.get() != nullptr);
         s_.source_half.reset();
         s_.source_half =
             array<uint4>(std::size_t(s_.sw + 2 * s_.radius) * (s_.sh + 2 * s_.radius) * chunks_,
@@ -753,6 +759,10 @@ class Runner {
         if (uniform_) launch_count_matches(nnf(), s_.tw, s_.th, s_.sw, s_.sh, s_.counts.get(), cs);
 
         if (l == 0 && fg_ > 0) initial_guide_search();
+        if (fg_ > 0 && enters_open_from_interior(l, int(problem_->levels.size()),
+                                                 allowed() != nullptr)) {
+            border_guide_search();
+        }
         // Starting point: plain vote of the initial NNF.
         launch_vote(nnf(), ssd(), s_.tw, s_.th, u.source_style.get(), s_.sw, s_.sh, ns_, s_.radius,
                     false, style(), cs);
@@ -777,16 +787,33 @@ class Runner {
         s_.guides_only = false;
     }
 
+    // The CPU's border_guide_search: after interior-only levels, the target pixels near the border
+    // search the guides alone (the others held frozen) to reach the border centres now open.
+    void border_guide_search() {
+        const cudaStream_t cs = streams_.compute;
+        const std::size_t tn = std::size_t(s_.tw) * s_.th;
+        DeviceArray<std::uint8_t> band = array<std::uint8_t>(tn, "border band");
+        launch_border_band(s_.tw, s_.th, s_.radius, band.get(), cs);
+        s_.guides_only = true;
+        check(cudaMemsetAsync(style(), 0, tn * ns_ * sizeof(float), cs), "style reset");
+        rebuild_target();
+        launch_recompute_ssd(features(), nnf(), ssd(), cs);
+        for (int i = 0; i < params_.patchmatch_iters; ++i) {
+            patchmatch(kBorderSearchIteration + std::uint32_t(i), band.get());
+        }
+        s_.guides_only = false;
+    }
+
     // One PatchMatch iteration: the four parity classes of pixels in turn, each with a fresh
-    // occupancy map.
-    void patchmatch(std::uint32_t iteration) {
+    // occupancy map. `frozen` overrides the stop threshold's mask (the border search's band).
+    void patchmatch(std::uint32_t iteration, const std::uint8_t* frozen = nullptr) {
         const cudaStream_t cs = streams_.compute;
         const double area = double(s_.patch) * s_.patch;
         PatchMatchArgs a;
         a.f = features();
         a.nnf_in = a.nnf_out = nnf();
         a.ssd_in = a.ssd_out = ssd();
-        a.frozen = freeze_ ? s_.frozen.get() : nullptr;
+        a.frozen = frozen != nullptr ? frozen : freeze_ ? s_.frozen.get() : nullptr;
         a.allowed = allowed();
         a.patch_sum = uniform_ ? s_.patch_sum.get() : nullptr;
         a.counts = uniform_ ? s_.counts.get() : nullptr;

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "../centre_range.h"
 #include "synthfx/synthesis.h"
 
 namespace synthfx::cuda {
@@ -44,6 +45,7 @@ struct HalfFeatures {
     int chunks = 0;            // 16-byte chunks per pixel
     int guide_half2 = 0;       // index of the first guide half2 within a pixel
     bool guides_only = false;  // compare the guide channels only (no style estimate yet)
+    CentreRange centres;       // where source patch centres may lie on this level
 };
 
 // One phase of a PatchMatch iteration: the pixels of one parity class (x % 2, y % 2), updated in
@@ -74,6 +76,7 @@ __host__ __device__ inline int phase_height(int th, int phase) {
 struct CentreList {
     const int* list = nullptr;   // allowed source pixel indices, row-major order
     const int* count = nullptr;  // device: list length
+    CentreRange range;           // where centres may lie without a mask
 };
 
 // ---- patchmatch.cu
@@ -106,6 +109,8 @@ void launch_random_init(int tw, int th, int sw, int sh, const std::uint8_t* allo
 void launch_upsample_nnf(const int2* coarse, int cw, int ch, int tw, int th, int sw, int sh,
                          const std::uint8_t* allowed, CentreList centres, std::uint64_t seed,
                          std::uint32_t level, int2* nnf, cudaStream_t stream);
+// frozen[p] = 0 for target pixels needing the border search (needs_border_search), else 1.
+void launch_border_band(int tw, int th, int radius, std::uint8_t* frozen, cudaStream_t stream);
 // counts[s] = number of target pixels matched to source centre s.
 void launch_count_matches(const int2* nnf, int tw, int th, int sw, int sh, int* counts,
                           cudaStream_t stream);

@@ -145,6 +145,13 @@ __global__ void upsample_nnf_kernel(const int2* __restrict__ coarse, int cw, int
     nnf[p] = upsample_pixel(coarse, cw, ch, tw, sw, sh, allowed, centres, seed, level, p);
 }
 
+__global__ void border_band_kernel(int tw, int th, int radius, std::uint8_t* __restrict__ frozen) {
+    const std::size_t p = thread_index();
+    if (p >= std::size_t(tw) * th) return;
+    const int x = int(p % tw), y = int(p / tw);
+    frozen[p] = needs_border_search(x, y, tw, th, radius) ? 0 : 1;
+}
+
 __global__ void scatter_counts_kernel(const int2* __restrict__ nnf, std::size_t pixels, int sw,
                                       int* __restrict__ counts) {
     const std::size_t p = thread_index();
@@ -303,6 +310,12 @@ void launch_upsample_nnf(const int2* coarse, int cw, int ch, int tw, int th, int
     upsample_nnf_kernel<<<grid_for(std::size_t(tw) * th, kBlock), kBlock, 0, stream>>>(
         coarse, cw, ch, tw, th, sw, sh, allowed, centres, seed, level, nnf);
     check_launch("NNF upsampling kernel");
+}
+
+void launch_border_band(int tw, int th, int radius, std::uint8_t* frozen, cudaStream_t stream) {
+    border_band_kernel<<<grid_for(std::size_t(tw) * th, kBlock), kBlock, 0, stream>>>(tw, th, radius,
+                                                                                     frozen);
+    check_launch("border band kernel");
 }
 
 void launch_count_matches(const int2* nnf, int tw, int th, int sw, int sh, int* counts,

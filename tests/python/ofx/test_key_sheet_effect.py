@@ -66,10 +66,13 @@ def cli_pack(plate: dict, directory: Path, *args: str, matte: dict | None = None
     return sheet
 
 
-def key_sheet(bundle: Path, clips: dict[str, str], out: Path, *params: str, frame: int = 4):
+def key_sheet(
+    bundle: Path, clips: dict[str, str], out: Path, *params: str, frame: int = 4, host=()
+):
+    """Renders `frame` of the node (``host``: more test host options)."""
     out.mkdir(parents=True, exist_ok=True)
     command = ["--plugin", KEY_SHEET, "--range", f"0-{FRAMES - 1}", "--frames", str(frame),
-               "--out", str(out / "o.%04d.npy")]  # fmt: skip
+               "--out", str(out / "o.%04d.npy"), *host]  # fmt: skip
     for name, pattern in clips.items():
         command += ["--clip", f"{name}={pattern}"]
     for param in params:
@@ -101,6 +104,58 @@ def test_render_equals_cli(bundle, plate, backend, tmp_path, params, cli, keys) 
     assert got.shape[:2] == sheet.shape[:2] == (2 * SIZE[1], 2 * SIZE[0])  # its RoD
     assert np.array_equal(got[..., :3], sheet) and (got[..., 3] == 1).all()
     assert layout.read_text() == expected.with_suffix(".json").read_text()
+
+
+def test_anamorphic_equals_cli(bundle, plate, backend, tmp_path) -> None:
+    """Pixel aspect 2: the region of definition is canonical (twice the sheet's pixel width),
+    the pixels are sheet pack's of the same frames."""
+    expected = cli_pack(plate, tmp_path, "--grid", "2")
+    layout = tmp_path / "sheet.json"
+    clips = {"Source": write_sequence(tmp_path / "source", plate)}
+    run = key_sheet(bundle, clips, tmp_path / "ofx", "grid=2", f"layoutFile={layout}",
+                    f"backendAddress={backend.address}", host=("--pixel-aspect", "2"))  # fmt: skip
+    assert run.returncode == 0, run.messages()
+    width, height = 2 * SIZE[0], 2 * SIZE[1]
+    assert run.of("region_of_definition")[-1]["canonical"] == [0, 0, 2 * width, height]
+    got = read_output(str(tmp_path / "ofx" / "o.%04d.npy"), 4)
+    assert got.shape[:2] == (height, width)
+    assert np.array_equal(got[..., :3], read_image(expected).pixels)
+    assert layout.read_text() == expected.with_suffix(".json").read_text()
+
+
+def _half_size(pixels: np.ndarray) -> np.ndarray:
+    """The test host's proxy (render scale 0.5) of a frame: 2x2 box filter, summed in its
+    order, so equal to the bit."""
+    pixels = pixels.astype(np.float32)
+    total = pixels[0::2, 0::2] + pixels[0::2, 1::2]
+    total = total + pixels[1::2, 0::2]
+    return (total + pixels[1::2, 1::2]) / np.float32(4)
+
+
+@pytest.mark.parametrize(
+    ("params", "cli"),
+    [((), ()), (("cellWidth=64", "cellHeight=36"), ("--cell-size", "32x18"))],
+    ids=["source-size", "cell-size"],
+)
+def test_proxy_is_sheet_of_proxy_frames(bundle, plate, backend, tmp_path, params, cli) -> None:
+    """Render scale 0.5: sheet pack of the host's half-size frames into half-size cells, the
+    region of definition still the full sheet's; Layout File is not written (it describes the
+    full-size sheet, which a proxy render does not make)."""
+    proxy = {f: _half_size(pixels) for f, pixels in plate.items()}
+    expected = read_image(cli_pack(proxy, tmp_path, "--grid", "2", *cli)).pixels
+    layout = tmp_path / "node" / "sheet.json"
+    layout.parent.mkdir()
+    clips = {"Source": write_sequence(tmp_path / "source", plate)}
+    proxy_host = ("--render-scale", "0.5")
+    run = key_sheet(bundle, clips, tmp_path / "ofx", "grid=2", *params, f"layoutFile={layout}",
+                    f"backendAddress={backend.address}", host=proxy_host)  # fmt: skip
+    assert run.returncode == 0, run.messages()
+    cell = (64, 36) if params else SIZE
+    assert run.of("region_of_definition")[-1]["canonical"] == [0, 0, 2 * cell[0], 2 * cell[1]]
+    got = read_output(str(tmp_path / "ofx" / "o.%04d.npy"), 4)
+    assert got.shape[:2] == expected.shape[:2] == (cell[1], cell[0])  # 2x2 cells of half size
+    assert np.array_equal(got[..., :3], expected)
+    assert not layout.exists()
 
 
 def test_crop_to_matte_equals_cli(bundle, plate, backend, tmp_path) -> None:

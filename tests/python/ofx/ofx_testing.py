@@ -129,6 +129,24 @@ def start_backend(directory: Path, listen: str = "127.0.0.1:0", *args: str) -> B
     return Backend(process, ready.read_text().strip(), log_path)
 
 
+INSTALL = REPO_ROOT / "installers" / "linux" / "install.sh"
+
+
+def install_bundle(bundle: Path, root: Path, *extra: str) -> subprocess.CompletedProcess:
+    """installers/linux/install.sh of ``bundle`` into ``root/plugins``, the backend command
+    this environment's ``synthfx``, a systemd unit written to ``root/systemd`` (not started)."""
+    synthfx = Path(sys.executable).parent / "synthfx"
+    return subprocess.run(
+        [
+            "bash", str(INSTALL), "--bundle", str(bundle),
+            "--plugins-dir", str(root / "plugins"),
+            "--backend-command", str(synthfx),
+            "--systemd", "--systemd-dir", str(root / "systemd"), "--no-start", *extra,
+        ],
+        capture_output=True, text=True,
+    )  # fmt: skip
+
+
 STYLIZE = "org.synthfx.Stylize"
 FRAMES = 10
 KEYS = (0, 8)

@@ -31,6 +31,7 @@ from ofx_testing import (
     cli_deflicker,
     cli_reference,
     deflicker_shot,
+    install_bundle,
     read_output,
     start_backend,
     write_keys,
@@ -168,9 +169,15 @@ def test_smoke(hs_host, bundle, tmp_path) -> None:
         assert described[(KEYFRAME, GENERAL)]["optional"] == ["Mask"]
 
 
-def test_stylize_render_equals_cli(hs_host, bundle, clips, shot, keys, backend, tmp_path) -> None:
+@pytest.fixture(scope="module")
+def cli_stylized(tmp_path_factory: pytest.TempPathFactory, shot, keys) -> Path:
+    """The folder of ``synthfx stylize``'s frames o.####.exr of the job stylize_args renders."""
+    root = tmp_path_factory.mktemp("hs-cli")
+    return cli_reference(shot, write_keys(keys, root / "keys"), root)
+
+
+def test_stylize_render_equals_cli(hs_host, bundle, clips, cli_stylized, backend, tmp_path) -> None:
     """Stylize renders frames out of order through HostSupport, bit for bit the CLI's (float)."""
-    cli_reference(shot, write_keys(keys, tmp_path / "keys"), tmp_path)
     order = (5, 0, 9, 8, 2)
     run = run_hs(hs_host, bundle, *stylize_args(
         clips, tmp_path / "ofx", "--frames", ",".join(map(str, order)),
@@ -184,12 +191,33 @@ def test_stylize_render_equals_cli(hs_host, bundle, clips, shot, keys, backend, 
     assert needed[(5, "Source")] == [0, 8] and needed[(5, "Style")] == [0, 0, 8, 8]
     assert needed[(9, "Source")] == [8, 9]
     for frame in order:
-        expected = read_image(tmp_path / "cli" / f"o.{frame:04d}.exr").pixels
+        expected = read_image(cli_stylized / f"o.{frame:04d}.exr").pixels
         got = read_output(str(tmp_path / "ofx" / "o.%04d.npy"), frame)
         assert got.shape == (*expected.shape[:2], 4)
         assert np.array_equal(got[..., : expected.shape[2]], expected), f"frame {frame} differs"
     fetched = {(e["clip"], e["time"]) for e in run.of("fetch")}
     assert ("Style", 4.0) not in fetched, "a frame that is no key was fetched from Style"
+
+
+def test_installed_bundle_found_on_plugin_path(
+    hs_host, bundle, clips, cli_stylized, backend, tmp_path
+) -> None:
+    """The bundle installers/linux/install.sh puts in a plug-ins folder: HostSupport's
+    discovery finds it there from OFX_PLUGIN_PATH (the folder, no binary path given), loads
+    it and renders a Stylize frame equal to the CLI's."""
+    done = install_bundle(bundle, tmp_path)
+    assert done.returncode == 0, done.stderr
+    installed = tmp_path / "plugins" / "synthfx.ofx.bundle"
+    run = run_hs(hs_host, installed, *stylize_args(
+        clips, tmp_path / "ofx", "--frames", "3",
+        "--param", f"backendAddress={backend.address}"))  # fmt: skip
+    assert not run.problems(), run.problems()
+    assert run.returncode == 0 and run.renders() == {3: 0}, run.messages()
+    binaries = {Path(p["binary"]) for p in run.of("plugin")}
+    assert binaries == {installed / "Contents" / "Linux-x86-64" / "synthfx.ofx"}
+    expected = read_image(cli_stylized / "o.0003.exr").pixels
+    got = read_output(str(tmp_path / "ofx" / "o.%04d.npy"), 3)
+    assert np.array_equal(got[..., : expected.shape[2]], expected)
 
 
 @pytest.fixture(scope="module")

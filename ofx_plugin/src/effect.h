@@ -95,7 +95,8 @@ class Effect {
     PropertySet _props;
     OfxParamSetHandle _params = nullptr;
     BackendConnection _backend;
-    OfxImageClipHandle _source = nullptr;  // every node's main input, "Source" (ImageSynth: none)
+    // The node's main input, "Source", set by its constructor: hostShotRange reads its range.
+    OfxImageClipHandle _source = nullptr;  // ImageSynth: none
 
   private:
     mutable std::mutex _sequenceMutex;

@@ -106,6 +106,21 @@ def test_render_equals_cli(bundle, plate, backend, tmp_path, params, cli, keys) 
     assert layout.read_text() == expected.with_suffix(".json").read_text()
 
 
+@pytest.mark.parametrize("profile", ["no-frame-range", "sequence-range-only"])
+def test_shot_from_duration_or_sequence_equals_cli(bundle, plate, backend, tmp_path, profile):
+    """A host that tells no clip frame range: the shot is the effect's duration, else the
+    sequence being rendered; auto keys spread over it as over the clip's range."""
+    expected = cli_pack(plate, tmp_path, "--grid", "2")
+    clips = {"Source": write_sequence(tmp_path / "source", plate)}
+    run = key_sheet(bundle, clips, tmp_path / "ofx", "grid=2", f"backendAddress={backend.address}",
+                    host=("--profile", profile))  # fmt: skip
+    assert run.returncode == 0, run.messages()
+    needed = {e["clip"]: e["ranges"] for e in run.of("frames_needed")}
+    assert needed["Source"] == [0, 0, 3, 3, 5, 5, 8, 8]
+    got = read_output(str(tmp_path / "ofx" / "o.%04d.npy"), 4)
+    assert np.array_equal(got[..., :3], read_image(expected).pixels)
+
+
 def test_anamorphic_equals_cli(bundle, plate, backend, tmp_path) -> None:
     """Pixel aspect 2: the region of definition is canonical (twice the sheet's pixel width),
     the pixels are sheet pack's of the same frames."""

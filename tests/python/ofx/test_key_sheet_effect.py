@@ -31,6 +31,7 @@ from synthfx.io import FrameRange, VideoReader, read_image, write_image
 
 FRAMES = 9
 SIZE = (96, 54)
+PROXY = ("--render-scale", "0.5")  # the test host's half-size proxy render
 
 
 def _disc(frame: int) -> np.ndarray:
@@ -161,9 +162,8 @@ def test_proxy_is_sheet_of_proxy_frames(bundle, plate, backend, tmp_path, params
     layout = tmp_path / "node" / "sheet.json"
     layout.parent.mkdir()
     clips = {"Source": write_sequence(tmp_path / "source", plate)}
-    proxy_host = ("--render-scale", "0.5")
     run = key_sheet(bundle, clips, tmp_path / "ofx", "grid=2", *params, f"layoutFile={layout}",
-                    f"backendAddress={backend.address}", host=proxy_host)  # fmt: skip
+                    f"backendAddress={backend.address}", host=PROXY)  # fmt: skip
     assert run.returncode == 0, run.messages()
     cell = (64, 36) if params else SIZE
     assert run.of("region_of_definition")[-1]["canonical"] == [0, 0, 2 * cell[0], 2 * cell[1]]
@@ -171,6 +171,23 @@ def test_proxy_is_sheet_of_proxy_frames(bundle, plate, backend, tmp_path, params
     assert got.shape[:2] == expected.shape[:2] == (cell[1], cell[0])  # 2x2 cells of half size
     assert np.array_equal(got[..., :3], expected)
     assert not layout.exists()
+
+
+def test_proxy_crop_to_matte_scales_margin(bundle, plate, backend, tmp_path) -> None:
+    """Crop To Matte at render scale 0.5: the proxy frames and mattes packed with the margin in
+    proxy pixels (3 -> 2)."""
+    matte = {f: _disc(f) for f in plate}
+    half = SIZE[0] // 2, SIZE[1] // 2
+    expected = cli_pack({f: _half_size(p) for f, p in plate.items()}, tmp_path, "--grid", "2",
+                        "--crop-to-matte", "--margin", "2", "--cell-size", f"{half[0]}x{half[1]}",
+                        matte={f: _half_size(m) for f, m in matte.items()})  # fmt: skip
+    clips = {"Source": write_sequence(tmp_path / "source", plate),
+             "Matte": write_sequence(tmp_path / "matte", matte)}  # fmt: skip
+    run = key_sheet(bundle, clips, tmp_path / "ofx", "grid=2", "cropToMatte=1", "margin=3",
+                    f"backendAddress={backend.address}", host=PROXY)  # fmt: skip
+    assert run.returncode == 0, run.messages()
+    got = read_output(str(tmp_path / "ofx" / "o.%04d.npy"), 4)
+    assert np.array_equal(got[..., :3], read_image(expected).pixels)
 
 
 def test_crop_to_matte_equals_cli(bundle, plate, backend, tmp_path) -> None:

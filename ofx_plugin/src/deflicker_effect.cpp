@@ -47,14 +47,7 @@ void DeflickerEffect::getFramesNeeded(const PropertySet& inArgs, const PropertyS
 }
 
 void DeflickerEffect::getRegionOfDefinition(const PropertySet& inArgs, const PropertySet& outArgs) {
-    if (!clipConnected(_source)) {
-        throw OfxError(kOfxStatFailed, "synthfx: nothing is connected to Source: connect the "
-                                       "flickering render");
-    }
-    OfxRectD rod{};
-    check(suites().effect->clipGetRegionOfDefinition(_source, inArgs.getDouble(kOfxPropTime), &rod),
-          "Source region of definition");
-    outArgs.setDoubles(kOfxImageEffectPropRegionOfDefinition, {rod.x1, rod.y1, rod.x2, rod.y2});
+    sourceRegionOfDefinition(inArgs, outArgs, "the flickering render");
 }
 
 void DeflickerEffect::getClipPreferences(const PropertySet& outArgs) {
@@ -114,17 +107,10 @@ void DeflickerEffect::render(const PropertySet& inArgs) {
     for (auto& [f, image] : masks) job.masks[f] = &image;
     job.options = optionsAt(deflickerOptionParams(), time);
 
-    ClientResult status;
-    BackendClient* client = _backend.acquire(connectionSettings(time), status);
-    if (!client) failRender(status);
+    BackendClient& client = backendClient(time);
     ProgressScope progress(*this, "synthfx: deflickering frame " + std::to_string(frame));
-    RenderCallbacks callbacks;
-    callbacks.progress = [&progress](const std::string&, double fraction) {
-        progress.update(fraction);
-    };
-    callbacks.cancelled = [this, &progress] { return progress.cancelled() || aborted(); };
     RenderOutput rendered;
-    status = client->deflicker(job, frame, callbacks, rendered);
+    const ClientResult status = client.deflicker(job, frame, callbacksFor(progress), rendered);
     if (!status.ok()) failRender(status);
     writePixels(rendered.image, target, output.mutableView(), renderWindow);
     clearPersistentMessage();

@@ -324,6 +324,38 @@ void Effect::failRender(const ClientResult& result) const {
                    message);
 }
 
+BackendClient& Effect::backendClient(OfxTime time) {
+    ClientResult status;
+    BackendClient* client = _backend.acquire(connectionSettings(time), status);
+    if (!client) failRender(status);
+    return *client;
+}
+
+RenderCallbacks Effect::callbacksFor(ProgressScope& progress) const {
+    RenderCallbacks callbacks;
+    callbacks.progress = [&progress](const std::string&, double fraction) {
+        progress.update(fraction);
+    };
+    callbacks.cancelled = [this, &progress] { return progress.cancelled() || aborted(); };
+    return callbacks;
+}
+
+void Effect::requireSource(const char* what) const {
+    if (!_source || !clipConnected(_source)) {
+        throw OfxError(kOfxStatFailed,
+                       std::string("synthfx: nothing is connected to Source: connect ") + what);
+    }
+}
+
+void Effect::sourceRegionOfDefinition(const PropertySet& inArgs, const PropertySet& outArgs,
+                                      const char* what) const {
+    requireSource(what);
+    OfxRectD rod{};
+    check(suites().effect->clipGetRegionOfDefinition(_source, inArgs.getDouble(kOfxPropTime), &rod),
+          "Source region of definition");
+    outArgs.setDoubles(kOfxImageEffectPropRegionOfDefinition, {rod.x1, rod.y1, rod.x2, rod.y2});
+}
+
 ProgressScope::ProgressScope(const Effect& effect, const std::string& label)
     : _instance(effect.handle()) {
     const auto& s = suites();

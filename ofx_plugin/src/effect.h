@@ -17,6 +17,7 @@
 namespace synthfx::ofx {
 
 class HostImage;
+class ProgressScope;
 
 class Effect {
   public:
@@ -62,6 +63,17 @@ class Effect {
                                      OfxTime time) const;
     // Turns a failed backend call into an OfxError carrying an artist-readable message.
     [[noreturn]] void failRender(const ClientResult& result) const;
+    // The backend for this render, connected with the Backend page's settings at `time`;
+    // throws the artist's message when it cannot be reached.
+    BackendClient& backendClient(OfxTime time);
+    // The backend's progress shown on `progress`; cancelled by the host's abort or the
+    // progress dialog's cancel.
+    RenderCallbacks callbacksFor(ProgressScope& progress) const;
+    // Throws the artist's message when Source is not connected: `what` to connect there.
+    void requireSource(const char* what) const;
+    // The Source's region of definition as the node's (Source unconnected: requireSource).
+    void sourceRegionOfDefinition(const PropertySet& inArgs, const PropertySet& outArgs,
+                                  const char* what) const;
 
     // The Source clip's or the effect's frame range, or frames [0, duration - 1]; false when
     // the host tells none of them.

@@ -117,10 +117,7 @@ void KeySheetEffect::getFramesNeeded(const PropertySet& inArgs, const PropertySe
 }
 
 void KeySheetEffect::getRegionOfDefinition(const PropertySet& inArgs, const PropertySet& outArgs) {
-    if (!clipConnected(_source)) {
-        throw OfxError(kOfxStatFailed, "synthfx: nothing is connected to Source: connect the "
-                                       "shot to take keyframes from");
-    }
+    requireSource("the shot to take keyframes from");
     const OfxTime time = inArgs.getDouble(kOfxPropTime);
     const auto grid = gridSize(time);
     const auto cell = cellSize(time);
@@ -218,17 +215,10 @@ void KeySheetEffect::render(const PropertySet& inArgs) {
     const auto grid = gridSize(time);
     const std::pair<int, int> size{grid.first * cell.first, grid.second * cell.second};
 
-    ClientResult status;
-    BackendClient* client = _backend.acquire(connectionSettings(time), status);
-    if (!client) failRender(status);
+    BackendClient& client = backendClient(time);
     ProgressScope progress(*this, "synthfx: packing the key sheet");
-    RenderCallbacks callbacks;
-    callbacks.progress = [&progress](const std::string&, double fraction) {
-        progress.update(fraction);
-    };
-    callbacks.cancelled = [this, &progress] { return progress.cancelled() || aborted(); };
     RenderOutput packed;
-    status = client->packSheet(job, callbacks, packed);
+    const ClientResult status = client.packSheet(job, callbacksFor(progress), packed);
     if (!status.ok()) failRender(status);
     if (packed.image.width != size.first || packed.image.height != size.second) {
         throw OfxError(kOfxStatFailed, "synthfx: the backend made a " +

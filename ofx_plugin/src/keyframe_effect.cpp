@@ -29,14 +29,7 @@ void KeyframeEffect::getFramesNeeded(const PropertySet&, const PropertySet&) {
 }
 
 void KeyframeEffect::getRegionOfDefinition(const PropertySet& inArgs, const PropertySet& outArgs) {
-    if (!clipConnected(_source)) {
-        throw OfxError(kOfxStatFailed, "synthfx: nothing is connected to Source: connect the "
-                                       "plate to paint");
-    }
-    OfxRectD rod{};
-    check(suites().effect->clipGetRegionOfDefinition(_source, inArgs.getDouble(kOfxPropTime), &rod),
-          "Source region of definition");
-    outArgs.setDoubles(kOfxImageEffectPropRegionOfDefinition, {rod.x1, rod.y1, rod.x2, rod.y2});
+    sourceRegionOfDefinition(inArgs, outArgs, "the plate to paint");
 }
 
 void KeyframeEffect::getClipPreferences(const PropertySet& outArgs) {
@@ -96,17 +89,10 @@ void KeyframeEffect::render(const PropertySet& inArgs) {
     job.options = optionsAt(keyframeOptionParams(), time);
     if (aborted()) throw OfxError(kOfxStatFailed, "synthfx: render aborted");
 
-    ClientResult status;
-    BackendClient* client = _backend.acquire(connectionSettings(time), status);
-    if (!client) failRender(status);
+    BackendClient& client = backendClient(time);
     ProgressScope progress(*this, "synthfx: painting keyframe " + std::to_string(frame));
-    RenderCallbacks callbacks;
-    callbacks.progress = [&progress](const std::string&, double fraction) {
-        progress.update(fraction);
-    };
-    callbacks.cancelled = [this, &progress] { return progress.cancelled() || aborted(); };
     RenderOutput rendered;
-    status = client->keyframe(job, callbacks, rendered);
+    const ClientResult status = client.keyframe(job, callbacksFor(progress), rendered);
     if (!status.ok()) failRender(status);
     writePixels(rendered.image, target, output.mutableView(), renderWindow);
     clearPersistentMessage();

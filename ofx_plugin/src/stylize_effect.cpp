@@ -214,14 +214,7 @@ void StylizeEffect::getFramesNeeded(const PropertySet& inArgs, const PropertySet
 }
 
 void StylizeEffect::getRegionOfDefinition(const PropertySet& inArgs, const PropertySet& outArgs) {
-    if (!clipConnected(_source)) {
-        throw OfxError(kOfxStatFailed, "synthfx: nothing is connected to Source: connect the "
-                                       "shot to stylize");
-    }
-    OfxRectD rod{};
-    check(suites().effect->clipGetRegionOfDefinition(_source, inArgs.getDouble(kOfxPropTime), &rod),
-          "Source region of definition");
-    outArgs.setDoubles(kOfxImageEffectPropRegionOfDefinition, {rod.x1, rod.y1, rod.x2, rod.y2});
+    sourceRegionOfDefinition(inArgs, outArgs, "the shot to stylize");
 }
 
 void StylizeEffect::getClipPreferences(const PropertySet& outArgs) {
@@ -426,23 +419,17 @@ void StylizeEffect::render(const PropertySet& inArgs) {
         job.options = optionsAt(stylizeOptionParams(), time);
         job.refresh = refreshWanted(segment, time);
 
-        ClientResult status;
-        BackendClient* client = _backend.acquire(connectionSettings(time), status);
-        if (!client) failRender(status);
-        const ContentHashes::HashFn hash = [client](const FloatImage& image) {
-            return client->contentHash(image);
+        BackendClient& client = backendClient(time);
+        const ContentHashes::HashFn hash = [&client](const FloatImage& image) {
+            return client.contentHash(image);
         };
         for (const auto& [image, identity] : identities) {
             job.contentHashes[image] = _hashes.hashOf(identity, *image, hash, job.refresh);
         }
         ProgressScope progress(*this, "synthfx: stylizing frame " + std::to_string(frame));
-        RenderCallbacks callbacks;
-        callbacks.progress = [&](const std::string&, double fraction) {
-            progress.update(fraction);
-        };
-        callbacks.cancelled = [this, &progress] { return progress.cancelled() || aborted(); };
         RenderOutput rendered;
-        status = client->stylize(job, frame, outputKind == OutputKind::Error, callbacks, rendered);
+        const ClientResult status = client.stylize(job, frame, outputKind == OutputKind::Error,
+                                                   callbacksFor(progress), rendered);
         if (!status.ok()) failRender(status);
         if (job.refresh) refreshDone(segment);
         result = std::move(outputKind == OutputKind::Error ? rendered.error : rendered.image);

@@ -198,6 +198,40 @@ def write_keys(keys: dict[int, np.ndarray], directory: Path) -> dict[int, Path]:
     return paths
 
 
+SHEET_FRAMES = 9
+SHEET_SIZE = (96, 54)
+
+
+def sheet_plate(video: Path) -> dict[int, np.ndarray]:
+    """The Key Sheet tests' plate: Big Buck Bunny frames 30-38 as frames 0-8, 96x54 RGB."""
+    import cv2
+
+    from synthfx.io import FrameRange, VideoReader
+
+    with VideoReader(video) as reader:
+        return {
+            frame - 30: cv2.resize(pixels, SHEET_SIZE, interpolation=cv2.INTER_AREA)
+            for frame, pixels in reader.frames(FrameRange(30, 30 + SHEET_FRAMES - 1))
+        }
+
+
+def cli_pack(plate: dict, directory: Path, *args: str, matte: dict | None = None) -> Path:
+    """``synthfx sheet pack`` of the plate (and matte) as float EXRs; returns the sheet."""
+    from synthfx.io import write_image
+
+    for f, pixels in plate.items():
+        write_image(directory / "plate" / f"p.{f:04d}.exr", pixels, dtype="float")
+        if matte is not None:
+            write_image(directory / "matte" / f"m.{f:04d}.exr", matte[f], dtype="float")
+    matted = ("--matte", str(directory / "matte" / "m.####.exr")) if matte is not None else ()
+    sheet = directory / "cli" / "sheet.exr"
+    command = [sys.executable, "-m", "synthfx.cli", "sheet", "pack",
+               "--frames", str(directory / "plate" / "p.####.exr"), "--out", str(sheet),
+               "--dtype", "float", *matted, *args]  # fmt: skip
+    subprocess.run(command, check=True, capture_output=True, text=True)
+    return sheet
+
+
 DEFLICKER = "org.synthfx.Deflicker"
 KEY_SHEET = "org.synthfx.KeySheet"
 KEYFRAME = "org.synthfx.Keyframe"

@@ -27,12 +27,16 @@ from ofx_testing import (
     KEYFRAME,
     KEYS,
     OFFICIAL_HEADERS,
+    SHEET_FRAMES,
+    SHEET_SIZE,
     STYLIZE,
     cli_deflicker,
+    cli_pack,
     cli_reference,
     deflicker_shot,
     install_bundle,
     read_output,
+    sheet_plate,
     start_backend,
     write_keys,
     write_sequence,
@@ -313,6 +317,29 @@ def test_deflicker_equals_cli(hs_host, bundle, bbb_video, backend, tmp_path) -> 
         expected = read_image(cli / f"d.{frame:04d}.exr").pixels
         got = read_output(str(out / "o.%04d.npy"), frame)
         assert np.array_equal(got, expected), f"frame {frame} differs"
+
+
+def test_key_sheet_equals_cli(hs_host, bundle, bbb_video, backend, tmp_path) -> None:
+    """Key Sheet through HostSupport: the sheet (its region of definition, not the Source's)
+    equals ``synthfx sheet pack``'s bit for bit, and Layout File its layout."""
+    plate = sheet_plate(bbb_video)
+    expected = cli_pack(plate, tmp_path, "--grid", "2")
+    out, layout = tmp_path / "ofx", tmp_path / "sheet.json"
+    out.mkdir()
+    args = ["--plugin", KEY_SHEET, "--context", "General", "--range", f"0-{SHEET_FRAMES - 1}",
+            "--frames", "4", "--out", str(out / "o.%04d.npy"),
+            "--clip", f"Source={write_sequence(tmp_path / 'source', plate)}",
+            "--param", "grid=2", "--param", f"layoutFile={layout}",
+            "--param", f"backendAddress={backend.address}"]  # fmt: skip
+    run = run_hs(hs_host, bundle, *args)
+    assert not run.problems(), run.problems()
+    assert run.returncode == 0 and run.renders() == {4: 0}, run.messages()
+    needed = {(e["frame"], e["clip"]): e["ranges"] for e in run.of("frames_needed")}
+    assert needed[(4, "Source")] == [0, 0, 3, 3, 5, 5, 8, 8]
+    got = read_output(str(out / "o.%04d.npy"), 4)
+    assert got.shape[:2] == (2 * SHEET_SIZE[1], 2 * SHEET_SIZE[0])
+    assert np.array_equal(got[..., :3], read_image(expected).pixels)
+    assert layout.read_text() == expected.with_suffix(".json").read_text()
 
 
 def test_exception_unreachable_backend(hs_host, bundle, clips, tmp_path) -> None:

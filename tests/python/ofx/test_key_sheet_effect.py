@@ -19,18 +19,22 @@ import pytest
 from ofx_testing import (
     FAST_PARAMS,
     KEY_SHEET,
+    SHEET_FRAMES,
+    SHEET_SIZE,
     STYLIZE,
+    cli_pack,
     read_output,
     run_host,
+    sheet_plate,
     start_backend,
     write_sequence,
 )
 from service_testing import FAST_ENGINE, FAST_FLOW, paint
 
-from synthfx.io import FrameRange, VideoReader, read_image, write_image
+from synthfx.io import read_image, write_image
 
-FRAMES = 9
-SIZE = (96, 54)
+FRAMES = SHEET_FRAMES
+SIZE = SHEET_SIZE
 PROXY = ("--render-scale", "0.5")  # the test host's half-size proxy render
 
 
@@ -44,27 +48,7 @@ def _disc(frame: int) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def plate(bbb_video: Path) -> dict[int, np.ndarray]:
-    """Big Buck Bunny frames 0-8 at 96x54 RGB."""
-    with VideoReader(bbb_video) as reader:
-        return {
-            frame - 30: cv2.resize(pixels, SIZE, interpolation=cv2.INTER_AREA)
-            for frame, pixels in reader.frames(FrameRange(30, 30 + FRAMES - 1))
-        }
-
-
-def cli_pack(plate: dict, directory: Path, *args: str, matte: dict | None = None) -> Path:
-    """``synthfx sheet pack`` of the plate (and matte) as float EXRs; returns the sheet."""
-    for f, pixels in plate.items():
-        write_image(directory / "plate" / f"p.{f:04d}.exr", pixels, dtype="float")
-        if matte is not None:
-            write_image(directory / "matte" / f"m.{f:04d}.exr", matte[f], dtype="float")
-    matted = ("--matte", str(directory / "matte" / "m.####.exr")) if matte is not None else ()
-    sheet = directory / "cli" / "sheet.exr"
-    command = [sys.executable, "-m", "synthfx.cli", "sheet", "pack",
-               "--frames", str(directory / "plate" / "p.####.exr"), "--out", str(sheet),
-               "--dtype", "float", *matted, *args]  # fmt: skip
-    subprocess.run(command, check=True, capture_output=True, text=True)
-    return sheet
+    return sheet_plate(bbb_video)
 
 
 def key_sheet(

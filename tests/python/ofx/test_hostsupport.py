@@ -25,16 +25,21 @@ from ofx_testing import (
     FRAMES,
     KEY_SHEET,
     KEYFRAME,
+    KEYFRAME_FRAMES,
+    KEYFRAME_PARAMS,
     KEYS,
     OFFICIAL_HEADERS,
     SHEET_FRAMES,
     SHEET_SIZE,
     STYLIZE,
     cli_deflicker,
+    cli_keyframe,
     cli_pack,
     cli_reference,
     deflicker_shot,
     install_bundle,
+    keyframe_clips,
+    keyframe_pictures,
     read_output,
     sheet_plate,
     start_backend,
@@ -340,6 +345,28 @@ def test_key_sheet_equals_cli(hs_host, bundle, bbb_video, backend, tmp_path) -> 
     assert got.shape[:2] == (2 * SHEET_SIZE[1], 2 * SHEET_SIZE[0])
     assert np.array_equal(got[..., :3], read_image(expected).pixels)
     assert layout.read_text() == expected.with_suffix(".json").read_text()
+
+
+def test_keyframe_equals_cli(hs_host, bundle, bbb_video, backend, tmp_path) -> None:
+    """Keyframe through HostSupport at a marked frame, its Reference a painting of another
+    size, equals ``synthfx keyframe`` bit for bit (float, alpha kept)."""
+    plate, painting = keyframe_pictures(bbb_video)
+    expected = cli_keyframe(plate[2], painting, tmp_path / "cli")
+    out = tmp_path / "ofx"
+    out.mkdir()
+    args = ["--plugin", KEYFRAME, "--context", "General", "--range",
+            f"0-{KEYFRAME_FRAMES - 1}", "--frames", "2", "--keys", "styleKey=0,2",
+            "--out", str(out / "o.%04d.npy"),
+            "--param", f"backendAddress={backend.address}"]  # fmt: skip
+    for name, pattern in keyframe_clips(tmp_path, plate, painting).items():
+        args += ["--clip", f"{name}={pattern}"]
+    for param in KEYFRAME_PARAMS:
+        args += ["--param", param]
+    run = run_hs(hs_host, bundle, *args)
+    assert not run.problems(), run.problems()
+    assert run.returncode == 0 and run.renders() == {2: 0}, run.messages()
+    got = read_output(str(out / "o.%04d.npy"), 2)
+    assert got.shape == expected.shape and np.array_equal(got, expected)
 
 
 def test_exception_unreachable_backend(hs_host, bundle, clips, tmp_path) -> None:

@@ -19,15 +19,13 @@ class DeflickerEffect final : public Effect {
     void changedParam(const std::string& name, const PropertySet& inArgs) override;
 
   private:
-    // The shot: the Source clip's frame range, else the effect's; throws when the host tells
-    // neither.
-    std::pair<int, int> shotRange() const;
+    // The shot: hostShotRange; throws when the host tells none (a guessed shot would clip
+    // the frames' windows wrongly).
+    Segment shot() const;
     // [max(first, frame - window), min(last, frame + window)].
-    std::pair<int, int> windowOf(int frame, OfxTime time) const;
-    // The clip's image at `frame` over its own pixels, as `channels` channels (0: the image's).
-    FloatImage readFrame(OfxImageClipHandle clip, int frame, int channels, const char* what) const;
+    Segment windowOf(int frame, OfxTime time) const;
+    std::string wrongFrameAdvice() const override;
 
-    OfxImageClipHandle _source;
     OfxImageClipHandle _guide;
     OfxImageClipHandle _mask;
     OfxImageClipHandle _output;

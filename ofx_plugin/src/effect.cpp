@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "effect.h"
-#include "keyframes.h"
+#include "host_image.h"
 #include "params.h"
 
 #include <algorithm>
@@ -19,7 +19,123 @@ Effect::Effect(OfxImageEffectHandle handle) : _handle(handle) {
 
 void Effect::changedParam(const std::string&, const PropertySet&) {}
 
-void Effect::beginSequenceRender(const PropertySet&) {}
+void Effect::beginSequenceRender(const PropertySet& inArgs) {
+    const double unknown = std::nan("");
+    const double first = inArgs.getDoubleOr(kOfxImageEffectPropFrameRange, unknown, 0);
+    const double last = inArgs.getDoubleOr(kOfxImageEffectPropFrameRange, unknown, 1);
+    if (std::isnan(first) || std::isnan(last) || last < first) return;
+    std::lock_guard<std::mutex> lock(_sequenceMutex);
+    _hasSequence = true;
+    _sequence = {frameOf(first), frameOf(last)};
+}
+
+bool Effect::hostShotRange(Segment& range) const {
+    const double unknown = std::nan("");
+    auto rangeOf = [&](const PropertySet& props) {
+        const double first = props.getDoubleOr(kOfxImageEffectPropFrameRange, unknown, 0);
+        const double last = props.getDoubleOr(kOfxImageEffectPropFrameRange, unknown, 1);
+        if (std::isnan(first) || std::isnan(last) || last < first) return false;
+        range = {frameOf(first), frameOf(last)};
+        return true;
+    };
+    OfxPropertySetHandle handle = nullptr;
+    if (_source && suites().effect->clipGetPropertySet(_source, &handle) == kOfxStatOK &&
+        rangeOf(PropertySet(handle))) {
+        return true;
+    }
+    if (rangeOf(_props)) return true;
+    // MLT tells only the effect's length; its frames count from 0.
+    const double duration =
+        _props.getDoubleOr(kOfxImageEffectInstancePropEffectDuration, unknown, 0);
+    if (std::isnan(duration) || frameOf(duration) < 1) return false;
+    range = {0, frameOf(duration) - 1};
+    return true;
+}
+
+// The Source clip's frame range where the host gives one (most do); else the effect's own
+// range or duration; else what this render covers: the frame, the sequence being rendered and
+// the node's keys (shotKeys). MLT 7 ends there: it sets its effect duration outside the
+// instance's property set.
+Segment Effect::shotRange(OfxTime time) const {
+    Segment range;
+    if (hostShotRange(range)) return range;
+    range = {frameOf(time), frameOf(time)};
+    auto include = [&range](int frame) {
+        range.first = std::min(range.first, frame);
+        range.last = std::max(range.last, frame);
+    };
+    {
+        std::lock_guard<std::mutex> lock(_sequenceMutex);
+        if (_hasSequence) {
+            include(_sequence.first);
+            include(_sequence.last);
+        }
+    }
+    for (int key : shotKeys(time)) include(key);
+    return range;
+}
+
+std::vector<int> Effect::shotKeys(OfxTime) const { return {}; }
+
+void Effect::setOutputPreferences(const PropertySet& outArgs, OfxImageClipHandle alphaFrom,
+                                  bool frameVarying) const {
+    const std::string components = std::string(kClipComponentsPrefix) + kClipOutput;
+    const std::string depth = std::string(kClipDepthPrefix) + kClipOutput;
+    outArgs.setString(components.c_str(), kOfxImageComponentRGBA);
+    outArgs.setString(depth.c_str(), kOfxBitDepthFloat);
+    std::string premultiplied = kOfxImagePreMultiplied;
+    OfxPropertySetHandle handle = nullptr;
+    if (alphaFrom && suites().effect->clipGetPropertySet(alphaFrom, &handle) == kOfxStatOK) {
+        premultiplied = PropertySet(handle).getStringOr(kOfxImageEffectPropPreMultiplication,
+                                                        kOfxImagePreMultiplied);
+    }
+    outArgs.setString(kOfxImageEffectPropPreMultiplication, premultiplied);
+    outArgs.setInt(kOfxImageEffectFrameVarying, frameVarying ? 1 : 0);
+}
+
+void Effect::requireImage(const HostImage& image, int frame, const char* what) const {
+    if (!image) {
+        throw OfxError(kOfxStatFailed, std::string("synthfx: the host gave no ") + what +
+                                           " image at frame " + std::to_string(frame) +
+                                           ": connect " + what + " to a clip with that frame");
+    }
+    // A host that cannot give other times may hand back the current frame instead: where the
+    // image says its time, a different one fails rather than render from the wrong frame.
+    const double given = image.properties().getDoubleOr(kOfxPropTime, frame);
+    if (frameOf(given) != frame) {
+        throw OfxError(kOfxStatFailed, "synthfx: asked " + hostName() + " for the " + what +
+                                           " frame " + std::to_string(frame) + ", it gave frame " +
+                                           std::to_string(frameOf(given)) + ": " +
+                                           wrongFrameAdvice());
+    }
+}
+
+FloatImage Effect::readFrame(OfxImageClipHandle clip, int frame, Channels channels,
+                             const char* what, OfxRectI* window) const {
+    HostImage image(clip, frame);
+    requireImage(image, frame, what);
+    const PixelView view = image.view();
+    // Each frame over its own pixels: an input of another size reaches the backend as it is,
+    // which names it, instead of being cropped or padded to fit.
+    const OfxRectI pixels = image.regionOfDefinition();
+    if (window) *window = pixels;
+    switch (channels) {
+    case Channels::Colour: return readColour(view, pixels);
+    case Channels::Own: return readPixels(view, pixels, channelCount(view.layout));
+    case Channels::Alpha: return readPixels(view, pixels, 1);
+    case Channels::RGB: return readPixels(view, pixels, 3);
+    }
+    return {};
+}
+
+std::string Effect::wrongFrameAdvice() const { return "this host cannot feed this node"; }
+
+OfxRectI Effect::renderWindowOf(const PropertySet& inArgs) {
+    return OfxRectI{inArgs.getInt(kOfxImageEffectPropRenderWindow, 0),
+                    inArgs.getInt(kOfxImageEffectPropRenderWindow, 1),
+                    inArgs.getInt(kOfxImageEffectPropRenderWindow, 2),
+                    inArgs.getInt(kOfxImageEffectPropRenderWindow, 3)};
+}
 
 void Effect::setPersistentError(const std::string& message) const {
     const auto& s = suites();
@@ -206,6 +322,38 @@ void Effect::failRender(const ClientResult& result) const {
     throw OfxError(result.status == ClientStatus::ResourceExhausted ? kOfxStatErrMemory
                                                                     : kOfxStatFailed,
                    message);
+}
+
+BackendClient& Effect::backendClient(OfxTime time) {
+    ClientResult status;
+    BackendClient* client = _backend.acquire(connectionSettings(time), status);
+    if (!client) failRender(status);
+    return *client;
+}
+
+RenderCallbacks Effect::callbacksFor(ProgressScope& progress) const {
+    RenderCallbacks callbacks;
+    callbacks.progress = [&progress](const std::string&, double fraction) {
+        progress.update(fraction);
+    };
+    callbacks.cancelled = [this, &progress] { return progress.cancelled() || aborted(); };
+    return callbacks;
+}
+
+void Effect::requireSource(const char* what) const {
+    if (!_source || !clipConnected(_source)) {
+        throw OfxError(kOfxStatFailed,
+                       std::string("synthfx: nothing is connected to Source: connect ") + what);
+    }
+}
+
+void Effect::sourceRegionOfDefinition(const PropertySet& inArgs, const PropertySet& outArgs,
+                                      const char* what) const {
+    requireSource(what);
+    OfxRectD rod{};
+    check(suites().effect->clipGetRegionOfDefinition(_source, inArgs.getDouble(kOfxPropTime), &rod),
+          "Source region of definition");
+    outArgs.setDoubles(kOfxImageEffectPropRegionOfDefinition, {rod.x1, rod.y1, rod.x2, rod.y2});
 }
 
 ProgressScope::ProgressScope(const Effect& effect, const std::string& label)

@@ -4,13 +4,20 @@
 #pragma once
 
 #include "backend_connection.h"
+#include "keyframes.h"
+#include "pixels.h"
 #include "properties.h"
 
 #include <atomic>
+#include <cmath>
+#include <mutex>
 #include <string>
 #include <vector>
 
 namespace synthfx::ofx {
+
+class HostImage;
+class ProgressScope;
 
 class Effect {
   public:
@@ -22,8 +29,9 @@ class Effect {
     virtual void getRegionOfDefinition(const PropertySet& inArgs, const PropertySet& outArgs) = 0;
     virtual void getClipPreferences(const PropertySet& outArgs) = 0;
     virtual void changedParam(const std::string& name, const PropertySet& inArgs);
-    // The frames the host is about to render (kOfxImageEffectPropFrameRange of its inArgs).
-    virtual void beginSequenceRender(const PropertySet& inArgs);
+    // Remembers the frames the host is about to render (kOfxImageEffectPropFrameRange of its
+    // inArgs): shotRange's fallback.
+    void beginSequenceRender(const PropertySet& inArgs);
 
     OfxImageEffectHandle handle() const { return _handle; }
     // Shows `message` on the node until cleared (the artist sees it in the viewer / node).
@@ -55,11 +63,57 @@ class Effect {
                                      OfxTime time) const;
     // Turns a failed backend call into an OfxError carrying an artist-readable message.
     [[noreturn]] void failRender(const ClientResult& result) const;
+    // The backend for this render, connected with the Backend page's settings at `time`;
+    // throws the artist's message when it cannot be reached.
+    BackendClient& backendClient(OfxTime time);
+    // The backend's progress shown on `progress`; cancelled by the host's abort or the
+    // progress dialog's cancel.
+    RenderCallbacks callbacksFor(ProgressScope& progress) const;
+    // Throws the artist's message when Source is not connected: `what` to connect there.
+    void requireSource(const char* what) const;
+    // The Source's region of definition as the node's (Source unconnected: requireSource).
+    void sourceRegionOfDefinition(const PropertySet& inArgs, const PropertySet& outArgs,
+                                  const char* what) const;
+
+    // The Source clip's or the effect's frame range, or frames [0, duration - 1]; false when
+    // the host tells none of them.
+    bool hostShotRange(Segment& range) const;
+    // First and last frame of the shot: hostShotRange, else what this render covers (see the
+    // .cpp).
+    Segment shotRange(OfxTime time) const;
+    // The frames the node's keys name, for shotRange's last fallback; must not ask shotRange.
+    virtual std::vector<int> shotKeys(OfxTime time) const;
+
+    // Output RGBA float, premultiplied as `alphaFrom` is (nullptr: premultiplied); one image
+    // for every frame unless `frameVarying`.
+    void setOutputPreferences(const PropertySet& outArgs, OfxImageClipHandle alphaFrom,
+                              bool frameVarying) const;
+
+    // How readFrame hands an image's channels to the backend: opaque as RGB else RGBA (the job
+    // of an RGB or RGBA file given to the CLI), the image's own, or one / three channels.
+    enum class Channels { Colour, Own, Alpha, RGB };
+    // The clip's image at `frame` over its own pixels (its pixel window in `window` when
+    // given); throws the artist's message when the host gives none or another frame.
+    FloatImage readFrame(OfxImageClipHandle clip, int frame, Channels channels, const char* what,
+                         OfxRectI* window = nullptr) const;
+    // Throws the artist's message when the host gave no image at `frame`, or another frame.
+    void requireImage(const HostImage& image, int frame, const char* what) const;
+    // What requireImage adds when the host gave another frame than asked: what to do instead.
+    virtual std::string wrongFrameAdvice() const;
+    static OfxRectI renderWindowOf(const PropertySet& inArgs);
+    static int frameOf(OfxTime time) { return static_cast<int>(std::lround(time)); }
 
     OfxImageEffectHandle _handle;
     PropertySet _props;
     OfxParamSetHandle _params = nullptr;
     BackendConnection _backend;
+    // The node's main input, "Source", set by its constructor: hostShotRange reads its range.
+    OfxImageClipHandle _source = nullptr;  // ImageSynth: none
+
+  private:
+    mutable std::mutex _sequenceMutex;
+    bool _hasSequence = false;  // begin-sequence-render told the frames rendered
+    Segment _sequence;
 };
 
 // Progress bar for one render; ends it when destroyed.

@@ -97,17 +97,10 @@ void ImageSynthEffect::render(const PropertySet& inArgs) {
     }
     job.options = optionsAt(engineOptionParams(), time);
 
-    ClientResult status;
-    BackendClient* client = _backend.acquire(connectionSettings(time), status);
-    if (!client) failRender(status);
+    BackendClient& client = backendClient(time);
     ProgressScope progress(*this, "synthfx: image synthesis");
-    RenderCallbacks callbacks;
-    callbacks.progress = [&progress](const std::string&, double fraction) {
-        progress.update(fraction);
-    };
-    callbacks.cancelled = [this, &progress] { return progress.cancelled() || aborted(); };
     RenderOutput rendered;
-    status = client->imageSynth(job, false, callbacks, rendered);
+    const ClientResult status = client.imageSynth(job, false, callbacksFor(progress), rendered);
     if (!status.ok()) failRender(status);
     writePixels(rendered.image, targetWindow, output.mutableView(), renderWindow);
     clearPersistentMessage();

@@ -17,10 +17,30 @@
 namespace synthfx::ofx {
 namespace {
 
-int frameOf(OfxTime time) { return static_cast<int>(std::lround(time)); }
-
 std::string sizeText(int width, int height) {
     return std::to_string(width) + "x" + std::to_string(height);
+}
+
+// A clip's pixel aspect ratio (width of a pixel over its height; 2 for an anamorphic 2:1
+// plate), 1 where the host does not tell.
+double pixelAspectOf(OfxImageClipHandle clip) {
+    OfxPropertySetHandle handle = nullptr;
+    if (suites().effect->clipGetPropertySet(clip, &handle) != kOfxStatOK) return 1.0;
+    const double aspect = PropertySet(handle).getDoubleOr(kOfxImagePropPixelAspectRatio, 1.0);
+    return aspect > 0 ? aspect : 1.0;
+}
+
+// A length in full-resolution pixels at a render scale: whole pixels, at least one.
+int scaledPixels(int pixels, double scale) {
+    return std::max(1, static_cast<int>(std::lround(pixels * scale)));
+}
+
+// Replaces (or adds) the job option `name`.
+void setOption(std::vector<JobOption>& options, const char* name, long long value) {
+    options.erase(std::remove_if(options.begin(), options.end(),
+                                 [name](const JobOption& option) { return option.name == name; }),
+                  options.end());
+    options.push_back({name, value});
 }
 
 }  // namespace
@@ -32,48 +52,35 @@ KeySheetEffect::KeySheetEffect(OfxImageEffectHandle handle, const std::string& c
     _output = clip(kClipOutput);
 }
 
-std::pair<int, int> KeySheetEffect::shotRange() const {
-    const double unknown = std::nan("");
-    std::pair<int, int> range;
-    auto rangeOf = [&](const PropertySet& props) {
-        const double first = props.getDoubleOr(kOfxImageEffectPropFrameRange, unknown, 0);
-        const double last = props.getDoubleOr(kOfxImageEffectPropFrameRange, unknown, 1);
-        if (std::isnan(first) || std::isnan(last) || last < first) return false;
-        range = {frameOf(first), frameOf(last)};
-        return true;
-    };
-    OfxPropertySetHandle handle = nullptr;
-    if (suites().effect->clipGetPropertySet(_source, &handle) == kOfxStatOK &&
-        rangeOf(PropertySet(handle))) {
-        return range;
-    }
-    if (rangeOf(_props)) return range;
-    throw OfxError(kOfxStatFailed, "synthfx: " + hostName() +
-                                       " tells no frame range for Source or this node, and Key "
-                                       "Sheet spreads its keys over the shot: connect Source to "
-                                       "a clip");
+bool KeySheetEffect::autoKeys(OfxTime time) const {
+    const std::string keys = stringAt(kParamSheetKeys, time);
+    return keys.find_first_not_of(" \t") == std::string::npos ||
+           keys.find(kSheetKeysAuto) != std::string::npos;
 }
 
-std::vector<int> KeySheetEffect::keyFrames(OfxTime time) const {
-    const std::string keys = stringAt(kParamSheetKeys, time);
-    if (keys.find_first_not_of(" \t") == std::string::npos ||
-        keys.find(kSheetKeysAuto) != std::string::npos) {
-        const auto shot = shotRange();
-        return autoSheetKeys(shot.first, shot.second, intAt(kParamSheetGrid, time));
-    }
+std::vector<int> KeySheetEffect::shotKeys(OfxTime time) const {
+    if (autoKeys(time)) return {};
     try {
-        return parseKeyList(keys);
+        return parseKeyList(stringAt(kParamSheetKeys, time));
     } catch (const std::invalid_argument&) {
         return {};  // the backend names the bad entry
     }
 }
 
-OfxRectI KeySheetEffect::sourceRect(OfxTime time) const {
+std::vector<int> KeySheetEffect::keyFrames(OfxTime time) const {
+    if (!autoKeys(time)) return shotKeys(time);
+    const Segment shot = shotRange(time);
+    return autoSheetKeys(shot.first, shot.last, intAt(kParamSheetGrid, time));
+}
+
+std::pair<int, int> KeySheetEffect::sourceSize(OfxTime time) const {
     OfxRectD rod{};
     check(suites().effect->clipGetRegionOfDefinition(_source, time, &rod),
           "Source region of definition");
-    return OfxRectI{static_cast<int>(std::floor(rod.x1)), static_cast<int>(std::floor(rod.y1)),
-                    static_cast<int>(std::ceil(rod.x2)), static_cast<int>(std::ceil(rod.y2))};
+    // Canonical coordinates: a pixel is `aspect` units wide.
+    const double aspect = pixelAspectOf(_source);
+    return {static_cast<int>(std::lround((rod.x2 - rod.x1) / aspect)),
+            static_cast<int>(std::lround(rod.y2 - rod.y1))};
 }
 
 std::pair<int, int> KeySheetEffect::cellSize(OfxTime time) const {
@@ -84,16 +91,13 @@ std::pair<int, int> KeySheetEffect::cellSize(OfxTime time) const {
         throw OfxError(kOfxStatFailed, "synthfx: set both Cell Width and Cell Height, or both "
                                        "to 0 (the Source's size)");
     }
-    const OfxRectI source = sourceRect(time);
-    return {source.x2 - source.x1, source.y2 - source.y1};
+    return sourceSize(time);
 }
 
-std::pair<int, int> KeySheetEffect::sheetSize(OfxTime time) const {
+std::pair<int, int> KeySheetEffect::gridSize(OfxTime time) const {
     const int columns = std::max(1, intAt(kParamSheetGrid, time));
     const int keys = std::max<int>(1, static_cast<int>(keyFrames(time).size()));
-    const int rows = (keys + columns - 1) / columns;
-    const auto cell = cellSize(time);
-    return {columns * cell.first, rows * cell.second};
+    return {columns, (keys + columns - 1) / columns};
 }
 
 void KeySheetEffect::getFramesNeeded(const PropertySet& inArgs, const PropertySet& outArgs) {
@@ -113,55 +117,28 @@ void KeySheetEffect::getFramesNeeded(const PropertySet& inArgs, const PropertySe
 }
 
 void KeySheetEffect::getRegionOfDefinition(const PropertySet& inArgs, const PropertySet& outArgs) {
-    if (!clipConnected(_source)) {
-        throw OfxError(kOfxStatFailed, "synthfx: nothing is connected to Source: connect the "
-                                       "shot to take keyframes from");
-    }
-    const auto size = sheetSize(inArgs.getDouble(kOfxPropTime));
-    // The sheet is an image of its own: at the origin, whatever the Source's offset.
+    requireSource("the shot to take keyframes from");
+    const OfxTime time = inArgs.getDouble(kOfxPropTime);
+    const auto grid = gridSize(time);
+    const auto cell = cellSize(time);
+    // The sheet is an image of its own: at the origin, whatever the Source's offset; its
+    // pixels as wide as the output's (the Source's, unless the host says otherwise).
+    const double width = double(grid.first) * cell.first * pixelAspectOf(_output);
     outArgs.setDoubles(kOfxImageEffectPropRegionOfDefinition,
-                       {0.0, 0.0, double(size.first), double(size.second)});
+                       {0.0, 0.0, width, double(grid.second) * cell.second});
 }
 
 void KeySheetEffect::getClipPreferences(const PropertySet& outArgs) {
-    const std::string components = std::string(kClipComponentsPrefix) + kClipOutput;
-    const std::string depth = std::string(kClipDepthPrefix) + kClipOutput;
-    outArgs.setString(components.c_str(), kOfxImageComponentRGBA);
-    outArgs.setString(depth.c_str(), kOfxBitDepthFloat);
-    OfxPropertySetHandle handle = nullptr;
-    if (suites().effect->clipGetPropertySet(_source, &handle) == kOfxStatOK) {
-        const std::string premultiplied = PropertySet(handle).getStringOr(
-            kOfxImageEffectPropPreMultiplication, kOfxImagePreMultiplied);
-        outArgs.setString(kOfxImageEffectPropPreMultiplication, premultiplied);
-    }
     // One sheet for the whole shot: hosts may render it once and hold it.
-    outArgs.setInt(kOfxImageEffectFrameVarying, 0);
+    setOutputPreferences(outArgs, _source, /*frameVarying=*/false);
 }
 
 void KeySheetEffect::changedParam(const std::string& name, const PropertySet&) {
     if (name == kParamPurgeSession) _backend.release();
 }
 
-FloatImage KeySheetEffect::readFrame(OfxImageClipHandle clip, int frame, int channels,
-                                     const char* what) const {
-    HostImage image(clip, frame);
-    if (!image) {
-        throw OfxError(kOfxStatFailed, std::string("synthfx: the host gave no ") + what +
-                                           " image at key frame " + std::to_string(frame) +
-                                           ": connect " + what + " to a clip with that frame");
-    }
-    const double given = image.properties().getDoubleOr(kOfxPropTime, frame);
-    if (frameOf(given) != frame) {
-        throw OfxError(kOfxStatFailed, "synthfx: asked " + hostName() + " for the " + what +
-                                           " frame " + std::to_string(frame) + ", it gave frame " +
-                                           std::to_string(frameOf(given)) +
-                                           ": this host cannot feed Key Sheet; use synthfx "
-                                           "sheet pack there");
-    }
-    const PixelView view = image.view();
-    const OfxRectI window = image.regionOfDefinition();
-    // Opaque plates as RGB: the sheet of an RGB plate file, as sheet pack makes it.
-    return channels ? readPixels(view, window, channels) : readColour(view, window);
+std::string KeySheetEffect::wrongFrameAdvice() const {
+    return "this host cannot feed Key Sheet; use synthfx sheet pack there";
 }
 
 void KeySheetEffect::writeLayout(const std::string& path, const std::string& text) const {
@@ -178,16 +155,16 @@ void KeySheetEffect::writeLayout(const std::string& path, const std::string& tex
 
 void KeySheetEffect::render(const PropertySet& inArgs) {
     const OfxTime time = inArgs.getDouble(kOfxPropTime);
-    const OfxRectI renderWindow{inArgs.getInt(kOfxImageEffectPropRenderWindow, 0),
-                                inArgs.getInt(kOfxImageEffectPropRenderWindow, 1),
-                                inArgs.getInt(kOfxImageEffectPropRenderWindow, 2),
-                                inArgs.getInt(kOfxImageEffectPropRenderWindow, 3)};
-    if (inArgs.getDouble(kOfxImageEffectPropRenderScale, 0) != 1.0 ||
-        inArgs.getDouble(kOfxImageEffectPropRenderScale, 1) != 1.0) {
-        // Cells are whole plate pixels: a proxy sheet would not fit its layout.
-        throw OfxError(kOfxStatFailed, "synthfx: Key Sheet renders at full resolution only: "
-                                       "turn proxy (render scale) off");
+    const OfxRectI renderWindow = renderWindowOf(inArgs);
+    const double scaleX = inArgs.getDouble(kOfxImageEffectPropRenderScale, 0);
+    const double scaleY = inArgs.getDouble(kOfxImageEffectPropRenderScale, 1);
+    if (!(scaleX > 0 && scaleX <= 1 && scaleY > 0 && scaleY <= 1)) {
+        throw OfxError(kOfxStatFailed, "synthfx: Key Sheet cannot render at render scale " +
+                                           std::to_string(scaleX) + " x " + std::to_string(scaleY) +
+                                           ": render at full resolution or a proxy scale");
     }
+    // Proxy: the host gives the key frames at the render scale, and the cells shrink alike.
+    const bool proxy = scaleX != 1.0 || scaleY != 1.0;
     HostImage output(_output, time);
     if (!output) throw OfxError(kOfxStatFailed, "synthfx: the host gave no output image");
     const std::string layoutPath = stringAt(kParamLayoutFile, time);
@@ -195,7 +172,7 @@ void KeySheetEffect::render(const PropertySet& inArgs) {
         throw OfxError(kOfxStatFailed,
                        "synthfx: Layout File must be an absolute path, got " + layoutPath);
     }
-    const auto shot = shotRange();
+    const Segment shot = shotRange(time);
     const std::vector<int> keys = keyFrames(time);
     const bool cropping = boolAt(kParamSheetCrop, time);
     const bool matted = _matte && clipConnected(_matte);
@@ -211,41 +188,37 @@ void KeySheetEffect::render(const PropertySet& inArgs) {
     }
     std::map<int, FloatImage> frames, mattes;
     for (int key : keys) {
-        if (key < shot.first || key > shot.second) continue;  // the backend names it
-        frames[key] = readFrame(_source, key, 0, "Source");
-        if (cropping) mattes[key] = readFrame(_matte, key, 1, "Matte");
+        if (key < shot.first || key > shot.last) continue;  // the backend names it
+        // Opaque plates as RGB: the sheet of an RGB plate file, as sheet pack makes it.
+        frames[key] = readFrame(_source, key, Channels::Colour, "Source");
+        if (cropping) mattes[key] = readFrame(_matte, key, Channels::Alpha, "Matte");
         if (aborted()) throw OfxError(kOfxStatFailed, "synthfx: render aborted");
     }
     SheetJob job;
     job.firstFrame = shot.first;
-    job.lastFrame = shot.second;
+    job.lastFrame = shot.last;
     for (auto& [f, image] : frames) job.frames[f] = &image;
     for (auto& [f, image] : mattes) job.mattes[f] = &image;
     job.options = optionsAt(sheetOptionParams(), time);
     // The size told to the host (getRegionOfDefinition) is the one the backend must make: the
-    // cell size is always sent, 0 being the Source's size here.
-    const auto size = sheetSize(time);
-    const auto cell = cellSize(time);
-    job.options.erase(std::remove_if(job.options.begin(), job.options.end(),
-                                     [](const JobOption& option) {
-                                         return option.name == "cell_width" ||
-                                                option.name == "cell_height";
-                                     }),
-                      job.options.end());
-    job.options.push_back({"cell_width", static_cast<long long>(cell.first)});
-    job.options.push_back({"cell_height", static_cast<long long>(cell.second)});
+    // cell size is always sent, 0 being the Source's size here; at the render scale.
+    const auto full = cellSize(time);
+    const std::pair<int, int> cell{scaledPixels(full.first, scaleX),
+                                   scaledPixels(full.second, scaleY)};
+    setOption(job.options, "cell_width", cell.first);
+    setOption(job.options, "cell_height", cell.second);
+    if (proxy) {
+        // Margin is in plate pixels: the proxy plate's are fewer.
+        const double margin = intAt(kParamSheetMargin, time) * std::min(scaleX, scaleY);
+        setOption(job.options, "margin", std::lround(margin));
+    }
+    const auto grid = gridSize(time);
+    const std::pair<int, int> size{grid.first * cell.first, grid.second * cell.second};
 
-    ClientResult status;
-    BackendClient* client = _backend.acquire(connectionSettings(time), status);
-    if (!client) failRender(status);
+    BackendClient& client = backendClient(time);
     ProgressScope progress(*this, "synthfx: packing the key sheet");
-    RenderCallbacks callbacks;
-    callbacks.progress = [&progress](const std::string&, double fraction) {
-        progress.update(fraction);
-    };
-    callbacks.cancelled = [this, &progress] { return progress.cancelled() || aborted(); };
     RenderOutput packed;
-    status = client->packSheet(job, callbacks, packed);
+    const ClientResult status = client.packSheet(job, callbacksFor(progress), packed);
     if (!status.ok()) failRender(status);
     if (packed.image.width != size.first || packed.image.height != size.second) {
         throw OfxError(kOfxStatFailed, "synthfx: the backend made a " +
@@ -254,7 +227,8 @@ void KeySheetEffect::render(const PropertySet& inArgs) {
                                            sizeText(size.first, size.second) +
                                            ": check Keys and Grid");
     }
-    if (!layoutPath.empty()) writeLayout(layoutPath, packed.layoutJson);
+    // A proxy sheet's layout would not fit the full-size plate Stylize cuts it for.
+    if (!layoutPath.empty() && !proxy) writeLayout(layoutPath, packed.layoutJson);
     writePixels(packed.image, OfxRectI{0, 0, size.first, size.second}, output.mutableView(),
                 renderWindow);
     clearPersistentMessage();

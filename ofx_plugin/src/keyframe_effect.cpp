@@ -9,8 +9,6 @@
 namespace synthfx::ofx {
 namespace {
 
-int frameOf(OfxTime time) { return static_cast<int>(std::lround(time)); }
-
 std::string listText(const std::vector<int>& frames) {
     std::string text;
     for (int frame : frames) text += (text.empty() ? "" : ", ") + std::to_string(frame);
@@ -31,29 +29,12 @@ void KeyframeEffect::getFramesNeeded(const PropertySet&, const PropertySet&) {
 }
 
 void KeyframeEffect::getRegionOfDefinition(const PropertySet& inArgs, const PropertySet& outArgs) {
-    if (!clipConnected(_source)) {
-        throw OfxError(kOfxStatFailed, "synthfx: nothing is connected to Source: connect the "
-                                       "plate to paint");
-    }
-    OfxRectD rod{};
-    check(suites().effect->clipGetRegionOfDefinition(_source, inArgs.getDouble(kOfxPropTime), &rod),
-          "Source region of definition");
-    outArgs.setDoubles(kOfxImageEffectPropRegionOfDefinition, {rod.x1, rod.y1, rod.x2, rod.y2});
+    sourceRegionOfDefinition(inArgs, outArgs, "the plate to paint");
 }
 
 void KeyframeEffect::getClipPreferences(const PropertySet& outArgs) {
-    const std::string components = std::string(kClipComponentsPrefix) + kClipOutput;
-    const std::string depth = std::string(kClipDepthPrefix) + kClipOutput;
-    outArgs.setString(components.c_str(), kOfxImageComponentRGBA);
-    outArgs.setString(depth.c_str(), kOfxBitDepthFloat);
     // The plate's alpha comes back as it went in: so does its premultiplication.
-    OfxPropertySetHandle handle = nullptr;
-    if (suites().effect->clipGetPropertySet(_source, &handle) == kOfxStatOK) {
-        const std::string premultiplied = PropertySet(handle).getStringOr(
-            kOfxImageEffectPropPreMultiplication, kOfxImagePreMultiplied);
-        outArgs.setString(kOfxImageEffectPropPreMultiplication, premultiplied);
-    }
-    outArgs.setInt(kOfxImageEffectFrameVarying, 1);
+    setOutputPreferences(outArgs, _source, /*frameVarying=*/true);
 }
 
 void KeyframeEffect::changedParam(const std::string& name, const PropertySet& inArgs) {
@@ -78,13 +59,14 @@ void KeyframeEffect::requireMarked(int frame, OfxTime time) const {
                                        "): " + how + ", or view a marked frame");
 }
 
+std::string KeyframeEffect::wrongFrameAdvice() const {
+    return "this host cannot feed Keyframe; use synthfx keyframe there";
+}
+
 void KeyframeEffect::render(const PropertySet& inArgs) {
     const OfxTime time = inArgs.getDouble(kOfxPropTime);
     const int frame = frameOf(time);
-    const OfxRectI renderWindow{inArgs.getInt(kOfxImageEffectPropRenderWindow, 0),
-                                inArgs.getInt(kOfxImageEffectPropRenderWindow, 1),
-                                inArgs.getInt(kOfxImageEffectPropRenderWindow, 2),
-                                inArgs.getInt(kOfxImageEffectPropRenderWindow, 3)};
+    const OfxRectI renderWindow = renderWindowOf(inArgs);
     HostImage output(_output, time);
     if (!output) throw OfxError(kOfxStatFailed, "synthfx: the host gave no output image");
     requireMarked(frame, time);
@@ -92,50 +74,25 @@ void KeyframeEffect::render(const PropertySet& inArgs) {
         throw OfxError(kOfxStatFailed, "synthfx: nothing is connected to Reference: connect the "
                                        "painting whose look the keyframe takes");
     }
-    HostImage source(_source, time);
-    if (!source) {
-        throw OfxError(kOfxStatFailed,
-                       "synthfx: the host gave no Source image at frame " + std::to_string(frame));
-    }
-    HostImage reference(_reference, time);
-    if (!reference) {
-        throw OfxError(kOfxStatFailed, "synthfx: the host gave no Reference image at frame " +
-                                           std::to_string(frame) +
-                                           ": connect Reference to a painting with a picture here");
-    }
     // Opaque images travel as RGB: the same job as RGB files given to synthfx keyframe.
-    const OfxRectI target = source.regionOfDefinition();
-    const FloatImage plate = readColour(source.view(), target);
-    const FloatImage painting = readColour(reference.view(), reference.regionOfDefinition());
+    OfxRectI target;
+    const FloatImage plate = readFrame(_source, frame, Channels::Colour, "Source", &target);
+    const FloatImage painting = readFrame(_reference, frame, Channels::Colour, "Reference");
     FloatImage matte;
     KeyframeJob job;
     job.source = &plate;
     job.references = {&painting};
     if (clipConnected(_mask)) {
-        HostImage mask(_mask, time);
-        if (!mask) {
-            throw OfxError(kOfxStatFailed, "synthfx: the host gave no Mask image at frame " +
-                                               std::to_string(frame));
-        }
-        // Over its own pixels: a Mask of another size reaches the backend as it is, which
-        // names it, instead of being cropped or padded to fit.
-        matte = readPixels(mask.view(), mask.regionOfDefinition(), 1);
+        matte = readFrame(_mask, frame, Channels::Alpha, "Mask");
         job.mask = &matte;
     }
     job.options = optionsAt(keyframeOptionParams(), time);
     if (aborted()) throw OfxError(kOfxStatFailed, "synthfx: render aborted");
 
-    ClientResult status;
-    BackendClient* client = _backend.acquire(connectionSettings(time), status);
-    if (!client) failRender(status);
+    BackendClient& client = backendClient(time);
     ProgressScope progress(*this, "synthfx: painting keyframe " + std::to_string(frame));
-    RenderCallbacks callbacks;
-    callbacks.progress = [&progress](const std::string&, double fraction) {
-        progress.update(fraction);
-    };
-    callbacks.cancelled = [this, &progress] { return progress.cancelled() || aborted(); };
     RenderOutput rendered;
-    status = client->keyframe(job, callbacks, rendered);
+    const ClientResult status = client.keyframe(job, callbacksFor(progress), rendered);
     if (!status.ok()) failRender(status);
     writePixels(rendered.image, target, output.mutableView(), renderWindow);
     clearPersistentMessage();

@@ -22,8 +22,8 @@ class KeyframeEffect final : public Effect {
     // Throws the artist's message unless `frame` is marked (a keyframe is costly: the Stylize
     // it feeds reads only its own Style Key frames, so only those are made).
     void requireMarked(int frame, OfxTime time) const;
+    std::string wrongFrameAdvice() const override;
 
-    OfxImageClipHandle _source;
     OfxImageClipHandle _reference;
     OfxImageClipHandle _mask;
     OfxImageClipHandle _output;

@@ -193,7 +193,7 @@ const std::vector<OptionParam>& sheetOptionParams() {
              "Crop each key to its matte's bounding box plus Margin, so the object fills its "
              "cell.",
              page, OptionKind::Bool, 0, 0, 1, 0, 1, {}, "crop_to_matte"},
-            {"margin", "Margin",
+            {kParamSheetMargin, "Margin",
              "Pixels of plate kept around the matte's box when cropping (patches at the "
              "object's edge need some context).",
              page, OptionKind::Int, 16, 0, kNoMax, 0, 64, {}, "margin"},

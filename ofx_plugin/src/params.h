@@ -171,10 +171,13 @@ constexpr const char* kParamLayoutFileLabel = "Layout File";
 constexpr const char* kParamLayoutFileHint =
     "Where the sheet's layout (which frame is in which cell, crops, scale) is written, e.g. "
     "/shots/sh010/sheet.json, each time the sheet renders. Stylize's Key Sheet Layout needs it "
-    "to cut the styled sheet back into keyframes. Empty: not written.";
+    "to cut the styled sheet back into keyframes. Empty: not written. Proxy renders (render "
+    "scale below 1) show a proxy-size sheet and leave the file as it is: the layout describes the "
+    "full-size sheet.";
 constexpr const char* kParamSheetGrid = "grid";  // its options "grid", "keys", "cellWidth"...
 constexpr const char* kParamSheetKeys = "keys";
 constexpr const char* kParamSheetCrop = "cropToMatte";
+constexpr const char* kParamSheetMargin = "margin";
 constexpr const char* kParamSheetCellWidth = "cellWidth";
 constexpr const char* kParamSheetCellHeight = "cellHeight";
 // The auto choice of Keys, as the schema spells it.

@@ -13,15 +13,6 @@
 namespace synthfx::ofx {
 namespace {
 
-int frameOf(OfxTime time) { return static_cast<int>(std::lround(time)); }
-
-OfxRectI renderWindowOf(const PropertySet& inArgs) {
-    return OfxRectI{inArgs.getInt(kOfxImageEffectPropRenderWindow, 0),
-                    inArgs.getInt(kOfxImageEffectPropRenderWindow, 1),
-                    inArgs.getInt(kOfxImageEffectPropRenderWindow, 2),
-                    inArgs.getInt(kOfxImageEffectPropRenderWindow, 3)};
-}
-
 std::string sizeText(const OfxRectI& r) {
     return std::to_string(r.x2 - r.x1) + "x" + std::to_string(r.y2 - r.y1);
 }
@@ -42,48 +33,7 @@ StylizeEffect::StylizeEffect(OfxImageEffectHandle handle, const std::string& con
     }
 }
 
-bool StylizeEffect::hostShotRange(Segment& range) const {
-    const double unknown = std::nan("");
-    auto rangeOf = [&](const PropertySet& props) {
-        const double first = props.getDoubleOr(kOfxImageEffectPropFrameRange, unknown, 0);
-        const double last = props.getDoubleOr(kOfxImageEffectPropFrameRange, unknown, 1);
-        if (std::isnan(first) || std::isnan(last) || last < first) return false;
-        range = {frameOf(first), frameOf(last)};
-        return true;
-    };
-    OfxPropertySetHandle handle = nullptr;
-    if (suites().effect->clipGetPropertySet(_source, &handle) == kOfxStatOK &&
-        rangeOf(PropertySet(handle))) {
-        return true;
-    }
-    if (rangeOf(_props)) return true;
-    // MLT tells only the effect's length; its frames count from 0.
-    const double duration =
-        _props.getDoubleOr(kOfxImageEffectInstancePropEffectDuration, unknown, 0);
-    if (std::isnan(duration) || frameOf(duration) < 1) return false;
-    range = {0, frameOf(duration) - 1};
-    return true;
-}
-
-// The Source clip's frame range where the host gives one (most do); else the effect's own
-// range or duration; else what this render covers: the frame, the sequence being rendered and
-// the keys (set, or in the filter context every frame with a style file). MLT 7 ends there:
-// it sets its effect duration outside the instance's property set.
-Segment StylizeEffect::shotRange(OfxTime time) const {
-    Segment range;
-    if (hostShotRange(range)) return range;
-    range = {frameOf(time), frameOf(time)};
-    auto include = [&range](int frame) {
-        range.first = std::min(range.first, frame);
-        range.last = std::max(range.last, frame);
-    };
-    {
-        std::lock_guard<std::mutex> lock(_sequenceMutex);
-        if (_hasSequence) {
-            include(_sequence.first);
-            include(_sequence.last);
-        }
-    }
+std::vector<int> StylizeEffect::shotKeys(OfxTime time) const {
     std::vector<int> keys = setKeys(time);
     if (keys.empty() && !_general) {
         try {
@@ -92,18 +42,7 @@ Segment StylizeEffect::shotRange(OfxTime time) const {
             // No usable file name yet: render says why.
         }
     }
-    for (int key : keys) include(key);
-    return range;
-}
-
-void StylizeEffect::beginSequenceRender(const PropertySet& inArgs) {
-    const double unknown = std::nan("");
-    const double first = inArgs.getDoubleOr(kOfxImageEffectPropFrameRange, unknown, 0);
-    const double last = inArgs.getDoubleOr(kOfxImageEffectPropFrameRange, unknown, 1);
-    if (std::isnan(first) || std::isnan(last) || last < first) return;
-    std::lock_guard<std::mutex> lock(_sequenceMutex);
-    _hasSequence = true;
-    _sequence = {frameOf(first), frameOf(last)};
+    return keys;
 }
 
 std::vector<int> StylizeEffect::setKeys(OfxTime time) const {
@@ -275,23 +214,11 @@ void StylizeEffect::getFramesNeeded(const PropertySet& inArgs, const PropertySet
 }
 
 void StylizeEffect::getRegionOfDefinition(const PropertySet& inArgs, const PropertySet& outArgs) {
-    if (!clipConnected(_source)) {
-        throw OfxError(kOfxStatFailed, "synthfx: nothing is connected to Source: connect the "
-                                       "shot to stylize");
-    }
-    OfxRectD rod{};
-    check(suites().effect->clipGetRegionOfDefinition(_source, inArgs.getDouble(kOfxPropTime), &rod),
-          "Source region of definition");
-    outArgs.setDoubles(kOfxImageEffectPropRegionOfDefinition, {rod.x1, rod.y1, rod.x2, rod.y2});
+    sourceRegionOfDefinition(inArgs, outArgs, "the shot to stylize");
 }
 
 void StylizeEffect::getClipPreferences(const PropertySet& outArgs) {
-    const std::string components = std::string(kClipComponentsPrefix) + kClipOutput;
-    const std::string depth = std::string(kClipDepthPrefix) + kClipOutput;
-    outArgs.setString(components.c_str(), kOfxImageComponentRGBA);
-    outArgs.setString(depth.c_str(), kOfxBitDepthFloat);
-    outArgs.setString(kOfxImageEffectPropPreMultiplication, kOfxImagePreMultiplied);
-    outArgs.setInt(kOfxImageEffectFrameVarying, 1);
+    setOutputPreferences(outArgs, nullptr, /*frameVarying=*/true);
 }
 
 void StylizeEffect::changedParam(const std::string& name, const PropertySet& inArgs) {
@@ -308,28 +235,17 @@ void StylizeEffect::changedParam(const std::string& name, const PropertySet& inA
     }
 }
 
+std::string StylizeEffect::wrongFrameAdvice() const {
+    if (_general) return "this host cannot feed Stylize";
+    return "set Source Frames File to the shot's frames on disk; the backend then reads them "
+           "itself";
+}
+
 FloatImage StylizeEffect::readClipFrame(OfxImageClipHandle clip, int frame, const OfxRectI& window,
                                         int channels, const char* what,
                                         std::string* identity) const {
     HostImage image(clip, frame);
-    if (!image) {
-        throw OfxError(kOfxStatFailed, std::string("synthfx: the host gave no ") + what +
-                                           " image at frame " + std::to_string(frame) +
-                                           ": connect " + what + " to a clip with that frame");
-    }
-    // A host that cannot give other times may hand back the current frame instead: where the
-    // image says its time, a different one fails rather than render from the wrong frame.
-    const double given = image.properties().getDoubleOr(kOfxPropTime, frame);
-    if (frameOf(given) != frame) {
-        throw OfxError(kOfxStatFailed,
-                       std::string("synthfx: asked ") + hostName() + " for the " + what +
-                           " frame " + std::to_string(frame) + ", it gave frame " +
-                           std::to_string(frameOf(given)) +
-                           (_general ? std::string(": this host cannot feed Stylize")
-                                     : std::string(". Set Source Frames File to the shot's "
-                                                   "frames on disk; the backend then reads "
-                                                   "them itself.")));
-    }
+    requireImage(image, frame, what);
     const PixelView view = image.view();
     if (identity) {
         const PropertySet props = image.properties();
@@ -503,23 +419,17 @@ void StylizeEffect::render(const PropertySet& inArgs) {
         job.options = optionsAt(stylizeOptionParams(), time);
         job.refresh = refreshWanted(segment, time);
 
-        ClientResult status;
-        BackendClient* client = _backend.acquire(connectionSettings(time), status);
-        if (!client) failRender(status);
-        const ContentHashes::HashFn hash = [client](const FloatImage& image) {
-            return client->contentHash(image);
+        BackendClient& client = backendClient(time);
+        const ContentHashes::HashFn hash = [&client](const FloatImage& image) {
+            return client.contentHash(image);
         };
         for (const auto& [image, identity] : identities) {
             job.contentHashes[image] = _hashes.hashOf(identity, *image, hash, job.refresh);
         }
         ProgressScope progress(*this, "synthfx: stylizing frame " + std::to_string(frame));
-        RenderCallbacks callbacks;
-        callbacks.progress = [&](const std::string&, double fraction) {
-            progress.update(fraction);
-        };
-        callbacks.cancelled = [this, &progress] { return progress.cancelled() || aborted(); };
         RenderOutput rendered;
-        status = client->stylize(job, frame, outputKind == OutputKind::Error, callbacks, rendered);
+        const ClientResult status = client.stylize(job, frame, outputKind == OutputKind::Error,
+                                                   callbacksFor(progress), rendered);
         if (!status.ok()) failRender(status);
         if (job.refresh) refreshDone(segment);
         result = std::move(outputKind == OutputKind::Error ? rendered.error : rendered.image);

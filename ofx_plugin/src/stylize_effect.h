@@ -22,14 +22,12 @@ class StylizeEffect final : public Effect {
     void getRegionOfDefinition(const PropertySet& inArgs, const PropertySet& outArgs) override;
     void getClipPreferences(const PropertySet& outArgs) override;
     void changedParam(const std::string& name, const PropertySet& inArgs) override;
-    void beginSequenceRender(const PropertySet& inArgs) override;
 
   private:
-    // First and last frame of the shot, from what the host tells (see shotRange's comment).
-    Segment shotRange(OfxTime time) const;
-    // The Source clip's or the effect's frame range, or frames [0, duration - 1]; false when
-    // the host tells none of them.
-    bool hostShotRange(Segment& range) const;
+    // setKeys, else (filter context) every frame whose style file exists: the span of the
+    // shot's keys where the host tells no range.
+    std::vector<int> shotKeys(OfxTime time) const override;
+    std::string wrongFrameAdvice() const override;
     // A styled key sheet's cells, else the frames marked on the Keyframes page (markedKeys);
     // unsorted, maybe outside the shot.
     std::vector<int> setKeys(OfxTime time) const;
@@ -60,7 +58,6 @@ class StylizeEffect final : public Effect {
     void refreshDone(const Segment& segment);
 
     bool _general;
-    OfxImageClipHandle _source;
     OfxImageClipHandle _style = nullptr;
     OfxImageClipHandle _mask = nullptr;
     OfxImageClipHandle _output;
@@ -68,10 +65,7 @@ class StylizeEffect final : public Effect {
     int _loadedGeneration = 0;  // at creation: a saved project never refreshes on load
     int _seenGeneration = 0;
     std::set<std::pair<int, int>> _refreshed;  // segments rendered at _seenGeneration
-    mutable std::mutex _sequenceMutex;
-    bool _hasSequence = false;  // begin-sequence-render told the frames rendered
-    Segment _sequence;
-    ContentHashes _hashes;  // of the frames sent, across renders
+    ContentHashes _hashes;                     // of the frames sent, across renders
 };
 
 }  // namespace synthfx::ofx

@@ -41,6 +41,7 @@ struct Options {
     int first = 1, last = 1;
     std::vector<int> frames;
     double renderScale = 1.0;
+    double pixelAspect = 1.0;  // of every clip and the project: 2 for an anamorphic 2:1 plate
     bool background = false, negativeRowBytes = false, describe = false;
     int abortAfterMs = -1, pad = 0, originX = 0, originY = 0;
     std::vector<std::string> preload;
@@ -186,7 +187,7 @@ std::unique_ptr<Image> allocate(const OfxRectI& bounds, const OfxRectI& rod,
     p.setString(kOfxImageEffectPropComponents, {components});
     p.setString(kOfxImageEffectPropPreMultiplication, {kOfxImagePreMultiplied});
     p.setDouble(kOfxImageEffectPropRenderScale, {gOptions.renderScale, gOptions.renderScale});
-    p.setDouble(kOfxImagePropPixelAspectRatio, {1.0});
+    p.setDouble(kOfxImagePropPixelAspectRatio, {gOptions.pixelAspect});
     p.setString(kOfxImagePropField, {kOfxImageFieldNone});
     p.setString(kOfxImagePropUniqueIdentifier, {std::to_string(time)});
     p.setDouble(kOfxPropTime, {time});  // lets the plugin check it got the time it asked for
@@ -203,10 +204,10 @@ unsigned char* pixelAt(Image& image, int x, int y) {
 }
 
 // Full-resolution size of an input clip (from its first frame) and its pixel RoD at the render
-// scale, shifted by --origin.
+// scale, shifted by --origin (canonical: a pixel is --pixel-aspect units wide).
 OfxRectI pixelRoD(int width, int height) {
     const int n = scaleFactor();
-    const int ox = gOptions.originX / n, oy = gOptions.originY / n;
+    const int ox = int(gOptions.originX / gOptions.pixelAspect) / n, oy = gOptions.originY / n;
     return OfxRectI{ox, oy, ox + width / n, oy + height / n};
 }
 
@@ -348,11 +349,12 @@ OfxStatus clipReleaseImage(OfxPropertySetHandle image) {
     return gImages.erase(image) ? kOfxStatOK : kOfxStatErrBadHandle;
 }
 
-// Canonical RoD of an input clip: its full-resolution size at --origin.
+// Canonical RoD of an input clip: its full-resolution size, pixels --pixel-aspect wide, at
+// --origin.
 OfxRectD canonicalRoD(const std::string& clip) {
     const Array first = loadFrame(clip, gOptions.first);
     return OfxRectD{double(gOptions.originX), double(gOptions.originY),
-                    double(gOptions.originX + first.width),
+                    gOptions.originX + first.width * gOptions.pixelAspect,
                     double(gOptions.originY + first.height)};
 }
 
@@ -606,11 +608,16 @@ bool renderFrame(OfxPlugin* plugin, Effect& effect, int frame) {
         emit("{\"event\":\"render\",\"frame\":" + std::to_string(frame) + ",\"status\":1}");
         return false;
     }
-    const int n = scaleFactor();
-    const OfxRectI rod{int(std::floor(out.getDouble(kOfxImageEffectPropRegionOfDefinition, 0) / n)),
-                       int(std::floor(out.getDouble(kOfxImageEffectPropRegionOfDefinition, 1) / n)),
-                       int(std::ceil(out.getDouble(kOfxImageEffectPropRegionOfDefinition, 2) / n)),
-                       int(std::ceil(out.getDouble(kOfxImageEffectPropRegionOfDefinition, 3) / n))};
+    // Canonical to pixels: x over the pixel aspect ratio, both over the render scale's factor.
+    const double nx = scaleFactor() * gOptions.pixelAspect, ny = scaleFactor();
+    const auto canonical = [&out](int i) {
+        return out.getDouble(kOfxImageEffectPropRegionOfDefinition, i);
+    };
+    const OfxRectI rod{int(std::floor(canonical(0) / nx)), int(std::floor(canonical(1) / ny)),
+                       int(std::ceil(canonical(2) / nx)), int(std::ceil(canonical(3) / ny))};
+    emit("{\"event\":\"region_of_definition\",\"frame\":" + std::to_string(frame) +
+         ",\"canonical\":[" + std::to_string(canonical(0)) + "," + std::to_string(canonical(1)) +
+         "," + std::to_string(canonical(2)) + "," + std::to_string(canonical(3)) + "]}");
 
     PropertySet neededIn, neededOut;
     neededIn.setDouble(kOfxPropTime, {double(frame)});
@@ -753,6 +760,8 @@ Options parseOptions(int argc, char** argv) {
             for (double f : parseList(next())) o.frames.push_back(int(f));
         } else if (arg == "--render-scale")
             o.renderScale = std::stod(next());
+        else if (arg == "--pixel-aspect")
+            o.pixelAspect = std::stod(next());
         else if (arg == "--background")
             o.background = next() == "1";
         else if (arg == "--negative-rowbytes")
@@ -806,6 +815,7 @@ std::unique_ptr<Effect> createInstance(OfxPlugin* plugin, Effect& contextDescrip
     instance->props.setString(kOfxPropType, {kOfxTypeImageEffectInstance});
     instance->props.setString(kOfxImageEffectPropContext, {gOptions.context});
     instance->props.setString(kOfxPropLabel, {"Stylize1"});
+    instance->props.setDouble(kOfxImageEffectPropProjectPixelAspectRatio, {gOptions.pixelAspect});
     if (gOptions.clipFrameRange) {
         instance->props.setDouble(kOfxImageEffectPropFrameRange,
                                   {double(gOptions.first), double(gOptions.last)});
@@ -837,6 +847,7 @@ std::unique_ptr<Effect> createInstance(OfxPlugin* plugin, Effect& contextDescrip
                                   {double(gOptions.first), double(gOptions.last)});
         }
         clip->props.setString(kOfxImageEffectPropPreMultiplication, {kOfxImagePreMultiplied});
+        clip->props.setDouble(kOfxImagePropPixelAspectRatio, {gOptions.pixelAspect});
         instance->clips[name] = std::move(clip);
     }
     if (call(plugin, kOfxActionCreateInstance, instance->handle(), nullptr, nullptr) !=

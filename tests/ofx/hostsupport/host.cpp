@@ -40,6 +40,14 @@ std::string framePath(const std::string& pattern, int frame) {
 
 bool exists(const std::string& path) { return std::ifstream(path).good(); }
 
+// The size of a clip's file at the first frame, at the origin (PAR 1); empty without a file.
+OfxRectD fileRegion(const std::string& pattern) {
+    const std::string path = framePath(pattern, gOptions.first);
+    if (!exists(path)) return OfxRectD{0, 0, 0, 0};
+    const testhost::Array file = testhost::readNpy(path);
+    return OfxRectD{0, 0, double(file.width), double(file.height)};
+}
+
 void emitMessage(const char* event, const char* type, const char* id, const std::string& text) {
     emit(std::string("{\"event\":\"") + event + "\",\"type\":" + json(type ? type : "") +
          ",\"id\":" + json(id ? id : "") + ",\"text\":" + json(text) + "}");
@@ -201,7 +209,12 @@ void Clip::getUnmappedFrameRange(double& startFrame, double& endFrame) const {
 
 bool Clip::getContinuousSamples() const { return false; }
 
-OfxRectD Clip::getRegionOfDefinition(OfxTime) const { return effect_->frameRegion(); }
+OfxRectD Clip::getRegionOfDefinition(OfxTime) const {
+    // An input's own size: a Reference painting of another size than Source's stays so.
+    const auto pattern = gOptions.clips.find(getName());
+    if (isOutput() || pattern == gOptions.clips.end()) return effect_->frameRegion();
+    return fileRegion(pattern->second);
+}
 
 OFX::Host::ImageEffect::Image* Clip::getImage(OfxTime time, const OfxRectD*) {
     emit("{\"event\":\"fetch\",\"clip\":" + json(getName()) + ",\"time\":" + std::to_string(time) +
@@ -290,12 +303,9 @@ OfxStatus Effect::clearPersistentMessage() {
 }
 
 OfxRectD Effect::frameRegion() const {
-    // The first connected input's file at the first frame gives the frame size (PAR 1).
     for (const auto& [name, pattern] : gOptions.clips) {
-        const std::string path = framePath(pattern, gOptions.first);
-        if (!exists(path)) continue;
-        const testhost::Array file = testhost::readNpy(path);
-        return OfxRectD{0, 0, double(file.width), double(file.height)};
+        const OfxRectD region = fileRegion(pattern);
+        if (region.x2 > 0) return region;
     }
     return OfxRectD{0, 0, 0, 0};
 }

@@ -148,7 +148,8 @@ class Effect : public OFX::Host::ImageEffect::Instance {
     void timeLineGotoTime(double t) override;
     void timeLineGetBounds(double& t1, double& t2) override;
 
-    // The frame size of the Source (or first connected input) clip: every clip's RoD here.
+    // The frame size of the first connected input clip (by name): the output's and the
+    // project's region here; an input's is its own file's (Clip::getRegionOfDefinition).
     OfxRectD frameRegion() const;
     const std::map<std::string, OFX::Host::ImageEffect::ClipInstance*>& clips() const {
         return _clips;

@@ -129,6 +129,24 @@ def start_backend(directory: Path, listen: str = "127.0.0.1:0", *args: str) -> B
     return Backend(process, ready.read_text().strip(), log_path)
 
 
+INSTALL = REPO_ROOT / "installers" / "linux" / "install.sh"
+
+
+def install_bundle(bundle: Path, root: Path, *extra: str) -> subprocess.CompletedProcess:
+    """installers/linux/install.sh of ``bundle`` into ``root/plugins``, the backend command
+    this environment's ``synthfx``, a systemd unit written to ``root/systemd`` (not started)."""
+    synthfx = Path(sys.executable).parent / "synthfx"
+    return subprocess.run(
+        [
+            "bash", str(INSTALL), "--bundle", str(bundle),
+            "--plugins-dir", str(root / "plugins"),
+            "--backend-command", str(synthfx),
+            "--systemd", "--systemd-dir", str(root / "systemd"), "--no-start", *extra,
+        ],
+        capture_output=True, text=True,
+    )  # fmt: skip
+
+
 STYLIZE = "org.synthfx.Stylize"
 FRAMES = 10
 KEYS = (0, 8)
@@ -178,6 +196,94 @@ def write_keys(keys: dict[int, np.ndarray], directory: Path) -> dict[int, Path]:
     for frame, pixels in keys.items():
         write_image(paths[frame], pixels, dtype="float")
     return paths
+
+
+SHEET_FRAMES = 9
+SHEET_SIZE = (96, 54)
+
+
+def sheet_plate(video: Path) -> dict[int, np.ndarray]:
+    """The Key Sheet tests' plate: Big Buck Bunny frames 30-38 as frames 0-8, 96x54 RGB."""
+    import cv2
+
+    from synthfx.io import FrameRange, VideoReader
+
+    with VideoReader(video) as reader:
+        return {
+            frame - 30: cv2.resize(pixels, SHEET_SIZE, interpolation=cv2.INTER_AREA)
+            for frame, pixels in reader.frames(FrameRange(30, 30 + SHEET_FRAMES - 1))
+        }
+
+
+def cli_pack(plate: dict, directory: Path, *args: str, matte: dict | None = None) -> Path:
+    """``synthfx sheet pack`` of the plate (and matte) as float EXRs; returns the sheet."""
+    from synthfx.io import write_image
+
+    for f, pixels in plate.items():
+        write_image(directory / "plate" / f"p.{f:04d}.exr", pixels, dtype="float")
+        if matte is not None:
+            write_image(directory / "matte" / f"m.{f:04d}.exr", matte[f], dtype="float")
+    matted = ("--matte", str(directory / "matte" / "m.####.exr")) if matte is not None else ()
+    sheet = directory / "cli" / "sheet.exr"
+    command = [sys.executable, "-m", "synthfx.cli", "sheet", "pack",
+               "--frames", str(directory / "plate" / "p.####.exr"), "--out", str(sheet),
+               "--dtype", "float", *matted, *args]  # fmt: skip
+    subprocess.run(command, check=True, capture_output=True, text=True)
+    return sheet
+
+
+KEYFRAME_FRAMES = 4
+KEYFRAME_SIZE = (96, 54)
+# The Keyframe node's parameters of the job cli_keyframe runs (device choice 1: cpu; patchSize
+# 5 is faster).
+KEYFRAME_PARAMS = ("patchSize=5", "device=1")
+_KEYFRAME_CLI_ARGS = ("--patch-size", "5", "--device", "cpu")
+
+
+def keyframe_pictures(video: Path) -> tuple[dict[int, np.ndarray], np.ndarray]:
+    """The Keyframe tests' plate frames 0-3 (96x54 RGBA, alpha a soft matte) and a painting
+    of another frame (80x60 RGB)."""
+    import cv2
+
+    from synthfx.io import FrameRange, VideoReader
+    from synthfx.pipeline import painterly
+
+    with VideoReader(video) as reader:
+        frames = dict(reader.frames(FrameRange(40, 90)))
+    ramp = np.linspace(0.2, 1.0, KEYFRAME_SIZE[0], dtype=np.float32)
+    alpha = np.broadcast_to(ramp, KEYFRAME_SIZE[::-1])
+    size = KEYFRAME_SIZE
+    colour = {
+        f: cv2.resize(frames[40 + f], size, interpolation=cv2.INTER_AREA)
+        for f in range(KEYFRAME_FRAMES)
+    }
+    plate = {f: np.dstack([pixels, alpha]) for f, pixels in colour.items()}
+    painting = painterly(cv2.resize(frames[90], (80, 60), interpolation=cv2.INTER_AREA))
+    return {f: p.astype(np.float32) for f, p in plate.items()}, painting.astype(np.float32)
+
+
+def keyframe_clips(directory: Path, plate: dict, painting: np.ndarray) -> dict[str, str]:
+    """The Keyframe node's Source (the plate's frames) and Reference (one still) as the hosts'
+    --clip patterns."""
+    np.save(directory / "painting.npy", painting)
+    return {"Source": write_sequence(directory / "source", plate),
+            "Reference": str(directory / "painting.npy")}  # fmt: skip
+
+
+def cli_keyframe(plate: np.ndarray, painting: np.ndarray, directory: Path, *extra: str):
+    """``synthfx keyframe`` of KEYFRAME_PARAMS' job from float EXRs of the same pixels the node
+    gets; returns its (H, W, C) float32 keyframe."""
+    from synthfx.cli import main
+    from synthfx.io import read_image, write_image
+
+    directory.mkdir(parents=True, exist_ok=True)
+    write_image(directory / "plate.exr", plate, dtype="float")
+    write_image(directory / "painting.exr", painting, dtype="float")
+    args = ["keyframe", "--frame", str(directory / "plate.exr"),
+            "--reference", str(directory / "painting.exr"), "--out", str(directory / "key.exr"),
+            "--dtype", "float", "--quiet", *_KEYFRAME_CLI_ARGS, *extra]  # fmt: skip
+    assert main(args) == 0
+    return read_image(directory / "key.exr").pixels
 
 
 DEFLICKER = "org.synthfx.Deflicker"

@@ -65,6 +65,22 @@ def test_render_equals_cli(bundle, shot_frames, backend, tmp_path) -> None:
     assert run.of("render")[0]["progress_updates"] > 0
 
 
+def test_anamorphic_equals_cli(bundle, shot_frames, backend, tmp_path) -> None:
+    """Pixel aspect 2: the region of definition is the Source's, canonical (twice its pixel
+    width), and the frame is the CLI's."""
+    plate, render = shot_frames
+    cli = cli_deflicker(plate, render, tmp_path)
+    clips = {"Source": write_sequence(tmp_path / "source", render),
+             "Guide": write_sequence(tmp_path / "guide", plate)}  # fmt: skip
+    run = deflicker_node(bundle, clips, tmp_path / "ofx", "--frames", "2", "--pixel-aspect", "2",
+                         "--param", f"backendAddress={backend.address}")  # fmt: skip
+    assert run.returncode == 0, run.messages()
+    width, height = DEFLICKER_SIZE
+    assert run.of("region_of_definition")[-1]["canonical"] == [0, 0, 2 * width, height]
+    got = read_output(str(tmp_path / "ofx" / "o.%04d.npy"), 2)
+    assert np.array_equal(got, read_image(cli / "d.0002.exr").pixels)
+
+
 def test_mask_equals_cli(bundle, shot_frames, backend, tmp_path) -> None:
     """With Mask connected: the CLI's --mask result, and the render kept where the mask is 0."""
     plate, render = shot_frames

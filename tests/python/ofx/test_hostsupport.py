@@ -25,13 +25,23 @@ from ofx_testing import (
     FRAMES,
     KEY_SHEET,
     KEYFRAME,
+    KEYFRAME_FRAMES,
+    KEYFRAME_PARAMS,
     KEYS,
     OFFICIAL_HEADERS,
+    SHEET_FRAMES,
+    SHEET_SIZE,
     STYLIZE,
     cli_deflicker,
+    cli_keyframe,
+    cli_pack,
     cli_reference,
     deflicker_shot,
+    install_bundle,
+    keyframe_clips,
+    keyframe_pictures,
     read_output,
+    sheet_plate,
     start_backend,
     write_keys,
     write_sequence,
@@ -168,9 +178,15 @@ def test_smoke(hs_host, bundle, tmp_path) -> None:
         assert described[(KEYFRAME, GENERAL)]["optional"] == ["Mask"]
 
 
-def test_stylize_render_equals_cli(hs_host, bundle, clips, shot, keys, backend, tmp_path) -> None:
+@pytest.fixture(scope="module")
+def cli_stylized(tmp_path_factory: pytest.TempPathFactory, shot, keys) -> Path:
+    """The folder of ``synthfx stylize``'s frames o.####.exr of the job stylize_args renders."""
+    root = tmp_path_factory.mktemp("hs-cli")
+    return cli_reference(shot, write_keys(keys, root / "keys"), root)
+
+
+def test_stylize_render_equals_cli(hs_host, bundle, clips, cli_stylized, backend, tmp_path) -> None:
     """Stylize renders frames out of order through HostSupport, bit for bit the CLI's (float)."""
-    cli_reference(shot, write_keys(keys, tmp_path / "keys"), tmp_path)
     order = (5, 0, 9, 8, 2)
     run = run_hs(hs_host, bundle, *stylize_args(
         clips, tmp_path / "ofx", "--frames", ",".join(map(str, order)),
@@ -184,12 +200,33 @@ def test_stylize_render_equals_cli(hs_host, bundle, clips, shot, keys, backend, 
     assert needed[(5, "Source")] == [0, 8] and needed[(5, "Style")] == [0, 0, 8, 8]
     assert needed[(9, "Source")] == [8, 9]
     for frame in order:
-        expected = read_image(tmp_path / "cli" / f"o.{frame:04d}.exr").pixels
+        expected = read_image(cli_stylized / f"o.{frame:04d}.exr").pixels
         got = read_output(str(tmp_path / "ofx" / "o.%04d.npy"), frame)
         assert got.shape == (*expected.shape[:2], 4)
         assert np.array_equal(got[..., : expected.shape[2]], expected), f"frame {frame} differs"
     fetched = {(e["clip"], e["time"]) for e in run.of("fetch")}
     assert ("Style", 4.0) not in fetched, "a frame that is no key was fetched from Style"
+
+
+def test_installed_bundle_found_on_plugin_path(
+    hs_host, bundle, clips, cli_stylized, backend, tmp_path
+) -> None:
+    """The bundle installers/linux/install.sh puts in a plug-ins folder: HostSupport's
+    discovery finds it there from OFX_PLUGIN_PATH (the folder, no binary path given), loads
+    it and renders a Stylize frame equal to the CLI's."""
+    done = install_bundle(bundle, tmp_path)
+    assert done.returncode == 0, done.stderr
+    installed = tmp_path / "plugins" / "synthfx.ofx.bundle"
+    run = run_hs(hs_host, installed, *stylize_args(
+        clips, tmp_path / "ofx", "--frames", "3",
+        "--param", f"backendAddress={backend.address}"))  # fmt: skip
+    assert not run.problems(), run.problems()
+    assert run.returncode == 0 and run.renders() == {3: 0}, run.messages()
+    binaries = {Path(p["binary"]) for p in run.of("plugin")}
+    assert binaries == {installed / "Contents" / "Linux-x86-64" / "synthfx.ofx"}
+    expected = read_image(cli_stylized / "o.0003.exr").pixels
+    got = read_output(str(tmp_path / "ofx" / "o.%04d.npy"), 3)
+    assert np.array_equal(got[..., : expected.shape[2]], expected)
 
 
 @pytest.fixture(scope="module")
@@ -285,6 +322,51 @@ def test_deflicker_equals_cli(hs_host, bundle, bbb_video, backend, tmp_path) -> 
         expected = read_image(cli / f"d.{frame:04d}.exr").pixels
         got = read_output(str(out / "o.%04d.npy"), frame)
         assert np.array_equal(got, expected), f"frame {frame} differs"
+
+
+def test_key_sheet_equals_cli(hs_host, bundle, bbb_video, backend, tmp_path) -> None:
+    """Key Sheet through HostSupport: the sheet (its region of definition, not the Source's)
+    equals ``synthfx sheet pack``'s bit for bit, and Layout File its layout."""
+    plate = sheet_plate(bbb_video)
+    expected = cli_pack(plate, tmp_path, "--grid", "2")
+    out, layout = tmp_path / "ofx", tmp_path / "sheet.json"
+    out.mkdir()
+    args = ["--plugin", KEY_SHEET, "--context", "General", "--range", f"0-{SHEET_FRAMES - 1}",
+            "--frames", "4", "--out", str(out / "o.%04d.npy"),
+            "--clip", f"Source={write_sequence(tmp_path / 'source', plate)}",
+            "--param", "grid=2", "--param", f"layoutFile={layout}",
+            "--param", f"backendAddress={backend.address}"]  # fmt: skip
+    run = run_hs(hs_host, bundle, *args)
+    assert not run.problems(), run.problems()
+    assert run.returncode == 0 and run.renders() == {4: 0}, run.messages()
+    needed = {(e["frame"], e["clip"]): e["ranges"] for e in run.of("frames_needed")}
+    assert needed[(4, "Source")] == [0, 0, 3, 3, 5, 5, 8, 8]
+    got = read_output(str(out / "o.%04d.npy"), 4)
+    assert got.shape[:2] == (2 * SHEET_SIZE[1], 2 * SHEET_SIZE[0])
+    assert np.array_equal(got[..., :3], read_image(expected).pixels)
+    assert layout.read_text() == expected.with_suffix(".json").read_text()
+
+
+def test_keyframe_equals_cli(hs_host, bundle, bbb_video, backend, tmp_path) -> None:
+    """Keyframe through HostSupport at a marked frame, its Reference a painting of another
+    size, equals ``synthfx keyframe`` bit for bit (float, alpha kept)."""
+    plate, painting = keyframe_pictures(bbb_video)
+    expected = cli_keyframe(plate[2], painting, tmp_path / "cli")
+    out = tmp_path / "ofx"
+    out.mkdir()
+    args = ["--plugin", KEYFRAME, "--context", "General", "--range",
+            f"0-{KEYFRAME_FRAMES - 1}", "--frames", "2", "--keys", "styleKey=0,2",
+            "--out", str(out / "o.%04d.npy"),
+            "--param", f"backendAddress={backend.address}"]  # fmt: skip
+    for name, pattern in keyframe_clips(tmp_path, plate, painting).items():
+        args += ["--clip", f"{name}={pattern}"]
+    for param in KEYFRAME_PARAMS:
+        args += ["--param", param]
+    run = run_hs(hs_host, bundle, *args)
+    assert not run.problems(), run.problems()
+    assert run.returncode == 0 and run.renders() == {2: 0}, run.messages()
+    got = read_output(str(out / "o.%04d.npy"), 2)
+    assert got.shape == expected.shape and np.array_equal(got, expected)
 
 
 def test_exception_unreachable_backend(hs_host, bundle, clips, tmp_path) -> None:

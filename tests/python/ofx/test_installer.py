@@ -3,26 +3,11 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
-from ofx_testing import REPO_ROOT, run_host
-
-INSTALL = REPO_ROOT / "installers" / "linux" / "install.sh"
-
-
-def _install(bundle: Path, tmp_path: Path, *extra: str) -> subprocess.CompletedProcess:
-    synthfx = Path(sys.executable).parent / "synthfx"
-    return subprocess.run(
-        [
-            "bash", str(INSTALL), "--bundle", str(bundle),
-            "--plugins-dir", str(tmp_path / "plugins"),
-            "--backend-command", str(synthfx),
-            "--systemd", "--systemd-dir", str(tmp_path / "systemd"), "--no-start", *extra,
-        ],
-        capture_output=True, text=True,
-    )  # fmt: skip
+from ofx_testing import install_bundle as _install
+from ofx_testing import run_host
 
 
 def test_smoke(bundle: Path, tmp_path: Path) -> None:

@@ -19,18 +19,23 @@ import pytest
 from ofx_testing import (
     FAST_PARAMS,
     KEY_SHEET,
+    SHEET_FRAMES,
+    SHEET_SIZE,
     STYLIZE,
+    cli_pack,
     read_output,
     run_host,
+    sheet_plate,
     start_backend,
     write_sequence,
 )
 from service_testing import FAST_ENGINE, FAST_FLOW, paint
 
-from synthfx.io import FrameRange, VideoReader, read_image, write_image
+from synthfx.io import read_image, write_image
 
-FRAMES = 9
-SIZE = (96, 54)
+FRAMES = SHEET_FRAMES
+SIZE = SHEET_SIZE
+PROXY = ("--render-scale", "0.5")  # the test host's half-size proxy render
 
 
 def _disc(frame: int) -> np.ndarray:
@@ -43,33 +48,16 @@ def _disc(frame: int) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def plate(bbb_video: Path) -> dict[int, np.ndarray]:
-    """Big Buck Bunny frames 0-8 at 96x54 RGB."""
-    with VideoReader(bbb_video) as reader:
-        return {
-            frame - 30: cv2.resize(pixels, SIZE, interpolation=cv2.INTER_AREA)
-            for frame, pixels in reader.frames(FrameRange(30, 30 + FRAMES - 1))
-        }
+    return sheet_plate(bbb_video)
 
 
-def cli_pack(plate: dict, directory: Path, *args: str, matte: dict | None = None) -> Path:
-    """``synthfx sheet pack`` of the plate (and matte) as float EXRs; returns the sheet."""
-    for f, pixels in plate.items():
-        write_image(directory / "plate" / f"p.{f:04d}.exr", pixels, dtype="float")
-        if matte is not None:
-            write_image(directory / "matte" / f"m.{f:04d}.exr", matte[f], dtype="float")
-    matted = ("--matte", str(directory / "matte" / "m.####.exr")) if matte is not None else ()
-    sheet = directory / "cli" / "sheet.exr"
-    command = [sys.executable, "-m", "synthfx.cli", "sheet", "pack",
-               "--frames", str(directory / "plate" / "p.####.exr"), "--out", str(sheet),
-               "--dtype", "float", *matted, *args]  # fmt: skip
-    subprocess.run(command, check=True, capture_output=True, text=True)
-    return sheet
-
-
-def key_sheet(bundle: Path, clips: dict[str, str], out: Path, *params: str, frame: int = 4):
+def key_sheet(
+    bundle: Path, clips: dict[str, str], out: Path, *params: str, frame: int = 4, host=()
+):
+    """Renders `frame` of the node (``host``: more test host options)."""
     out.mkdir(parents=True, exist_ok=True)
     command = ["--plugin", KEY_SHEET, "--range", f"0-{FRAMES - 1}", "--frames", str(frame),
-               "--out", str(out / "o.%04d.npy")]  # fmt: skip
+               "--out", str(out / "o.%04d.npy"), *host]  # fmt: skip
     for name, pattern in clips.items():
         command += ["--clip", f"{name}={pattern}"]
     for param in params:
@@ -101,6 +89,89 @@ def test_render_equals_cli(bundle, plate, backend, tmp_path, params, cli, keys) 
     assert got.shape[:2] == sheet.shape[:2] == (2 * SIZE[1], 2 * SIZE[0])  # its RoD
     assert np.array_equal(got[..., :3], sheet) and (got[..., 3] == 1).all()
     assert layout.read_text() == expected.with_suffix(".json").read_text()
+
+
+@pytest.mark.parametrize("profile", ["no-frame-range", "sequence-range-only"])
+def test_shot_from_duration_or_sequence_equals_cli(bundle, plate, backend, tmp_path, profile):
+    """A host that tells no clip frame range: the shot is the effect's duration, else the
+    sequence being rendered; auto keys spread over it as over the clip's range."""
+    expected = cli_pack(plate, tmp_path, "--grid", "2")
+    clips = {"Source": write_sequence(tmp_path / "source", plate)}
+    run = key_sheet(bundle, clips, tmp_path / "ofx", "grid=2", f"backendAddress={backend.address}",
+                    host=("--profile", profile))  # fmt: skip
+    assert run.returncode == 0, run.messages()
+    needed = {e["clip"]: e["ranges"] for e in run.of("frames_needed")}
+    assert needed["Source"] == [0, 0, 3, 3, 5, 5, 8, 8]
+    got = read_output(str(tmp_path / "ofx" / "o.%04d.npy"), 4)
+    assert np.array_equal(got[..., :3], read_image(expected).pixels)
+
+
+def test_anamorphic_equals_cli(bundle, plate, backend, tmp_path) -> None:
+    """Pixel aspect 2: the region of definition is canonical (twice the sheet's pixel width),
+    the pixels are sheet pack's of the same frames."""
+    expected = cli_pack(plate, tmp_path, "--grid", "2")
+    layout = tmp_path / "sheet.json"
+    clips = {"Source": write_sequence(tmp_path / "source", plate)}
+    run = key_sheet(bundle, clips, tmp_path / "ofx", "grid=2", f"layoutFile={layout}",
+                    f"backendAddress={backend.address}", host=("--pixel-aspect", "2"))  # fmt: skip
+    assert run.returncode == 0, run.messages()
+    width, height = 2 * SIZE[0], 2 * SIZE[1]
+    assert run.of("region_of_definition")[-1]["canonical"] == [0, 0, 2 * width, height]
+    got = read_output(str(tmp_path / "ofx" / "o.%04d.npy"), 4)
+    assert got.shape[:2] == (height, width)
+    assert np.array_equal(got[..., :3], read_image(expected).pixels)
+    assert layout.read_text() == expected.with_suffix(".json").read_text()
+
+
+def _half_size(pixels: np.ndarray) -> np.ndarray:
+    """The test host's proxy (render scale 0.5) of a frame: 2x2 box filter, summed in its
+    order, so equal to the bit."""
+    pixels = pixels.astype(np.float32)
+    total = pixels[0::2, 0::2] + pixels[0::2, 1::2]
+    total = total + pixels[1::2, 0::2]
+    return (total + pixels[1::2, 1::2]) / np.float32(4)
+
+
+@pytest.mark.parametrize(
+    ("params", "cli"),
+    [((), ()), (("cellWidth=64", "cellHeight=36"), ("--cell-size", "32x18"))],
+    ids=["source-size", "cell-size"],
+)
+def test_proxy_is_sheet_of_proxy_frames(bundle, plate, backend, tmp_path, params, cli) -> None:
+    """Render scale 0.5: sheet pack of the host's half-size frames into half-size cells, the
+    region of definition still the full sheet's; Layout File is not written (it describes the
+    full-size sheet, which a proxy render does not make)."""
+    proxy = {f: _half_size(pixels) for f, pixels in plate.items()}
+    expected = read_image(cli_pack(proxy, tmp_path, "--grid", "2", *cli)).pixels
+    layout = tmp_path / "node" / "sheet.json"
+    layout.parent.mkdir()
+    clips = {"Source": write_sequence(tmp_path / "source", plate)}
+    run = key_sheet(bundle, clips, tmp_path / "ofx", "grid=2", *params, f"layoutFile={layout}",
+                    f"backendAddress={backend.address}", host=PROXY)  # fmt: skip
+    assert run.returncode == 0, run.messages()
+    cell = (64, 36) if params else SIZE
+    assert run.of("region_of_definition")[-1]["canonical"] == [0, 0, 2 * cell[0], 2 * cell[1]]
+    got = read_output(str(tmp_path / "ofx" / "o.%04d.npy"), 4)
+    assert got.shape[:2] == expected.shape[:2] == (cell[1], cell[0])  # 2x2 cells of half size
+    assert np.array_equal(got[..., :3], expected)
+    assert not layout.exists()
+
+
+def test_proxy_crop_to_matte_scales_margin(bundle, plate, backend, tmp_path) -> None:
+    """Crop To Matte at render scale 0.5: the proxy frames and mattes packed with the margin in
+    proxy pixels (3 -> 2)."""
+    matte = {f: _disc(f) for f in plate}
+    half = SIZE[0] // 2, SIZE[1] // 2
+    expected = cli_pack({f: _half_size(p) for f, p in plate.items()}, tmp_path, "--grid", "2",
+                        "--crop-to-matte", "--margin", "2", "--cell-size", f"{half[0]}x{half[1]}",
+                        matte={f: _half_size(m) for f, m in matte.items()})  # fmt: skip
+    clips = {"Source": write_sequence(tmp_path / "source", plate),
+             "Matte": write_sequence(tmp_path / "matte", matte)}  # fmt: skip
+    run = key_sheet(bundle, clips, tmp_path / "ofx", "grid=2", "cropToMatte=1", "margin=3",
+                    f"backendAddress={backend.address}", host=PROXY)  # fmt: skip
+    assert run.returncode == 0, run.messages()
+    got = read_output(str(tmp_path / "ofx" / "o.%04d.npy"), 4)
+    assert np.array_equal(got[..., :3], read_image(expected).pixels)
 
 
 def test_crop_to_matte_equals_cli(bundle, plate, backend, tmp_path) -> None:

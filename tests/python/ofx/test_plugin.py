@@ -187,6 +187,19 @@ def test_byte_and_half_inputs(bundle, clips, shot, keys, backend, tmp_path, dept
     np.testing.assert_array_equal(got, expected[4])
 
 
+def test_anamorphic_with_origin(bundle, clips, shot, keys, backend, tmp_path) -> None:
+    """Pixel aspect 2 at an offset origin: the region of definition is the Source's, canonical
+    (twice its pixel width), and the frame is the render of the same pixels."""
+    run = stylize(bundle, clips, tmp_path, "--frames", "4", "--pixel-aspect", "2",
+                  "--origin", "20,10", "--param", f"backendAddress={backend.address}")  # fmt: skip
+    assert run.returncode == 0, run.messages()
+    height, width = shot[0].shape[:2]
+    assert run.of("region_of_definition")[-1]["canonical"] == [20, 10, 20 + 2 * width, 10 + height]
+    expected = expected_render(backend, shot, keys, [4])
+    got = read_output(str(tmp_path / "o.%04d.npy"), 4)
+    np.testing.assert_array_equal(got, expected[4])
+
+
 def test_mask_connected_and_disconnected(bundle, clips, shot, keys, backend, tmp_path) -> None:
     masked = stylize(bundle, clips, tmp_path / "masked", "--frames", "6",
                      "--clip", f"Mask={clips['Mask']}", "--clip-components", "Mask=Alpha",

@@ -159,13 +159,16 @@ void patchmatch_iteration(LevelState& state, ThreadPool& pool, const SynthesisPa
                     qx = std::clamp(qx, state.centres.min_x, state.centres.max_x);
                     qy = std::clamp(qy, state.centres.min_y, state.centres.max_y);
                     if ((qx == best_x && qy == best_y) || !state.centre_allowed(qx, qy)) return;
+                    // The distance first, bounded by the best cost alone (the penalty is >= 0):
+                    // most candidates stop there, before the occupancy lookups, which miss the
+                    // cache as candidates scatter over the source. A distance within that bound
+                    // is the full sum, so every decision is the one the penalty's bound gives.
+                    const float d = state.patch_distance(x, y, qx, qy, best_cost);
+                    if (!(d < best_cost)) return;
                     const float penalty =
                         uniform ? occupancy_scale * float(occupancy_at(qx, qy) + own_footprint)
                                 : 0.0f;
-                    const float bound = best_cost - penalty;
-                    if (bound <= 0.0f) return;
-                    const float d = state.patch_distance(x, y, qx, qy, bound);
-                    if (d < bound) {
+                    if (d < best_cost - penalty) {
                         best_x = qx, best_y = qy, best_ssd = d, best_cost = d + penalty;
                     }
                 };

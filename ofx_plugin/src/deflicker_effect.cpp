@@ -92,7 +92,7 @@ void DeflickerEffect::changedParam(const std::string& name, const PropertySet&) 
 }
 
 FloatImage DeflickerEffect::readFrame(OfxImageClipHandle clip, int frame, int channels,
-                                      const char* what) const {
+                                      const char* what, OfxRectI* region) const {
     HostImage image(clip, frame);
     if (!image) {
         throw OfxError(kOfxStatFailed, std::string("synthfx: the host gave no ") + what +
@@ -110,6 +110,7 @@ FloatImage DeflickerEffect::readFrame(OfxImageClipHandle clip, int frame, int ch
     // Each frame over its own pixels: a Guide of another size reaches the backend as it is,
     // which names it, instead of being cropped or padded to fit.
     const OfxRectI window = image.regionOfDefinition();
+    if (region) *region = window;
     return readPixels(view, window, channels ? channels : channelCount(view.layout));
 }
 
@@ -126,15 +127,6 @@ void DeflickerEffect::render(const PropertySet& inArgs) {
         throw OfxError(kOfxStatFailed, "synthfx: nothing is connected to Guide: connect the "
                                        "plate the flickering render was made from");
     }
-    OfxRectI target;
-    {
-        HostImage source(_source, time);
-        if (!source) {
-            throw OfxError(kOfxStatFailed, "synthfx: the host gave no Source image at frame " +
-                                               std::to_string(frame));
-        }
-        target = source.regionOfDefinition();
-    }
     const auto shot = shotRange();
     const auto window = windowOf(frame, time);
     if (!hostHasTemporalAccess() && window.first != window.second) {
@@ -145,8 +137,10 @@ void DeflickerEffect::render(const PropertySet& inArgs) {
     }
     const bool masked = clipConnected(_mask);
     std::map<int, FloatImage> frames, guides, masks;
+    OfxRectI target{};  // where the Source frame's pixels lie: the output's too
+    // Each frame of the window fetched once per clip: a host may compute every fetch upstream.
     for (int f = window.first; f <= window.second; ++f) {
-        frames[f] = readFrame(_source, f, 0, "Source");
+        frames[f] = readFrame(_source, f, 0, "Source", f == frame ? &target : nullptr);
         guides[f] = readFrame(_guide, f, 3, "Guide");  // the plate's colours guide the match
         if (masked) masks[f] = readFrame(_mask, f, 1, "Mask");
         if (aborted()) throw OfxError(kOfxStatFailed, "synthfx: render aborted");

@@ -24,8 +24,10 @@ class DeflickerEffect final : public Effect {
     std::pair<int, int> shotRange() const;
     // [max(first, frame - window), min(last, frame + window)].
     std::pair<int, int> windowOf(int frame, OfxTime time) const;
-    // The clip's image at `frame` over its own pixels, as `channels` channels (0: the image's).
-    FloatImage readFrame(OfxImageClipHandle clip, int frame, int channels, const char* what) const;
+    // The clip's image at `frame` over its own pixels, as `channels` channels (0: the image's);
+    // `region`, when given, gets where those pixels lie.
+    FloatImage readFrame(OfxImageClipHandle clip, int frame, int channels, const char* what,
+                         OfxRectI* region = nullptr) const;
 
     OfxImageClipHandle _source;
     OfxImageClipHandle _guide;

@@ -2,7 +2,9 @@
 """Deflicker quality against a known answer, and seconds per frame by mode and window.
 
 Run: ``.venv/bin/python bench/deflicker.py [--size 160x90] [--frames 12] [--window 6]
-[--time-size 384x256] [--time-windows 4,8,16]``.
+[--time-size 384x256] [--time-windows 4,8,16] [--accurate-max 8] [--repeats 1]
+[--skip-quality | --skip-timing]``; issue 14's timing: ``--skip-quality --time-size 768x512
+--time-windows 8,16,32 --accurate-max 32``.
 
 Quality: Big Buck Bunny frames (from frame 40, where the clip moves) resized to ``--size``;
 truth T = ``painterly(plate)``; input X = ``add_flicker(T, seed)`` (per-frame gain, gamma,
@@ -10,7 +12,9 @@ colour cast, offset and a re-seeded texture). Printed per mode and for two basel
 input; the mean of the window's input frames, plain and warped along DIS flow of the plate):
 PSNR against T, PSNR of the high-pass (detail), and the flicker (mean absolute change between
 consecutive frames) against T's own, with seconds. Timing: ``render(t)`` of a middle frame
-per mode and window at ``--time-size``, with the remap count (fast: O(log window)).
+per mode and window at ``--time-size``, wall and CPU seconds (the median of ``--repeats``), with
+the remap count (fast: O(log window)), peak RSS and the load average (a shared machine's
+other jobs show there).
 """
 
 from __future__ import annotations
@@ -19,7 +23,9 @@ import argparse
 import itertools
 import os
 import resource
+import statistics
 import time
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -123,25 +129,67 @@ def timing(args: argparse.Namespace) -> None:
     guide = plate(size_of(args.time_size), 2 * max(windows) + 1)
     render = {f: add_flicker(painterly(p), seed=f) for f, p in guide.items()}
     centre = max(windows)
-    print(f"seconds per frame (render of one middle frame), {args.time_size}")
-    print(f"{'window':>6s} " + " ".join(f"{m + ' s':>12s} {'remaps':>6s}" for m in MODES))
+    inputs_mib = _rss_mib("VmRSS")
+    # From here on the peak is the deflicker's (the decoded video it was cut from is gone).
+    peak_reset = _reset_peak_rss()
+    print(
+        f"seconds per frame (render of one middle frame), {args.time_size}; median of "
+        f"{args.repeats}: wall s, CPU s (all threads), remaps"
+    )
+    print(
+        f"{'window':>6s} "
+        + " ".join(f"{m + ' s':>12s} {'cpu s':>7s} {'remaps':>6s}" for m in MODES)
+    )
     for window in windows:
         near = range(centre - window, centre + window + 1)  # the shot: just the window
         cells = []
         for mode in MODES:
             if mode == "accurate" and window > args.accurate_max:
-                cells.append(f"{'-':>12s} {'-':>6s}")
+                cells.append(f"{'-':>12s} {'-':>7s} {'-':>6s}")
                 continue
-            job = Deflicker(
-                MemoryFrames({f: render[f] for f in near}),
-                MemoryFrames({f: guide[f] for f in near}),
-                options=DeflickerOptions(mode=mode, window=window),
-            )
-            start = time.perf_counter()
-            job.render(centre)
-            cells.append(f"{time.perf_counter() - start:12.2f} {job.remaps:6d}")
-        print(f"{window:6d} " + " ".join(cells))
-    print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+            walls, cpus, remaps = [], [], 0
+            for _ in range(args.repeats):
+                job = Deflicker(
+                    MemoryFrames({f: render[f] for f in near}),
+                    MemoryFrames({f: guide[f] for f in near}),
+                    options=DeflickerOptions(mode=mode, window=window),
+                )
+                start, start_cpu = time.perf_counter(), time.process_time()
+                job.render(centre)
+                walls.append(time.perf_counter() - start)
+                cpus.append(time.process_time() - start_cpu)
+                remaps = job.remaps
+            wall, cpu = statistics.median(walls), statistics.median(cpus)
+            cells.append(f"{wall:12.2f} {cpu:7.2f} {remaps:6d}")
+        print(f"{window:6d} " + " ".join(cells), flush=True)
+    if peak_reset:
+        peak = f"{_rss_mib('VmHWM'):.0f} MiB during the renders"
+    else:
+        peak = f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB (process)"
+    print(f"peak RSS {peak}; RSS before them {inputs_mib:.0f} MiB (the shot's frames held)")
+    print(
+        "load average (1, 5, 15 min) at the end: " + ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    )
+
+
+def _rss_mib(field: str) -> float:
+    """A /proc/self/status memory figure (VmRSS, VmHWM) in MiB; 0 where there is none."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def _reset_peak_rss() -> bool:
+    """Restarts the peak RSS (VmHWM) at the current RSS (Linux); whether it could."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return _rss_mib("VmHWM") > 0
 
 
 def main() -> None:
@@ -152,10 +200,17 @@ def main() -> None:
     parser.add_argument("--time-size", default="384x256")
     parser.add_argument("--time-windows", default="4,8,16")
     parser.add_argument("--accurate-max", type=int, default=8, help="largest accurate window")
+    parser.add_argument("--repeats", type=int, default=1, help="timed renders per cell (median)")
     parser.add_argument("--skip-timing", action="store_true")
+    parser.add_argument("--skip-quality", action="store_true")
     args = parser.parse_args()
     print(f"machine: {cpu_model()}, {os.cpu_count()} logical CPUs; engine threads: all; CPU")
-    quality(args)
+    print(
+        "load average (1, 5, 15 min) at the start: "
+        + ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    )
+    if not args.skip_quality:
+        quality(args)
     if not args.skip_timing:
         timing(args)
 

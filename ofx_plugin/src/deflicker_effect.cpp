@@ -73,15 +73,6 @@ void DeflickerEffect::render(const PropertySet& inArgs) {
         throw OfxError(kOfxStatFailed, "synthfx: nothing is connected to Guide: connect the "
                                        "plate the flickering render was made from");
     }
-    OfxRectI target;
-    {
-        HostImage source(_source, time);
-        if (!source) {
-            throw OfxError(kOfxStatFailed, "synthfx: the host gave no Source image at frame " +
-                                               std::to_string(frame));
-        }
-        target = source.regionOfDefinition();
-    }
     const Segment range = shot();
     const Segment window = windowOf(frame, time);
     if (!hostHasTemporalAccess() && window.first != window.last) {
@@ -92,8 +83,10 @@ void DeflickerEffect::render(const PropertySet& inArgs) {
     }
     const bool masked = clipConnected(_mask);
     std::map<int, FloatImage> frames, guides, masks;
+    OfxRectI target{};  // where the Source frame's pixels lie: the output's too
+    // Each frame of the window fetched once per clip: a host may compute every fetch upstream.
     for (int f = window.first; f <= window.last; ++f) {
-        frames[f] = readFrame(_source, f, Channels::Own, "Source");
+        frames[f] = readFrame(_source, f, Channels::Own, "Source", f == frame ? &target : nullptr);
         // The plate's colours guide the match.
         guides[f] = readFrame(_guide, f, Channels::RGB, "Guide");
         if (masked) masks[f] = readFrame(_mask, f, Channels::Alpha, "Mask");

@@ -330,6 +330,9 @@ OfxStatus clipGetImage(OfxImageClipHandle handle, OfxTime time, const OfxRectD*,
              ",\"frame\":" + std::to_string(time) + "}");
         return kOfxStatFailed;
     }
+    // Every fetch the host serves (as HostSupport's host reports them): what a render pulled.
+    emit("{\"event\":\"fetch\",\"clip\":" + json(clip->name) + ",\"time\":" + std::to_string(time) +
+         ",\"frame\":" + std::to_string(gTime) + "}");
     try {
         auto image = inputImage(*clip, time);
         if (!image) return kOfxStatFailed;

@@ -90,11 +90,12 @@ class Backend:
     address: str
     log_path: Path
 
-    def logged(self, event: str) -> list[dict]:
-        """The backend's log events of one kind ("render": frame, cache hit or miss, output)."""
+    def logged(self, *kinds: str) -> list[dict]:
+        """The backend's log events of these kinds, in order ("render": frame, cache hit or
+        miss, output)."""
         events = [json.loads(line) for line in self.log_path.read_text().splitlines()
                   if line.startswith("{")]  # fmt: skip
-        return [e for e in events if e["event"] == event]
+        return [e for e in events if e["event"] in kinds]
 
     def renders(self) -> list[dict]:
         return self.logged("render")

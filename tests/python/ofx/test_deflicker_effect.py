@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """The synthfx Deflicker node in our spec test host against a real ``synthfx serve``: frames
 rendered out of order equal ``synthfx deflicker`` bit for bit (alpha and HDR kept), frames
-needed are the window, and a Guide of another size fails with the backend's one line."""
+needed, fetched and uploaded are the window, and a Guide of another size fails with the
+backend's one line."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from ofx_testing import (
     deflicker_shot,
     read_output,
     run_host,
+    start_backend,
     write_sequence,
 )
 
@@ -126,3 +128,54 @@ def test_exception_guide_of_another_size(bundle, shot_frames, backend, tmp_path)
     assert persistent and "guide frame 2 is 48x27, the render is 96x54" in persistent[-1]
     assert len(persistent[-1].splitlines()) == 1
     assert not any((tmp_path / "ofx").iterdir())
+
+
+def _window(frame: int, window: int = 2) -> list[float]:
+    """The frames of ``frame``'s window clipped to the shot 0..DEFLICKER_FRAMES-1."""
+    return [
+        float(f) for f in range(max(0, frame - window), min(DEFLICKER_FRAMES, frame + window + 1))
+    ]
+
+
+def test_fetches_and_uploads_only_the_window(bundle, shot_frames, tmp_path) -> None:
+    """Each render fetches every frame of its window (clipped at the shot's ends) once per clip
+    and nothing else; the backend is sent only the frames it does not hold yet; a frame
+    rendered again comes from the backend's cache."""
+    plate, render = shot_frames
+    clips = {"Source": write_sequence(tmp_path / "source", render),
+             "Guide": write_sequence(tmp_path / "guide", plate)}  # fmt: skip
+    backend = start_backend(tmp_path / "backend")  # its own: nothing uploaded before
+    try:
+        order = (0, 1, 2, 4)
+        run = deflicker_node(bundle, clips, tmp_path / "ofx", "--frames", ",".join(map(str, order)),
+                             "--param", f"backendAddress={backend.address}")  # fmt: skip
+        assert run.returncode == 0, run.messages()
+        assert not run.of("fetch_outside_declared")
+        for frame in order:
+            fetched = [(e["clip"], e["time"]) for e in run.of("fetch") if e["frame"] == frame]
+            for clip in ("Source", "Guide"):
+                times = sorted(t for c, t in fetched if c == clip)
+                assert times == _window(frame), (frame, clip, times)
+            assert {c for c, _ in fetched} == {"Source", "Guide"}  # Mask is not connected
+        # Uploads before each Deflicker call (Source and Guide images): all of frame 0's
+        # window, then the one frame each next window adds, then none.
+        sent, per_call, windows = 0, [], []
+        for event in backend.logged("upload", "deflicker"):
+            if event["event"] == "upload":
+                sent += event["frames"]
+            else:
+                per_call.append(sent)
+                windows.append(event["window"])
+                sent = 0
+        assert per_call == [6, 2, 2, 0], per_call
+        assert windows == ["0-2", "0-3", "0-4", "2-4"]
+        assert [e["cache"] for e in backend.logged("deflicker")] == ["miss"] * 4
+
+        again = deflicker_node(bundle, clips, tmp_path / "again", "--frames", "2",
+                               "--param", f"backendAddress={backend.address}")  # fmt: skip
+        assert again.returncode == 0, again.messages()
+        assert backend.logged("deflicker")[-1]["cache"] == "hit"
+        assert np.array_equal(read_output(str(tmp_path / "again" / "o.%04d.npy"), 2),
+                              read_output(str(tmp_path / "ofx" / "o.%04d.npy"), 2))  # fmt: skip
+    finally:
+        backend.kill()

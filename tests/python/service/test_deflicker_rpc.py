@@ -5,6 +5,7 @@ equal to the local run bit for bit, a chunk equal to the full run, and the one-l
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import cv2
@@ -61,6 +62,11 @@ def _args(shot: Path, out: Path, *extra: str) -> list[str]:
 
 def _read(pattern: str, frames=FRAMES) -> dict[int, np.ndarray]:
     return {f: read_image(pattern.replace("####", f"{f:04d}")).pixels for f in frames}
+
+
+def _cached_frames(cache_dir: Path) -> list[Path]:
+    """The finished frames in the server's deflicker cache (no writes in progress)."""
+    return sorted(p for p in (cache_dir / "deflicker").rglob("*.npy") if not p.name.startswith("."))
 
 
 def _upload(client: BackendClient, frames: dict[int, np.ndarray]) -> list[pb.FrameImage]:
@@ -191,8 +197,115 @@ def test_cancel_stops_the_remaps(module_server, shot: Path) -> None:
             if event.stage == "synthesizing" and stages.count("synthesizing") == 1:
                 assert other.cancel("deflicker-1") == 1
 
+        stored = _cached_frames(module_server.cache_dir)
         with pytest.raises(ServiceCancelledError, match=r"cancelled during the remap of frame"):
             client.deflicker(job, 1004, progress=cancel_at_first_remap, request_id="deflicker-1")
         assert stages.count("remap") < 4, stages  # not every remap ran
-        assert client.deflicker(job, 1004).remaps == 4
+        assert _cached_frames(module_server.cache_dir) == stored  # nothing partial kept
+        rerun = client.deflicker(job, 1004)
+        assert rerun.remaps == 4 and not rerun.from_cache
+        assert len(_cached_frames(module_server.cache_dir)) == len(stored) + 1
         other.close()
+
+
+def test_a_repeated_request_is_served_from_the_cache(server_factory, shot: Path) -> None:
+    """The same frame of the same job comes back from the cache (no remap) bit for bit, after a
+    restart too; a changed option or a changed frame of the window is computed afresh."""
+    render = _read(str(shot / "r.####.exr"))
+    plate = _read(str(shot / "p.####.exr"))
+    server = server_factory()
+    params = pb.DeflickerParams(mode=pb.DEFLICKER_MODE_FAST, window=2)
+    with BackendClient(server.address) as client:
+        job = pb.DeflickerJob(
+            first_frame=FRAMES.start, last_frame=FRAMES[-1], frames=_upload(client, render),
+            guide=_upload(client, plate), params=params,
+        )  # fmt: skip
+        first = client.deflicker(job, 1004, want_support=True)
+        assert not first.from_cache and first.remaps == 4
+        again = client.deflicker(job, 1004, want_support=True)
+        assert again.from_cache and again.remaps == 0 and again.window == first.window
+        assert np.array_equal(again.image, first.image)
+        assert again.support is not None and first.support is not None
+        assert np.array_equal(again.support, first.support)
+        assert (client.info().cache.misses, client.info().cache.hits) == (1, 1)
+        assert len(_cached_frames(server.cache_dir)) == 1
+
+        other = pb.DeflickerJob()
+        other.CopyFrom(job)
+        other.params.guide_weight = 5.0
+        changed = client.deflicker(other, 1004)
+        assert not changed.from_cache and changed.remaps == 4
+        assert not np.array_equal(changed.image, first.image)
+
+        # A frame inside the window changed misses; one outside it (1001) does not matter.
+        edited = dict(render)
+        edited[1006] = np.ascontiguousarray(render[1006] * np.float32(0.9))
+        edited[1001] = np.ascontiguousarray(render[1001] * np.float32(0.9))
+        inside = pb.DeflickerJob()
+        inside.CopyFrom(job)
+        del inside.frames[:]
+        inside.frames.extend(_upload(client, edited))
+        assert not client.deflicker(inside, 1004).from_cache
+        outside = pb.DeflickerJob()
+        outside.CopyFrom(inside)
+        del outside.frames[:]
+        outside.frames.extend(_upload(client, {**render, 1001: edited[1001]}))
+        assert client.deflicker(outside, 1004).from_cache
+        assert (client.info().cache.misses, client.info().cache.hits) == (3, 2)
+    assert '"cache": "hit"' in server.log()
+
+    server.stop()
+    restarted = server_factory(cache_dir=server.cache_dir)
+    with BackendClient(restarted.address) as client:
+        del job.frames[:], job.guide[:]
+        job.frames.extend(_upload(client, render))
+        job.guide.extend(_upload(client, plate))
+        kept = client.deflicker(job, 1004, want_support=True)
+        assert kept.from_cache and np.array_equal(kept.image, first.image)
+
+
+def test_racing_calls_compute_a_frame_once(server, shot: Path) -> None:
+    """Two clients asking for one frame at once: one computes it, the other reads it back."""
+    render = _read(str(shot / "r.####.exr"))
+    plate = _read(str(shot / "p.####.exr"))
+    params = pb.DeflickerParams(mode=pb.DEFLICKER_MODE_ACCURATE, window=3)
+    results: list = [None, None]
+
+    def ask(index: int) -> None:
+        with BackendClient(server.address) as client:
+            job = pb.DeflickerJob(
+                first_frame=FRAMES.start, last_frame=FRAMES[-1], frames=_upload(client, render),
+                guide=_upload(client, plate), params=params,
+            )  # fmt: skip
+            results[index] = client.deflicker(job, 1004)
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert all(r is not None for r in results)
+    assert sorted(r.from_cache for r in results) == [False, True]
+    assert np.array_equal(results[0].image, results[1].image)
+    assert len(_cached_frames(server.cache_dir)) == 1
+
+
+def test_the_cache_keeps_its_disk_budget(server_factory, shot: Path) -> None:
+    """With a 1 MiB budget (a quarter for deflickered frames: two 96x54 frames), the least
+    recently used frame is evicted and computed again when asked for."""
+    render = _read(str(shot / "r.####.exr"))
+    plate = _read(str(shot / "p.####.exr"))
+    server = server_factory("--cache-limit-mb", "1")
+    with BackendClient(server.address) as client:
+        job = pb.DeflickerJob(
+            first_frame=FRAMES.start, last_frame=FRAMES[-1], frames=_upload(client, render),
+            guide=_upload(client, plate),
+            params=pb.DeflickerParams(mode=pb.DEFLICKER_MODE_FAST, window=1),
+        )  # fmt: skip
+        for frame in (1003, 1004, 1005):
+            assert not client.deflicker(job, frame).from_cache
+        assert len(_cached_frames(server.cache_dir)) == 2
+        assert client.deflicker(job, 1005).from_cache
+        assert not client.deflicker(job, 1003).from_cache  # evicted
+        cache = client.info().cache
+        assert cache.used_bytes <= cache.limit_bytes

@@ -91,6 +91,7 @@ class DeflickeredFrame:
     support: np.ndarray | None  # (H, W) float32, when asked for
     window: tuple[int, int]  # the first and last frame the result depends on
     remaps: int
+    from_cache: bool = False  # read back from the backend's cache (no remap computed)
 
 
 @dataclass(frozen=True)
@@ -556,6 +557,7 @@ class BackendClient:
             support=images[1].pixels[..., 0] if want_support else None,
             window=(result.window[0], result.window[1]),
             remaps=result.remaps,
+            from_cache=result.from_cache,
         )
 
     def pack_sheet(

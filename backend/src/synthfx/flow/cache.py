@@ -20,6 +20,7 @@ import numpy as np
 from synthfx.flow.base import FlowEstimator
 from synthfx.io.atomic import atomic_path
 from synthfx.io.digest import array_digest, new_digest
+from synthfx.io.pruning import prune_least_recent
 
 # Bump when the meaning of cached flows changes (convention, layout, key).
 FLOW_CACHE_VERSION = 3  # 2: BLAKE3 keys; 3: keyed by the frames' digests
@@ -98,16 +99,4 @@ def cached_flow(
 def prune_flow_cache(cache_dir: str | os.PathLike[str], limit_bytes: int) -> int:
     """Removes the least recently used entries until the cache holds at most ``limit_bytes``;
     returns the bytes it holds then. A reader that loses an entry this way recomputes it."""
-    entries = []
-    with suppress(OSError):
-        for path in Path(cache_dir).glob("flow-*.npy"):
-            with suppress(OSError):
-                info = path.stat()
-                entries.append((info.st_mtime, info.st_size, path))
-    used = sum(size for _, size, _ in entries)
-    for _, size, path in sorted(entries, key=lambda entry: entry[0]):
-        if used <= limit_bytes:
-            break
-        path.unlink(missing_ok=True)
-        used -= size
-    return used
+    return prune_least_recent(Path(cache_dir).glob("flow-*.npy"), limit_bytes)

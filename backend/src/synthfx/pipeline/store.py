@@ -19,6 +19,7 @@ import re
 import secrets
 import shutil
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,15 @@ class ResultStore:
         except (OSError, ValueError, EOFError):
             return None
         return array if array.dtype == np.float32 else None
+
+    def touch_array(self, kind: str, key: str) -> None:
+        """Refreshes the stored array's time: its last use, for a cache bounded by size."""
+        with contextlib.suppress(OSError):
+            os.utime(self._path(kind, key, ".npy"))
+
+    def array_files(self, kind: str) -> Iterator[Path]:
+        """The files of every stored array of ``kind``."""
+        return (self.root / kind).glob("*/*.npy")
 
     def put_array(self, kind: str, key: str, array: np.ndarray) -> None:
         path = self._path(kind, key, ".npy")

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """``Deflicker``: one frame of a deflicker job (``synthfx deflicker``) from the stored frames it
-reads (the frame and its neighbours); progress events, then the result header (image, optional
-support), then its chunks."""
+reads (the frame and its neighbours), computed or taken from the deflicker cache; progress
+events, then the result header (image, optional support), then its chunks."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import grpc
 
-from synthfx.deflicker import Deflicker, DeflickerOptions, DeflickerResult, frames_needed
-from synthfx.errors import CancelledError, InputError
+from synthfx.deflicker import DeflickerOptions, DeflickerResult, frames_needed
+from synthfx.errors import InputError
 from synthfx.io.sequences import FrameRange, compact_frames
 from synthfx.pipeline import ProgressEvent
 from synthfx.service.jobs import StoredFrames, lookup_images
@@ -47,7 +47,7 @@ def deflicker(
     started = time.perf_counter()
     session = state.sessions.get(request.session_id)
     job = frame_job(state, request.job, request.frame, session.session_id)
-    result, remaps = yield from state.calls.stream(
+    result, remaps, cached = yield from state.calls.stream(
         session, request.request_id, context, _work(state, job, request.frame), _progress_message
     )
     names = tuple(job.desc.channel_names)
@@ -62,7 +62,12 @@ def deflicker(
     window = [job.needed[0], job.needed[-1]]
     yield pb.DeflickerResponse(
         result=pb.DeflickerResult(
-            frame=request.frame, images=placed, window=window, remaps=remaps, seconds=seconds
+            frame=request.frame,
+            images=placed,
+            window=window,
+            remaps=remaps,
+            seconds=seconds,
+            from_cache=cached,
         )
     )
     yield from chunks
@@ -72,6 +77,7 @@ def deflicker(
         "frame": request.frame,
         "window": f"{window[0]}-{window[1]}",
         "remaps": remaps,
+        "cache": "hit" if cached else "miss",
         "output": "shm" if request.output.shm else "inline",
         "seconds": round(seconds, 4),
     }
@@ -123,22 +129,18 @@ def frame_job(state: ServiceState, job: pb.DeflickerJob, frame: int, session_id:
     )
 
 
+# A frame's result, its engine remaps and whether it came from the cache.
+_Outcome = tuple[DeflickerResult, int, bool]
+
+
 def _work(
     state: ServiceState, job: FrameJob, frame: int
-) -> Callable[[Callable[[ProgressEvent], None], threading.Event], tuple[DeflickerResult, int]]:
-    def work(
-        report: Callable[[ProgressEvent], None], cancel: threading.Event
-    ) -> tuple[DeflickerResult, int]:
-        # Built here, with the call's report and cancel; sizes are checked before the slot.
-        deflickerer = Deflicker(
-            job.render, job.guide, mask=job.mask, options=job.options, progress=report,
-            cancel=cancel, reference=frame,
-        )  # fmt: skip
-        with state.cache.compute_slot(frame, report, cancel):
-            if cancel.is_set():
-                raise CancelledError(f"cancelled before frame {frame}")
-            result = deflickerer.render(frame)
-        return result, deflickerer.remaps
+) -> Callable[[Callable[[ProgressEvent], None], threading.Event], _Outcome]:
+    def work(report: Callable[[ProgressEvent], None], cancel: threading.Event) -> _Outcome:
+        # Run here, with the call's report and cancel; sizes are checked before the slot.
+        return state.deflicker_cache.render(
+            job.render, job.guide, job.mask, job.options, frame, report, cancel
+        )
 
     return work
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from synthfx.service.calls import Calls
 from synthfx.service.cluster import SegmentCluster
 from synthfx.service.config import ServerConfig
+from synthfx.service.deflicker_cache import DEFLICKER_SHARE, DeflickerCache
 from synthfx.service.files import ReadRoots
 from synthfx.service.frame_store import FrameStore
 from synthfx.service.segment_cache import SegmentCache
@@ -24,6 +25,7 @@ class ServiceState:
     files: ReadRoots
     sessions: SessionRegistry
     cache: SegmentCache
+    deflicker_cache: DeflickerCache
     calls: Calls
     cluster: SegmentCluster | None = None  # connected by the server while it runs
 
@@ -39,8 +41,18 @@ class ServiceState:
         cluster = None
         if config.cluster is not None:
             cluster = SegmentCluster(config.cluster, config.cluster_options)
+        deflicker_bytes = int(config.cache_limit_bytes * DEFLICKER_SHARE)
         cache = SegmentCache(
-            config.cache_dir, config.cache_limit_bytes, config.compute_slots, cluster
+            config.cache_dir,
+            config.cache_limit_bytes - deflicker_bytes,
+            config.compute_slots,
+            cluster,
+        )
+        deflicker_cache = DeflickerCache(
+            config.cache_dir / "deflicker", deflicker_bytes, cache.compute_slot
         )
         calls = Calls(config.workers, sessions)
-        return cls(config, store, ReadRoots(config.read_roots), sessions, cache, calls, cluster)
+        return cls(
+            config, store, ReadRoots(config.read_roots), sessions, cache, deflicker_cache, calls,
+            cluster,
+        )  # fmt: skip

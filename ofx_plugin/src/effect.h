@@ -84,8 +84,11 @@ class Effect {
     // The frames the node's keys name, for shotRange's last fallback; must not ask shotRange.
     virtual std::vector<int> shotKeys(OfxTime time) const;
 
-    // Output RGBA float, premultiplied as `alphaFrom` is (nullptr: premultiplied); one image
-    // for every frame unless `frameVarying`.
+    // The deepest pixel depth the host offers (float on a host that does not say); throws the
+    // artist's message when it offers none synthfx writes.
+    std::string outputDepth() const;
+    // Output RGBA at outputDepth, premultiplied as `alphaFrom` is (nullptr: premultiplied); one
+    // image for every frame unless `frameVarying`.
     void setOutputPreferences(const PropertySet& outArgs, OfxImageClipHandle alphaFrom,
                               bool frameVarying) const;
 

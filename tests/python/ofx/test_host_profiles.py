@@ -1,0 +1,143 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Host profiles in our spec host (tests/ofx/host): suites missing, several render threads,
+frames out of order, tiles, and the pixel depths a host offers. Each renders the shot of
+test_plugin through a real backend and compares with the CLI's output of the same job."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from ofx_testing import (
+    FRAMES,
+    STYLIZE,
+    cli_reference,
+    read_output,
+    run_host,
+    stylize,
+    write_keys,
+    write_sequence,
+)
+
+from synthfx.io import read_image
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory: pytest.TempPathFactory, shot, keys) -> dict[str, str]:
+    root = tmp_path_factory.mktemp("clips")
+    return {"Source": write_sequence(root / "source", shot),
+            "Style": write_sequence(root / "style", keys)}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def cli(tmp_path_factory: pytest.TempPathFactory, shot, keys) -> dict[int, np.ndarray]:
+    """``synthfx stylize`` of the shot: frame -> (H, W, C) float32."""
+    root = tmp_path_factory.mktemp("cli")
+    folder = cli_reference(shot, write_keys(keys, root / "keys"), root)
+    return {f: read_image(folder / f"o.{f:04d}.exr").pixels for f in range(FRAMES)}
+
+
+def assert_equals_cli(out: Path, frames, cli: dict[int, np.ndarray]) -> None:
+    for frame in frames:
+        got = read_output(str(out / "o.%04d.npy"), frame)
+        expected = cli[frame]
+        assert got.shape == (*expected.shape[:2], 4)
+        channels = expected.shape[2]
+        assert np.array_equal(got[..., :channels], expected), (
+            f"frame {frame} differs from the CLI's"
+        )
+
+
+@pytest.mark.parametrize(
+    "without", [("progress",), ("progress-v2",), ("message-v2",), ("multithread",), ("memory",),
+                ("timeline",), ("progress", "message", "multithread", "memory", "timeline")],
+)  # fmt: skip
+def test_optional_suite_missing(bundle, clips, cli, backend, tmp_path, without) -> None:
+    """A host without an optional suite (the parametric one is never offered) gets the CLI's
+    frames; without progress, none is reported."""
+    args = [a for suite in without for a in ("--without-suite", suite)]
+    run = stylize(bundle, clips, tmp_path, "--frames", "5", *args,
+                  "--param", f"backendAddress={backend.address}")  # fmt: skip
+    assert run.returncode == 0, run.messages()
+    assert run.of("suite_withheld"), "the plugin asks for the suites it may use"
+    assert_equals_cli(tmp_path, [5], cli)
+    if "progress" in without:
+        assert run.of("render")[0]["progress_updates"] == 0
+
+
+@pytest.mark.parametrize(("without", "kind"), [("message-v2", "message"), ("message", None)])
+def test_exception_message_suite_missing(bundle, clips, backend, tmp_path, without, kind):
+    """No message suite v2: the error comes through v1's message; none at all: the host still
+    gets kOfxStatFailed for the frame and nothing is written."""
+    out = tmp_path / "out"
+    run = run_host(bundle, "--plugin", STYLIZE, "--range", f"0-{FRAMES - 1}",
+                   "--clip", f"Source={clips['Source']}", "--clip", f"Style={clips['Style']}",
+                   "--frames", "2", "--out", str(out / "o.%04d.npy"), "--without-suite", without,
+                   "--param", f"backendAddress={backend.address}")  # fmt: skip
+    assert run.returncode == 1 and run.renders() == {2: 1}
+    assert not run.of("persistent_message")
+    if kind:
+        assert [e["type"] for e in run.of(kind)] == ["OfxMessageError"]
+        assert "no keyframes" in run.messages()
+    else:
+        assert not run.of("message")
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_render_threads_out_of_order(bundle, clips, cli, backend, tmp_path) -> None:
+    """Three render threads, frames asked out of order: the plugin declares instance-safe, so
+    the host renders on one instance per thread at once, and every frame is the CLI's."""
+    order = (5, 1, 3, 0, 9, 2, 7)
+    run = stylize(bundle, clips, tmp_path, "--frames", ",".join(map(str, order)),
+                  "--render-threads", "3",
+                  "--param", f"backendAddress={backend.address}")  # fmt: skip
+    assert run.returncode == 0, run.messages()
+    threading = run.of("threading")[0]
+    assert threading["threads"] == 3 and threading["instances"] == 3
+    assert threading["overlaps"] == 0
+    assert threading["most_at_once"] >= 2, "renders ran one after another"
+    assert sorted(run.renders()) == sorted(order) and set(run.renders().values()) == {0}
+    assert not run.of("leaked_images") and not run.of("fetch_outside_declared")
+    assert_equals_cli(tmp_path, order, cli)
+
+
+def test_tiles_whole_frames_unless_forced(bundle, clips, cli, backend, tmp_path) -> None:
+    """The plugin declares no tiles support: the host renders whole frames. A host that tiles
+    anyway (render windows of four strips, each in an image of its own bounds) gets each
+    window written, and the strips assembled are the CLI's frame."""
+    address = ("--param", f"backendAddress={backend.address}")
+    whole = stylize(bundle, clips, tmp_path / "whole", "--frames", "4", "--tiles", "4", *address)
+    assert whole.returncode == 0, whole.messages()
+    assert [e["tiles"] for e in whole.of("render")] == [1]
+    tiled = stylize(bundle, clips, tmp_path / "tiled", "--frames", "4,6", "--tiles", "4",
+                    "--force-tiles", "1", *address)  # fmt: skip
+    assert tiled.returncode == 0, tiled.messages()
+    assert [e["tiles"] for e in tiled.of("render")] == [4, 4]
+    assert_equals_cli(tmp_path / "whole", [4], cli)
+    assert_equals_cli(tmp_path / "tiled", [4, 6], cli)
+
+
+@pytest.mark.parametrize(
+    ("depths", "quantize", "tolerance"),
+    [
+        ("Byte", lambda x: np.round(np.clip(x, 0, 1) * 255).astype(np.float32) / 255, 0.5 / 255),
+        ("Half", lambda x: x.astype(np.float16).astype(np.float32), 0.0),
+        ("Half,Byte", lambda x: x.astype(np.float16).astype(np.float32), 0.0),
+    ],
+)
+def test_host_pixel_depths(bundle, clips, shot, keys, backend, tmp_path, depths, quantize,
+                           tolerance) -> None:  # fmt: skip
+    """A host offering only 8-bit (or half) gives its clips at that depth; the plugin writes
+    Output at the deepest depth offered, within that depth's precision of the render of the
+    same pixels."""
+    from test_plugin import expected_render
+
+    run = stylize(bundle, clips, tmp_path, "--frames", "4", "--host-depths", depths,
+                  "--param", f"backendAddress={backend.address}")  # fmt: skip
+    assert run.returncode == 0, (run.messages(), run.of("host_error"))
+    expected = expected_render(backend, {f: quantize(p) for f, p in shot.items()},
+                               {k: quantize(p) for k, p in keys.items()}, [4])[4]  # fmt: skip
+    got = read_output(str(tmp_path / "o.%04d.npy"), 4)
+    np.testing.assert_allclose(got, quantize(expected), rtol=0, atol=tolerance + 1e-7)
+    assert not np.array_equal(got, expected) or depths != "Byte", "not written at 8 bits"

@@ -57,9 +57,10 @@ struct Options {
     bool sequencePerFrame = false;        // begin/end sequence render around every frame
     bool sequenceWhole = false;           // one begin/end sequence render of --range around all
     std::set<std::string> withoutSuites;  // --without-suite: suites fetchSuite does not give
-    int renderThreads = 1;    // threads taking frames from --frames, as the plugin's safety allows
-    int tiles = 1;            // horizontal strips each frame is rendered in, where allowed
-    bool forceTiles = false;  // --tiles even when the plugin declares no tiles support
+    int renderThreads = 1;  // threads taking frames from --frames, as the plugin's safety allows
+    bool shareInstance = false;  // render threads share one instance whatever the plugin declares
+    int tiles = 1;               // horizontal strips each frame is rendered in, where allowed
+    bool forceTiles = false;     // --tiles even when the plugin declares no tiles support
     // Pixel depths the host offers (kOfxImageEffectPropSupportedPixelDepths), deepest first.
     std::vector<std::string> hostDepths = {kOfxBitDepthFloat, kOfxBitDepthHalf, kOfxBitDepthShort,
                                            kOfxBitDepthByte};
@@ -899,6 +900,8 @@ Options parseOptions(int argc, char** argv) {
             o.withoutSuites.insert(suite);
         } else if (arg == "--render-threads")
             o.renderThreads = std::max(1, std::stoi(next()));
+        else if (arg == "--share-instance")
+            o.shareInstance = next() == "1";
         else if (arg == "--tiles")
             o.tiles = std::max(1, std::stoi(next()));
         else if (arg == "--force-tiles")
@@ -1032,7 +1035,9 @@ int renderOnThreads(OfxPlugin* plugin, Effect& contextDescriptor, Effect& first,
         throw std::runtime_error("--render-threads takes neither --instance-per-frame nor "
                                  "--pause-after");
     }
-    const bool shared = safety == kOfxImageEffectRenderFullySafe;
+    // --share-instance models a host that ignores instance-safe (counted as overlaps).
+    const bool fullySafe = safety == kOfxImageEffectRenderFullySafe;
+    const bool shared = fullySafe || gOptions.shareInstance;
     const int threads = safety == kOfxImageEffectRenderUnsafe ? 1 : gOptions.renderThreads;
     std::vector<std::unique_ptr<Effect>> extra;
     std::vector<Effect*> instances{&first};
@@ -1056,7 +1061,7 @@ int renderOnThreads(OfxPlugin* plugin, Effect& contextDescriptor, Effect& first,
             for (size_t i = next++; i < gOptions.frames.size(); i = next++) {
                 {
                     std::lock_guard<std::mutex> lock(countsMutex);
-                    if (inRender[effect]++ && !shared) ++overlaps;
+                    if (inRender[effect]++ && !fullySafe) ++overlaps;
                     mostAtOnce = std::max(mostAtOnce, ++running);
                 }
                 if (!renderFrame(plugin, *effect, gOptions.frames[i], pluginTiles)) ++failures;

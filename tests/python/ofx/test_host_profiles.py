@@ -102,6 +102,20 @@ def test_render_threads_out_of_order(bundle, clips, cli, backend, tmp_path) -> N
     assert_equals_cli(tmp_path, order, cli)
 
 
+def test_render_threads_on_one_instance(bundle, clips, cli, backend, tmp_path) -> None:
+    """A host that ignores instance-safe and calls render from three threads on one instance
+    at once still gets the CLI's frames (the plugin's backend client takes one call at a time)."""
+    order = (6, 2, 8, 0, 4)
+    run = stylize(bundle, clips, tmp_path, "--frames", ",".join(map(str, order)),
+                  "--render-threads", "3", "--share-instance", "1",
+                  "--param", f"backendAddress={backend.address}")  # fmt: skip
+    assert run.returncode == 0, run.messages()
+    threading = run.of("threading")[0]
+    assert threading["instances"] == 1 and threading["overlaps"] >= 1, threading
+    assert not run.of("leaked_images") and not run.of("fetch_outside_declared")
+    assert_equals_cli(tmp_path, order, cli)
+
+
 def test_tiles_whole_frames_unless_forced(bundle, clips, cli, backend, tmp_path) -> None:
     """The plugin declares no tiles support: the host renders whole frames. A host that tiles
     anyway (render windows of four strips, each in an image of its own bounds) gets each

@@ -99,19 +99,13 @@ std::string Effect::outputDepth() const {
                        "16-bit or 8-bit): set the project to one of them");
 }
 
-void Effect::setOutputPreferences(const PropertySet& outArgs, OfxImageClipHandle alphaFrom,
-                                  bool frameVarying) const {
+void Effect::setOutputPreferences(const PropertySet& outArgs, bool frameVarying) const {
     const std::string components = std::string(kClipComponentsPrefix) + kClipOutput;
     const std::string depth = std::string(kClipDepthPrefix) + kClipOutput;
     outArgs.setString(components.c_str(), kOfxImageComponentRGBA);
     outArgs.setString(depth.c_str(), outputDepth());
-    std::string premultiplied = kOfxImagePreMultiplied;
-    OfxPropertySetHandle handle = nullptr;
-    if (alphaFrom && suites().effect->clipGetPropertySet(alphaFrom, &handle) == kOfxStatOK) {
-        premultiplied = PropertySet(handle).getStringOr(kOfxImageEffectPropPreMultiplication,
-                                                        kOfxImagePreMultiplied);
-    }
-    outArgs.setString(kOfxImageEffectPropPreMultiplication, premultiplied);
+    // Inputs reach the backend premultiplied (readPixels), so what comes back is.
+    outArgs.setString(kOfxImageEffectPropPreMultiplication, kOfxImagePreMultiplied);
     outArgs.setInt(kOfxImageEffectFrameVarying, frameVarying ? 1 : 0);
 }
 

@@ -87,10 +87,9 @@ class Effect {
     // The deepest pixel depth the host offers (float on a host that does not say); throws the
     // artist's message when it offers none synthfx writes.
     std::string outputDepth() const;
-    // Output RGBA at outputDepth, premultiplied as `alphaFrom` is (nullptr: premultiplied); one
-    // image for every frame unless `frameVarying`.
-    void setOutputPreferences(const PropertySet& outArgs, OfxImageClipHandle alphaFrom,
-                              bool frameVarying) const;
+    // Output RGBA at outputDepth, premultiplied; one image for every frame unless
+    // `frameVarying`.
+    void setOutputPreferences(const PropertySet& outArgs, bool frameVarying) const;
 
     // How readFrame hands an image's channels to the backend: opaque as RGB else RGBA (the job
     // of an RGB or RGBA file given to the CLI), the image's own, or one / three channels.

@@ -38,6 +38,7 @@ namespace {
 struct Options {
     std::string bundle, plugin, context = kOfxImageEffectContextGeneral, out;
     std::map<std::string, std::string> clips, depths, components, params, keys;
+    std::map<std::string, std::string> premultiplication;  // clip -> e.g. UnPreMultiplied
     std::vector<std::pair<std::string, double>> presses;
     int first = 1, last = 1;
     std::vector<int> frames;
@@ -248,6 +249,8 @@ std::unique_ptr<Image> inputImage(Clip& clip, double time) {
     const std::string depth = clip.props.getString(kOfxImageEffectPropPixelDepth);
     const std::string components = clip.props.getString(kOfxImageEffectPropComponents);
     auto image = allocate(bounds, rod, depth, components, time);
+    image->props.setString(kOfxImageEffectPropPreMultiplication,
+                           {clip.props.getString(kOfxImageEffectPropPreMultiplication)});
     const int channels = channelsOf(components), pixelBytes = bytesOf(depth);
     for (int y = bounds.y1; y < bounds.y2; ++y) {
         for (int x = bounds.x1; x < bounds.x2; ++x) {
@@ -840,6 +843,8 @@ Options parseOptions(int argc, char** argv) {
             o.depths.insert(split(next(), '='));
         else if (arg == "--clip-components")
             o.components.insert(split(next(), '='));
+        else if (arg == "--clip-premult")
+            o.premultiplication.insert(split(next(), '='));
         else if (arg == "--param")
             o.params.insert(split(next(), '='));
         else if (arg == "--keys")
@@ -963,7 +968,11 @@ std::unique_ptr<Effect> createInstance(OfxPlugin* plugin, Effect& contextDescrip
             clip->props.setDouble(kOfxImageEffectPropFrameRange,
                                   {double(gOptions.first), double(gOptions.last)});
         }
-        clip->props.setString(kOfxImageEffectPropPreMultiplication, {kOfxImagePreMultiplied});
+        const auto premult = gOptions.premultiplication.find(name);
+        clip->props.setString(kOfxImageEffectPropPreMultiplication,
+                              {premult != gOptions.premultiplication.end()
+                                   ? std::string("OfxImageAlpha") + premult->second
+                                   : std::string(kOfxImagePreMultiplied)});
         clip->props.setDouble(kOfxImagePropPixelAspectRatio, {gOptions.pixelAspect});
         instance->clips[name] = std::move(clip);
     }
@@ -1021,6 +1030,11 @@ std::unique_ptr<Effect> createInstance(OfxPlugin* plugin, Effect& contextDescrip
                                  ", which this host does not offer");
     }
     output.props.setString(kOfxImageEffectPropPixelDepth, {outputDepth});
+    if (report) {
+        emit("{\"event\":\"output_preferences\",\"depth\":" + json(outputDepth) +
+             ",\"premultiplication\":" +
+             json(prefs.getString(kOfxImageEffectPropPreMultiplication)) + "}");
+    }
 
     return instance;
 }

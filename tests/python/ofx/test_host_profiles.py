@@ -155,3 +155,28 @@ def test_host_pixel_depths(bundle, clips, shot, keys, backend, tmp_path, depths,
     got = read_output(str(tmp_path / "o.%04d.npy"), 4)
     np.testing.assert_allclose(got, quantize(expected), rtol=0, atol=tolerance + 1e-7)
     assert not np.array_equal(got, expected) or depths != "Byte", "not written at 8 bits"
+
+
+def test_straight_alpha_style_is_premultiplied(bundle, shot, keys, backend, tmp_path) -> None:
+    """A Style clip the host declares straight (kOfxImageUnPreMultiplied) is premultiplied on
+    read: the frames are the CLI's for the premultiplied EXRs of the same keys, and Output is
+    declared premultiplied. The same pixels declared premultiplied give other frames."""
+    height, width = shot[0].shape[:2]
+    alpha = np.broadcast_to(np.linspace(0.3, 1.0, width, dtype=np.float32), (height, width))
+    straight = {k: np.dstack([p, alpha]).astype(np.float32) for k, p in keys.items()}
+    premultiplied = {k: np.dstack([p * alpha[..., None], alpha]).astype(np.float32)
+                     for k, p in keys.items()}  # fmt: skip
+    folder = cli_reference(shot, write_keys(premultiplied, tmp_path / "keys"), tmp_path)
+    cli = {f: read_image(folder / f"o.{f:04d}.exr").pixels for f in (3, 7)}
+    clips = {"Source": write_sequence(tmp_path / "source", shot),
+             "Style": write_sequence(tmp_path / "style", straight)}  # fmt: skip
+    address = ("--param", f"backendAddress={backend.address}")
+    run = stylize(bundle, clips, tmp_path / "straight", "--frames", "3,7",
+                  "--clip-premult", "Style=UnPremultiplied", *address)  # fmt: skip
+    assert run.returncode == 0, run.messages()
+    assert run.of("output_preferences")[0]["premultiplication"] == "OfxImageAlphaPremultiplied"
+    assert_equals_cli(tmp_path / "straight", (3, 7), cli)
+    wrong = stylize(bundle, clips, tmp_path / "as-premultiplied", "--frames", "3", *address)
+    assert wrong.returncode == 0, wrong.messages()
+    got = read_output(str(tmp_path / "as-premultiplied" / "o.%04d.npy"), 3)
+    assert not np.array_equal(got, cli[3]), "the premultiplication flag made no difference"

@@ -335,9 +335,9 @@ void Effect::failRender(const ClientResult& result) const {
     if (result.status == ClientStatus::Unavailable && isBackground()) {
         message += " (background render: failing this frame instead of waiting)";
     }
-    throw OfxError(result.status == ClientStatus::ResourceExhausted ? kOfxStatErrMemory
-                                                                    : kOfxStatFailed,
-                   message);
+    // Failed, not kOfxStatErrMemory, when the backend is out of memory or disk: the host's own
+    // memory is not what ran out, and freeing it would not help.
+    throw OfxError(kOfxStatFailed, message);
 }
 
 BackendClient& Effect::backendClient(OfxTime time) {

@@ -5,6 +5,8 @@ test_plugin through a real backend and compares with the CLI's output of the sam
 
 from __future__ import annotations
 
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +17,7 @@ from ofx_testing import (
     cli_reference,
     read_output,
     run_host,
+    start_backend,
     stylize,
     write_keys,
     write_sequence,
@@ -180,3 +183,43 @@ def test_straight_alpha_style_is_premultiplied(bundle, shot, keys, backend, tmp_
     assert wrong.returncode == 0, wrong.messages()
     got = read_output(str(tmp_path / "as-premultiplied" / "o.%04d.npy"), 3)
     assert not np.array_equal(got, cli[3]), "the premultiplication flag made no difference"
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 32 KiB tmpfs (a real full filesystem; needs root's mount), unmounted afterwards."""
+    mount = tmp_path / "small-disk"
+    mount.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=32k", "tmpfs", str(mount)],
+                             capture_output=True, text=True)  # fmt: skip
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here (needs root): {mounted.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_exception_backend_out_of_disk_then_freed(
+    bundle, clips, cli, small_disk, tmp_path
+) -> None:  # fmt: skip
+    """The backend's cache on a full disk: the frame fails at once (kOfxStatFailed) with a
+    persistent message naming the lack of space and the directory; nothing is written. After
+    the disk grows the next render is the CLI's frame."""
+    server = start_backend(tmp_path / "backend", "127.0.0.1:0",
+                           "--cache-dir", str(small_disk / "cache"))  # fmt: skip
+    try:
+        address = ("--param", f"backendAddress={server.address}")
+        full = stylize(bundle, clips, tmp_path / "full", "--frames", "5", *address)
+        assert full.returncode == 1 and full.renders() == {5: 1}, full.messages()
+        persistent = "\n".join(e["text"] for e in full.of("persistent_message"))
+        assert "out of disk space" in persistent and str(small_disk / "cache") in persistent
+        assert "--cache-dir" in persistent
+        assert full.seconds < 60
+        assert not list((tmp_path / "full").glob("*.npy")), "a failed frame must not be written"
+        subprocess.run(["mount", "-o", "remount,size=64m", str(small_disk)], check=True)
+        freed = stylize(bundle, clips, tmp_path / "freed", "--frames", "5", *address)
+        assert freed.returncode == 0, freed.messages()
+        assert_equals_cli(tmp_path / "freed", [5], cli)
+    finally:
+        server.kill()

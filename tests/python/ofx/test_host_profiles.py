@@ -135,12 +135,22 @@ def test_tiles_whole_frames_unless_forced(bundle, clips, cli, backend, tmp_path)
     assert_equals_cli(tmp_path / "tiled", [4, 6], cli)
 
 
+# Integer depths round half away from zero (std::lround, the plugin's and the host's).
 @pytest.mark.parametrize(
     ("depths", "quantize", "tolerance"),
     [
-        ("Byte", lambda x: np.round(np.clip(x, 0, 1) * 255).astype(np.float32) / 255, 0.5 / 255),
+        (
+            "Byte",
+            lambda x: np.floor(np.clip(x, 0, 1) * 255 + 0.5).astype(np.float32) / 255,
+            0.5 / 255,
+        ),
         ("Half", lambda x: x.astype(np.float16).astype(np.float32), 0.0),
         ("Half,Byte", lambda x: x.astype(np.float16).astype(np.float32), 0.0),
+        (
+            "Short",
+            lambda x: np.floor(np.clip(x, 0, 1) * 65535 + 0.5).astype(np.float32) / 65535,
+            0.5 / 65535,
+        ),
     ],
 )
 def test_host_pixel_depths(bundle, clips, shot, keys, backend, tmp_path, depths, quantize,

@@ -169,9 +169,7 @@ class Reference:
         return seconds, cv2.imread(str(self.output), cv2.IMREAD_COLOR)[..., ::-1]
 
 
-def run_synthfx(
-    case: Case, params: SynthesisParams, threads: int
-) -> tuple[float, np.ndarray]:
+def run_synthfx(case: Case, params: SynthesisParams, threads: int) -> tuple[float, np.ndarray]:
     style = case.style.astype(np.float32) / 255.0
     guides = [
         (s.astype(np.float32) / 255.0, t.astype(np.float32) / 255.0, w) for s, t, w in case.guides

@@ -51,8 +51,8 @@ void DeflickerEffect::getRegionOfDefinition(const PropertySet& inArgs, const Pro
 }
 
 void DeflickerEffect::getClipPreferences(const PropertySet& outArgs) {
-    // The render's alpha comes back as it went in: so does its premultiplication.
-    setOutputPreferences(outArgs, _source, /*frameVarying=*/true);
+    // The render's alpha comes back as it went in, premultiplied as every input is read.
+    setOutputPreferences(outArgs, /*frameVarying=*/true);
 }
 
 void DeflickerEffect::changedParam(const std::string& name, const PropertySet&) {

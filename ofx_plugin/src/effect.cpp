@@ -77,19 +77,35 @@ Segment Effect::shotRange(OfxTime time) const {
 
 std::vector<int> Effect::shotKeys(OfxTime) const { return {}; }
 
-void Effect::setOutputPreferences(const PropertySet& outArgs, OfxImageClipHandle alphaFrom,
-                                  bool frameVarying) const {
+std::string Effect::outputDepth() const {
+    const PropertySet host(suites().host->host);
+    int offered = 0;
+    // Absent: an older host, which gives float (the spec's first depth).
+    if (suites().property->propGetDimension(host.handle(), kOfxImageEffectPropSupportedPixelDepths,
+                                            &offered) != kOfxStatOK ||
+        offered <= 0) {
+        return kOfxBitDepthFloat;
+    }
+    const std::vector<std::string> depths =
+        host.getStrings(kOfxImageEffectPropSupportedPixelDepths);
+    // Deepest first; half before 16-bit integer: stylized colours may reach past 1.
+    for (const char* depth :
+         {kOfxBitDepthFloat, kOfxBitDepthHalf, kOfxBitDepthShort, kOfxBitDepthByte}) {
+        if (std::find(depths.begin(), depths.end(), depth) != depths.end()) return depth;
+    }
+    throw OfxError(kOfxStatErrUnsupported,
+                   "synthfx: " + hostName() +
+                       " offers no pixel depth synthfx can write (32-bit float, 16-bit half, "
+                       "16-bit or 8-bit): set the project to one of them");
+}
+
+void Effect::setOutputPreferences(const PropertySet& outArgs, bool frameVarying) const {
     const std::string components = std::string(kClipComponentsPrefix) + kClipOutput;
     const std::string depth = std::string(kClipDepthPrefix) + kClipOutput;
     outArgs.setString(components.c_str(), kOfxImageComponentRGBA);
-    outArgs.setString(depth.c_str(), kOfxBitDepthFloat);
-    std::string premultiplied = kOfxImagePreMultiplied;
-    OfxPropertySetHandle handle = nullptr;
-    if (alphaFrom && suites().effect->clipGetPropertySet(alphaFrom, &handle) == kOfxStatOK) {
-        premultiplied = PropertySet(handle).getStringOr(kOfxImageEffectPropPreMultiplication,
-                                                        kOfxImagePreMultiplied);
-    }
-    outArgs.setString(kOfxImageEffectPropPreMultiplication, premultiplied);
+    outArgs.setString(depth.c_str(), outputDepth());
+    // Inputs reach the backend premultiplied (readPixels), so what comes back is.
+    outArgs.setString(kOfxImageEffectPropPreMultiplication, kOfxImagePreMultiplied);
     outArgs.setInt(kOfxImageEffectFrameVarying, frameVarying ? 1 : 0);
 }
 
@@ -319,9 +335,9 @@ void Effect::failRender(const ClientResult& result) const {
     if (result.status == ClientStatus::Unavailable && isBackground()) {
         message += " (background render: failing this frame instead of waiting)";
     }
-    throw OfxError(result.status == ClientStatus::ResourceExhausted ? kOfxStatErrMemory
-                                                                    : kOfxStatFailed,
-                   message);
+    // Failed, not kOfxStatErrMemory, when the backend is out of memory or disk: the host's own
+    // memory is not what ran out, and freeing it would not help.
+    throw OfxError(kOfxStatFailed, message);
 }
 
 BackendClient& Effect::backendClient(OfxTime time) {

@@ -84,10 +84,12 @@ class Effect {
     // The frames the node's keys name, for shotRange's last fallback; must not ask shotRange.
     virtual std::vector<int> shotKeys(OfxTime time) const;
 
-    // Output RGBA float, premultiplied as `alphaFrom` is (nullptr: premultiplied); one image
-    // for every frame unless `frameVarying`.
-    void setOutputPreferences(const PropertySet& outArgs, OfxImageClipHandle alphaFrom,
-                              bool frameVarying) const;
+    // The deepest pixel depth the host offers (float on a host that does not say); throws the
+    // artist's message when it offers none synthfx writes.
+    std::string outputDepth() const;
+    // Output RGBA at outputDepth, premultiplied; one image for every frame unless
+    // `frameVarying`.
+    void setOutputPreferences(const PropertySet& outArgs, bool frameVarying) const;
 
     // How readFrame hands an image's channels to the backend: opaque as RGB else RGBA (the job
     // of an RGB or RGBA file given to the CLI), the image's own, or one / three channels.

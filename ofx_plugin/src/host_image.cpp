@@ -21,7 +21,10 @@ HostImage::~HostImage() {
 
 PixelView HostImage::view() const {
     const MutablePixelView view = mutableView();
-    return PixelView{view.data, view.bounds, view.rowBytes, view.depth, view.layout};
+    const bool straight =
+        properties().getStringOr(kOfxImageEffectPropPreMultiplication, kOfxImagePreMultiplied) ==
+        kOfxImageUnPreMultiplied;
+    return PixelView{view.data, view.bounds, view.rowBytes, view.depth, view.layout, straight};
 }
 
 MutablePixelView HostImage::mutableView() const {

@@ -130,7 +130,7 @@ void KeySheetEffect::getRegionOfDefinition(const PropertySet& inArgs, const Prop
 
 void KeySheetEffect::getClipPreferences(const PropertySet& outArgs) {
     // One sheet for the whole shot: hosts may render it once and hold it.
-    setOutputPreferences(outArgs, _source, /*frameVarying=*/false);
+    setOutputPreferences(outArgs, /*frameVarying=*/false);
 }
 
 void KeySheetEffect::changedParam(const std::string& name, const PropertySet&) {

@@ -33,8 +33,8 @@ void KeyframeEffect::getRegionOfDefinition(const PropertySet& inArgs, const Prop
 }
 
 void KeyframeEffect::getClipPreferences(const PropertySet& outArgs) {
-    // The plate's alpha comes back as it went in: so does its premultiplication.
-    setOutputPreferences(outArgs, _source, /*frameVarying=*/true);
+    // The plate's alpha comes back as it went in, premultiplied as every input is read.
+    setOutputPreferences(outArgs, /*frameVarying=*/true);
 }
 
 void KeyframeEffect::changedParam(const std::string& name, const PropertySet& inArgs) {

@@ -117,6 +117,9 @@ FloatImage readPixels(const PixelView& view, const OfxRectI& window, int channel
                 rgba[3] = loadChannel(pixel, 0, view.depth);
             } else {
                 for (int c = 0; c < hostChannels; ++c) rgba[c] = loadChannel(pixel, c, view.depth);
+                if (view.straightAlpha && view.layout == Layout::RGBA) {
+                    for (int c = 0; c < 3; ++c) rgba[c] *= rgba[3];
+                }
             }
             if (channels == 1) {
                 dst[0] = view.layout == Layout::RGB ? rgba[0] : rgba[3];

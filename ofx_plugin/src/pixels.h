@@ -26,6 +26,7 @@ struct PixelView {
     long rowBytes = 0;
     Depth depth = Depth::Float;
     Layout layout = Layout::RGBA;
+    bool straightAlpha = false;  // kOfxImageUnPreMultiplied: colour not yet times alpha
 };
 
 struct MutablePixelView {
@@ -38,7 +39,8 @@ struct MutablePixelView {
 
 // Reads `window` (pixel coordinates) from `view` into a top-down image with `channels`
 // channels: 4 = RGBA, 3 = RGB, 1 = alpha (or the only channel). Pixels of the window outside
-// the image bounds are 0; alpha missing from an RGB image is 1.
+// the image bounds are 0; alpha missing from an RGB image is 1. Colour comes out premultiplied
+// (the backend's convention, an EXR's): straight RGBA is multiplied by its alpha.
 FloatImage readPixels(const PixelView& view, const OfxRectI& window, int channels);
 
 // Writes the part of `image` (top-down, covering `window`) inside `renderWindow` to `view`.

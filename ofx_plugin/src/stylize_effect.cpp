@@ -218,7 +218,7 @@ void StylizeEffect::getRegionOfDefinition(const PropertySet& inArgs, const Prope
 }
 
 void StylizeEffect::getClipPreferences(const PropertySet& outArgs) {
-    setOutputPreferences(outArgs, nullptr, /*frameVarying=*/true);
+    setOutputPreferences(outArgs, /*frameVarying=*/true);
 }
 
 void StylizeEffect::changedParam(const std::string& name, const PropertySet& inArgs) {

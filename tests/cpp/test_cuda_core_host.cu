@@ -908,7 +908,8 @@ void test_interior_centres(Fixture& fx) {
     std::vector<std::int32_t> coarse(std::size_t(cw) * ch * 2);
     std::vector<int2> coarse2(std::size_t(cw) * ch);
     for (std::size_t i = 0; i < coarse2.size(); ++i) {  // every corner of the coarse source
-        coarse2[i] = make_int2(i % 3 == 0 ? 0 : (fx.sw() - 1) / 2, i % 2 == 0 ? 0 : (fx.sh() - 1) / 2);
+        coarse2[i] =
+            make_int2(i % 3 == 0 ? 0 : (fx.sw() - 1) / 2, i % 2 == 0 ? 0 : (fx.sh() - 1) / 2);
         coarse[2 * i] = coarse2[i].x;
         coarse[2 * i + 1] = coarse2[i].y;
     }
@@ -930,8 +931,8 @@ void test_interior_centres(Fixture& fx) {
         bad += u.x != upsampled[2 * std::size_t(p)] || u.y != upsampled[2 * std::size_t(p) + 1];
         outside += !range.contains(q.x, q.y) || !range.contains(u.x, u.y);
     }
-    CHECK(bad == 0, "%s: interior random/upsampled centres differ from the CPU %d times",
-          fx.c.name, bad);
+    CHECK(bad == 0, "%s: interior random/upsampled centres differ from the CPU %d times", fx.c.name,
+          bad);
     CHECK(outside == 0, "%s: %d centres outside the interior range", fx.c.name, outside);
     fx.state->level_index = 0;
     fx.state->centres = open;

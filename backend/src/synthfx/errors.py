@@ -25,5 +25,9 @@ class DeviceUnavailableError(SynthfxError, RuntimeError):
     """A requested compute backend (e.g. CUDA) is not available on this machine."""
 
 
+class DiskFullError(SynthfxError, OSError):
+    """A write found no space left on its disk; the message names the directory."""
+
+
 class CancelledError(SynthfxError):
     """A job was cancelled (a cancel event was set) before it finished; nothing partial is kept."""

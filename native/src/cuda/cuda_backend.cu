@@ -50,7 +50,7 @@ std::atomic<std::size_t> g_last_peak_bytes{0};
 constexpr int kPolishPatchSize = 3;                          // the CPU's extra 3x3 pass
 constexpr std::uint32_t kInitialSearchIteration = 1u << 30;  // keys of the CPU's guide search
 constexpr std::uint32_t kBorderSearchIteration = kInitialSearchIteration + (1u << 16);
-constexpr std::uint64_t kPoolKeepBytes = 1ull << 30;         // device memory cached between runs
+constexpr std::uint64_t kPoolKeepBytes = 1ull << 30;  // device memory cached between runs
 
 // Stream-ordered pool per device, kept for the process: repeated frames reuse its memory
 // without device-wide synchronisation. Null where the device has no memory pools.
@@ -759,8 +759,8 @@ class Runner {
         if (uniform_) launch_count_matches(nnf(), s_.tw, s_.th, s_.sw, s_.sh, s_.counts.get(), cs);
 
         if (l == 0 && fg_ > 0) initial_guide_search();
-        if (fg_ > 0 && enters_open_from_interior(l, int(problem_->levels.size()),
-                                                 allowed() != nullptr)) {
+        if (fg_ > 0 &&
+            enters_open_from_interior(l, int(problem_->levels.size()), allowed() != nullptr)) {
             border_guide_search();
         }
         // Starting point: plain vote of the initial NNF.

@@ -313,8 +313,8 @@ void launch_upsample_nnf(const int2* coarse, int cw, int ch, int tw, int th, int
 }
 
 void launch_border_band(int tw, int th, int radius, std::uint8_t* frozen, cudaStream_t stream) {
-    border_band_kernel<<<grid_for(std::size_t(tw) * th, kBlock), kBlock, 0, stream>>>(tw, th, radius,
-                                                                                     frozen);
+    border_band_kernel<<<grid_for(std::size_t(tw) * th, kBlock), kBlock, 0, stream>>>(
+        tw, th, radius, frozen);
     check_launch("border band kernel");
 }
 

@@ -16,6 +16,7 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -37,6 +38,7 @@ namespace {
 struct Options {
     std::string bundle, plugin, context = kOfxImageEffectContextGeneral, out;
     std::map<std::string, std::string> clips, depths, components, params, keys;
+    std::map<std::string, std::string> premultiplication;  // clip -> e.g. UnPreMultiplied
     std::vector<std::pair<std::string, double>> presses;
     int first = 1, last = 1;
     std::vector<int> frames;
@@ -47,14 +49,22 @@ struct Options {
     std::vector<std::string> preload;
     std::map<int, int> pauseAfterMs;  // frame -> pause (lets a test restart the backend)
     // Host profile (--profile mlt sets all of them as MLT 7's openfx module behaves).
-    bool clipFrameRange = true;     // on the clips and the instance
-    bool effectDuration = true;     // without the clip range: the instance's duration
-    bool temporalAccess = true;     // kOfxImageEffectPropTemporalClipAccess of the host
-    bool currentFrameOnly = false;  // clipGetImage gives the current frame, whatever the time
-    bool framesNeeded = true;       // calls get-frames-needed before each render
-    bool instancePerFrame = false;  // a new instance for every frame rendered
-    bool sequencePerFrame = false;  // begin/end sequence render around every frame
-    bool sequenceWhole = false;     // one begin/end sequence render of --range around all
+    bool clipFrameRange = true;           // on the clips and the instance
+    bool effectDuration = true;           // without the clip range: the instance's duration
+    bool temporalAccess = true;           // kOfxImageEffectPropTemporalClipAccess of the host
+    bool currentFrameOnly = false;        // clipGetImage gives the current frame, whatever the time
+    bool framesNeeded = true;             // calls get-frames-needed before each render
+    bool instancePerFrame = false;        // a new instance for every frame rendered
+    bool sequencePerFrame = false;        // begin/end sequence render around every frame
+    bool sequenceWhole = false;           // one begin/end sequence render of --range around all
+    std::set<std::string> withoutSuites;  // --without-suite: suites fetchSuite does not give
+    int renderThreads = 1;  // threads taking frames from --frames, as the plugin's safety allows
+    bool shareInstance = false;  // render threads share one instance whatever the plugin declares
+    int tiles = 1;               // horizontal strips each frame is rendered in, where allowed
+    bool forceTiles = false;     // --tiles even when the plugin declares no tiles support
+    // Pixel depths the host offers (kOfxImageEffectPropSupportedPixelDepths), deepest first.
+    std::vector<std::string> hostDepths = {kOfxBitDepthFloat, kOfxBitDepthHalf, kOfxBitDepthShort,
+                                           kOfxBitDepthByte};
 };
 
 std::string json(const std::string& text) {
@@ -85,6 +95,7 @@ void emit(const std::string& line) {
 struct Image {
     PropertySet props;
     std::vector<unsigned char> buffer;
+    const void* owner = nullptr;  // the render context that fetched it (leak check)
 };
 
 struct Clip {
@@ -105,9 +116,18 @@ Options gOptions;
 PropertySet gHostProps;
 std::atomic<bool> gAbort{false};
 std::atomic<int> gProgressUpdates{0};
-double gTime = 0;
-bool gRendering = false;
-std::map<std::string, std::vector<double>> gFramesNeeded;  // clip -> ranges, this render
+double gTime = 0;  // the timeline's: set outside renders (presses) and by each render
+
+// One render call's state; render threads each have their own (tRender), so several renders
+// may run at once.
+struct RenderContext {
+    double time = 0;
+    bool rendering = false;
+    std::unique_ptr<Image> output;
+    std::map<std::string, std::vector<double>> framesNeeded;  // clip -> ranges
+};
+thread_local RenderContext* tRender = nullptr;
+double currentTime() { return tRender ? tRender->time : gTime; }
 
 std::string framePath(const std::string& pattern, int frame) {
     char path[4096];
@@ -229,6 +249,8 @@ std::unique_ptr<Image> inputImage(Clip& clip, double time) {
     const std::string depth = clip.props.getString(kOfxImageEffectPropPixelDepth);
     const std::string components = clip.props.getString(kOfxImageEffectPropComponents);
     auto image = allocate(bounds, rod, depth, components, time);
+    image->props.setString(kOfxImageEffectPropPreMultiplication,
+                           {clip.props.getString(kOfxImageEffectPropPreMultiplication)});
     const int channels = channelsOf(components), pixelBytes = bytesOf(depth);
     for (int y = bounds.y1; y < bounds.y2; ++y) {
         for (int x = bounds.x1; x < bounds.x2; ++x) {
@@ -262,8 +284,8 @@ std::unique_ptr<Image> inputImage(Clip& clip, double time) {
 }
 
 bool declared(const std::string& clip, double time) {
-    auto it = gFramesNeeded.find(clip);
-    if (it == gFramesNeeded.end()) return time == gTime;
+    auto it = tRender->framesNeeded.find(clip);
+    if (it == tRender->framesNeeded.end()) return time == tRender->time;
     for (size_t i = 0; i + 1 < it->second.size(); i += 2) {
         if (time >= it->second[i] && time <= it->second[i + 1]) return true;
     }
@@ -313,19 +335,18 @@ OfxStatus clipGetPropertySet(OfxImageClipHandle clip, OfxPropertySetHandle* prop
 
 std::map<OfxPropertySetHandle, std::unique_ptr<Image>> gImages;
 std::mutex gImagesMutex;
-std::unique_ptr<Image> gOutputImage;
 
 OfxStatus clipGetImage(OfxImageClipHandle handle, OfxTime time, const OfxRectD*,
                        OfxPropertySetHandle* out) {
     Clip* clip = reinterpret_cast<Clip*>(handle);
     if (clip->output) {
-        if (!gOutputImage || time != gTime) return kOfxStatFailed;
-        *out = gOutputImage->props.handle();
+        if (!tRender || !tRender->output || time != tRender->time) return kOfxStatFailed;
+        *out = tRender->output->props.handle();
         return kOfxStatOK;
     }
     if (!clip->props.getInt(kOfxImageClipPropConnected)) return kOfxStatFailed;
-    if (gOptions.currentFrameOnly) time = gTime;
-    if (gRendering && !declared(clip->name, time)) {
+    if (gOptions.currentFrameOnly) time = currentTime();
+    if (tRender && tRender->rendering && !declared(clip->name, time)) {
         emit("{\"event\":\"fetch_outside_declared\",\"clip\":" + json(clip->name) +
              ",\"frame\":" + std::to_string(time) + "}");
         return kOfxStatFailed;
@@ -336,6 +357,7 @@ OfxStatus clipGetImage(OfxImageClipHandle handle, OfxTime time, const OfxRectD*,
     try {
         auto image = inputImage(*clip, time);
         if (!image) return kOfxStatFailed;
+        image->owner = tRender;
         *out = image->props.handle();
         std::lock_guard<std::mutex> lock(gImagesMutex);
         gImages[*out] = std::move(image);
@@ -348,7 +370,7 @@ OfxStatus clipGetImage(OfxImageClipHandle handle, OfxTime time, const OfxRectD*,
 
 OfxStatus clipReleaseImage(OfxPropertySetHandle image) {
     std::lock_guard<std::mutex> lock(gImagesMutex);
-    if (gOutputImage && image == gOutputImage->props.handle()) return kOfxStatOK;
+    if (tRender && tRender->output && image == tRender->output->props.handle()) return kOfxStatOK;
     return gImages.erase(image) ? kOfxStatOK : kOfxStatErrBadHandle;
 }
 
@@ -484,7 +506,7 @@ const OfxProgressSuiteV1 kProgressSuiteV1 = {progressStartV1, progressUpdate, pr
 const OfxProgressSuiteV2 kProgressSuiteV2 = {progressStartV2, progressUpdate, progressEnd};
 
 OfxStatus getTime(void*, double* time) {
-    *time = gTime;
+    *time = currentTime();
     return kOfxStatOK;
 }
 OfxStatus gotoTime(void*, double time) {
@@ -498,8 +520,30 @@ OfxStatus getTimeBounds(void*, double* first, double* last) {
 }
 const OfxTimeLineSuiteV1 kTimeLineSuite = {getTime, gotoTime, getTimeBounds};
 
+// --without-suite's names: a suite's name leaves out every version, "-v2" only version 2. The
+// parametric parameter suite is never offered (every profile lacks it).
+const std::set<std::string> kOptionalSuites = {
+    "progress", "progress-v2", "message", "message-v2", "multithread", "memory", "timeline"};
+
+bool withheld(const std::string& suite, int version) {
+    static const std::map<std::string, std::string> kNames = {{kOfxProgressSuite, "progress"},
+                                                              {kOfxMessageSuite, "message"},
+                                                              {kOfxMultiThreadSuite, "multithread"},
+                                                              {kOfxMemorySuite, "memory"},
+                                                              {kOfxTimeLineSuite, "timeline"}};
+    const auto name = kNames.find(suite);
+    if (name == kNames.end()) return false;
+    const auto& without = gOptions.withoutSuites;
+    return without.count(name->second) || (version == 2 && without.count(name->second + "-v2"));
+}
+
 const void* fetchSuite(OfxPropertySetHandle, const char* name, int version) {
     const std::string suite = name;
+    if (withheld(suite, version)) {
+        emit("{\"event\":\"suite_withheld\",\"suite\":" + json(suite) +
+             ",\"version\":" + std::to_string(version) + "}");
+        return nullptr;
+    }
     if (suite == kOfxPropertySuite && version == 1) return propertySuite();
     if (suite == kOfxImageEffectSuite && version == 1) return &kImageEffectSuite;
     if (suite == kOfxParameterSuite && version == 1) return parameterSuite();
@@ -574,8 +618,7 @@ std::vector<double> parseList(const std::string& text) {
     return values;
 }
 
-void writeOutput(int frame) {
-    Image& image = *gOutputImage;
+void writeOutput(Image& image, int frame) {
     const auto& p = image.props;
     const OfxRectI b{p.getInt(kOfxImagePropBounds, 0), p.getInt(kOfxImagePropBounds, 1),
                      p.getInt(kOfxImagePropBounds, 2), p.getInt(kOfxImagePropBounds, 3)};
@@ -597,10 +640,44 @@ void writeOutput(int frame) {
     writeNpy(framePath(gOptions.out, frame), out);
 }
 
-bool renderFrame(OfxPlugin* plugin, Effect& effect, int frame) {
-    gTime = frame;
+// The render windows of one frame: the whole RoD, or --tiles horizontal strips where the
+// plugin declares kOfxImageEffectPropSupportsTiles (or --force-tiles models a host that does
+// not ask).
+std::vector<OfxRectI> renderWindows(const OfxRectI& rod, bool pluginTiles) {
+    const int strips = (pluginTiles || gOptions.forceTiles) ? gOptions.tiles : 1;
+    const int height = rod.y2 - rod.y1;
+    if (strips <= 1 || height < strips) return {rod};
+    std::vector<OfxRectI> windows;
+    for (int i = 0; i < strips; ++i) {
+        windows.push_back(OfxRectI{rod.x1, rod.y1 + height * i / strips, rod.x2,
+                                   rod.y1 + height * (i + 1) / strips});
+    }
+    return windows;
+}
+
+// Copies the window's rows of `from` (same depth and components) into `to`.
+void copyWindow(Image& from, Image& to, const OfxRectI& window) {
+    const auto& p = from.props;
+    const size_t pixelBytes = bytesOf(p.getString(kOfxImageEffectPropPixelDepth)) *
+                              channelsOf(p.getString(kOfxImageEffectPropComponents));
+    for (int y = window.y1; y < window.y2; ++y) {
+        std::memcpy(pixelAt(to, window.x1, y), pixelAt(from, window.x1, y),
+                    pixelBytes * (window.x2 - window.x1));
+    }
+}
+
+bool renderFrame(OfxPlugin* plugin, Effect& effect, int frame, bool pluginTiles) {
+    RenderContext context;
+    context.time = frame;
+    tRender = &context;
+    struct Reset {
+        ~Reset() { tRender = nullptr; }
+    } reset;
+    if (gOptions.renderThreads == 1) {
+        gTime = frame;
+        gProgressUpdates = 0;
+    }
     gAbort = false;
-    gProgressUpdates = 0;
     const double scale = gOptions.renderScale;
     PropertySet in, out;
     in.setDouble(kOfxPropTime, {double(frame)});
@@ -624,14 +701,13 @@ bool renderFrame(OfxPlugin* plugin, Effect& effect, int frame) {
 
     PropertySet neededIn, neededOut;
     neededIn.setDouble(kOfxPropTime, {double(frame)});
-    gFramesNeeded.clear();
     if (gOptions.framesNeeded) {
         call(plugin, kOfxImageEffectActionGetFramesNeeded, effect.handle(), &neededIn, &neededOut);
     }
     for (const auto& [name, prop] : neededOut.all()) {
         const std::string prefix = "OfxImageClipPropFrameRange_";
         if (name.rfind(prefix, 0) != 0) continue;
-        gFramesNeeded[name.substr(prefix.size())] = prop.doubles;
+        context.framesNeeded[name.substr(prefix.size())] = prop.doubles;
         std::ostringstream ranges;
         for (size_t i = 0; i < prop.doubles.size(); ++i)
             ranges << (i ? "," : "") << prop.doubles[i];
@@ -640,16 +716,10 @@ bool renderFrame(OfxPlugin* plugin, Effect& effect, int frame) {
     }
 
     Clip& outputClip = *effect.clips.at(kOfxImageEffectOutputClipName);
-    gOutputImage = allocate(rod, rod, outputClip.props.getString(kOfxImageEffectPropPixelDepth),
-                            outputClip.props.getString(kOfxImageEffectPropComponents), frame);
-    PropertySet renderIn;
-    renderIn.setDouble(kOfxPropTime, {double(frame)});
-    renderIn.setString(kOfxImageEffectPropFieldToRender, {kOfxImageFieldNone});
-    renderIn.setInt(kOfxImageEffectPropRenderWindow, {rod.x1, rod.y1, rod.x2, rod.y2});
-    renderIn.setDouble(kOfxImageEffectPropRenderScale, {scale, scale});
-    renderIn.setInt(kOfxImageEffectPropSequentialRenderStatus, {0});
-    renderIn.setInt(kOfxImageEffectPropInteractiveRenderStatus, {gOptions.background ? 0 : 1});
-    renderIn.setInt(kOfxImageEffectPropRenderQualityDraft, {0});
+    const std::string outDepth = outputClip.props.getString(kOfxImageEffectPropPixelDepth);
+    const std::string outComponents = outputClip.props.getString(kOfxImageEffectPropComponents);
+    auto frameImage = allocate(rod, rod, outDepth, outComponents, frame);
+    const std::vector<OfxRectI> windows = renderWindows(rod, pluginTiles);
 
     std::atomic<bool> done{false};
     std::thread aborter;
@@ -674,10 +744,33 @@ bool renderFrame(OfxPlugin* plugin, Effect& effect, int frame) {
         call(plugin, kOfxImageEffectActionBeginSequenceRender, effect.handle(), &sequence, nullptr);
     }
     const auto start = std::chrono::steady_clock::now();
-    gRendering = true;
-    const OfxStatus status =
-        call(plugin, kOfxImageEffectActionRender, effect.handle(), &renderIn, nullptr);
-    gRendering = false;
+    OfxStatus status = kOfxStatOK;
+    for (const OfxRectI& window : windows) {
+        // A tile's image covers only its window (as tiling hosts allocate): a plugin writing
+        // outside it would write outside the buffer's rows the host reads back.
+        context.output = windows.size() == 1
+                             ? std::move(frameImage)
+                             : allocate(window, rod, outDepth, outComponents, frame);
+        PropertySet renderIn;
+        renderIn.setDouble(kOfxPropTime, {double(frame)});
+        renderIn.setString(kOfxImageEffectPropFieldToRender, {kOfxImageFieldNone});
+        renderIn.setInt(kOfxImageEffectPropRenderWindow,
+                        {window.x1, window.y1, window.x2, window.y2});
+        renderIn.setDouble(kOfxImageEffectPropRenderScale, {scale, scale});
+        renderIn.setInt(kOfxImageEffectPropSequentialRenderStatus, {0});
+        renderIn.setInt(kOfxImageEffectPropInteractiveRenderStatus, {gOptions.background ? 0 : 1});
+        renderIn.setInt(kOfxImageEffectPropRenderQualityDraft, {0});
+        context.rendering = true;
+        status = call(plugin, kOfxImageEffectActionRender, effect.handle(), &renderIn, nullptr);
+        context.rendering = false;
+        if (status != kOfxStatOK) break;
+        if (windows.size() == 1) {
+            frameImage = std::move(context.output);
+        } else {
+            copyWindow(*context.output, *frameImage, window);
+        }
+    }
+    context.output.reset();
     if (gOptions.sequencePerFrame) {
         call(plugin, kOfxImageEffectActionEndSequenceRender, effect.handle(), &sequence, nullptr);
     }
@@ -685,16 +778,23 @@ bool renderFrame(OfxPlugin* plugin, Effect& effect, int frame) {
     if (aborter.joinable()) aborter.join();
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (status == kOfxStatOK) writeOutput(frame);
+    if (status == kOfxStatOK) writeOutput(*frameImage, frame);
     {
         std::lock_guard<std::mutex> lock(gImagesMutex);
-        if (!gImages.empty()) {
-            emit("{\"event\":\"leaked_images\",\"count\":" + std::to_string(gImages.size()) + "}");
-            gImages.clear();
+        size_t leaked = 0;
+        for (auto it = gImages.begin(); it != gImages.end();) {
+            if (it->second->owner != &context) {
+                ++it;
+                continue;
+            }
+            ++leaked;
+            it = gImages.erase(it);
         }
+        if (leaked) emit("{\"event\":\"leaked_images\",\"count\":" + std::to_string(leaked) + "}");
     }
     emit("{\"event\":\"render\",\"frame\":" + std::to_string(frame) +
          ",\"status\":" + std::to_string(status) + ",\"seconds\":" + std::to_string(seconds) +
+         ",\"tiles\":" + std::to_string(windows.size()) +
          ",\"progress_updates\":" + std::to_string(gProgressUpdates.load()) + "}");
     return status == kOfxStatOK;
 }
@@ -714,9 +814,7 @@ void setUpHostProps() {
                          {kOfxImageComponentRGBA, kOfxImageComponentRGB, kOfxImageComponentAlpha});
     gHostProps.setString(kOfxImageEffectPropSupportedContexts,
                          {kOfxImageEffectContextGeneral, kOfxImageEffectContextFilter});
-    gHostProps.setString(
-        kOfxImageEffectPropSupportedPixelDepths,
-        {kOfxBitDepthByte, kOfxBitDepthShort, kOfxBitDepthHalf, kOfxBitDepthFloat});
+    gHostProps.setString(kOfxImageEffectPropSupportedPixelDepths, gOptions.hostDepths);
     gHost.host = gHostProps.handle();
 }
 
@@ -748,6 +846,8 @@ Options parseOptions(int argc, char** argv) {
             o.depths.insert(split(next(), '='));
         else if (arg == "--clip-components")
             o.components.insert(split(next(), '='));
+        else if (arg == "--clip-premult")
+            o.premultiplication.insert(split(next(), '='));
         else if (arg == "--param")
             o.params.insert(split(next(), '='));
         else if (arg == "--keys")
@@ -802,7 +902,29 @@ Options parseOptions(int argc, char** argv) {
             }
         } else if (arg == "--instance-per-frame")
             o.instancePerFrame = true;
-        else
+        else if (arg == "--without-suite") {
+            const std::string suite = next();
+            if (!kOptionalSuites.count(suite)) throw std::runtime_error("unknown suite " + suite);
+            o.withoutSuites.insert(suite);
+        } else if (arg == "--render-threads")
+            o.renderThreads = std::max(1, std::stoi(next()));
+        else if (arg == "--share-instance")
+            o.shareInstance = next() == "1";
+        else if (arg == "--tiles")
+            o.tiles = std::max(1, std::stoi(next()));
+        else if (arg == "--force-tiles")
+            o.forceTiles = next() == "1";
+        else if (arg == "--host-depths") {
+            // Names without the prefix, e.g. Byte or Half,Float; kept deepest first.
+            const std::string listed = "," + next() + ",";
+            o.hostDepths.clear();
+            for (const char* depth : {"Float", "Half", "Short", "Byte"}) {
+                if (listed.find(std::string(",") + depth + ",") != std::string::npos) {
+                    o.hostDepths.push_back(std::string("OfxBitDepth") + depth);
+                }
+            }
+            if (o.hostDepths.empty()) throw std::runtime_error("no known depth in " + listed);
+        } else
             throw std::runtime_error("unknown option " + arg);
     }
     if (o.bundle.empty() || o.plugin.empty())
@@ -839,7 +961,7 @@ std::unique_ptr<Effect> createInstance(OfxPlugin* plugin, Effect& contextDescrip
         clip->props.setString(kOfxImageEffectPropPixelDepth,
                               {depth != gOptions.depths.end()
                                    ? std::string("OfxBitDepth") + depth->second
-                                   : std::string(kOfxBitDepthFloat)});
+                                   : gOptions.hostDepths.front()});
         const auto comps = gOptions.components.find(name);
         clip->props.setString(kOfxImageEffectPropComponents,
                               {comps != gOptions.components.end()
@@ -849,7 +971,11 @@ std::unique_ptr<Effect> createInstance(OfxPlugin* plugin, Effect& contextDescrip
             clip->props.setDouble(kOfxImageEffectPropFrameRange,
                                   {double(gOptions.first), double(gOptions.last)});
         }
-        clip->props.setString(kOfxImageEffectPropPreMultiplication, {kOfxImagePreMultiplied});
+        const auto premult = gOptions.premultiplication.find(name);
+        clip->props.setString(kOfxImageEffectPropPreMultiplication,
+                              {premult != gOptions.premultiplication.end()
+                                   ? std::string("OfxImageAlpha") + premult->second
+                                   : std::string(kOfxImagePreMultiplied)});
         clip->props.setDouble(kOfxImagePropPixelAspectRatio, {gOptions.pixelAspect});
         instance->clips[name] = std::move(clip);
     }
@@ -900,10 +1026,80 @@ std::unique_ptr<Effect> createInstance(OfxPlugin* plugin, Effect& contextDescrip
     Clip& output = *instance->clips.at(kOfxImageEffectOutputClipName);
     output.props.setString(kOfxImageEffectPropComponents,
                            {prefs.getString("OfxImageClipPropComponents_Output")});
-    output.props.setString(kOfxImageEffectPropPixelDepth,
-                           {prefs.getString("OfxImageClipPropDepth_Output")});
+    const std::string outputDepth = prefs.getString("OfxImageClipPropDepth_Output");
+    const auto& offered = gOptions.hostDepths;
+    if (std::find(offered.begin(), offered.end(), outputDepth) == offered.end()) {
+        throw std::runtime_error("the plugin asked for Output depth " + outputDepth +
+                                 ", which this host does not offer");
+    }
+    output.props.setString(kOfxImageEffectPropPixelDepth, {outputDepth});
+    if (report) {
+        emit("{\"event\":\"output_preferences\",\"depth\":" + json(outputDepth) +
+             ",\"premultiplication\":" +
+             json(prefs.getString(kOfxImageEffectPropPreMultiplication)) + "}");
+    }
 
     return instance;
+}
+
+// Renders --frames on --render-threads threads, each taking the next frame, as the plugin's
+// kOfxImageEffectPluginRenderThreadSafety allows: fully safe, all on `first`; instance safe,
+// one instance per thread (Nuke's way), each rendering one frame at a time; unsafe, one
+// thread. Emits what it did and any render that overlapped another on one instance.
+int renderOnThreads(OfxPlugin* plugin, Effect& contextDescriptor, Effect& first,
+                    const std::string& safety, PropertySet& sequence, bool pluginTiles) {
+    if (gOptions.instancePerFrame || !gOptions.pauseAfterMs.empty()) {
+        throw std::runtime_error("--render-threads takes neither --instance-per-frame nor "
+                                 "--pause-after");
+    }
+    // --share-instance models a host that ignores instance-safe (counted as overlaps).
+    const bool fullySafe = safety == kOfxImageEffectRenderFullySafe;
+    const bool shared = fullySafe || gOptions.shareInstance;
+    const int threads = safety == kOfxImageEffectRenderUnsafe ? 1 : gOptions.renderThreads;
+    std::vector<std::unique_ptr<Effect>> extra;
+    std::vector<Effect*> instances{&first};
+    for (int i = 1; i < threads && !shared; ++i) {
+        extra.push_back(createInstance(plugin, contextDescriptor, false));
+        instances.push_back(extra.back().get());
+        if (gOptions.sequenceWhole) {
+            call(plugin, kOfxImageEffectActionBeginSequenceRender, instances.back()->handle(),
+                 &sequence, nullptr);
+        }
+    }
+    std::mutex countsMutex;
+    std::map<Effect*, int> inRender;
+    int running = 0, mostAtOnce = 0, overlaps = 0;
+    std::atomic<size_t> next{0};
+    std::atomic<int> failures{0};
+    std::vector<std::thread> workers;
+    for (int t = 0; t < threads; ++t) {
+        Effect* effect = instances[shared ? 0 : t];
+        workers.emplace_back([&, effect] {
+            for (size_t i = next++; i < gOptions.frames.size(); i = next++) {
+                {
+                    std::lock_guard<std::mutex> lock(countsMutex);
+                    if (inRender[effect]++ && !fullySafe) ++overlaps;
+                    mostAtOnce = std::max(mostAtOnce, ++running);
+                }
+                if (!renderFrame(plugin, *effect, gOptions.frames[i], pluginTiles)) ++failures;
+                std::lock_guard<std::mutex> lock(countsMutex);
+                --inRender[effect];
+                --running;
+            }
+        });
+    }
+    for (auto& worker : workers) worker.join();
+    for (auto& instance : extra) {
+        if (gOptions.sequenceWhole) {
+            call(plugin, kOfxImageEffectActionEndSequenceRender, instance->handle(), &sequence,
+                 nullptr);
+        }
+        call(plugin, kOfxActionDestroyInstance, instance->handle(), nullptr, nullptr);
+    }
+    emit("{\"event\":\"threading\",\"threads\":" + std::to_string(threads) + ",\"instances\":" +
+         std::to_string(instances.size()) + ",\"most_at_once\":" + std::to_string(mostAtOnce) +
+         ",\"overlaps\":" + std::to_string(overlaps) + "}");
+    return failures;
 }
 
 int run(int argc, char** argv) {
@@ -965,6 +1161,7 @@ int run(int argc, char** argv) {
         describeParams(contextDescriptor);
     }
 
+    const bool pluginTiles = descriptor.props.getInt(kOfxImageEffectPropSupportsTiles, 0, 1) != 0;
     std::unique_ptr<Effect> instance = createInstance(plugin, contextDescriptor, true);
     PropertySet sequence;  // a farm render of the whole range
     sequence.setDouble(kOfxImageEffectPropFrameRange,
@@ -978,11 +1175,17 @@ int run(int argc, char** argv) {
              nullptr);
     }
     int failures = 0;
-    for (int frame : gOptions.frames) {
+    if (gOptions.renderThreads > 1) {
+        const std::string safety =
+            descriptor.props.getString(kOfxImageEffectPluginRenderThreadSafety);
+        failures =
+            renderOnThreads(plugin, contextDescriptor, *instance, safety, sequence, pluginTiles);
+    }
+    for (int frame : gOptions.renderThreads > 1 ? std::vector<int>() : gOptions.frames) {
         if (gOptions.instancePerFrame && !instance) {
             instance = createInstance(plugin, contextDescriptor, false);
         }
-        if (!renderFrame(plugin, *instance, frame)) ++failures;
+        if (!renderFrame(plugin, *instance, frame, pluginTiles)) ++failures;
         if (gOptions.instancePerFrame) {
             call(plugin, kOfxActionDestroyInstance, instance->handle(), nullptr, nullptr);
             instance.reset();

@@ -48,3 +48,29 @@ def test_size_marks_and_removal(tmp_path: Path) -> None:
     store.remove(trash)
     assert not root.exists() and list(trash.iterdir()) == []
     assert ResultStore(root).get_array("pass", KEY) is None  # a store there starts empty
+
+
+def test_exception_disk_full(tmp_path: Path) -> None:
+    """A store on a full filesystem (a 16 KiB tmpfs; needs root's mount) raises DiskFullError
+    naming its directory, for arrays and records, and leaves no partial entry."""
+    import subprocess
+
+    from synthfx.errors import DiskFullError
+
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(mount)],
+                             capture_output=True, text=True)  # fmt: skip
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here (needs root): {mounted.stderr.strip()}")
+    try:
+        store = ResultStore(mount / "s")
+        with pytest.raises(DiskFullError, match=f"out of disk space .* {mount / 's'}"):
+            store.put_array("pass", KEY, np.zeros((64, 64, 4), np.float32))
+        assert not store.has("pass", KEY)
+        store.put_array("pass", chain_key("filler"), np.zeros((900, 4), np.float32))
+        with pytest.raises(DiskFullError, match="--cache-dir"):
+            store.put_record("done", KEY, {"pad": "x" * 20000})
+        assert store.get_record("done", KEY) is None
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)

@@ -12,6 +12,7 @@ whose modification time records its last use, and an atomic ``remove``.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -25,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from synthfx.errors import InputError
+from synthfx.errors import DiskFullError, InputError
 from synthfx.io.atomic import atomic_path
 
 _KEY = re.compile(r"^[0-9a-f]{64}$")
@@ -95,8 +96,12 @@ class ResultStore:
 
     def put_array(self, kind: str, key: str, array: np.ndarray) -> None:
         path = self._path(kind, key, ".npy")
-        with atomic_path(path) as temporary, temporary.open("wb") as stream:
-            np.save(stream, np.ascontiguousarray(array, dtype=np.float32), allow_pickle=False)
+        try:
+            with atomic_path(path) as temporary, temporary.open("wb") as stream:
+                np.save(stream, np.ascontiguousarray(array, dtype=np.float32), allow_pickle=False)
+        except OSError as exc:
+            self._raise_if_full(exc, array.nbytes)
+            raise
 
     def get_record(self, kind: str, key: str) -> dict[str, Any] | None:
         """The stored JSON record, or None when missing or unreadable."""
@@ -109,8 +114,28 @@ class ResultStore:
 
     def put_record(self, kind: str, key: str, record: dict[str, Any]) -> None:
         path = self._path(kind, key, ".json")
-        with atomic_path(path) as temporary:
-            temporary.write_text(json.dumps(record, sort_keys=True))
+        text = json.dumps(record, sort_keys=True)
+        try:
+            with atomic_path(path) as temporary:
+                temporary.write_text(text)
+        except OSError as exc:
+            self._raise_if_full(exc, len(text))
+            raise
+
+    def _raise_if_full(self, exc: OSError, size: int) -> None:
+        """Raises DiskFullError for a write of ``size`` bytes that failed for lack of space.
+
+        numpy reports a short write without an errno: then the free space tells.
+        """
+        full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
+        if not full and exc.errno is None:
+            with contextlib.suppress(OSError):
+                full = shutil.disk_usage(self.root).free < size
+        if full:
+            raise DiskFullError(
+                f"out of disk space in the backend's cache directory {self.root}: free space "
+                "there, or start the backend with --cache-dir on a disk with room"
+            ) from exc
 
     # -- the store as a whole -----------------------------------------------------------------
 

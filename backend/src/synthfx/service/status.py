@@ -10,6 +10,7 @@ import grpc
 from synthfx.errors import (
     CancelledError,
     DeviceUnavailableError,
+    DiskFullError,
     EngineError,
     InputError,
     SynthfxError,
@@ -52,6 +53,7 @@ _KINDS: tuple[tuple[type[BaseException], str], ...] = (
     (InputError, "invalid-argument"),
     (EngineError, "invalid-argument"),
     (MemoryError, "busy"),
+    (DiskFullError, "busy"),
 )
 
 

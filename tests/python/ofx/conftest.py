@@ -19,6 +19,7 @@ from ofx_testing import (
     OFFICIAL_HEADERS,
     Backend,
     start_backend,
+    write_sequence,
 )
 from service_testing import paint, synthetic_shot
 
@@ -68,3 +69,15 @@ def shot() -> dict[int, np.ndarray]:
 @pytest.fixture(scope="module")
 def keys(shot: dict[int, np.ndarray]) -> dict[int, np.ndarray]:
     return {k: paint(shot[k], i) for i, k in enumerate(KEYS)}
+
+
+@pytest.fixture(scope="module")
+def clips(
+    tmp_path_factory: pytest.TempPathFactory,
+    shot: dict[int, np.ndarray],
+    keys: dict[int, np.ndarray],
+) -> dict[str, str]:
+    """The shot and its painted keys as EXR sequences: the Source and Style clips."""
+    root = tmp_path_factory.mktemp("clips")
+    return {"Source": write_sequence(root / "source", shot),
+            "Style": write_sequence(root / "style", keys)}  # fmt: skip

@@ -28,13 +28,6 @@ from synthfx.io import read_image, write_image
 
 
 @pytest.fixture(scope="module")
-def clips(tmp_path_factory: pytest.TempPathFactory, shot, keys) -> dict[str, str]:
-    root = tmp_path_factory.mktemp("clips")
-    return {"Source": write_sequence(root / "source", shot),
-            "Style": write_sequence(root / "style", keys)}  # fmt: skip
-
-
-@pytest.fixture(scope="module")
 def files(tmp_path_factory: pytest.TempPathFactory, shot, keys) -> Path:
     """A read root with the painted keys (paint/style.####.exr) and the plate (plate/f.####.exr)."""
     root = tmp_path_factory.mktemp("files")

@@ -27,13 +27,6 @@ from synthfx.io import read_image
 
 
 @pytest.fixture(scope="module")
-def clips(tmp_path_factory: pytest.TempPathFactory, shot, keys) -> dict[str, str]:
-    root = tmp_path_factory.mktemp("clips")
-    return {"Source": write_sequence(root / "source", shot),
-            "Style": write_sequence(root / "style", keys)}  # fmt: skip
-
-
-@pytest.fixture(scope="module")
 def cli(tmp_path_factory: pytest.TempPathFactory, shot, keys) -> dict[int, np.ndarray]:
     """``synthfx stylize`` of the shot: frame -> (H, W, C) float32."""
     root = tmp_path_factory.mktemp("cli")

@@ -117,13 +117,6 @@ def run_hs(host: Path, bundle: Path, *args: str, timeout: float = 300) -> HostSu
     return HostSupportRun(done.returncode, events, stray)
 
 
-@pytest.fixture(scope="module")
-def clips(tmp_path_factory: pytest.TempPathFactory, shot, keys) -> dict[str, str]:
-    root = tmp_path_factory.mktemp("hs-clips")
-    return {"Source": write_sequence(root / "source", shot),
-            "Style": write_sequence(root / "style", keys)}  # fmt: skip
-
-
 def stylize_args(clips: dict[str, str], out: Path, *extra: str) -> list[str]:
     out.mkdir(parents=True, exist_ok=True)
     args = ["--plugin", STYLIZE, "--context", "General", "--range", f"0-{FRAMES - 1}",

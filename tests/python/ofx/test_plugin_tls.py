@@ -23,7 +23,6 @@ from ofx_testing import (
     start_backend,
     stylize,
     write_keys,
-    write_sequence,
 )
 
 from synthfx.io import read_image
@@ -48,13 +47,6 @@ class TlsBackend:
                   "--param", f"backendTokenFile={self.token_file}",
                   "--param", f"connectTimeout={CONNECT_TIMEOUT}")  # fmt: skip
         return params if ca is None else (*params, "--param", f"backendTlsCaFile={ca}")
-
-
-@pytest.fixture(scope="module")
-def clips(tmp_path_factory: pytest.TempPathFactory, shot, keys) -> dict[str, str]:
-    root = tmp_path_factory.mktemp("clips")
-    return {"Source": write_sequence(root / "source", shot),
-            "Style": write_sequence(root / "style", keys)}  # fmt: skip
 
 
 @pytest.fixture(scope="module")

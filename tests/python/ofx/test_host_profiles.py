@@ -24,6 +24,7 @@ from ofx_testing import (
 )
 
 from synthfx.io import read_image
+from synthfx_testing import small_tmpfs
 
 
 @pytest.fixture(scope="module")
@@ -191,16 +192,8 @@ def test_straight_alpha_style_is_premultiplied(bundle, shot, keys, backend, tmp_
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A 32 KiB tmpfs (a real full filesystem; needs root's mount), unmounted afterwards."""
-    mount = tmp_path / "small-disk"
-    mount.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=32k", "tmpfs", str(mount)],
-                             capture_output=True, text=True)  # fmt: skip
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here (needs root): {mounted.stderr.strip()}")
-    try:
+    with small_tmpfs(tmp_path / "small-disk", "32k") as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 def test_exception_backend_out_of_disk_then_freed(

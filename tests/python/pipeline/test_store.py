@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from synthfx.pipeline.store import ResultStore, chain_key
+from synthfx_testing import small_tmpfs
 
 KEY = chain_key("entry")
 
@@ -53,17 +54,9 @@ def test_size_marks_and_removal(tmp_path: Path) -> None:
 def test_exception_disk_full(tmp_path: Path) -> None:
     """A store on a full filesystem (a 16 KiB tmpfs; needs root's mount) raises DiskFullError
     naming its directory, for arrays and records, and leaves no partial entry."""
-    import subprocess
-
     from synthfx.errors import DiskFullError
 
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(mount)],
-                             capture_output=True, text=True)  # fmt: skip
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here (needs root): {mounted.stderr.strip()}")
-    try:
+    with small_tmpfs(tmp_path / "disk", "16k") as mount:
         store = ResultStore(mount / "s")
         with pytest.raises(DiskFullError, match=f"out of disk space .* {mount / 's'}"):
             store.put_array("pass", KEY, np.zeros((64, 64, 4), np.float32))
@@ -72,5 +65,3 @@ def test_exception_disk_full(tmp_path: Path) -> None:
         with pytest.raises(DiskFullError, match="--cache-dir"):
             store.put_record("done", KEY, {"pad": "x" * 20000})
         assert store.get_record("done", KEY) is None
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)

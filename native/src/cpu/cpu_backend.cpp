@@ -44,20 +44,27 @@ void start_level(LevelState& state, ThreadPool& pool, Progress& progress) {
     progress.vote_done(state.level_index);
 }
 
+// PatchMatch on the guide channels alone, with iteration keys from `first_iteration`; frozen
+// pixels keep their match. `counted`: the progress plan includes these iterations.
+void guide_only_search(LevelState& state, ThreadPool& pool, const SynthesisParams& params,
+                       std::uint32_t first_iteration, bool counted, Progress& progress) {
+    state.style_term = false;
+    state.rebuild_target(pool);
+    state.recompute_distances(pool);
+    for (int i = 0; i < params.patchmatch_iters; ++i) {
+        cpu::patchmatch_iteration(state, pool, params, {params.seed, first_iteration + i},
+                                  progress.checkpoint());
+        if (counted) progress.iteration_done(state.level_index);
+    }
+    state.style_term = true;
+}
+
 // With no style estimate yet, a first search on the guides alone places the coarsest NNF where
 // the guides say; voting a random NNF instead lets the style term lock onto a self-consistent
 // but wrong texture.
 void initial_guide_search(LevelState& state, ThreadPool& pool, const SynthesisParams& params,
                           Progress& progress) {
-    state.style_term = false;
-    state.rebuild_target(pool);
-    state.recompute_distances(pool);
-    for (int i = 0; i < params.patchmatch_iters; ++i) {
-        cpu::patchmatch_iteration(state, pool, params, {params.seed, kInitialSearchIteration + i},
-                                  progress.checkpoint());
-        progress.iteration_done(state.level_index);
-    }
-    state.style_term = true;
+    guide_only_search(state, pool, params, kInitialSearchIteration, true, progress);
 }
 
 // The finest level after interior-only levels: target pixels near the border search the guides
@@ -70,14 +77,7 @@ void border_guide_search(LevelState& state, ThreadPool& pool, const SynthesisPar
             state.frozen[std::size_t(y) * state.tw + x] = band ? 0 : 1;
         }
     }
-    state.style_term = false;
-    state.rebuild_target(pool);
-    state.recompute_distances(pool);
-    for (int i = 0; i < params.patchmatch_iters; ++i) {
-        cpu::patchmatch_iteration(state, pool, params, {params.seed, kBorderSearchIteration + i},
-                                  progress.checkpoint());
-    }
-    state.style_term = true;
+    guide_only_search(state, pool, params, kBorderSearchIteration, false, progress);
     std::fill(state.frozen.begin(), state.frozen.end(), 0);
 }
 

@@ -771,9 +771,10 @@ class Runner {
         checkpoint(progress_.vote_units(s_.level));
     }
 
-    // The CPU's initial_guide_search: with no style estimate yet, PatchMatch on the guides alone
-    // places the coarsest NNF where the guides say.
-    void initial_guide_search() {
+    // The CPU's guide_only_search: PatchMatch on the guides alone from iteration key
+    // `first_iteration`, pixels set in `frozen` (when given) kept; `counted`: in the progress plan.
+    void guide_only_search(std::uint32_t first_iteration, const std::uint8_t* frozen,
+                           bool counted) {
         const cudaStream_t cs = streams_.compute;
         s_.guides_only = true;
         check(cudaMemsetAsync(style(), 0, std::size_t(s_.tw) * s_.th * ns_ * sizeof(float), cs),
@@ -781,27 +782,23 @@ class Runner {
         rebuild_target();
         launch_recompute_ssd(features(), nnf(), ssd(), cs);
         for (int i = 0; i < params_.patchmatch_iters; ++i) {
-            patchmatch(kInitialSearchIteration + std::uint32_t(i));
-            checkpoint(progress_.iteration_units(s_.level));
+            patchmatch(first_iteration + std::uint32_t(i), frozen);
+            if (counted) checkpoint(progress_.iteration_units(s_.level));
         }
         s_.guides_only = false;
     }
 
+    // The CPU's initial_guide_search: with no style estimate yet, PatchMatch on the guides alone
+    // places the coarsest NNF where the guides say.
+    void initial_guide_search() { guide_only_search(kInitialSearchIteration, nullptr, true); }
+
     // The CPU's border_guide_search: after interior-only levels, the target pixels near the border
     // search the guides alone (the others held frozen) to reach the border centres now open.
     void border_guide_search() {
-        const cudaStream_t cs = streams_.compute;
-        const std::size_t tn = std::size_t(s_.tw) * s_.th;
-        DeviceArray<std::uint8_t> band = array<std::uint8_t>(tn, "border band");
-        launch_border_band(s_.tw, s_.th, s_.radius, band.get(), cs);
-        s_.guides_only = true;
-        check(cudaMemsetAsync(style(), 0, tn * ns_ * sizeof(float), cs), "style reset");
-        rebuild_target();
-        launch_recompute_ssd(features(), nnf(), ssd(), cs);
-        for (int i = 0; i < params_.patchmatch_iters; ++i) {
-            patchmatch(kBorderSearchIteration + std::uint32_t(i), band.get());
-        }
-        s_.guides_only = false;
+        DeviceArray<std::uint8_t> band =
+            array<std::uint8_t>(std::size_t(s_.tw) * s_.th, "border band");
+        launch_border_band(s_.tw, s_.th, s_.radius, band.get(), streams_.compute);
+        guide_only_search(kBorderSearchIteration, band.get(), false);
     }
 
     // One PatchMatch iteration: the four parity classes of pixels in turn, each with a fresh

@@ -47,6 +47,7 @@ void LevelState::set_patch_size(int patch_size) {
             if (level->source_allowed[i]) allowed_centres.push_back(i);
         }
     }
+    mean_bound.clear();
     modulation.clear();
     if (!level->modulation.empty()) {
         modulation.resize(std::size_t(padded_width) * padded_height);
@@ -79,6 +80,10 @@ void LevelState::rebuild_target(ThreadPool& pool) {
             for (int k = 0; k < fg; ++k) out[fs + k] = g[k];
         }
     });
+    if (!modulation.empty()) return;
+    if (!mean_bound.has_source())
+        mean_bound.build_source(pool, source.data(), sw, sh, radius, features);
+    mean_bound.build_target(pool, target.data(), tw, th);
 }
 
 float LevelState::patch_distance(int px, int py, int qx, int qy, float bound) const {

@@ -10,6 +10,7 @@
 #include "../centre_range.h"
 #include "../parallel.h"
 #include "../problem.h"
+#include "patch_means.h"
 
 namespace synthfx::cpu {
 
@@ -25,9 +26,11 @@ struct LevelState {
 
     // Source and target features with `radius` replicated pixels on every side, so a patch may be
     // centred on any pixel, borders included, and still reads contiguous rows.
-    std::vector<float> source;         // (sh + 2r) x (sw + 2r) x features
-    std::vector<float> target;         // padded_height x padded_width x features
-    std::vector<float> modulation;     // empty, or padded_height x padded_width
+    std::vector<float> source;      // (sh + 2r) x (sw + 2r) x features
+    std::vector<float> target;      // padded_height x padded_width x features
+    std::vector<float> modulation;  // empty, or padded_height x padded_width
+    // Lower bound of patch_distance; not built with a modulation, which it does not model.
+    PatchMeanBound mean_bound;
     std::vector<float> style;          // th x tw x style_channels: current estimate (raw values)
     std::vector<std::int32_t> nnf;     // th x tw x 2
     std::vector<float> ssd;            // th x tw: weighted distance of the current match
@@ -54,6 +57,21 @@ struct LevelState {
     // Weighted SSD of target patch centred at (px, py) against source patch centred at
     // (qx, qy); stops early and returns a value > bound once the sum exceeds bound.
     float patch_distance(int px, int py, int qx, int qy, float bound) const;
+
+    // A value <= patch_distance(px, py, qx, qy, any bound), from a few bytes per source pixel
+    // (patch_means.h); 0 where the bound does not apply (guides only, a modulation).
+    float distance_lower_bound(int px, int py, int qx, int qy) const {
+        return style_term ? mean_bound.lower(px, py, qx, qy) : 0.0f;
+    }
+
+    // Asks the cache for the first row of the source patch centred at (qx, qy): a hint only.
+    void prefetch_source_row(int qx, int qy) const {
+        const std::size_t row = std::size_t(patch) * features * sizeof(float);
+        const char* s = reinterpret_cast<const char*>(
+            source.data() + (std::size_t(qy) * (sw + 2 * radius) + qx) * features);
+        for (std::size_t b = 0; b < row; b += 64) __builtin_prefetch(s + b);
+        __builtin_prefetch(s + row - 1);
+    }
 
     // Recomputes `ssd` for every target pixel from the current NNF and target.
     void recompute_distances(ThreadPool& pool);

@@ -15,6 +15,8 @@ constexpr int kTile = 64;
 // Step indices of the random draws, kept apart so no two uses share a key.
 constexpr std::uint32_t kInitStep = 1000;
 constexpr std::uint32_t kRepairStep = 2000;
+// Random-search draws per pixel: enough halvings for any image a 32-bit index addresses.
+constexpr int kMaxDraws = 32;
 
 void random_centre(const LevelState& state, std::uint64_t key, int* x, int* y) {
     if (!state.allowed_centres.empty()) {
@@ -131,7 +133,10 @@ void patchmatch_iteration(LevelState& state, ThreadPool& pool, const SynthesisPa
     const int tiles_y = (state.th + kTile - 1) / kTile;
     const bool forward = key.iteration % 2 == 0;
     const int step = forward ? 1 : -1;
-    const int max_radius = std::max(state.sw, state.sh);
+    // The random search's window radii: the source's larger side, halved down to 1.
+    int radii[kMaxDraws], draws = 0;
+    for (int r = std::max(state.sw, state.sh); r >= 1 && draws < kMaxDraws; r /= 2)
+        radii[draws++] = r;
 
     auto process_tile = [&](int tx, int ty) {
         const int x0 = tx * kTile, y0 = ty * kTile;
@@ -155,10 +160,17 @@ void patchmatch_iteration(LevelState& state, ThreadPool& pool, const SynthesisPa
                     best_ssd +
                     (uniform ? occupancy_scale * float(occupancy_at(best_x, best_y)) : 0.f);
 
-                auto try_candidate = [&](int qx, int qy) {
-                    qx = std::clamp(qx, state.centres.min_x, state.centres.max_x);
-                    qy = std::clamp(qy, state.centres.min_y, state.centres.max_y);
+                auto clamp_x = [&](int qx) {
+                    return std::clamp(qx, state.centres.min_x, state.centres.max_x);
+                };
+                auto clamp_y = [&](int qy) {
+                    return std::clamp(qy, state.centres.min_y, state.centres.max_y);
+                };
+                // `lower` <= the candidate's distance (state.distance_lower_bound): a candidate
+                // it rules out is one the distance would reject too.
+                auto try_candidate = [&](int qx, int qy, float lower) {
                     if ((qx == best_x && qy == best_y) || !state.centre_allowed(qx, qy)) return;
+                    if (lower >= best_cost) return;
                     // The distance first, bounded by the best cost alone (the penalty is >= 0):
                     // most candidates stop there, before the occupancy lookups, which miss the
                     // cache as candidates scatter over the source. A distance within that bound
@@ -172,6 +184,10 @@ void patchmatch_iteration(LevelState& state, ThreadPool& pool, const SynthesisPa
                         best_x = qx, best_y = qy, best_ssd = d, best_cost = d + penalty;
                     }
                 };
+                auto try_at = [&](int qx, int qy) {
+                    qx = clamp_x(qx), qy = clamp_y(qy);
+                    try_candidate(qx, qy, state.distance_lower_bound(x, y, qx, qy));
+                };
 
                 // Propagation from the neighbours visited before in this scan direction. A
                 // neighbour in another tile belongs to another phase, never to a tile being
@@ -179,21 +195,42 @@ void patchmatch_iteration(LevelState& state, ThreadPool& pool, const SynthesisPa
                 const int nx = x - step, ny = y - step;
                 if (nx >= 0 && nx < state.tw) {
                     const std::size_t n = std::size_t(y) * state.tw + nx;
-                    try_candidate(state.nnf[2 * n] + step, state.nnf[2 * n + 1]);
+                    try_at(state.nnf[2 * n] + step, state.nnf[2 * n + 1]);
                 }
                 if (ny >= 0 && ny < state.th) {
                     const std::size_t n = std::size_t(ny) * state.tw + x;
-                    try_candidate(state.nnf[2 * n], state.nnf[2 * n + 1] + step);
+                    try_at(state.nnf[2 * n], state.nnf[2 * n + 1] + step);
                 }
-                // Random search in shrinking windows around the best match.
-                std::uint32_t draw = 0;
-                for (int radius = max_radius; radius >= 1; radius /= 2, ++draw) {
+                // Random search in shrinking windows around the best match. The best rarely
+                // moves during the search, so every draw's position and bound are computed
+                // from it at once: their memory reads then overlap instead of queueing. Draws
+                // after a move are recomputed from the new best.
+                int offset_x[kMaxDraws], offset_y[kMaxDraws];
+                for (int d = 0; d < draws; ++d) {
                     const std::uint64_t bits =
                         random_key(key.seed, std::uint32_t(state.level_index), key.iteration,
-                                   std::uint32_t(p), draw);
-                    try_candidate(best_x + random_between(std::uint32_t(bits), -radius, radius),
-                                  best_y +
-                                      random_between(std::uint32_t(bits >> 32), -radius, radius));
+                                   std::uint32_t(p), std::uint32_t(d));
+                    offset_x[d] = random_between(std::uint32_t(bits), -radii[d], radii[d]);
+                    offset_y[d] = random_between(std::uint32_t(bits >> 32), -radii[d], radii[d]);
+                }
+                int cand_x[kMaxDraws], cand_y[kMaxDraws];
+                float lower[kMaxDraws];
+                int from_x = best_x, from_y = best_y;
+                auto plan_from = [&](int first) {
+                    from_x = best_x, from_y = best_y;
+                    for (int d = first; d < draws; ++d) {
+                        cand_x[d] = clamp_x(from_x + offset_x[d]);
+                        cand_y[d] = clamp_y(from_y + offset_y[d]);
+                    }
+                    for (int d = first; d < draws; ++d)
+                        lower[d] = state.distance_lower_bound(x, y, cand_x[d], cand_y[d]);
+                    for (int d = first; d < draws; ++d)
+                        if (lower[d] < best_cost) state.prefetch_source_row(cand_x[d], cand_y[d]);
+                };
+                plan_from(0);
+                for (int d = 0; d < draws; ++d) {
+                    if (best_x != from_x || best_y != from_y) plan_from(d);
+                    try_candidate(cand_x[d], cand_y[d], lower[d]);
                 }
                 if (uniform && (best_x != start_x || best_y != start_y)) {
                     local.move(start_x, start_y, best_x, best_y);

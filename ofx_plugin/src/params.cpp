@@ -97,7 +97,7 @@ const std::vector<OptionParam>& stylizeOptionParams() {
              kPageGuides, OptionKind::Double, 0.05, 0, kNoMax, 0, 1, {}, "screening"},
             {"selectionSmoothing", "Blend Softness",
              "Softening of the seam between the passes from two keys, in pixels.", kPageGuides,
-             OptionKind::Double, 1.0, 0, kNoMax, 0, 10, {}, "selection_smoothing"},
+             OptionKind::Double, 2.0, 0, kNoMax, 0, 10, {}, "selection_smoothing"},
             {"selectionSoftness", "Blend Mixing",
              "Where the passes from two keys disagree: 0 takes, per pixel, the pass that matched "
              "better; higher mixes the two where their match errors are close (1: errors within "

@@ -127,7 +127,7 @@ class StylizeOptions:
         label="Blend Screening", param="screening", page=_GUIDES, minimum=0, display=(0, 1),
     )  # fmt: skip
     selection_smoothing: float = option(
-        1.0,
+        2.0,
         help="Softening of the seam between the passes from two keys, in pixels.",
         label="Blend Softness", param="selectionSmoothing", page=_GUIDES, minimum=0,
         display=(0, 10),

@@ -73,8 +73,8 @@ const std::vector<OptionParam>& stylizeOptionParams() {
              "How edges of the Source frames are found for the edge guide.", kPageGuides,
              OptionKind::Choice, 0, 0, 2, 0, 2, {"classic", "pst", "page"}, "edge"},
             {"flow", "Optical Flow", "Motion estimation between Source frames; faster is rougher.",
-             kPageGuides, OptionKind::Choice, 0, 0, 2, 0, 2,
-             {"dis-medium", "dis-fast", "dis-ultrafast"}, "flow"},
+             kPageGuides, OptionKind::Choice, 0, 0, 3, 0, 3,
+             {"dis-medium", "dis-fast", "dis-ultrafast", "dis-fine"}, "flow"},
             {"direction", "Direction",
              "Both: blend the passes from the keys before and after each frame. Forward: use only "
              "the pass from the key before; reverse: only the one from the key after.",

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Flow estimators from their spec strings: ``dis-medium``, ``dis-fast``, ``dis-ultrafast``,
-``raft:PATH``."""
+``dis-fine``, ``raft:PATH``."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ def make_flow_estimator(spec: str = DEFAULT_FLOW, *, device: str = "cpu") -> Flo
     """Builds the estimator a spec names.
 
     Args:
-        spec: "dis-medium" (default), "dis-fast", "dis-ultrafast", or "raft:PATH" with the
-            path of a RAFT-small state dict.
+        spec: "dis-medium" (default), "dis-fast", "dis-ultrafast", "dis-fine" (medium down to
+            full resolution), or "raft:PATH" with the path of a RAFT-small state dict.
         device: Torch device for RAFT ("cpu", "cuda", "cuda:N", "auto"); ignored by DIS.
 
     Returns:

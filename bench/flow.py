@@ -65,7 +65,7 @@ def main() -> None:
 
     painting = read_image(shared_root() / "data" / "ebsynth" / "stylit" / "source_style.png")
     weights = shared_root() / "models" / "raft-small.pth"
-    specs = ["dis-ultrafast", "dis-fast", "dis-medium", f"raft:{weights}"]
+    specs = ["dis-ultrafast", "dis-fast", "dis-medium", "dis-fine", f"raft:{weights}"]
     estimators = {spec: make_flow_estimator(spec, device=args.device) for spec in specs}
 
     gpu = torch.cuda.get_device_name() if args.device.startswith("cuda") else "-"

@@ -73,14 +73,14 @@ const std::vector<OptionParam>& stylizeOptionParams() {
              "How edges of the Source frames are found for the edge guide.", kPageGuides,
              OptionKind::Choice, 0, 0, 2, 0, 2, {"classic", "pst", "page"}, "edge"},
             {"flow", "Optical Flow", "Motion estimation between Source frames; faster is rougher.",
-             kPageGuides, OptionKind::Choice, 0, 0, 2, 0, 2,
-             {"dis-medium", "dis-fast", "dis-ultrafast"}, "flow"},
+             kPageGuides, OptionKind::Choice, 3, 0, 3, 0, 3,
+             {"dis-medium", "dis-fast", "dis-ultrafast", "dis-fine"}, "flow"},
             {"direction", "Direction",
              "Both: blend the passes from the keys before and after each frame. Forward: use only "
              "the pass from the key before; reverse: only the one from the key after.",
              kPageGuides, OptionKind::Choice, 0, 0, 2, 0, 2, {"", "forward", "reverse"}, "only"},
             {"edgeWeight", "Edge Weight", "How strongly edges guide the look (0 leaves them out).",
-             kPageGuides, OptionKind::Double, 1.0, 0, kNoMax, 0, 10, {}, "edge_weight"},
+             kPageGuides, OptionKind::Double, 5.0, 0, kNoMax, 0, 10, {}, "edge_weight"},
             {"imageWeight", "Colour Weight", "How strongly Source colours guide the look.",
              kPageGuides, OptionKind::Double, 6.0, 0, kNoMax, 0, 20, {}, "image_weight"},
             {"positionalWeight", "Position Weight",
@@ -97,7 +97,7 @@ const std::vector<OptionParam>& stylizeOptionParams() {
              kPageGuides, OptionKind::Double, 0.05, 0, kNoMax, 0, 1, {}, "screening"},
             {"selectionSmoothing", "Blend Softness",
              "Softening of the seam between the passes from two keys, in pixels.", kPageGuides,
-             OptionKind::Double, 1.0, 0, kNoMax, 0, 10, {}, "selection_smoothing"},
+             OptionKind::Double, 2.0, 0, kNoMax, 0, 10, {}, "selection_smoothing"},
             {"selectionSoftness", "Blend Mixing",
              "Where the passes from two keys disagree: 0 takes, per pixel, the pass that matched "
              "better; higher mixes the two where their match errors are close (1: errors within "

@@ -12,7 +12,7 @@ from synthfx.flow import DisFlow, backward_warp, make_flow_estimator
 from synthfx.flow.warp import backward_warp as warp_backward_warp
 
 
-@pytest.mark.parametrize("spec", ["dis-medium", "dis-fast", "dis-ultrafast"])
+@pytest.mark.parametrize("spec", ["dis-fine", "dis-medium", "dis-fast", "dis-ultrafast"])
 def test_dis_specs(spec: str) -> None:
     estimator = make_flow_estimator(spec)
     assert isinstance(estimator, DisFlow) and estimator.spec == spec
@@ -20,8 +20,8 @@ def test_dis_specs(spec: str) -> None:
     assert flow.shape == (32, 32, 2)
 
 
-def test_default_is_dis_medium() -> None:
-    assert make_flow_estimator().spec == "dis-medium"
+def test_default_is_dis_fine() -> None:
+    assert make_flow_estimator().spec == "dis-fine"
 
 
 def test_raft_spec(raft_small_weights: Path) -> None:

@@ -24,9 +24,9 @@ def textures(seed: int = 0, size: int = 48) -> tuple[np.ndarray, np.ndarray]:
 
 
 class TestWeights:
-    def test_ezsynth_defaults(self) -> None:
+    def test_ezsynth_defaults_but_the_edge(self) -> None:
         assert (EDGE_WEIGHT, IMAGE_WEIGHT, POSITIONAL_WEIGHT, TEMPORAL_WEIGHT) == (
-            1.0,
+            5.0,
             6.0,
             2.0,
             0.5,

@@ -56,7 +56,7 @@ def test_round_trip_every_option(tmp_path) -> None:
         feather=2.5,
         mask_output="over-source",
         screening=0.1,
-        selection_smoothing=2.0,
+        selection_smoothing=3.0,
         selection_softness=0.75,
         engine=dataclasses.replace(
             EZSYNTH_VIDEO_PARAMS, uniformity=1234.0, seed=77, vote_mode="weighted", threads=3

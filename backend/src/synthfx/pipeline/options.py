@@ -15,7 +15,6 @@ from typing import Any, Literal
 from synthfx.blend.combine import DEFAULT_SCREENING
 from synthfx.engine import EZSYNTH_VIDEO_PARAMS, SynthesisParams
 from synthfx.errors import InputError
-from synthfx.flow.dis import DIS_PRESETS
 from synthfx.flow.factory import DEFAULT_FLOW
 from synthfx.guides.edges import EdgeMethod
 from synthfx.guides.weights import (
@@ -43,8 +42,8 @@ _POST_PASS_FIELDS = (
     "selection_softness",
 )
 _GUIDES, _MASK = "guides", "mask"
-# The DIS presets best first: the plugin's menu, whose indices saved scripts hold.
-_FLOW_MENU = tuple(reversed(DIS_PRESETS))
+# The plugin's menu, whose indices saved scripts hold: new entries go at the end.
+_FLOW_MENU = ("dis-medium", "dis-fast", "dis-ultrafast", "dis-fine")
 
 
 @dataclass(frozen=True)
@@ -127,7 +126,7 @@ class StylizeOptions:
         label="Blend Screening", param="screening", page=_GUIDES, minimum=0, display=(0, 1),
     )  # fmt: skip
     selection_smoothing: float = option(
-        1.0,
+        2.0,
         help="Softening of the seam between the passes from two keys, in pixels.",
         label="Blend Softness", param="selectionSmoothing", page=_GUIDES, minimum=0,
         display=(0, 10),

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "../random.h"
+#include "../search_window.h"
 #include "level_state.h"
 
 namespace synthfx::cpu {
@@ -133,9 +134,10 @@ void patchmatch_iteration(LevelState& state, ThreadPool& pool, const SynthesisPa
     const int tiles_y = (state.th + kTile - 1) / kTile;
     const bool forward = key.iteration % 2 == 0;
     const int step = forward ? 1 : -1;
-    // The random search's window radii: the source's larger side, halved down to 1.
+    // The random search's window radii: the level's widest, halved down to 1.
     int radii[kMaxDraws], draws = 0;
-    for (int r = std::max(state.sw, state.sh); r >= 1 && draws < kMaxDraws; r /= 2)
+    for (int r = search_window(state.sw, state.sh, state.level_index); r >= 1 && draws < kMaxDraws;
+         r /= 2)
         radii[draws++] = r;
 
     auto process_tile = [&](int tx, int ty) {

@@ -17,6 +17,7 @@
 #include "../problem.h"
 #include "../progress.h"
 #include "../random.h"
+#include "../search_window.h"
 #include "device_common.cuh"
 
 namespace synthfx {
@@ -817,7 +818,7 @@ class Runner {
         a.occupancy_scale = float(double(params_.uniformity) * (double(s_.sw) * s_.sh) /
                                   (area * area * (double(s_.tw) * s_.th)));
         a.key_prefix = key_prefix(params_.seed, std::uint32_t(s_.level), iteration);
-        a.max_radius = std::max(s_.sw, s_.sh);
+        a.max_radius = search_window(s_.sw, s_.sh, s_.level);
         for (int phase = 0; phase < 4; ++phase) {
             if (uniform_) {
                 launch_occupancy(s_.counts.get(), s_.sw, s_.sh, s_.patch, s_.occupancy_rows.get(),

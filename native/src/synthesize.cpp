@@ -45,7 +45,8 @@ void require_cuda_backend_for_device_input(const SynthesisInput& input,
 }  // namespace
 
 // The release, then the revision of the results: cache keys hold this string, so the revision
-// goes up with every change that alters an output bit (2: border centre ranges; 3: finer levels search narrower windows).
+// goes up with every change that alters an output bit (2: border centre ranges; 3: finer levels
+// search narrower windows).
 #define SYNTHFX_RESULTS_REVISION "3"
 const char* version() { return SYNTHFX_VERSION "+results." SYNTHFX_RESULTS_REVISION; }
 

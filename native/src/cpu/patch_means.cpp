@@ -9,45 +9,57 @@ namespace {
 
 constexpr int kK = PatchMeanBound::kComponents;
 
+// Output rows per task of for_each_projected_row: the horizontal sums of a band and its 2r
+// extra rows are the only scratch, so memory stays small at any image size.
+constexpr int kBand = 16;
+
 // The patch centred at every pixel of a width x height image held with `radius` replicated
-// pixels per side, projected onto `directions` (kK x features) and summed over sqrt(area):
-// width x height x kK. Projecting first keeps the scratch at kK values per pixel.
-std::vector<double> projected_patch_sums(ThreadPool& pool, const float* padded, int width,
-                                         int height, int radius, int features,
-                                         const std::vector<double>& directions) {
+// pixels per side, projected onto `directions` (kK x features) and summed over sqrt(area), handed
+// to emit(band, y, row) one output row at a time (row: width x kK). Bands run in parallel; every
+// value is computed the same way whichever band or thread computes it.
+template <class Emit>
+void for_each_projected_row(ThreadPool& pool, const float* padded, int width, int height,
+                            int radius, int features, const std::vector<double>& directions,
+                            Emit emit) {
     const int patch = 2 * radius + 1;
-    const int padded_width = width + 2 * radius, padded_height = height + 2 * radius;
+    const int padded_width = width + 2 * radius;
     const std::size_t f = std::size_t(features);
-    std::vector<double> rows(std::size_t(padded_height) * width * kK);
-    pool.parallel_for(padded_height, [&](int y) {
-        const float* in = padded + std::size_t(y) * padded_width * f;
-        std::vector<double> pixel(std::size_t(padded_width) * kK);
-        for (int x = 0; x < padded_width; ++x) {
-            for (int j = 0; j < kK; ++j) {
-                double p = 0.0;
-                for (std::size_t k = 0; k < f; ++k) p += directions[j * f + k] * in[x * f + k];
-                pixel[std::size_t(x) * kK + j] = p;
-            }
-        }
-        double* out = rows.data() + std::size_t(y) * width * kK;
-        for (int x = 0; x < width; ++x) {
-            for (int j = 0; j < kK; ++j) {
-                double sum = 0.0;
-                for (int k = 0; k < patch; ++k) sum += pixel[std::size_t(x + k) * kK + j];
-                out[std::size_t(x) * kK + j] = sum;
-            }
-        }
-    });
     const double scale = 1.0 / std::sqrt(double(patch) * patch);
-    std::vector<double> sums(std::size_t(width) * height * kK);
-    pool.parallel_for(height, [&](int y) {
-        for (std::size_t i = 0; i < std::size_t(width) * kK; ++i) {
-            double sum = 0.0;
-            for (int k = 0; k < patch; ++k) sum += rows[std::size_t(y + k) * width * kK + i];
-            sums[std::size_t(y) * width * kK + i] = sum * scale;
+    const int bands = (height + kBand - 1) / kBand;
+    pool.parallel_for(bands, [&](int band) {
+        const int y0 = band * kBand, y1 = std::min(y0 + kBand, height);
+        const int rows = y1 - y0 + 2 * radius;
+        std::vector<double> pixel(std::size_t(padded_width) * kK);
+        std::vector<double> horizontal(std::size_t(rows) * width * kK);
+        for (int r = 0; r < rows; ++r) {
+            const float* in = padded + std::size_t(y0 + r) * padded_width * f;
+            for (int x = 0; x < padded_width; ++x) {
+                for (int j = 0; j < kK; ++j) {
+                    double p = 0.0;
+                    for (std::size_t k = 0; k < f; ++k) p += directions[j * f + k] * in[x * f + k];
+                    pixel[std::size_t(x) * kK + j] = p;
+                }
+            }
+            double* out = horizontal.data() + std::size_t(r) * width * kK;
+            for (int x = 0; x < width; ++x) {
+                for (int j = 0; j < kK; ++j) {
+                    double sum = 0.0;
+                    for (int k = 0; k < patch; ++k) sum += pixel[std::size_t(x + k) * kK + j];
+                    out[std::size_t(x) * kK + j] = sum;
+                }
+            }
+        }
+        std::vector<double> row(std::size_t(width) * kK);
+        for (int y = y0; y < y1; ++y) {
+            for (std::size_t i = 0; i < row.size(); ++i) {
+                double sum = 0.0;
+                for (int k = 0; k < patch; ++k)
+                    sum += horizontal[std::size_t(y - y0 + k) * width * kK + i];
+                row[i] = sum * scale;
+            }
+            emit(band, y, row.data());
         }
     });
-    return sums;
 }
 
 // Eigenvectors of the symmetric n x n matrix `a` (row-major), by cyclic Jacobi rotations: a
@@ -138,14 +150,26 @@ void PatchMeanBound::build_source(ThreadPool& pool, const float* padded, int wid
     for (std::size_t j = 0; j < std::min<std::size_t>(kK, f); ++j)
         for (std::size_t k = 0; k < f; ++k) directions_[j * f + k] = rows[j * f + k] * (1.0 - 1e-9);
 
-    const std::vector<double> sums =
-        projected_patch_sums(pool, padded, width, height, radius, features, directions_);
-    const std::size_t count = std::size_t(width) * height;
+    // Two passes over the projections, none of them stored: their range, then their codes.
+    const int bands = (height + kBand - 1) / kBand;
+    std::vector<double> band_low(std::size_t(bands) * kK, HUGE_VAL);
+    std::vector<double> band_high(std::size_t(bands) * kK, -HUGE_VAL);
+    for_each_projected_row(pool, padded, width, height, radius, features, directions_,
+                           [&](int band, int, const double* row) {
+                               double* lo = band_low.data() + std::size_t(band) * kK;
+                               double* hi = band_high.data() + std::size_t(band) * kK;
+                               for (int x = 0; x < width; ++x) {
+                                   for (int j = 0; j < kK; ++j) {
+                                       lo[j] = std::min(lo[j], row[x * kK + j]);
+                                       hi[j] = std::max(hi[j], row[x * kK + j]);
+                                   }
+                               }
+                           });
     for (int j = 0; j < kK; ++j) {
-        double lo = sums[j], hi = sums[j];
-        for (std::size_t i = 0; i < count; ++i) {
-            lo = std::min(lo, sums[i * kK + j]);
-            hi = std::max(hi, sums[i * kK + j]);
+        double lo = HUGE_VAL, hi = -HUGE_VAL;
+        for (int b = 0; b < bands; ++b) {
+            lo = std::min(lo, band_low[std::size_t(b) * kK + j]);
+            hi = std::max(hi, band_high[std::size_t(b) * kK + j]);
         }
         // A range within double rounding of its values would make a step the sums' own error
         // could cross: such a component is left out (step 0 adds nothing to the bound).
@@ -154,27 +178,35 @@ void PatchMeanBound::build_source(ThreadPool& pool, const float* padded, int wid
         step_[j] = usable ? (hi - lo) / 255.0 : 0.0;
         step_squared_[j] = float(step_[j] * step_[j] * (1.0 - 1e-6));
     }
-    codes_.resize(count * kK);
-    for (std::size_t i = 0; i < count; ++i) {
-        for (int j = 0; j < kK; ++j) {
-            const double units = step_[j] > 0 ? (sums[i * kK + j] - low_[j]) / step_[j] : 0.0;
-            codes_[i * kK + j] = std::uint8_t(std::clamp(std::lround(units), 0L, 255L));
-        }
-    }
+    codes_.resize(std::size_t(width) * height * kK);
+    for_each_projected_row(pool, padded, width, height, radius, features, directions_,
+                           [&](int, int y, const double* row) {
+                               std::uint8_t* out = codes_.data() + std::size_t(y) * width * kK;
+                               for (std::size_t i = 0; i < std::size_t(width) * kK; ++i) {
+                                   const int j = int(i % kK);
+                                   const double units =
+                                       step_[j] > 0 ? (row[i] - low_[j]) / step_[j] : 0.0;
+                                   out[i] = std::uint8_t(std::clamp(std::lround(units), 0L, 255L));
+                               }
+                           });
     target_units_.clear();
 }
 
 void PatchMeanBound::build_target(ThreadPool& pool, const float* padded, int width, int height) {
     target_width_ = width;
-    const std::vector<double> sums =
-        projected_patch_sums(pool, padded, width, height, radius_, features_, directions_);
     target_units_.resize(std::size_t(width) * height * kK);
-    for (std::size_t i = 0; i < target_units_.size(); ++i) {
-        const int j = int(i % kK);
-        // Clamping far outside the codes' range only shrinks the bound, and keeps it finite.
-        const double units = step_[j] > 0 ? (sums[i] - low_[j]) / step_[j] : 0.0;
-        target_units_[i] = float(std::clamp(units, -1e6, 1e6));
-    }
+    for_each_projected_row(pool, padded, width, height, radius_, features_, directions_,
+                           [&](int, int y, const double* row) {
+                               float* out = target_units_.data() + std::size_t(y) * width * kK;
+                               for (std::size_t i = 0; i < std::size_t(width) * kK; ++i) {
+                                   const int j = int(i % kK);
+                                   // Clamping far outside the codes' range only shrinks the bound,
+                                   // and keeps it finite.
+                                   const double units =
+                                       step_[j] > 0 ? (row[i] - low_[j]) / step_[j] : 0.0;
+                                   out[i] = float(std::clamp(units, -1e6, 1e6));
+                               }
+                           });
 }
 
 }  // namespace synthfx::cpu

@@ -119,7 +119,10 @@ class TreeCpu:
                         grew = True
             for pid in tree & table.keys():
                 _, seconds, command = table[pid]
-                self._seconds[pid] = (kind_of(command, pid == self._root), seconds)
+                kind = kind_of(command, pid == self._root)
+                if self._seconds.get(pid, ("",))[0] == "worker":
+                    kind = "worker"  # an exited worker (a zombie) has no command line
+                self._seconds[pid] = (kind, seconds)
 
     def stop(self) -> dict[str, float]:
         self._stop.set()

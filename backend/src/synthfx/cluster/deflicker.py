@@ -20,6 +20,7 @@ from synthfx.cluster.address import ClusterAddress
 from synthfx.cluster.options import ClusterOptions
 from synthfx.cluster.queue import TaskDone, TaskQueue, Work
 from synthfx.cluster.runtime import connected
+from synthfx.cluster.tasks import use_task_threads
 from synthfx.deflicker.job import FINAL_KIND, Deflicker
 from synthfx.deflicker.options import DeflickerOptions
 from synthfx.io import FrameRange, FrameSource, open_frames
@@ -49,6 +50,7 @@ class DeflickerSpec:
 def deflicker_chunk(spec: DeflickerSpec, frames: tuple[int, ...], threads: int) -> TaskDone:
     """Stores the output of every frame of ``frames``; reports their store keys."""
     start = time.perf_counter()
+    use_task_threads(threads)
     engine = dataclasses.replace(spec.options.engine, threads=threads)
     options = dataclasses.replace(spec.options, engine=engine)
     render, guide, mask = spec.open_sources()

@@ -12,6 +12,8 @@ import socket
 import time
 from pathlib import Path
 
+import cv2
+
 from synthfx.cluster.queue import TaskDone
 from synthfx.cluster.shot import ShotSpec
 from synthfx.flow.base import FlowEstimator
@@ -31,6 +33,16 @@ def _estimator(spec: str) -> FlowEstimator:
     return _ESTIMATORS[spec]
 
 
+def use_task_threads(threads: int) -> None:
+    """Caps OpenCV's threads (flow, guides) at the cores the task reserved.
+
+    OpenCV's pool defaults to every core of the node, so tasks sharing a node would run more
+    threads than it has cores (Ray already sets OMP_NUM_THREADS, which BLAS follows). The
+    thread count never changes a pixel.
+    """
+    cv2.setNumThreads(threads)
+
+
 def synthesize_pass(shot: ShotSpec, run: Pass, threads: int) -> TaskDone:
     """Stores every frame of ``run`` in the shot's cache (frames already there are kept).
 
@@ -38,6 +50,7 @@ def synthesize_pass(shot: ShotSpec, run: Pass, threads: int) -> TaskDone:
     Reports the store key of the pass's last frame.
     """
     start = time.perf_counter()
+    use_task_threads(threads)
     engine = dataclasses.replace(shot.options.engine, threads=threads)
     options = dataclasses.replace(shot.options, engine=engine)
     with shot.opened() as (frames, mask):

@@ -80,7 +80,12 @@ void LevelState::rebuild_target(ThreadPool& pool) {
             for (int k = 0; k < fg; ++k) out[fs + k] = g[k];
         }
     });
+    // The bound covers every channel: a guides-only search (style_term false) does not use it.
     if (!modulation.empty()) return;
+    if (!style_term) {
+        mean_bound.clear_target();
+        return;
+    }
     if (!mean_bound.has_source())
         mean_bound.build_source(pool, source.data(), sw, sh, radius, features);
     mean_bound.build_target(pool, target.data(), tw, th);
@@ -90,7 +95,7 @@ float LevelState::patch_distance(int px, int py, int qx, int qy, float bound) co
     const std::size_t source_stride = std::size_t(sw + 2 * radius) * features;
     const std::size_t target_stride = std::size_t(padded_width) * features;
     // In padded coordinates the patch centred at (x, y) starts at (x, y).
-    const float* s = source.data() + (std::size_t(qy) * (sw + 2 * radius) + qx) * features;
+    const float* s = source_patch(qx, qy);
     const float* t = target.data() + (std::size_t(py) * padded_width + px) * features;
     if (!style_term) {
         const float* m =

@@ -64,11 +64,15 @@ struct LevelState {
         return style_term ? mean_bound.lower(px, py, qx, qy) : 0.0f;
     }
 
+    // The first feature of the source patch centred at (qx, qy) (padded coordinates start there).
+    const float* source_patch(int qx, int qy) const {
+        return source.data() + (std::size_t(qy) * (sw + 2 * radius) + qx) * features;
+    }
+
     // Asks the cache for the first row of the source patch centred at (qx, qy): a hint only.
     void prefetch_source_row(int qx, int qy) const {
         const std::size_t row = std::size_t(patch) * features * sizeof(float);
-        const char* s = reinterpret_cast<const char*>(
-            source.data() + (std::size_t(qy) * (sw + 2 * radius) + qx) * features);
+        const char* s = reinterpret_cast<const char*>(source_patch(qx, qy));
         for (std::size_t b = 0; b < row; b += 64) __builtin_prefetch(s + b);
         __builtin_prefetch(s + row - 1);
     }

@@ -183,10 +183,8 @@ void PatchMeanBound::build_source(ThreadPool& pool, const float* padded, int wid
                            [&](int, int y, const double* row) {
                                std::uint8_t* out = codes_.data() + std::size_t(y) * width * kK;
                                for (std::size_t i = 0; i < std::size_t(width) * kK; ++i) {
-                                   const int j = int(i % kK);
-                                   const double units =
-                                       step_[j] > 0 ? (row[i] - low_[j]) / step_[j] : 0.0;
-                                   out[i] = std::uint8_t(std::clamp(std::lround(units), 0L, 255L));
+                                   const long code = std::lround(units(int(i % kK), row[i]));
+                                   out[i] = std::uint8_t(std::clamp(code, 0L, 255L));
                                }
                            });
     target_units_.clear();
@@ -199,12 +197,10 @@ void PatchMeanBound::build_target(ThreadPool& pool, const float* padded, int wid
                            [&](int, int y, const double* row) {
                                float* out = target_units_.data() + std::size_t(y) * width * kK;
                                for (std::size_t i = 0; i < std::size_t(width) * kK; ++i) {
-                                   const int j = int(i % kK);
                                    // Clamping far outside the codes' range only shrinks the bound,
                                    // and keeps it finite.
-                                   const double units =
-                                       step_[j] > 0 ? (row[i] - low_[j]) / step_[j] : 0.0;
-                                   out[i] = float(std::clamp(units, -1e6, 1e6));
+                                   out[i] =
+                                       float(std::clamp(units(int(i % kK), row[i]), -1e6, 1e6));
                                }
                            });
 }

@@ -33,6 +33,7 @@ class PatchMeanBound {
         codes_.clear();
         target_units_.clear();
     }
+    void clear_target() { target_units_.clear(); }
 
     // A value <= the distance between target patch (px, py) and source patch (qx, qy): a
     // candidate is ruled out when it reaches the best cost. 0 until both sides are built.
@@ -55,6 +56,11 @@ class PatchMeanBound {
     static constexpr float kCodeSlack = 0.5f + 1.0f / 256;  // rounding to a code, and float error
     // The float sum of the distance may fall short of the exact one by a few ulps per term.
     static constexpr float kDistanceRounding = 1.0f - 1.0f / (1 << 12);
+
+    // A projection in quantisation steps from low_[j] (0 for a component left out).
+    double units(int j, double projection) const {
+        return step_[j] > 0 ? (projection - low_[j]) / step_[j] : 0.0;
+    }
 
     int radius_ = 0, features_ = 0, source_width_ = 0, target_width_ = 0;
     std::vector<double> directions_;  // kComponents x features, orthonormal, scaled below 1

@@ -13,9 +13,14 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "../parallel.h"
+
+#if defined(__SSE4_1__)
+#include <smmintrin.h>
+#endif
 
 namespace synthfx::cpu {
 
@@ -43,13 +48,27 @@ class PatchMeanBound {
             codes_.data() + (std::size_t(qy) * source_width_ + qx) * kComponents;
         const float* u =
             target_units_.data() + (std::size_t(py) * target_width_ + px) * kComponents;
+        // Both sides in quantisation steps; the code is within half a step of the truth. (The
+        // order of this float sum is free: kDistanceRounding leaves room for its rounding.)
+#if defined(__SSE4_1__)
+        static_assert(kComponents == 4, "one 128-bit vector of components");
+        std::int32_t bytes;
+        std::memcpy(&bytes, q, sizeof bytes);
+        const __m128 code = _mm_cvtepi32_ps(_mm_cvtepu8_epi32(_mm_cvtsi32_si128(bytes)));
+        const __m128 gap = _mm_andnot_ps(_mm_set1_ps(-0.0f), _mm_sub_ps(code, _mm_loadu_ps(u)));
+        const __m128 d = _mm_max_ps(_mm_sub_ps(gap, _mm_set1_ps(kCodeSlack)), _mm_setzero_ps());
+        __m128 sum = _mm_mul_ps(_mm_mul_ps(d, d), _mm_loadu_ps(step_squared_.data()));
+        sum = _mm_add_ps(sum, _mm_movehl_ps(sum, sum));
+        sum = _mm_add_ss(sum, _mm_movehdup_ps(sum));
+        return _mm_cvtss_f32(sum) * kDistanceRounding;
+#else
         float sum = 0.0f;
         for (int j = 0; j < kComponents; ++j) {
-            // Both sides in quantisation steps; the code is within half a step of the truth.
             const float d = std::fabs(float(q[j]) - u[j]) - kCodeSlack;
             sum += d > 0.0f ? step_squared_[j] * d * d : 0.0f;
         }
         return sum * kDistanceRounding;
+#endif
     }
 
   private:

@@ -121,7 +121,29 @@ void LevelState::recompute_distances(ThreadPool& pool) {
     });
 }
 
-void Occupancy::build(const LevelState& state) {
+namespace {
+
+// Columns per task of the vertical passes: each task adds whole rows of its strip in order.
+constexpr int kStrip = 256;
+
+// In place, row `y` of a (height + 1) x stride integral image already holding its row's prefix
+// sums: adds the row above, column strip by column strip in parallel (integers: exact).
+void accumulate_columns(ThreadPool& pool, std::vector<std::int64_t>& integral, int width,
+                        int height) {
+    const std::size_t stride = std::size_t(width) + 1;
+    pool.parallel_for((width + kStrip - 1) / kStrip, [&](int strip) {
+        const int x0 = 1 + strip * kStrip, x1 = std::min(x0 + kStrip, width + 1);
+        for (int y = 1; y <= height; ++y) {
+            std::int64_t* row = integral.data() + y * stride;
+            const std::int64_t* above = row - stride;
+            for (int x = x0; x < x1; ++x) row[x] += above[x];
+        }
+    });
+}
+
+}  // namespace
+
+void Occupancy::build(const LevelState& state, ThreadPool& pool) {
     sw_ = state.sw;
     sh_ = state.sh;
     radius_ = state.radius;
@@ -131,28 +153,32 @@ void Occupancy::build(const LevelState& state) {
     for (std::size_t i = 0; i < target_pixels; ++i) {
         ++counts_[std::size_t(state.nnf[2 * i + 1]) * sw_ + state.nnf[2 * i]];
     }
-    // omega = box sum of centre counts over the patch footprint, via an integral image.
-    std::vector<std::int64_t> centre_integral(stride * (sh_ + 1), 0);
-    for (int y = 0; y < sh_; ++y) {
-        std::int64_t row = 0;
-        for (int x = 0; x < sw_; ++x) {
-            row += counts_[std::size_t(y) * sw_ + x];
-            centre_integral[(y + 1) * stride + x + 1] = centre_integral[y * stride + x + 1] + row;
-        }
-    }
-    integral_.assign(stride * (sh_ + 1), 0);
-    for (int y = 0; y < sh_; ++y) {
+    // omega = box sum of centre counts over the patch footprint, via an integral image; both
+    // integral images as row prefix sums (rows in parallel), then columns (strips in parallel).
+    centre_integral_.resize(stride * (sh_ + 1));
+    integral_.resize(stride * (sh_ + 1));
+    std::fill_n(centre_integral_.begin(), stride, 0);
+    std::fill_n(integral_.begin(), stride, 0);
+    pool.parallel_for(sh_, [&](int y) {
+        std::int64_t* out = centre_integral_.data() + (y + 1) * stride;
+        const std::int32_t* in = counts_.data() + std::size_t(y) * sw_;
+        out[0] = 0;
+        for (int x = 0; x < sw_; ++x) out[x + 1] = out[x] + in[x];
+    });
+    accumulate_columns(pool, centre_integral_, sw_, sh_);
+    const std::vector<std::int64_t>& c = centre_integral_;
+    pool.parallel_for(sh_, [&](int y) {
         const int y0 = std::max(y - radius_, 0), y1 = std::min(y + radius_ + 1, sh_);
-        std::int64_t row = 0;
+        std::int64_t* out = integral_.data() + (y + 1) * stride;
+        out[0] = 0;
         for (int x = 0; x < sw_; ++x) {
             const int x0 = std::max(x - radius_, 0), x1 = std::min(x + radius_ + 1, sw_);
-            const std::int64_t omega =
-                centre_integral[y1 * stride + x1] - centre_integral[y0 * stride + x1] -
-                centre_integral[y1 * stride + x0] + centre_integral[y0 * stride + x0];
-            row += omega;
-            integral_[(y + 1) * stride + x + 1] = integral_[y * stride + x + 1] + row;
+            const std::int64_t omega = c[y1 * stride + x1] - c[y0 * stride + x1] -
+                                       c[y1 * stride + x0] + c[y0 * stride + x0];
+            out[x + 1] = out[x] + omega;
         }
-    }
+    });
+    accumulate_columns(pool, integral_, sw_, sh_);
 }
 
 }  // namespace synthfx::cpu

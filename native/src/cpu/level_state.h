@@ -14,6 +14,29 @@
 
 namespace synthfx::cpu {
 
+struct LevelState;
+
+// Uniformity bookkeeping: omega(s) counts the target patches whose match covers source pixel s;
+// patch_sum(q) is the sum of omega over the patch centred at q, from an integral image of exact
+// integer counts so the result never depends on evaluation order.
+class Occupancy {
+  public:
+    void build(const LevelState& state, ThreadPool& pool);
+    std::int64_t patch_sum(int qx, int qy) const {
+        const int x0 = std::max(qx - radius_, 0), y0 = std::max(qy - radius_, 0);
+        const int x1 = std::min(qx + radius_ + 1, sw_), y1 = std::min(qy + radius_ + 1, sh_);
+        const std::size_t stride = std::size_t(sw_) + 1;
+        return integral_[y1 * stride + x1] - integral_[y0 * stride + x1] -
+               integral_[y1 * stride + x0] + integral_[y0 * stride + x0];
+    }
+
+  private:
+    int sw_ = 0, sh_ = 0, radius_ = 0;
+    std::vector<std::int32_t> counts_;
+    std::vector<std::int64_t> centre_integral_;  // (sh + 1) x (sw + 1): of counts_
+    std::vector<std::int64_t> integral_;         // (sh + 1) x (sw + 1): of omega
+};
+
 struct LevelState {
     const Problem* problem = nullptr;
     const Level* level = nullptr;
@@ -37,6 +60,8 @@ struct LevelState {
     std::vector<std::uint8_t> frozen;  // th x tw: 1 = skip PatchMatch (stop threshold)
     std::vector<std::int32_t> allowed_centres;  // source pixel indices, when a mask is given
     CentreRange centres;                        // where source patch centres may lie
+    Occupancy
+        occupancy;  // PatchMatch's omega, rebuilt before every tile phase (kept for its memory)
     // False while no style estimate exists yet (coarsest level's first search): only the guide
     // channels are compared.
     bool style_term = true;
@@ -79,26 +104,6 @@ struct LevelState {
 
     // Recomputes `ssd` for every target pixel from the current NNF and target.
     void recompute_distances(ThreadPool& pool);
-};
-
-// Uniformity bookkeeping: omega(s) counts the target patches whose match covers source pixel s;
-// patch_sum(q) is the sum of omega over the patch centred at q, from an integral image of exact
-// integer counts so the result never depends on evaluation order.
-class Occupancy {
-  public:
-    void build(const LevelState& state);
-    std::int64_t patch_sum(int qx, int qy) const {
-        const int x0 = std::max(qx - radius_, 0), y0 = std::max(qy - radius_, 0);
-        const int x1 = std::min(qx + radius_ + 1, sw_), y1 = std::min(qy + radius_ + 1, sh_);
-        const std::size_t stride = std::size_t(sw_) + 1;
-        return integral_[y1 * stride + x1] - integral_[y0 * stride + x1] -
-               integral_[y1 * stride + x0] + integral_[y0 * stride + x0];
-    }
-
-  private:
-    int sw_ = 0, sh_ = 0, radius_ = 0;
-    std::vector<std::int32_t> counts_;
-    std::vector<std::int64_t> integral_;  // (sh + 1) x (sw + 1)
 };
 
 void random_init(LevelState& state, std::uint64_t seed);

@@ -154,7 +154,7 @@ void upsample_nnf(LevelState& state, const std::vector<std::int32_t>& coarse, in
 void patchmatch_iteration(LevelState& state, ThreadPool& pool, const SynthesisParams& params,
                           IterationKey key, const std::function<void()>& between_phases) {
     const bool uniform = params.uniformity > 0.0f;
-    Occupancy occupancy;
+    Occupancy& occupancy = state.occupancy;
     const double area = double(state.patch) * state.patch;
     // occ(q) = patch_sum(q) / (P * omega_best), omega_best = |T| * P / |S|.
     const float occupancy_scale = float(double(params.uniformity) * (double(state.sw) * state.sh) /
@@ -285,7 +285,7 @@ void patchmatch_iteration(LevelState& state, ThreadPool& pool, const SynthesisPa
         const int py = forward ? phase / 2 : 1 - phase / 2;
         const int count_x = (tiles_x - px + 1) / 2, count_y = (tiles_y - py + 1) / 2;
         if (count_x <= 0 || count_y <= 0) continue;
-        if (uniform) occupancy.build(state);
+        if (uniform) occupancy.build(state, pool);
         pool.parallel_for(count_x * count_y, [&](int t) {
             process_tile(px + 2 * (t % count_x), py + 2 * (t / count_x));
         });

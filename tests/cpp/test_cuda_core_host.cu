@@ -1030,7 +1030,8 @@ void test_occupancy() {
                     state.nnf[2 * p + 1] = nnf[p].y;
                 }
                 cpu::Occupancy cpu_occupancy;
-                cpu_occupancy.build(state);
+                ThreadPool occupancy_pool{2};  // the parallel build: same integers
+                cpu_occupancy.build(state, occupancy_pool);
                 const std::vector<int> counts = count_matches(nnf, z.sw, z.sh);
                 const std::vector<long long> two_pass =
                     occupancy_two_pass(counts, z.sw, z.sh, patch / 2);
@@ -1505,7 +1506,8 @@ void test_patchmatch(Fixture& fx, const PatchMatchSetup& setup) {
                 fx.state->nnf[2 * std::size_t(i) + 1] = nnf0[std::size_t(i)].y;
             }
             cpu::Occupancy cpu_occupancy;
-            if (uniform) cpu_occupancy.build(*fx.state);
+            ThreadPool occupancy_pool{2};
+            if (uniform) cpu_occupancy.build(*fx.state, occupancy_pool);
             Reference ref{fx,
                           f,
                           lanes,

@@ -26,7 +26,8 @@ namespace {
 // Any device: host arrays (NumPy, CPU tensors) or CUDA device arrays (DLPack).
 using InputArray = nb::ndarray<const float, nb::ndim<3>, nb::c_contig>;
 // A starting NNF: host memory only (the CPU backend reads it).
-using NnfArray = nb::ndarray<const std::int32_t, nb::shape<-1, -1, 2>, nb::c_contig, nb::device::cpu>;
+using NnfArray =
+    nb::ndarray<const std::int32_t, nb::shape<-1, -1, 2>, nb::c_contig, nb::device::cpu>;
 
 synthfx::ImageView view(const InputArray& a) {
     return {a.data(), int(a.shape(1)), int(a.shape(0)), int(a.shape(2))};

@@ -180,9 +180,9 @@ void check_initial_nnf(const SynthesisInput& input, int tw, int th, int level_co
                                            std::to_string(tw) + "x" + std::to_string(th));
     }
     if (input.initial_nnf_levels < 1 || input.initial_nnf_levels > level_count) {
-        fail(ErrorCode::invalid_argument,
-             "initial_nnf_levels must be in [1, " + std::to_string(level_count) + "] (got " +
-                 std::to_string(input.initial_nnf_levels) + ")");
+        fail(ErrorCode::invalid_argument, "initial_nnf_levels must be in [1, " +
+                                              std::to_string(level_count) + "] (got " +
+                                              std::to_string(input.initial_nnf_levels) + ")");
     }
     const int sw = input.style.width, sh = input.style.height;
     for (std::size_t i = 0; i < std::size_t(tw) * th; ++i) {

@@ -107,8 +107,7 @@ SFX_API sfx_status sfx_synthesize_seeded(const sfx_image* style, const sfx_guide
                                          int32_t guide_count, const sfx_image* modulation,
                                          const sfx_image* source_mask, const sfx_nnf* initial_nnf,
                                          const sfx_params* params, const sfx_control* control,
-                                         sfx_output* output, char* message,
-                                         int32_t message_size);
+                                         sfx_output* output, char* message, int32_t message_size);
 
 /* 1 when the CUDA backend can run here (it runs a small self-check once per process), else 0.
  * Writes the device name, or why not, NUL-terminated into reason (if not NULL, at most

@@ -196,7 +196,7 @@ def run_pass(ctx: PassContext, run: Pass) -> list[str]:
     """Makes sure every frame of ``run`` is in the store; returns their store keys.
 
     Frames already stored are not recomputed; the pass state (positions, previous stylized
-    frame) is rebuilt from the stored frames and cached flows.
+    frame and its NNF) is rebuilt from the stored frames and cached flows.
 
     Raises:
         CancelledError: ``ctx.should_stop()`` became true, between two frames or during a

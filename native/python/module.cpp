@@ -25,6 +25,9 @@ namespace {
 
 // Any device: host arrays (NumPy, CPU tensors) or CUDA device arrays (DLPack).
 using InputArray = nb::ndarray<const float, nb::ndim<3>, nb::c_contig>;
+// A starting NNF: host memory only (the CPU backend reads it).
+using NnfArray =
+    nb::ndarray<const std::int32_t, nb::shape<-1, -1, 2>, nb::c_contig, nb::device::cpu>;
 
 synthfx::ImageView view(const InputArray& a) {
     return {a.data(), int(a.shape(1)), int(a.shape(0)), int(a.shape(2))};
@@ -191,8 +194,8 @@ NB_MODULE(_native, m) {
            const std::optional<InputArray>& source_mask, float style_weight, float uniformity,
            int patch_size, int pyramid_levels, int search_vote_iters, int patchmatch_iters,
            float stop_threshold, bool extra_pass_3x3, int vote_mode, std::uint64_t seed,
-           int threads, int backend, std::uintptr_t cuda_stream,
-           const nb::object& progress) -> nb::tuple {
+           int threads, int backend, std::uintptr_t cuda_stream, const nb::object& progress,
+           const std::optional<NnfArray>& initial_nnf, int initial_nnf_levels) -> nb::tuple {
             if (!progress.is_none() && !PyCallable_Check(progress.ptr())) {
                 throw synthfx::SynthesisError(synthfx::ErrorCode::invalid_argument,
                                               "progress must be callable or None");
@@ -213,6 +216,11 @@ NB_MODULE(_native, m) {
             if (source_mask) {
                 check_same_device(style, *source_mask, "source_mask");
                 input.source_mask = view(*source_mask);
+            }
+            if (initial_nnf) {
+                input.initial_nnf = {initial_nnf->data(), int(initial_nnf->shape(1)),
+                                     int(initial_nnf->shape(0))};
+                input.initial_nnf_levels = initial_nnf_levels;
             }
             input.memory = *memory_of(style);
             if (input.memory == synthfx::MemoryKind::cuda) {
@@ -249,9 +257,12 @@ NB_MODULE(_native, m) {
         "uniformity"_a, "patch_size"_a, "pyramid_levels"_a, "search_vote_iters"_a,
         "patchmatch_iters"_a, "stop_threshold"_a, "extra_pass_3x3"_a, "vote_mode"_a, "seed"_a,
         "threads"_a, "backend"_a, "cuda_stream"_a = 0, "progress"_a = nb::none(),
+        "initial_nnf"_a = nb::none(), "initial_nnf_levels"_a = 1,
         "Low-level entry; use synthfx.engine.synthesize. Returns (image, nnf, error): NumPy\n"
         "arrays for host input, CUDA DLPack arrays for CUDA input (backend cuda only).\n"
         "cuda_stream: the stream that produces CUDA input (0: legacy default stream).\n"
         "progress: None or progress(fraction) -> truthy to cancel (SynthesisError 'cancelled');\n"
-        "an exception it raises propagates once the engine has stopped.");
+        "an exception it raises propagates once the engine has stopped.\n"
+        "initial_nnf: None or a (H_t, W_t, 2) int32 starting NNF; initial_nnf_levels: how many\n"
+        "of the finest levels then run (CPU backend).");
 }

@@ -55,6 +55,15 @@ sfx_status sfx_synthesize_ex(const sfx_image* style, const sfx_guide* guides, in
                              const sfx_image* modulation, const sfx_image* source_mask,
                              const sfx_params* params, const sfx_control* control,
                              sfx_output* output, char* message, int32_t message_size) {
+    return sfx_synthesize_seeded(style, guides, guide_count, modulation, source_mask, nullptr,
+                                 params, control, output, message, message_size);
+}
+
+sfx_status sfx_synthesize_seeded(const sfx_image* style, const sfx_guide* guides,
+                                 int32_t guide_count, const sfx_image* modulation,
+                                 const sfx_image* source_mask, const sfx_nnf* initial_nnf,
+                                 const sfx_params* params, const sfx_control* control,
+                                 sfx_output* output, char* message, int32_t message_size) {
     write_message(message, message_size, "");
     try {
         if (style == nullptr || params == nullptr || output == nullptr ||
@@ -75,6 +84,10 @@ sfx_status sfx_synthesize_ex(const sfx_image* style, const sfx_guide* guides, in
         }
         input.modulation = view(modulation);
         input.source_mask = view(source_mask);
+        if (initial_nnf != nullptr) {
+            input.initial_nnf = {initial_nnf->data, initial_nnf->width, initial_nnf->height};
+            input.initial_nnf_levels = initial_nnf->levels;
+        }
         synthfx::SynthesisParams p;
         p.style_weight = params->style_weight;
         p.uniformity = params->uniformity;

@@ -168,6 +168,35 @@ bool HostPixelChecks::any_positive_inside(const ImageView& image, int margin) co
     return false;
 }
 
+namespace {
+
+// The seed's size, its level count and every centre; names the first bad value.
+void check_initial_nnf(const SynthesisInput& input, int tw, int th, int level_count) {
+    const NnfView& seed = input.initial_nnf;
+    if (seed.data == nullptr) return;
+    if (seed.width != tw || seed.height != th) {
+        fail(ErrorCode::size_mismatch, "initial_nnf is " + std::to_string(seed.width) + "x" +
+                                           std::to_string(seed.height) + " but the target is " +
+                                           std::to_string(tw) + "x" + std::to_string(th));
+    }
+    if (input.initial_nnf_levels < 1 || input.initial_nnf_levels > level_count) {
+        fail(ErrorCode::invalid_argument, "initial_nnf_levels must be in [1, " +
+                                              std::to_string(level_count) + "] (got " +
+                                              std::to_string(input.initial_nnf_levels) + ")");
+    }
+    const int sw = input.style.width, sh = input.style.height;
+    for (std::size_t i = 0; i < std::size_t(tw) * th; ++i) {
+        const std::int32_t x = seed.data[2 * i], y = seed.data[2 * i + 1];
+        if (x >= 0 && x < sw && y >= 0 && y < sh) continue;
+        fail(ErrorCode::invalid_argument,
+             "initial_nnf centre (" + std::to_string(x) + ", " + std::to_string(y) +
+                 ") at target x=" + std::to_string(i % tw) + " y=" + std::to_string(i / tw) +
+                 " lies outside the " + std::to_string(sw) + "x" + std::to_string(sh) + " source");
+    }
+}
+
+}  // namespace
+
 void validate_params(const SynthesisParams& params) {
     const SynthesisParams& p = params;
     if (p.patch_size < 3 || p.patch_size % 2 == 0 || p.patch_size > kMaxPatchSize) {
@@ -292,6 +321,12 @@ void validate(const SynthesisInput& input, const SynthesisParams& params,
                  std::to_string(sw) + "x" + std::to_string(sh) + ", target " + std::to_string(tw) +
                  "x" + std::to_string(th) + " and patch size " + std::to_string(p.patch_size));
     }
+    if (input.initial_nnf.data != nullptr && input.memory != MemoryKind::host) {
+        fail(ErrorCode::invalid_argument,
+             "initial_nnf needs host-memory input and the CPU backend (the input is in CUDA "
+             "device memory)");
+    }
+    check_initial_nnf(input, tw, th, resolve_level_count(input, p));
 }
 
 int resolve_level_count(const SynthesisInput& input, const SynthesisParams& params) {
@@ -347,6 +382,11 @@ Problem prepare_problem(const SynthesisInput& input, const SynthesisParams& para
     int tw = 0, th = 0;
     target_size(input, &tw, &th);
     const int level_count = int(problem.levels.size());
+    if (input.initial_nnf.data != nullptr) {
+        problem.initial_nnf.assign(input.initial_nnf.data,
+                                   input.initial_nnf.data + std::size_t(tw) * th * 2);
+        problem.first_level = int(problem.levels.size()) - input.initial_nnf_levels;
+    }
     const int fs = problem.style_feature_channels();
     const int fg = problem.guide_feature_channels;
     const int f = fs + fg;

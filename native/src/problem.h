@@ -53,6 +53,10 @@ struct Problem {
     std::vector<GuideFeature> guide_features;  // FG entries, in feature order
     int guide_feature_channels = 0;            // FG
     std::vector<Level> levels;                 // levels[0] is the coarsest, levels.back() full size
+    // SynthesisInput::initial_nnf copied (full target size x 2), empty without one; the levels
+    // before `first_level` are skipped (0 without a seed).
+    std::vector<std::int32_t> initial_nnf;
+    int first_level = 0;
 
     int feature_channels() const {
         return int(style_feature_channel.size()) + guide_feature_channels;

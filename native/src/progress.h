@@ -34,8 +34,8 @@ class Progress {
         total_ = done_ = 0;
         const int level_count = int(problem.levels.size());
         const std::uint64_t searches = std::uint64_t(std::max(params.patchmatch_iters, 0));
-        for (int l = 0; l < level_count; ++l) {
-            if (l == 0 && problem.guide_feature_channels > 0) {
+        for (int l = problem.first_level; l < level_count; ++l) {
+            if (l == 0 && problem.initial_nnf.empty() && problem.guide_feature_channels > 0) {
                 total_ += searches * iteration_units(l);
             }
             total_ += vote_units(l);

@@ -42,6 +42,14 @@ void require_cuda_backend_for_device_input(const SynthesisInput& input,
                              ": use backend cuda, or copy the input to the host first");
 }
 
+// The CUDA backend has no kernel for a starting NNF yet; it must not silently ignore one.
+void require_no_initial_nnf_on_cuda(const Problem& problem) {
+    if (problem.initial_nnf.empty()) return;
+    throw SynthesisError(ErrorCode::invalid_argument,
+                         "initial_nnf (NNF seeding) is not implemented on the CUDA backend yet: "
+                         "use backend cpu or auto");
+}
+
 }  // namespace
 
 // The release, then the revision of the results: cache keys hold this string, so the revision
@@ -63,7 +71,10 @@ SynthesisResult synthesize(const SynthesisInput& input, const SynthesisParams& p
         Problem problem = prepare_problem(input, params);
         switch (params.backend) {
         case BackendKind::cpu: return run_cpu(problem, params, progress);
-        case BackendKind::cuda: require_cuda(); return run_cuda(problem, params, progress);
+        case BackendKind::cuda:
+            require_no_initial_nnf_on_cuda(problem);
+            require_cuda();
+            return run_cuda(problem, params, progress);
         case BackendKind::automatic:
         default:
             // CUDA stays opt-in (backend=cuda) until the CUDA backend has been verified on
@@ -89,6 +100,7 @@ DeviceSynthesisResult synthesize_to_device(const SynthesisInput& input,
                                      backend_name(params.backend) + ")");
         }
         Problem problem = prepare_problem(input, params);
+        require_no_initial_nnf_on_cuda(problem);
         require_cuda();
         return run_cuda_to_device(&problem, input, params, progress);
     });

@@ -103,6 +103,11 @@ const std::vector<OptionParam>& stylizeOptionParams() {
              "better; higher mixes the two where their match errors are close (1: errors within "
              "about their mean are mixed), steadier and smoother, slightly softer lines.",
              kPageGuides, OptionKind::Double, 0.0, 0, kNoMax, 0, 3, {}, "selection_softness"},
+            {"nnfSeedLevels", "Match Seeding Levels",
+             "0: every frame is matched from scratch. N: each frame starts from the previous "
+             "frame's matches carried along the optical flow and refines only the finest N "
+             "resolution levels (faster; fewer levels trust the flow more).",
+             kPageGuides, OptionKind::Int, 1, 0, 32, 0, 6, {}, "nnf_seed_levels"},
             {"maskMode", "Mask Mode",
              "After: stylize everything, then cut out with the Mask. Before: the mask also "
              "guides synthesis and patches come only from inside the keyframe's mask, so the "

@@ -319,12 +319,29 @@ def check_params(params: SynthesisParams) -> None:
             raise DeviceUnavailableError(f"backend 'cuda' is not available here: {reason}")
 
 
+def _as_nnf(nnf: Any) -> np.ndarray:
+    """A starting NNF as the engine reads it: (H, W, 2) int32, C-contiguous, host memory."""
+    if _is_cuda_array(nnf):
+        raise EngineError("initial_nnf must be in host memory (the CPU backend reads it)")
+    array = np.asarray(nnf)
+    if array.ndim != 3 or array.shape[2] != 2:
+        raise EngineError(f"initial_nnf must be (H, W, 2), got shape {array.shape}")
+    if not np.issubdtype(array.dtype, np.integer):
+        raise EngineError(f"initial_nnf must hold integers, got {array.dtype}")
+    info = np.iinfo(np.int32)
+    if array.size and (array.min() < info.min or array.max() > info.max):
+        raise EngineError(f"initial_nnf centre {array.max()} does not fit int32")
+    return np.ascontiguousarray(array, dtype=np.int32)
+
+
 def synthesize(
     style: Image,
     guides: Sequence[GuideTriple] = (),
     *,
     modulation: Image | None = None,
     source_mask: Image | None = None,
+    initial_nnf: Any = None,
+    initial_nnf_levels: int = 1,
     params: SynthesisParams | None = None,
     progress: ProgressCallback | None = None,
     **overrides: object,
@@ -342,6 +359,11 @@ def synthesize(
         guides: (source, target, weight) triples; source (H_s, W_s, C_i), target (H_t, W_t, C_i).
         modulation: optional (H_t, W_t) factor on the guide part of the distance per pixel.
         source_mask: optional (H_s, W_s); 0 marks pixels whose patches may not be copied.
+        initial_nnf: optional (H_t, W_t, 2) int32 starting NNF, (x, y) source patch centres at
+            full resolution (host memory, CPU backend), e.g. the previous video frame's carried
+            along the flow. The synthesis then runs only the finest ``initial_nnf_levels``
+            pyramid levels, the first of them from this NNF scaled down.
+        initial_nnf_levels: 1 to the level count; used only with ``initial_nnf``.
         params: engine parameters; keyword overrides (``patch_size=7``...) apply on top.
         progress: optional ``progress(fraction)``, called on this thread (with the GIL; the
             engine itself runs without it) when the work starts (0.0), after every PatchMatch
@@ -396,6 +418,7 @@ def synthesize(
     modulation_hwc = None if modulation is None else convert(modulation, "modulation")
     mask_hwc = None if source_mask is None else convert(source_mask, "source_mask")
     stream = _producer_stream(style) if on_device and _is_cuda_array(style) else 0
+    seed = None if initial_nnf is None else _as_nnf(initial_nnf)
     try:
         image, nnf, error = _native.synthesize(
             style_hwc,
@@ -405,6 +428,8 @@ def synthesize(
             *_native_params(p),
             stream,
             progress,
+            seed,
+            int(initial_nnf_levels),
         )
     except _native.SynthesisError as exc:
         message, code = exc.args

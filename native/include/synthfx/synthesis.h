@@ -29,6 +29,14 @@ struct GuidePair {
     float weight = 1.0f;
 };
 
+// A read-only NNF, row-major (H x W x 2 int32: the (x, y) source patch centre of each target
+// pixel), host memory.
+struct NnfView {
+    const std::int32_t* data = nullptr;
+    int width = 0;
+    int height = 0;
+};
+
 enum class VoteMode : int { plain = 0, weighted = 1 };
 enum class MemoryKind : int { host = 0, cuda = 1 };
 enum class BackendKind : int { automatic = 0, cpu = 1, cuda = 2 };
@@ -61,6 +69,15 @@ struct SynthesisInput {
     std::vector<GuidePair> guides;
     ImageView modulation;   // optional H_t x W_t x 1: per-target-pixel guide weight factor
     ImageView source_mask;  // optional H_s x W_s x 1: 0 = may not be used as a source
+
+    // Optional H_t x W_t x 2 starting NNF at full resolution (e.g. the previous video frame's,
+    // carried along the flow), centres in [0, W_s) x [0, H_s); host memory, CPU backend. The
+    // synthesis then starts at the finest `initial_nnf_levels` levels (1 to the level count):
+    // coarser levels are skipped, the first level run starts from the seed scaled down (clamped
+    // to its allowed centres, redrawn at random where the mask forbids one), finer levels
+    // upsample as usual, and the usual search/vote rounds run on each.
+    NnfView initial_nnf;
+    int initial_nnf_levels = 1;
 
     // Where every image's data lies. `cuda`: device pointers of device `cuda_device`, read by the
     // CUDA backend only; validation and the pyramid run on the device, nothing is copied to the

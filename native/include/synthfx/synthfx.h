@@ -64,6 +64,15 @@ typedef struct sfx_output {
     float* error;
 } sfx_output;
 
+/* A starting NNF (SynthesisInput::initial_nnf): width*height*2 int32, (x, y) source patch
+ * centres at full target resolution; `levels`: how many of the finest pyramid levels run. */
+typedef struct sfx_nnf {
+    const int32_t* data;
+    int32_t width;
+    int32_t height;
+    int32_t levels;
+} sfx_nnf;
+
 /* Progress and cancellation of one synthesis (sfx_synthesize_ex). `progress` is called on the
  * calling thread, never on a worker thread: once at the start (0), after every PatchMatch
  * iteration (CPU: also between its four tile phases, the fraction unchanged) and every vote at
@@ -92,6 +101,13 @@ SFX_API sfx_status sfx_synthesize_ex(const sfx_image* style, const sfx_guide* gu
                                      const sfx_image* source_mask, const sfx_params* params,
                                      const sfx_control* control, sfx_output* output, char* message,
                                      int32_t message_size);
+
+/* sfx_synthesize_ex starting from initial_nnf (may be NULL: none). CPU backend only. */
+SFX_API sfx_status sfx_synthesize_seeded(const sfx_image* style, const sfx_guide* guides,
+                                         int32_t guide_count, const sfx_image* modulation,
+                                         const sfx_image* source_mask, const sfx_nnf* initial_nnf,
+                                         const sfx_params* params, const sfx_control* control,
+                                         sfx_output* output, char* message, int32_t message_size);
 
 /* 1 when the CUDA backend can run here (it runs a small self-check once per process), else 0.
  * Writes the device name, or why not, NUL-terminated into reason (if not NULL, at most

@@ -90,9 +90,14 @@ SynthesisResult run_cpu(const Problem& problem, const SynthesisParams& params, P
     int coarse_width = 0, coarse_height = 0;
     const int level_count = int(problem.levels.size());
     std::uint32_t round = 0;
-    for (int l = 0; l < level_count; ++l) {
+    const Level& full = problem.levels.back();
+    for (int l = problem.first_level; l < level_count; ++l) {
         LevelState state(problem, l, params.patch_size);
-        if (l == 0) {
+        if (!problem.initial_nnf.empty() && l == problem.first_level) {
+            // The seed stands for the coarser levels and the guide searches that place them.
+            cpu::seed_nnf(state, problem.initial_nnf, full.target_width, full.target_height,
+                          params.seed);
+        } else if (l == 0) {
             cpu::random_init(state, params.seed);
             if (problem.guide_feature_channels > 0)
                 initial_guide_search(state, pool, params, progress);

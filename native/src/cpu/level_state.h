@@ -109,6 +109,10 @@ struct LevelState {
 void random_init(LevelState& state, std::uint64_t seed);
 void upsample_nnf(LevelState& state, const std::vector<std::int32_t>& coarse, int coarse_width,
                   int coarse_height, std::uint64_t seed);
+// The level's NNF from a full-size one (SynthesisInput::initial_nnf), scaled down and clamped to
+// the level's centres; forbidden (masked) centres are redrawn at random.
+void seed_nnf(LevelState& state, const std::vector<std::int32_t>& full, int full_width,
+              int full_height, std::uint64_t seed);
 
 struct IterationKey {
     std::uint64_t seed;

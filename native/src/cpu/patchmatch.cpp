@@ -151,6 +151,31 @@ void upsample_nnf(LevelState& state, const std::vector<std::int32_t>& coarse, in
     }
 }
 
+void seed_nnf(LevelState& state, const std::vector<std::int32_t>& full, int full_width,
+              int full_height, std::uint64_t seed) {
+    const int shift = int(state.problem->levels.size()) - 1 - state.level_index;
+    // Each level pixel reads the full-size pixel in the middle of the block it covers.
+    const int middle = (1 << shift) / 2;
+    const CentreRange& r = state.centres;
+    for (int y = 0; y < state.th; ++y) {
+        const int fy = std::min((y << shift) + middle, full_height - 1);
+        for (int x = 0; x < state.tw; ++x) {
+            const int fx = std::min((x << shift) + middle, full_width - 1);
+            const std::size_t f = std::size_t(fy) * full_width + fx;
+            int qx = std::clamp(full[2 * f] >> shift, r.min_x, r.max_x);
+            int qy = std::clamp(full[2 * f + 1] >> shift, r.min_y, r.max_y);
+            const std::uint32_t pixel = std::uint32_t(y * state.tw + x);
+            if (!state.centre_allowed(qx, qy)) {
+                const std::uint64_t key =
+                    random_key(seed, std::uint32_t(state.level_index), 0, pixel, kRepairStep);
+                random_centre(state, key, &qx, &qy);
+            }
+            state.nnf[2 * pixel] = qx;
+            state.nnf[2 * pixel + 1] = qy;
+        }
+    }
+}
+
 void patchmatch_iteration(LevelState& state, ThreadPool& pool, const SynthesisParams& params,
                           IterationKey key, const std::function<void()>& between_phases) {
     const bool uniform = params.uniformity > 0.0f;

@@ -139,6 +139,14 @@ class StylizeOptions:
         label="Blend Mixing", param="selectionSoftness", page=_GUIDES, minimum=0,
         display=(0, 3),
     )  # fmt: skip
+    nnf_seed_levels: int = option(
+        1,
+        help="0: every frame is matched from scratch. N: each frame starts from the previous "
+        "frame's matches carried along the optical flow and refines only the finest N "
+        "resolution levels (faster; fewer levels trust the flow more).",
+        label="Match Seeding Levels", param="nnfSeedLevels", page=_GUIDES, minimum=0,
+        maximum=32, display=(0, 6),
+    )  # fmt: skip
     engine: SynthesisParams = field(default_factory=lambda: EZSYNTH_VIDEO_PARAMS)
 
     def __post_init__(self) -> None:

@@ -7,7 +7,8 @@ For each frame t of the pass (``prev`` is the frame processed before it, the key
 * positional guide advected one step: each pixel keeps the keyframe coordinate of its content;
 * temporal guide: the stylized prev warped onto t;
 * edge, image (and mask) guides of t against the keyframe's;
-* synthesis from the key's style; the image and its per-pixel error are stored.
+* synthesis from the key's style (with ``nnf_seed_levels``, starting from prev's NNF carried
+  along the flow, the key's being the identity); the image, NNF and per-pixel error are stored.
 
 Each frame's store key chains the key's and every processed frame's content, so a result is
 reused only when everything it depends on is identical, and an interrupted pass resumes at
@@ -38,6 +39,7 @@ from synthfx.guides import (
     warp_previous_style,
 )
 from synthfx.pipeline.inputs import ShotInputs, rgb_of
+from synthfx.pipeline.nnf_seed import carry_nnf, identity_nnf
 from synthfx.pipeline.options import StylizeOptions
 from synthfx.pipeline.planning import Pass
 from synthfx.pipeline.store import ResultStore, chain_key
@@ -46,7 +48,8 @@ from synthfx.progress import engine_progress
 
 PASS_KIND = "pass"
 # Bump when what a stored pass frame means changes.
-PASS_FORMAT = "synthfx-pass-v1"
+# v2: the NNF stored between the image and the error.
+PASS_FORMAT = "synthfx-pass-v2"
 
 
 @dataclass
@@ -106,9 +109,33 @@ def _mask_part(ctx: PassContext, frame: int) -> str:
     return ctx.inputs.mask_digest(frame)
 
 
+def make_entry(image: np.ndarray, nnf: np.ndarray, error: np.ndarray) -> np.ndarray:
+    """A stored pass frame: (H, W, C + 3) float32, image, NNF (x, y; exact in float32 for any
+    frame side below 2^24) and error."""
+    return np.ascontiguousarray(
+        np.concatenate([image, nnf.astype(np.float32), error[..., None]], axis=2),
+        dtype=np.float32,
+    )
+
+
 def split_entry(entry: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """A stored pass frame -> (image (H, W, C), error (H, W))."""
-    return entry[..., :-1], entry[..., -1]
+    return entry[..., :-3], entry[..., -1]
+
+
+def entry_nnf(entry: np.ndarray) -> np.ndarray:
+    """A stored pass frame's NNF: (H, W, 2) int32."""
+    return np.ascontiguousarray(entry[..., -3:-1], dtype=np.int32)
+
+
+def _seed_levels(ctx: PassContext) -> int:
+    """Pyramid levels a seeded synthesis runs: the option, at most the levels there are."""
+    engine = ctx.engine
+    levels = engine.pyramid_levels
+    if levels < 0:
+        height, width = ctx.inputs.height, ctx.inputs.width
+        levels = _native.max_pyramid_levels(width, height, width, height, engine.patch_size)
+    return min(ctx.options.nnf_seed_levels, levels)
 
 
 class _KeyGuides:
@@ -169,7 +196,7 @@ def run_pass(ctx: PassContext, run: Pass) -> list[str]:
     """Makes sure every frame of ``run`` is in the store; returns their store keys.
 
     Frames already stored are not recomputed; the pass state (positions, previous stylized
-    frame) is rebuilt from the stored frames and cached flows.
+    frame and its NNF) is rebuilt from the stored frames and cached flows.
 
     Raises:
         CancelledError: ``ctx.should_stop()`` became true, between two frames or during a
@@ -189,6 +216,8 @@ def run_pass(ctx: PassContext, run: Pass) -> list[str]:
     positions = positional_grid(inputs.height, inputs.width)
     previous_frame = run.key
     previous_style: np.ndarray | None = style
+    previous_nnf: np.ndarray | None = identity_nnf(inputs.height, inputs.width)
+    seed_levels = _seed_levels(ctx)
     previous_key: str | None = None
     for frame, key, is_stored in zip(run.frames, keys, stored, strict=True):
         if ctx.should_stop():
@@ -204,7 +233,7 @@ def run_pass(ctx: PassContext, run: Pass) -> list[str]:
             positions = advect_positions(positions, flow)
         if is_stored:
             # Load lazily: only the frame right before a missing one is needed.
-            previous_style, previous_key = None, key
+            previous_style, previous_nnf, previous_key = None, None, key
         else:
             if previous_style is None:
                 assert previous_key is not None
@@ -213,29 +242,32 @@ def run_pass(ctx: PassContext, run: Pass) -> list[str]:
                     # Deleted under our feet: start again and recompute what is missing.
                     return run_pass(ctx, run)
                 previous_style = split_entry(entry)[0]
+                previous_nnf = entry_nnf(entry)
+            assert previous_nnf is not None
             with ctx.times.stage("guides"):
                 if key_guides is None:
                     key_guides = _KeyGuides(ctx, run.key)
                 warped = warp_previous_style(previous_style, flow)
                 guides = _frame_guides(ctx, key_guides, style, frame, positions, warped)
+                seed = carry_nnf(previous_nnf, flow) if seed_levels > 0 else None
             with ctx.times.stage("synthesis"):
                 result = synthesize(
                     style,
                     guides.triples(),
                     source_mask=key_guides.source_mask,
+                    initial_nnf=seed,
+                    initial_nnf_levels=max(seed_levels, 1),
                     params=ctx.engine,
                     progress=_engine_progress(ctx, frame),
                 )
             with ctx.times.stage("write"):
                 # As the store reads it back: float32, contiguous.
-                entry = np.ascontiguousarray(
-                    np.concatenate([result.image, result.error[..., None]], axis=2),
-                    dtype=np.float32,
-                )
+                entry = make_entry(result.image, result.nnf, result.error)
                 ctx.store.put_array(PASS_KIND, key, entry)
             if ctx.on_result is not None:
                 ctx.on_result(frame, key, entry)
             previous_style = result.image
+            previous_nnf = result.nnf
         previous_frame = frame
         ctx.on_frame(frame)
     return keys

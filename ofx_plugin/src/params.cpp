@@ -106,7 +106,8 @@ const std::vector<OptionParam>& stylizeOptionParams() {
             {"nnfSeedLevels", "Match Seeding Levels",
              "0: every frame is matched from scratch. N: each frame starts from the previous "
              "frame's matches carried along the optical flow and refines only the finest N "
-             "resolution levels (faster; fewer levels trust the flow more).",
+             "resolution levels (faster; fewer levels trust the flow more). CPU engine only: on "
+             "CUDA every frame is matched from scratch.",
              kPageGuides, OptionKind::Int, 1, 0, 32, 0, 6, {}, "nnf_seed_levels"},
             {"maskMode", "Mask Mode",
              "After: stylize everything, then cut out with the Mask. Before: the mask also "

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -13,7 +14,7 @@ import pytest
 from synthfx.errors import CancelledError, InputError
 from synthfx.pipeline import MemoryFrames, ProgressEvent, StylizeOptions, Stylizer, painterly
 from synthfx.pipeline.nnf_seed import carry_nnf, identity_nnf
-from synthfx.pipeline.passes import PASS_KIND, entry_nnf, pass_frame_keys
+from synthfx.pipeline.passes import PASS_KIND, _seed_levels, entry_nnf, pass_frame_keys
 
 FAST = StylizeOptions()
 FAST = dataclasses.replace(
@@ -135,3 +136,14 @@ def test_seeded_resume_equals_an_uninterrupted_run(shot, tmp_path: Path) -> None
 def test_bad_seed_levels(levels: int) -> None:
     with pytest.raises(InputError, match="nnf_seed_levels"):
         StylizeOptions(nnf_seed_levels=levels)
+
+
+def test_the_cuda_engine_is_not_seeded() -> None:
+    """The CUDA backend has no seeded synthesis: its passes match every frame from scratch
+    instead of failing on the default option."""
+    inputs = SimpleNamespace(height=64, width=96)
+    cpu = SimpleNamespace(engine=SEEDED.engine, options=SEEDED, inputs=inputs)
+    assert _seed_levels(cpu) == 2  # type: ignore[arg-type]
+    cuda_engine = dataclasses.replace(SEEDED.engine, backend="cuda")
+    cuda = SimpleNamespace(engine=cuda_engine, options=SEEDED, inputs=inputs)
+    assert _seed_levels(cuda) == 0  # type: ignore[arg-type]

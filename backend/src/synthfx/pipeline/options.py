@@ -143,7 +143,8 @@ class StylizeOptions:
         1,
         help="0: every frame is matched from scratch. N: each frame starts from the previous "
         "frame's matches carried along the optical flow and refines only the finest N "
-        "resolution levels (faster; fewer levels trust the flow more).",
+        "resolution levels (faster; fewer levels trust the flow more). CPU engine only: on "
+        "CUDA every frame is matched from scratch.",
         label="Match Seeding Levels", param="nnfSeedLevels", page=_GUIDES, minimum=0,
         maximum=32, display=(0, 6),
     )  # fmt: skip

@@ -129,8 +129,11 @@ def entry_nnf(entry: np.ndarray) -> np.ndarray:
 
 
 def _seed_levels(ctx: PassContext) -> int:
-    """Pyramid levels a seeded synthesis runs: the option, at most the levels there are."""
+    """Pyramid levels a seeded synthesis runs: the option, at most the levels there are; 0 on
+    the CUDA backend, which has no seeded synthesis yet (its frames match from scratch)."""
     engine = ctx.engine
+    if engine.backend == "cuda":
+        return 0
     levels = engine.pyramid_levels
     if levels < 0:
         height, width = ctx.inputs.height, ctx.inputs.width

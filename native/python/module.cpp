@@ -12,10 +12,12 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <tuple>
 #include <vector>
 
+#include "../src/cpu_level.h"
 #include "synthfx/synthesis.h"
 
 namespace nb = nanobind;
@@ -144,6 +146,9 @@ synthfx::SynthesisParams params_of(float style_weight, float uniformity, int pat
 
 NB_MODULE(_native, m) {
     m.doc() = "synthfx native patch-synthesis engine";
+    // Before any engine code can run: an ImportError that says why, not an illegal instruction.
+    if (const std::string problem = synthfx::cpu_level_problem(); !problem.empty())
+        throw std::runtime_error(problem);
     error_type = nb::borrow(PyErr_NewExceptionWithDoc(
         "synthfx._native.SynthesisError", "Engine error: args are (message, code name).",
         PyExc_ValueError, nullptr));

@@ -5,6 +5,7 @@
 #include <new>
 #include <string>
 
+#include "cpu_level.h"
 #include "synthfx/synthesis.h"
 #include "synthfx/synthfx.h"
 
@@ -65,6 +66,11 @@ sfx_status sfx_synthesize_seeded(const sfx_image* style, const sfx_guide* guides
                                  const sfx_params* params, const sfx_control* control,
                                  sfx_output* output, char* message, int32_t message_size) {
     write_message(message, message_size, "");
+    const std::string cpu_problem = synthfx::cpu_level_problem();
+    if (!cpu_problem.empty()) {
+        write_message(message, message_size, cpu_problem.c_str());
+        return SFX_UNAVAILABLE;
+    }
     try {
         if (style == nullptr || params == nullptr || output == nullptr ||
             output->image == nullptr) {

@@ -28,9 +28,10 @@ inline std::string cpu_level_problem() {
     if (level == "x86-64-v4") ok = __builtin_cpu_supports("x86-64-v4");
 #endif
     if (!ok) {
-        return "this synthfx engine was built for " + level +
-               " (x86-64-v3: AVX2 and FMA) and this CPU lacks it: rebuild with "
-               "-DSYNTHFX_X86_LEVEL= (the compiler's default) for this machine";
+        const char* what = level == "x86-64-v3" ? " (AVX2, FMA)" : "";
+        return "this synthfx engine was built for " + level + what +
+               " and this CPU lacks it: rebuild with -DSYNTHFX_X86_LEVEL= (the compiler's "
+               "baseline) for this machine";
     }
 #endif
     return {};

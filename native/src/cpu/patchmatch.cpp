@@ -41,6 +41,22 @@ void random_centre(const LevelState& state, std::uint64_t key, int* x, int* y) {
     *y = random_between(std::uint32_t(key >> 32), c.min_y, c.max_y);
 }
 
+// Target pixel (x, y) starts at centre (qx, qy), clamped to the level's centres and redrawn at
+// random where the mask forbids it.
+void place_centre(LevelState& state, int x, int y, int qx, int qy, std::uint64_t seed) {
+    const CentreRange& r = state.centres;
+    qx = std::clamp(qx, r.min_x, r.max_x);
+    qy = std::clamp(qy, r.min_y, r.max_y);
+    const std::uint32_t pixel = std::uint32_t(y * state.tw + x);
+    if (!state.centre_allowed(qx, qy)) {
+        const std::uint64_t key =
+            random_key(seed, std::uint32_t(state.level_index), 0, pixel, kRepairStep);
+        random_centre(state, key, &qx, &qy);
+    }
+    state.nnf[2 * pixel] = qx;
+    state.nnf[2 * pixel + 1] = qy;
+}
+
 // Per-thread changes of omega made by the tile being scanned; all zero between tiles. Held with
 // `radius` zero pixels around the source (and a few more on the right), so a patch's window
 // never needs clipping: cells outside the source are never written.
@@ -137,17 +153,8 @@ void upsample_nnf(LevelState& state, const std::vector<std::int32_t>& coarse, in
         for (int x = 0; x < state.tw; ++x) {
             const int cx = std::min(x / 2, coarse_width - 1);
             const std::size_t c = std::size_t(cy) * coarse_width + cx;
-            const CentreRange& r = state.centres;
-            int qx = std::clamp(2 * coarse[2 * c] + (x & 1), r.min_x, r.max_x);
-            int qy = std::clamp(2 * coarse[2 * c + 1] + (y & 1), r.min_y, r.max_y);
-            const std::uint32_t pixel = std::uint32_t(y * state.tw + x);
-            if (!state.centre_allowed(qx, qy)) {
-                const std::uint64_t key =
-                    random_key(seed, std::uint32_t(state.level_index), 0, pixel, kRepairStep);
-                random_centre(state, key, &qx, &qy);
-            }
-            state.nnf[2 * pixel] = qx;
-            state.nnf[2 * pixel + 1] = qy;
+            place_centre(state, x, y, 2 * coarse[2 * c] + (x & 1), 2 * coarse[2 * c + 1] + (y & 1),
+                         seed);
         }
     }
 }
@@ -157,22 +164,12 @@ void seed_nnf(LevelState& state, const std::vector<std::int32_t>& full, int full
     const int shift = int(state.problem->levels.size()) - 1 - state.level_index;
     // Each level pixel reads the full-size pixel in the middle of the block it covers.
     const int middle = (1 << shift) / 2;
-    const CentreRange& r = state.centres;
     for (int y = 0; y < state.th; ++y) {
         const int fy = std::min((y << shift) + middle, full_height - 1);
         for (int x = 0; x < state.tw; ++x) {
             const int fx = std::min((x << shift) + middle, full_width - 1);
             const std::size_t f = std::size_t(fy) * full_width + fx;
-            int qx = std::clamp(full[2 * f] >> shift, r.min_x, r.max_x);
-            int qy = std::clamp(full[2 * f + 1] >> shift, r.min_y, r.max_y);
-            const std::uint32_t pixel = std::uint32_t(y * state.tw + x);
-            if (!state.centre_allowed(qx, qy)) {
-                const std::uint64_t key =
-                    random_key(seed, std::uint32_t(state.level_index), 0, pixel, kRepairStep);
-                random_centre(state, key, &qx, &qy);
-            }
-            state.nnf[2 * pixel] = qx;
-            state.nnf[2 * pixel + 1] = qy;
+            place_centre(state, x, y, full[2 * f] >> shift, full[2 * f + 1] >> shift, seed);
         }
     }
 }

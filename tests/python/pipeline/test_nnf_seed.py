@@ -4,15 +4,14 @@
 from __future__ import annotations
 
 import dataclasses
-import threading
 from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
-from synthfx.errors import CancelledError, InputError
-from synthfx.pipeline import MemoryFrames, ProgressEvent, StylizeOptions, Stylizer, painterly
+from synthfx.errors import InputError
+from synthfx.pipeline import MemoryFrames, StylizeOptions, Stylizer, painterly
 from synthfx.pipeline.nnf_seed import carry_nnf, identity_nnf
 from synthfx.pipeline.passes import PASS_KIND, _seed_levels, entry_nnf, pass_frame_keys
 
@@ -100,36 +99,6 @@ def test_seeded_deterministic_across_thread_counts(shot, tmp_path: Path) -> None
         results.append(run_all(stylizer))
     for frame in frames:
         np.testing.assert_array_equal(results[0][frame], results[1][frame])
-
-
-def test_seeded_resume_equals_an_uninterrupted_run(shot, tmp_path: Path) -> None:
-    # The frame after the last stored one is seeded from the stored NNF: the same bits as when
-    # the NNF came straight from the engine.
-    frames, keys = shot
-    reference = run_all(
-        Stylizer(MemoryFrames(frames), keys, options=SEEDED, cache_dir=tmp_path / "a")
-    )
-    cancel = threading.Event()
-
-    def stop_after_two(event: ProgressEvent) -> None:
-        if event.stage == "synthesis" and event.done >= 2:
-            cancel.set()
-
-    interrupted = Stylizer(
-        MemoryFrames(frames),
-        keys,
-        options=SEEDED,
-        cache_dir=tmp_path / "b",
-        progress=stop_after_two,
-        cancel=cancel,
-    )
-    with pytest.raises(CancelledError):
-        run_all(interrupted)
-    resumed = Stylizer(MemoryFrames(frames), keys, options=SEEDED, cache_dir=tmp_path / "b")
-    outputs = run_all(resumed)
-    assert resumed.times.as_dict()["synthesis"] > 0.0  # something was left to do
-    for frame in frames:
-        np.testing.assert_array_equal(outputs[frame], reference[frame])
 
 
 @pytest.mark.parametrize("levels", [-1, 33])

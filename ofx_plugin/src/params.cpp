@@ -103,6 +103,12 @@ const std::vector<OptionParam>& stylizeOptionParams() {
              "better; higher mixes the two where their match errors are close (1: errors within "
              "about their mean are mixed), steadier and smoother, slightly softer lines.",
              kPageGuides, OptionKind::Double, 0.0, 0, kNoMax, 0, 3, {}, "selection_softness"},
+            {"carriedKeyMixing", "Carried Key Mixing",
+             "0: blend the passes by their match errors and gradients. Above 0: each pass and its "
+             "keyframe carried along the optical flow are mixed per pixel, weighted by how well "
+             "the keyframe's Source colours where each took its look match this frame's; lower "
+             "is sharper, higher smoother. Not used with Mask Mode Before.",
+             kPageGuides, OptionKind::Double, 0.5, 0, kNoMax, 0, 2, {}, "carried_key_mixing"},
             {"nnfSeedLevels", "Match Seeding Levels",
              "0: every frame is matched from scratch. N: each frame starts from the previous "
              "frame's matches carried along the optical flow and refines only the finest N "

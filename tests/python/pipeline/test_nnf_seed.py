@@ -13,7 +13,13 @@ import pytest
 from synthfx.errors import InputError
 from synthfx.pipeline import MemoryFrames, StylizeOptions, Stylizer, painterly
 from synthfx.pipeline.nnf_seed import carry_nnf, identity_nnf
-from synthfx.pipeline.passes import PASS_KIND, _seed_levels, entry_nnf, pass_frame_keys
+from synthfx.pipeline.passes import (
+    PASS_KIND,
+    _seed_levels,
+    entry_nnf,
+    entry_positions,
+    pass_frame_keys,
+)
 
 FAST = StylizeOptions()
 FAST = dataclasses.replace(
@@ -78,7 +84,9 @@ def test_stored_frames_hold_their_nnf(shot, tmp_path: Path) -> None:
     forward = next(p for p in stylizer.plan.passes if p.key == 0)
     key = pass_frame_keys(stylizer._context(), forward)[0]
     entry = stylizer.store.get_array(PASS_KIND, key)
-    assert entry is not None and entry.shape == (72, 128, 3 + 3)  # RGB, NNF, error
+    assert entry is not None and entry.shape == (72, 128, 3 + 5)  # RGB, NNF, positions, error
+    positions = entry_positions(entry)
+    assert positions.min() >= 0.0 and positions.max() < 1.0
     nnf = entry_nnf(entry)
     assert nnf.min() >= 0 and nnf[..., 0].max() < 128 and nnf[..., 1].max() < 72
     # Frame 1 copies from key 0 mostly in place (the clip moves slowly there).

@@ -4,33 +4,59 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from synthfx.blend import blend_passes
+from synthfx.blend.source_match import Candidate, mix_candidates, sample_at
 from synthfx.guides import feather_mask
 from synthfx.pipeline.inputs import alpha_of, rgb_of
 from synthfx.pipeline.options import StylizeOptions
+from synthfx.pipeline.passes import entry_nnf, entry_positions, split_entry
+
+
+@dataclass(frozen=True)
+class PassSource:
+    """One pass's result at the frame being rendered.
+
+    Attributes:
+        entry: the stored pass frame (``passes.make_entry``).
+        weight: the forward pass's temporal weight (1 for a lone pass).
+        style: (H, W, C) the pass's keyframe style.
+        key_frame: (H, W, 3) the pass's keyframe Source colours.
+    """
+
+    entry: np.ndarray
+    weight: float
+    style: np.ndarray
+    key_frame: np.ndarray
 
 
 def blend_sources(
-    sources: Sequence[tuple[np.ndarray, np.ndarray, float]], options: StylizeOptions
+    sources: Sequence[PassSource], frame: np.ndarray, options: StylizeOptions
 ) -> tuple[np.ndarray, np.ndarray]:
     """Combines one frame's pass results.
 
     Args:
-        sources: ``(image, error, weight)`` per pass; one pass (weight 1) or a forward and a
-            reverse pass, forward first, weight = the forward pass's temporal weight.
-        options: screening, selection smoothing and softness of the blend.
+        sources: one pass (weight 1) or a forward and a reverse pass, forward first.
+        frame: (H, W, 3) Source colours of the frame.
+        options: ``carried_key_mixing`` (with ``mask_mode`` "after"), else the screening,
+            selection smoothing and softness of the error-selected Poisson blend.
 
     Returns:
-        (image (H, W, C), error (H, W)); with two passes the error is their per-pixel minimum,
-        the error of the pass the selection prefers.
+        (image (H, W, C), error (H, W)); the error is the passes' per-pixel minimum.
     """
+    error = split_entry(sources[0].entry)[1]
+    for source in sources[1:]:
+        error = np.minimum(error, split_entry(source.entry)[1])
+    if options.carried_key_mixing > 0 and options.mask_mode == "after":
+        candidates = [c for source in sources for c in _candidates(source)]
+        return mix_candidates(frame, candidates, options.carried_key_mixing), error
     if len(sources) == 1:
-        image, error, _ = sources[0]
-        return image, error
-    (forward, error_forward, weight), (reverse, error_reverse, _) = sources
+        return split_entry(sources[0].entry)[0], error
+    (forward, error_forward), (reverse, error_reverse) = (split_entry(s.entry) for s in sources)
+    weight = sources[0].weight
     image = blend_passes(
         forward,
         reverse,
@@ -41,7 +67,21 @@ def blend_sources(
         smoothing_sigma=options.selection_smoothing,
         softness=options.selection_softness,
     )
-    return image, np.minimum(error_forward, error_reverse)
+    return image, error
+
+
+def _candidates(source: PassSource) -> tuple[Candidate, Candidate]:
+    """The pass itself (style from its NNF) and its key carried along the positional guide."""
+    image = split_entry(source.entry)[0]
+    nnf = entry_nnf(source.entry).astype(np.float32)
+    positions = entry_positions(source.entry)
+    height, width = image.shape[:2]
+    x, y = positions[..., 0] * width, positions[..., 1] * height
+    carried = sample_at(source.style, x, y).reshape(image.shape)
+    return (
+        Candidate(image, source.key_frame, nnf[..., 0], nnf[..., 1]),
+        Candidate(carried, source.key_frame, x, y),
+    )
 
 
 def finish_frame(

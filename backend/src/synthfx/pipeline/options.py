@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from synthfx.blend.combine import DEFAULT_SCREENING
+from synthfx.blend.source_match import DEFAULT_MIXING
 from synthfx.engine import EZSYNTH_VIDEO_PARAMS, SynthesisParams
 from synthfx.errors import InputError
 from synthfx.flow.factory import DEFAULT_FLOW
@@ -40,6 +41,7 @@ _POST_PASS_FIELDS = (
     "screening",
     "selection_smoothing",
     "selection_softness",
+    "carried_key_mixing",
 )
 _GUIDES, _MASK = "guides", "mask"
 # The plugin's menu, whose indices saved scripts hold: new entries go at the end.
@@ -138,6 +140,15 @@ class StylizeOptions:
         "within about their mean are mixed), steadier and smoother, slightly softer lines.",
         label="Blend Mixing", param="selectionSoftness", page=_GUIDES, minimum=0,
         display=(0, 3),
+    )  # fmt: skip
+    carried_key_mixing: float = option(
+        DEFAULT_MIXING,
+        help="0: blend the passes by their match errors and gradients. Above 0: each pass and "
+        "its keyframe carried along the optical flow are mixed per pixel, weighted by how well "
+        "the keyframe's Source colours where each took its look match this frame's; lower is "
+        "sharper, higher smoother. Not used with Mask Mode Before.",
+        label="Carried Key Mixing", param="carriedKeyMixing", page=_GUIDES, minimum=0,
+        display=(0, 2),
     )  # fmt: skip
     nnf_seed_levels: int = option(
         1,

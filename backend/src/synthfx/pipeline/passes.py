@@ -8,7 +8,8 @@ For each frame t of the pass (``prev`` is the frame processed before it, the key
 * temporal guide: the stylized prev warped onto t;
 * edge, image (and mask) guides of t against the keyframe's;
 * synthesis from the key's style (with ``nnf_seed_levels``, starting from prev's NNF carried
-  along the flow, the key's being the identity); the image, NNF and per-pixel error are stored.
+  along the flow, the key's being the identity); the image, NNF, positional guide and per-pixel
+  error are stored (the blend carries the key along the positions).
 
 Each frame's store key chains the key's and every processed frame's content, so a result is
 reused only when everything it depends on is identical, and an interrupted pass resumes at
@@ -48,8 +49,8 @@ from synthfx.progress import engine_progress
 
 PASS_KIND = "pass"
 # Bump when what a stored pass frame means changes.
-# v2: the NNF stored between the image and the error.
-PASS_FORMAT = "synthfx-pass-v2"
+# v2: the NNF stored between the image and the error; v3: the positional guide after the NNF.
+PASS_FORMAT = "synthfx-pass-v3"
 
 
 @dataclass
@@ -109,23 +110,30 @@ def _mask_part(ctx: PassContext, frame: int) -> str:
     return ctx.inputs.mask_digest(frame)
 
 
-def make_entry(image: np.ndarray, nnf: np.ndarray, error: np.ndarray) -> np.ndarray:
-    """A stored pass frame: (H, W, C + 3) float32, image, NNF (x, y; exact in float32 for any
-    frame side below 2^24) and error."""
+def make_entry(
+    image: np.ndarray, nnf: np.ndarray, positions: np.ndarray, error: np.ndarray
+) -> np.ndarray:
+    """A stored pass frame: (H, W, C + 5) float32, image, NNF (x, y; exact in float32 for any
+    frame side below 2^24), positional guide (x / W, y / H) and error."""
     return np.ascontiguousarray(
-        np.concatenate([image, nnf.astype(np.float32), error[..., None]], axis=2),
+        np.concatenate([image, nnf.astype(np.float32), positions, error[..., None]], axis=2),
         dtype=np.float32,
     )
 
 
 def split_entry(entry: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """A stored pass frame -> (image (H, W, C), error (H, W))."""
-    return entry[..., :-3], entry[..., -1]
+    return entry[..., :-5], entry[..., -1]
 
 
 def entry_nnf(entry: np.ndarray) -> np.ndarray:
     """A stored pass frame's NNF: (H, W, 2) int32."""
-    return np.ascontiguousarray(entry[..., -3:-1], dtype=np.int32)
+    return np.ascontiguousarray(entry[..., -5:-3], dtype=np.int32)
+
+
+def entry_positions(entry: np.ndarray) -> np.ndarray:
+    """A stored pass frame's positional guide: (H, W, 2) float32, (x / W, y / H) in the key."""
+    return np.ascontiguousarray(entry[..., -3:-1])
 
 
 def _seed_levels(ctx: PassContext) -> int:
@@ -265,7 +273,7 @@ def run_pass(ctx: PassContext, run: Pass) -> list[str]:
                 )
             with ctx.times.stage("write"):
                 # As the store reads it back: float32, contiguous.
-                entry = make_entry(result.image, result.nnf, result.error)
+                entry = make_entry(result.image, result.nnf, positions, result.error)
                 ctx.store.put_array(PASS_KIND, key, entry)
             if ctx.on_result is not None:
                 ctx.on_result(frame, key, entry)

@@ -26,8 +26,8 @@ from synthfx.engine import check_params
 from synthfx.errors import CancelledError
 from synthfx.flow.base import FlowEstimator
 from synthfx.flow.factory import make_flow_estimator
-from synthfx.pipeline.compose import blend_sources, finish_frame
-from synthfx.pipeline.inputs import Frames, ShotInputs
+from synthfx.pipeline.compose import PassSource, blend_sources, finish_frame
+from synthfx.pipeline.inputs import Frames, ShotInputs, rgb_of
 from synthfx.pipeline.options import StylizeOptions
 from synthfx.pipeline.passes import (
     PASS_KIND,
@@ -35,7 +35,6 @@ from synthfx.pipeline.passes import (
     fit_pyramid,
     pass_frame_keys,
     run_pass,
-    split_entry,
 )
 from synthfx.pipeline.planning import Pass, Plan, plan_segments
 from synthfx.pipeline.store import ResultStore, chain_key
@@ -330,7 +329,7 @@ class Stylizer:
             self._pass_keys[index] = pass_frame_keys(self._context(), self.plan.passes[index])
         return self._pass_keys[index]
 
-    def _pass_frame(self, index: int, frame: int) -> tuple[np.ndarray, np.ndarray]:
+    def _pass_frame(self, index: int, frame: int) -> np.ndarray:
         run = self.plan.passes[index]
         key = self._keys_of_pass(index)[run.frames.index(frame)]
         entry = self._fresh.take(key)
@@ -347,7 +346,7 @@ class Stylizer:
             entry = self.store.get_array(PASS_KIND, key)
         if entry is None:
             raise OSError(f"the cache at {self.store.root} lost frame {frame} as it was written")
-        return split_entry(entry)
+        return entry
 
     def _render(self, frame: int, *, keep: bool) -> RenderResult:
         if self._should_stop():
@@ -364,10 +363,13 @@ class Stylizer:
         else:
             sources = []
             for index, weight in plan.sources:
-                image, error = self._pass_frame(index, frame)
-                sources.append((image, error, weight))
+                key = self.plan.passes[index].key
+                entry = self._pass_frame(index, frame)
+                key_frame = rgb_of(self.inputs.frame(key))
+                sources.append(PassSource(entry, weight, self.inputs.keys[key], key_frame))
             with self.times.stage("blend"):
-                stylized, error = blend_sources(sources, self.options)
+                rgb = rgb_of(self.inputs.frame(frame))
+                stylized, error = blend_sources(sources, rgb, self.options)
         with self.times.stage("blend"):
             image = finish_frame(
                 stylized, self.inputs.frame(frame), self.inputs.mask_at(frame), self.options

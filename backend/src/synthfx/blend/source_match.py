@@ -1,0 +1,112 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Mixing a frame's candidates by how well each one's source content matches the frame.
+
+A candidate is a stylized image of frame t with, per pixel, the keyframe and the place in it
+its style came from: a synthesis pass (its NNF) or the keyframe's style carried along the flow
+(the positional guide). A style follows content, so a candidate is trusted where the key's
+Source colours at its source place match frame t's around the pixel. The same measure for every
+candidate makes passes from different keys and carried keys comparable, which the engine's own
+errors (different guides, different weights) are not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from synthfx.errors import InputError
+
+# Gaussian deviation (pixels) of the colour match around each pixel; mixing softness default.
+# Both measured with bench/quality.py (bench/README.md, "Issue 19, carried keys").
+MATCH_SIGMA = 1.0
+DEFAULT_MIXING = 0.5
+_CV_MAX_CHANNELS = 4
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One stylized image of frame t and where its style came from.
+
+    Attributes:
+        image: (H, W, C) float32 stylized frame.
+        key_frame: (H, W, 3) float32 Source frame of the keyframe the style came from.
+        source_x: (H, W) float32 x in the keyframe (pixels) of each pixel's style.
+        source_y: (H, W) float32 y, likewise.
+    """
+
+    image: np.ndarray
+    key_frame: np.ndarray
+    source_x: np.ndarray
+    source_y: np.ndarray
+
+
+def sample_at(image: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``image`` sampled bilinearly at (x, y) in pixels, borders replicated, any channel count.
+
+    Returns:
+        float32 with the shape of ``x`` plus ``image``'s channel axis, if it has one.
+    """
+    source = np.asarray(image, dtype=np.float32)
+    map_x, map_y = np.asarray(x, np.float32), np.asarray(y, np.float32)
+    if source.ndim == 2 or source.shape[2] <= _CV_MAX_CHANNELS:
+        sampled = cv2.remap(source, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        return sampled.reshape(map_x.shape + source.shape[2:])
+    parts = [
+        sample_at(np.ascontiguousarray(source[..., c : c + _CV_MAX_CHANNELS]), map_x, map_y)
+        for c in range(0, source.shape[2], _CV_MAX_CHANNELS)
+    ]
+    return np.concatenate(parts, axis=2)
+
+
+def source_colour_error(
+    frame: np.ndarray, candidate: Candidate, sigma: float = MATCH_SIGMA
+) -> np.ndarray:
+    """Mean squared RGB difference between ``frame`` and the key's Source frame at the
+    candidate's source places, Gaussian-weighted over ``sigma`` pixels: (H, W) float32."""
+    seen = sample_at(candidate.key_frame, candidate.source_x, candidate.source_y)
+    difference = np.asarray(
+        np.mean((np.asarray(frame, np.float32) - seen) ** 2, axis=2, dtype=np.float32)
+    )
+    if sigma <= 0:
+        return difference
+    return np.asarray(cv2.GaussianBlur(difference, (0, 0), sigma))
+
+
+def mix_candidates(
+    frame: np.ndarray, candidates: Sequence[Candidate], softness: float = DEFAULT_MIXING
+) -> np.ndarray:
+    """Per-pixel mix of the candidates, weighted by their source colour match.
+
+    Args:
+        frame: (H, W, 3) float32 Source frame t.
+        candidates: at least one, images of the same shape.
+        softness: > 0. A candidate's weight is ``exp(-(e - e_min) / (softness * e_mean))`` with
+            e its :func:`source_colour_error` and e_min, e_mean the pixel's lowest and mean
+            error: lower keeps the best match more purely (sharper), higher mixes more.
+
+    Returns:
+        (H, W, C) float32 mixed frame.
+    """
+    if not candidates:
+        raise InputError("mix_candidates needs at least one candidate")
+    if not (np.isfinite(softness) and softness > 0):
+        raise InputError(f"mixing softness must be > 0, got {softness}")
+    shape = candidates[0].image.shape
+    for index, candidate in enumerate(candidates):
+        if candidate.image.shape != shape or candidate.source_x.shape != shape[:2]:
+            raise InputError(
+                f"candidate {index}: image {candidate.image.shape} and source map "
+                f"{candidate.source_x.shape} must match candidate 0's image {shape}"
+            )
+    errors = np.stack([source_colour_error(frame, c) for c in candidates]).astype(np.float64)
+    scale = np.maximum(softness * errors.mean(axis=0), 1e-12)
+    # Clipped: beyond 50 the weight is 0 in float32 anyway; the best candidate's is exactly 1.
+    weights = np.exp(-np.minimum((errors - errors.min(axis=0)) / scale, 50.0))
+    weights /= weights.sum(axis=0)
+    mixed = np.zeros(shape, np.float64)
+    for weight, candidate in zip(weights, candidates, strict=True):
+        mixed += (weight if len(shape) == 2 else weight[..., None]) * candidate.image
+    return mixed.astype(np.float32)

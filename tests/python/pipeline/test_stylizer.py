@@ -322,6 +322,18 @@ def test_mask_before_copies_only_from_inside_the_key_mask(shot, tmp_path: Path) 
         inside = outputs[frame][:, 68:, :3]
         redness = inside[..., 0] - inside[..., 1:].max(axis=2)
         assert redness.max() < 0.5
+    # The carried keys would copy across the mask edge: Before mode blends by errors only.
+    unmixed = run_all(
+        Stylizer(
+            MemoryFrames(frames),
+            keys,
+            mask=MemoryFrames(half_mask(frames)),
+            options=dataclasses.replace(options, carried_key_mixing=0.0),
+            cache_dir=tmp_path,
+        )
+    )
+    for frame in (1, 2, 3):
+        np.testing.assert_array_equal(unmixed[frame], outputs[frame])
 
 
 def test_key_alpha_is_propagated(shot, tmp_path: Path) -> None:

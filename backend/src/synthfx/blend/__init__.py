@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Blending the forward and reverse synthesis passes: selection by error, histogram-preserving
-colour blend, screened Poisson gradient-domain reconstruction. Float32 throughout."""
+colour blend, screened Poisson gradient-domain reconstruction; or mixing passes and carried keys
+by their source colour match (``source_match``). Float32 throughout."""
 
 from __future__ import annotations
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from synthfx.blend.source_match import Candidate, mix_candidates, sample_at, source_colour_error
+from synthfx.blend.source_match import Candidate, mix_candidates, source_colour_error
 from synthfx.errors import InputError
+from synthfx.flow.warp import sample_at
 
 SHAPE = (12, 16)
 

@@ -18,12 +18,12 @@ import cv2
 import numpy as np
 
 from synthfx.errors import InputError
+from synthfx.flow.warp import sample_at
 
 # Gaussian deviation (pixels) of the colour match around each pixel; mixing softness default.
 # Both measured with bench/quality.py (bench/README.md, "Issue 19, carried keys").
 MATCH_SIGMA = 1.0
 DEFAULT_MIXING = 0.5
-_CV_MAX_CHANNELS = 4
 
 
 @dataclass(frozen=True)
@@ -41,24 +41,6 @@ class Candidate:
     key_frame: np.ndarray
     source_x: np.ndarray
     source_y: np.ndarray
-
-
-def sample_at(image: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """``image`` sampled bilinearly at (x, y) in pixels, borders replicated, any channel count.
-
-    Returns:
-        float32 with the shape of ``x`` plus ``image``'s channel axis, if it has one.
-    """
-    source = np.asarray(image, dtype=np.float32)
-    map_x, map_y = np.asarray(x, np.float32), np.asarray(y, np.float32)
-    if source.ndim == 2 or source.shape[2] <= _CV_MAX_CHANNELS:
-        sampled = cv2.remap(source, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        return sampled.reshape(map_x.shape + source.shape[2:])
-    parts = [
-        sample_at(np.ascontiguousarray(source[..., c : c + _CV_MAX_CHANNELS]), map_x, map_y)
-        for c in range(0, source.shape[2], _CV_MAX_CHANNELS)
-    ]
-    return np.concatenate(parts, axis=2)
 
 
 def source_colour_error(

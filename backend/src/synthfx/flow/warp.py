@@ -28,22 +28,24 @@ def sample_coordinates(flow_ab: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return grid_x + flow_ab[..., 0], grid_y + flow_ab[..., 1]
 
 
-def backward_warp(image_b: np.ndarray, flow_ab: np.ndarray) -> np.ndarray:
-    """Brings frame B into frame A's pixel grid: ``out[y, x] = B[y + dy, x + dx]``.
+def sample_at(image: np.ndarray, map_x: np.ndarray, map_y: np.ndarray) -> np.ndarray:
+    """``image`` sampled at the places (map_x, map_y), in pixels: bilinear, borders replicated.
 
     Args:
-        image_b: (H, W) or (H, W, C) float32 image in frame B.
-        flow_ab: (H, W, 2) float32 flow from A to B.
+        image: (H_b, W_b) or (H_b, W_b, C) float32 image, any channel count.
+        map_x: (H, W) float32 x of each output pixel in ``image``.
+        map_y: (H, W) float32 y, likewise.
 
     Returns:
-        Image of B's shape, aligned with A; bilinear, borders replicated.
+        (H, W) or (H, W, C) float32.
     """
-    map_x, map_y = sample_coordinates(flow_ab.astype(np.float32, copy=False))
-    src = np.ascontiguousarray(image_b, dtype=np.float32)
+    src = np.ascontiguousarray(image, dtype=np.float32)
+    map_x = np.asarray(map_x, dtype=np.float32)
+    map_y = np.asarray(map_y, dtype=np.float32)
     channels = 1 if src.ndim == 2 else src.shape[2]
     if channels <= 4:
         out = cv2.remap(src, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        return out.reshape(src.shape)
+        return out.reshape(map_x.shape + src.shape[2:])
     # cv2.remap handles at most 4 channels.
     parts = [
         cv2.remap(
@@ -56,3 +58,16 @@ def backward_warp(image_b: np.ndarray, flow_ab: np.ndarray) -> np.ndarray:
         for c in range(channels)
     ]
     return np.stack(parts, axis=-1)
+
+
+def backward_warp(image_b: np.ndarray, flow_ab: np.ndarray) -> np.ndarray:
+    """Brings frame B into frame A's pixel grid: ``out[y, x] = B[y + dy, x + dx]``.
+
+    Args:
+        image_b: (H, W) or (H, W, C) float32 image in frame B.
+        flow_ab: (H, W, 2) float32 flow from A to B.
+
+    Returns:
+        Image of B's shape, aligned with A; bilinear, borders replicated.
+    """
+    return sample_at(image_b, *sample_coordinates(flow_ab.astype(np.float32, copy=False)))

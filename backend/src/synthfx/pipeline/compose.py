@@ -9,7 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from synthfx.blend import blend_passes
-from synthfx.blend.source_match import Candidate, mix_candidates, sample_at
+from synthfx.blend.source_match import Candidate, mix_candidates
+from synthfx.flow.warp import sample_at
 from synthfx.guides import feather_mask
 from synthfx.pipeline.inputs import alpha_of, rgb_of
 from synthfx.pipeline.options import StylizeOptions
@@ -77,7 +78,7 @@ def _candidates(source: PassSource) -> tuple[Candidate, Candidate]:
     positions = entry_positions(source.entry)
     height, width = image.shape[:2]
     x, y = positions[..., 0] * width, positions[..., 1] * height
-    carried = sample_at(source.style, x, y).reshape(image.shape)
+    carried = sample_at(source.style, x, y)
     return (
         Candidate(image, source.key_frame, nnf[..., 0], nnf[..., 1]),
         Candidate(carried, source.key_frame, x, y),

@@ -32,6 +32,26 @@ def test_sampling_at_whole_pixels_reproduces_any_channel_count() -> None:
     assert sample_at(image[..., 0], x, y).shape == SHAPE
 
 
+def test_cubic_sampling_keeps_a_thin_line_that_bilinear_halves() -> None:
+    rng = np.random.default_rng(4)
+    image = rng.random((*SHAPE, 7), dtype=np.float32)
+    x, y = grid()
+    np.testing.assert_allclose(sample_at(image, x, y, interpolation="cubic"), image, atol=1e-6)
+    line = np.zeros(SHAPE, np.float32)
+    line[:, 8] = 1.0
+    # Halfway between columns 7 and 8 (and 8 and 9): Keys' weights 0.59375 and -0.09375.
+    linear = sample_at(line, x + 0.5, y)[:, 7:9]
+    cubic = sample_at(line, x + 0.5, y, interpolation="cubic")[:, 7:9]
+    np.testing.assert_allclose(linear, 0.5, atol=1e-6)
+    np.testing.assert_allclose(cubic, 0.59375, atol=1e-3)
+
+
+def test_unknown_interpolation_is_named() -> None:
+    x, y = grid()
+    with pytest.raises(InputError, match=r"unknown interpolation 'nearest'.*linear, cubic"):
+        sample_at(np.zeros(SHAPE, np.float32), x, y, interpolation="nearest")
+
+
 def test_source_colour_error_reads_the_key_at_the_source_places() -> None:
     frame = np.zeros((*SHAPE, 3), np.float32)
     frame[:, 8:] = 1.0

@@ -78,7 +78,9 @@ def _candidates(source: PassSource) -> tuple[Candidate, Candidate]:
     positions = entry_positions(source.entry)
     height, width = image.shape[:2]
     x, y = positions[..., 0] * width, positions[..., 1] * height
-    carried = sample_at(source.style, x, y)
+    # Cubic: bilinear sampling at the chained (fractional) places blurs the key's thin lines
+    # (bench/README.md, "Issue 19, carried keys").
+    carried = sample_at(source.style, x, y, interpolation="cubic")
     return (
         Candidate(image, source.key_frame, nnf[..., 0], nnf[..., 1]),
         Candidate(carried, source.key_frame, x, y),

@@ -32,7 +32,7 @@ def test_sampling_at_whole_pixels_reproduces_any_channel_count() -> None:
     assert sample_at(image[..., 0], x, y).shape == SHAPE
 
 
-def test_cubic_sampling_keeps_a_thin_line_that_bilinear_halves() -> None:
+def test_cubic_sampling_keeps_a_thin_line_that_bilinear_halves_without_overshoot() -> None:
     rng = np.random.default_rng(4)
     image = rng.random((*SHAPE, 7), dtype=np.float32)
     x, y = grid()
@@ -44,6 +44,9 @@ def test_cubic_sampling_keeps_a_thin_line_that_bilinear_halves() -> None:
     cubic = sample_at(line, x + 0.5, y, interpolation="cubic")[:, 7:9]
     np.testing.assert_allclose(linear, 0.5, atol=1e-6)
     np.testing.assert_allclose(cubic, 0.59375, atol=1e-3)
+    # Clamped to the neighbours' range: no dark halo (unclamped, -0.09375 at columns 6 and 9).
+    halo = sample_at(line, x + 0.5, y, interpolation="cubic")[:, [6, 9]]
+    np.testing.assert_array_equal(halo, 0.0)
 
 
 def test_unknown_interpolation_is_named() -> None:

@@ -31,7 +31,7 @@ def sample_coordinates(flow_ab: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 # Keys' cubic (OpenCV's, a = -0.75) keeps thin lines that bilinear sampling at fractional
-# places halves; it may overshoot the neighbours slightly.
+# places halves; it is clamped to the four neighbours' range, so it never overshoots.
 INTERPOLATIONS = {"linear": cv2.INTER_LINEAR, "cubic": cv2.INTER_CUBIC}
 
 
@@ -53,10 +53,24 @@ def sample_at(
         raise InputError(
             f"unknown interpolation {interpolation!r} (choose from {', '.join(INTERPOLATIONS)})"
         )
-    mode = INTERPOLATIONS[interpolation]
     src = np.ascontiguousarray(image, dtype=np.float32)
     map_x = np.asarray(map_x, dtype=np.float32)
     map_y = np.asarray(map_y, dtype=np.float32)
+    out = _remap(src, map_x, map_y, INTERPOLATIONS[interpolation])
+    if interpolation == "linear":
+        return out
+    # The 2x2 neighbours' range at each place (replicated borders, as the remap's).
+    padded = np.concatenate([src, src[-1:]], axis=0)
+    padded = np.concatenate([padded, padded[:, -1:]], axis=1)
+    corners = [padded[:-1, :-1], padded[:-1, 1:], padded[1:, :-1], padded[1:, 1:]]
+    x0 = np.clip(np.floor(np.nan_to_num(map_x)), 0, src.shape[1] - 1).astype(np.intp)
+    y0 = np.clip(np.floor(np.nan_to_num(map_y)), 0, src.shape[0] - 1).astype(np.intp)
+    low = np.minimum.reduce(corners)[y0, x0]
+    high = np.maximum.reduce(corners)[y0, x0]
+    return np.clip(out, low, high)
+
+
+def _remap(src: np.ndarray, map_x: np.ndarray, map_y: np.ndarray, mode: int) -> np.ndarray:
     channels = 1 if src.ndim == 2 else src.shape[2]
     if channels <= 4:
         out = cv2.remap(src, map_x, map_y, mode, borderMode=cv2.BORDER_REPLICATE)

@@ -79,7 +79,7 @@ def _candidates(source: PassSource) -> tuple[Candidate, Candidate]:
     height, width = image.shape[:2]
     x, y = positions[..., 0] * width, positions[..., 1] * height
     # Cubic: bilinear sampling at the chained (fractional) places blurs the key's thin lines
-    # (bench/README.md, "Issue 19, carried keys").
+    # (bench/README.md, "Issue 19, cubic carried keys").
     carried = sample_at(source.style, x, y, interpolation="cubic")
     return (
         Candidate(image, source.key_frame, nnf[..., 0], nnf[..., 1]),

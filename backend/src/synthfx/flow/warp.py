@@ -60,13 +60,12 @@ def sample_at(
     if interpolation == "linear":
         return out
     # The 2x2 neighbours' range at each place (replicated borders, as the remap's).
-    padded = np.concatenate([src, src[-1:]], axis=0)
-    padded = np.concatenate([padded, padded[:, -1:]], axis=1)
-    corners = [padded[:-1, :-1], padded[:-1, 1:], padded[1:, :-1], padded[1:, 1:]]
+    padded = np.pad(src, ((0, 1), (0, 1)) + ((0, 0),) * (src.ndim - 2), mode="edge")
+    a, b, c, d = padded[:-1, :-1], padded[:-1, 1:], padded[1:, :-1], padded[1:, 1:]
     x0 = np.clip(np.floor(np.nan_to_num(map_x)), 0, src.shape[1] - 1).astype(np.intp)
     y0 = np.clip(np.floor(np.nan_to_num(map_y)), 0, src.shape[0] - 1).astype(np.intp)
-    low = np.minimum.reduce(corners)[y0, x0]
-    high = np.maximum.reduce(corners)[y0, x0]
+    low = np.minimum(np.minimum(a, b), np.minimum(c, d))[y0, x0]
+    high = np.maximum(np.maximum(a, b), np.maximum(c, d))[y0, x0]
     return np.clip(out, low, high)
 
 

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Seconds per frame of the screened Poisson solve and of the whole two-pass blend.
+"""Seconds per frame of the screened Poisson solve, the whole two-pass blend, and the default
+carried-key mix (two passes and their two carried keys) with its detail restoration.
 
 Run: ``PYTHONPATH=backend/src .venv/bin/python bench/blend.py``. Prints the median of 5 runs at
 960x540 and 1920x1080, 3 channels, float32, with the CPU model and the thread counts.
@@ -18,7 +19,9 @@ from machine import cpu_model
 
 # Submodules, not the package: works even where an editable install predates synthfx.blend.
 from synthfx.blend.combine import DEFAULT_SCREENING, blend_passes
+from synthfx.blend.detail import DEFAULT_DETAIL, restore_detail
 from synthfx.blend.poisson import forward_gradients, screened_poisson
+from synthfx.blend.source_match import Candidate, candidate_weights, weighted_mix
 
 SIZES = ((540, 960), (1080, 1920))
 REPEATS = 5
@@ -39,6 +42,20 @@ def smooth_noise(rng: np.random.Generator, height: int, width: int) -> np.ndarra
     """A stylization-like test frame: noise plus a smooth gradient, float32 (H, W, 3)."""
     ramp = np.linspace(0.0, 1.0, width, dtype=np.float32)[None, :, None]
     return (0.5 * ramp + 0.5 * rng.random((height, width, 3), dtype=np.float32)).astype(np.float32)
+
+
+def mix_candidates_of(
+    rng: np.random.Generator, height: int, width: int
+) -> tuple[np.ndarray, list[Candidate], list[np.ndarray]]:
+    """A frame, four candidates (a pass and a carried key per keyframe) and their key styles."""
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    styles = [smooth_noise(rng, height, width) for _ in range(2)]
+    key_frames = [smooth_noise(rng, height, width) for _ in range(2)]
+    candidates = [
+        Candidate(smooth_noise(rng, height, width), key_frames[k // 2], x + 0.3 * k, y - 0.2 * k)
+        for k in range(4)
+    ]
+    return smooth_noise(rng, height, width), candidates, [styles[k // 2] for k in range(4)]
 
 
 def main() -> None:
@@ -64,9 +81,19 @@ def main() -> None:
         poisson_threaded = median_seconds(
             lambda: screened_poisson(gx, gy, reverse, DEFAULT_SCREENING, workers=threads)  # noqa: B023
         )
+        frame, candidates, styles = mix_candidates_of(rng, height, width)
+        weights = candidate_weights(frame, candidates)
+        mixed = weighted_mix(weights, candidates)
+        mix = median_seconds(
+            lambda: weighted_mix(candidate_weights(frame, candidates), candidates)  # noqa: B023
+        )
+        detail = median_seconds(
+            lambda: restore_detail(mixed, candidates, weights, styles, DEFAULT_DETAIL)  # noqa: B023
+        )
         print(
             f"{width}x{height}x3: poisson {poisson:.3f} s/frame "
-            f"({poisson_threaded:.3f} with {threads} DCT threads), blend {blend:.3f} s/frame"
+            f"({poisson_threaded:.3f} with {threads} DCT threads), blend {blend:.3f} s/frame; "
+            f"carried-key mix of 4 {mix:.3f} s/frame, detail restoration {detail:.3f} s/frame"
         )
 
 

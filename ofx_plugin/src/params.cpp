@@ -109,6 +109,12 @@ const std::vector<OptionParam>& stylizeOptionParams() {
              "the keyframe's Source colours where each took its look match this frame's; lower "
              "is sharper, higher smoother. Not used with Mask Mode Before.",
              kPageGuides, OptionKind::Double, 0.5, 0, kNoMax, 0, 2, {}, "carried_key_mixing"},
+            {"detailRestoration", "Detail Restoration",
+             "With Carried Key Mixing: 0 keeps the mix as it is. Above 0: the mix's fine detail "
+             "(thin lines, texture) is lifted back towards the keyframes' own contrast where the "
+             "mixed looks agree, never beyond the values they hold around each pixel; higher is "
+             "crisper, slightly less steady.",
+             kPageGuides, OptionKind::Double, 2.0, 0, kNoMax, 0, 4, {}, "detail_restoration"},
             {"nnfSeedLevels", "Match Seeding Levels",
              "0: every frame is matched from scratch. N: each frame starts from the previous "
              "frame's matches carried along the optical flow and refines only the finest N "

@@ -57,10 +57,10 @@ def source_colour_error(
     return np.asarray(cv2.GaussianBlur(difference, (0, 0), sigma))
 
 
-def mix_candidates(
+def candidate_weights(
     frame: np.ndarray, candidates: Sequence[Candidate], softness: float = DEFAULT_MIXING
 ) -> np.ndarray:
-    """Per-pixel mix of the candidates, weighted by their source colour match.
+    """Per-pixel weights of the candidates by their source colour match: (K, H, W), sum 1.
 
     Args:
         frame: (H, W, 3) float32 Source frame t.
@@ -68,9 +68,6 @@ def mix_candidates(
         softness: > 0. A candidate's weight is ``exp(-(e - e_min) / (softness * e_mean))`` with
             e its :func:`source_colour_error` and e_min, e_mean the pixel's lowest and mean
             error: lower keeps the best match more purely (sharper), higher mixes more.
-
-    Returns:
-        (H, W, C) float32 mixed frame.
     """
     if not candidates:
         raise InputError("mix_candidates needs at least one candidate")
@@ -88,7 +85,21 @@ def mix_candidates(
     # Clipped: beyond 50 the weight is 0 in float32 anyway; the best candidate's is exactly 1.
     weights = np.exp(-np.minimum((errors - errors.min(axis=0)) / scale, 50.0))
     weights /= weights.sum(axis=0)
+    return weights
+
+
+def weighted_mix(weights: np.ndarray, candidates: Sequence[Candidate]) -> np.ndarray:
+    """The candidates' images summed with (K, H, W) ``weights``: (H, W, C) float32."""
+    shape = candidates[0].image.shape
     mixed = np.zeros(shape, np.float64)
     for weight, candidate in zip(weights, candidates, strict=True):
         mixed += (weight if len(shape) == 2 else weight[..., None]) * candidate.image
     return mixed.astype(np.float32)
+
+
+def mix_candidates(
+    frame: np.ndarray, candidates: Sequence[Candidate], softness: float = DEFAULT_MIXING
+) -> np.ndarray:
+    """Per-pixel mix of the candidates, weighted by their source colour match
+    (:func:`candidate_weights`): (H, W, C) float32."""
+    return weighted_mix(candidate_weights(frame, candidates, softness), candidates)

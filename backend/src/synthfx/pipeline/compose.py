@@ -9,7 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from synthfx.blend import blend_passes
-from synthfx.blend.source_match import Candidate, mix_candidates
+from synthfx.blend.detail import restore_detail
+from synthfx.blend.source_match import Candidate, candidate_weights, weighted_mix
 from synthfx.flow.warp import sample_at
 from synthfx.guides import feather_mask
 from synthfx.pipeline.inputs import alpha_of, rgb_of
@@ -42,8 +43,9 @@ def blend_sources(
     Args:
         sources: one pass (weight 1) or a forward and a reverse pass, forward first.
         frame: (H, W, 3) Source colours of the frame.
-        options: ``carried_key_mixing`` (with ``mask_mode`` "after"), else the screening,
-            selection smoothing and softness of the error-selected Poisson blend.
+        options: ``carried_key_mixing`` and ``detail_restoration`` (with ``mask_mode``
+            "after"), else the screening, selection smoothing and softness of the
+            error-selected Poisson blend.
 
     Returns:
         (image (H, W, C), error (H, W)); the error is the passes' per-pixel minimum.
@@ -52,8 +54,14 @@ def blend_sources(
     for source in sources[1:]:
         error = np.minimum(error, split_entry(source.entry)[1])
     if options.carried_key_mixing > 0 and options.mask_mode == "after":
-        candidates = [c for source in sources for c in _candidates(source)]
-        return mix_candidates(frame, candidates, options.carried_key_mixing), error
+        pairs = [(c, source.style) for source in sources for c in _candidates(source)]
+        candidates = [candidate for candidate, _ in pairs]
+        weights = candidate_weights(frame, candidates, options.carried_key_mixing)
+        image = weighted_mix(weights, candidates)
+        if options.detail_restoration > 0:
+            styles = [style for _, style in pairs]
+            image = restore_detail(image, candidates, weights, styles, options.detail_restoration)
+        return image, error
     if len(sources) == 1:
         return split_entry(sources[0].entry)[0], error
     (forward, error_forward), (reverse, error_reverse) = (split_entry(s.entry) for s in sources)

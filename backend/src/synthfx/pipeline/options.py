@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from synthfx.blend.combine import DEFAULT_SCREENING
+from synthfx.blend.detail import DEFAULT_DETAIL
 from synthfx.blend.source_match import DEFAULT_MIXING
 from synthfx.engine import EZSYNTH_VIDEO_PARAMS, SynthesisParams
 from synthfx.errors import InputError
@@ -42,6 +43,7 @@ _POST_PASS_FIELDS = (
     "selection_smoothing",
     "selection_softness",
     "carried_key_mixing",
+    "detail_restoration",
 )
 _GUIDES, _MASK = "guides", "mask"
 # The plugin's menu, whose indices saved scripts hold: new entries go at the end.
@@ -149,6 +151,15 @@ class StylizeOptions:
         "sharper, higher smoother. Not used with Mask Mode Before.",
         label="Carried Key Mixing", param="carriedKeyMixing", page=_GUIDES, minimum=0,
         display=(0, 2),
+    )  # fmt: skip
+    detail_restoration: float = option(
+        DEFAULT_DETAIL,
+        help="With Carried Key Mixing: 0 keeps the mix as it is. Above 0: the mix's fine detail "
+        "(thin lines, texture) is lifted back towards the keyframes' own contrast where the "
+        "mixed looks agree, never beyond the values they hold around each pixel; higher is "
+        "crisper, slightly less steady.",
+        label="Detail Restoration", param="detailRestoration", page=_GUIDES, minimum=0,
+        display=(0, 4),
     )  # fmt: skip
     nnf_seed_levels: int = option(
         1,

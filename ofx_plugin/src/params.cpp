@@ -107,7 +107,7 @@ const std::vector<OptionParam>& stylizeOptionParams() {
              "0: blend the passes by their match errors and gradients. Above 0: each pass and its "
              "keyframe carried along the optical flow are mixed per pixel, weighted by how well "
              "the keyframe's Source colours where each took its look match this frame's; lower "
-             "is sharper, higher smoother. Not used with Mask Mode Before.",
+             "is sharper, higher smoother. Not used with Mask Mode Before and a Mask.",
              kPageGuides, OptionKind::Double, 0.5, 0, kNoMax, 0, 2, {}, "carried_key_mixing"},
             {"detailRestoration", "Detail Restoration",
              "With Carried Key Mixing: 0 keeps the mix as it is. Above 0: the mix's fine detail "

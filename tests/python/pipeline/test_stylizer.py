@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from synthfx import progress as progress_module
+from synthfx.engine import SynthesisParams
 from synthfx.errors import CancelledError, InputError
 from synthfx.io import digest as digest_module
 from synthfx.pipeline import MemoryFrames, ProgressEvent, StylizeOptions, Stylizer, painterly
@@ -336,6 +337,24 @@ def test_mask_before_copies_only_from_inside_the_key_mask(shot, tmp_path: Path) 
         np.testing.assert_array_equal(unmixed[frame], outputs[frame])
 
 
+def test_mask_before_without_a_mask_is_mask_after(shot, tmp_path: Path) -> None:
+    # No mask guides the passes, so the carried keys are mixed in as in After mode.
+    frames, keys = shot
+    outputs = {
+        mode: run_all(
+            Stylizer(
+                MemoryFrames(frames),
+                keys,
+                options=dataclasses.replace(FAST, mask_mode=mode),
+                cache_dir=tmp_path / mode,
+            )
+        )
+        for mode in ("after", "before")
+    }
+    for frame in frames:
+        np.testing.assert_array_equal(outputs["before"][frame], outputs["after"][frame])
+
+
 def test_key_alpha_is_propagated(shot, tmp_path: Path) -> None:
     frames, _ = shot
     keys = {}
@@ -406,6 +425,10 @@ def test_options_round_trip_and_unknown_keys() -> None:
         StylizeOptions.from_dict({"edges": "pst"})
     with pytest.raises(InputError, match="unknown engine option"):
         StylizeOptions.from_dict({"engine": {"patch": 5}})
+    # Engine keys left out keep the default engine's values, not SynthesisParams' own.
+    partial = StylizeOptions.from_dict({"engine": {"patchmatch_iters": 3}})
+    assert partial.engine == dataclasses.replace(StylizeOptions().engine, patchmatch_iters=3)
+    assert partial.engine.patch_size == 7 and SynthesisParams().patch_size != 7
     # Thread count never changes a pixel, so it is not part of the cache identity.
     more_threads = dataclasses.replace(FAST, engine=dataclasses.replace(FAST.engine, threads=7))
     assert more_threads.fingerprint() == FAST.fingerprint()

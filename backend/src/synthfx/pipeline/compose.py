@@ -36,16 +36,22 @@ class PassSource:
 
 
 def blend_sources(
-    sources: Sequence[PassSource], frame: np.ndarray, options: StylizeOptions
+    sources: Sequence[PassSource],
+    frame: np.ndarray,
+    options: StylizeOptions,
+    *,
+    masked_passes: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Combines one frame's pass results.
 
     Args:
         sources: one pass (weight 1) or a forward and a reverse pass, forward first.
         frame: (H, W, 3) Source colours of the frame.
-        options: ``carried_key_mixing`` and ``detail_restoration`` (with ``mask_mode``
-            "after"), else the screening, selection smoothing and softness of the
-            error-selected Poisson blend.
+        options: ``carried_key_mixing`` and ``detail_restoration``, else the screening,
+            selection smoothing and softness of the error-selected Poisson blend.
+        masked_passes: the passes copied only from inside the keys' masks (``mask_mode``
+            "before" with a mask): the error blend, since a carried key would bring in what
+            lies outside the mask.
 
     Returns:
         (image (H, W, C), error (H, W)); the error is the passes' per-pixel minimum.
@@ -53,7 +59,7 @@ def blend_sources(
     error = split_entry(sources[0].entry)[1]
     for source in sources[1:]:
         error = np.minimum(error, split_entry(source.entry)[1])
-    if options.carried_key_mixing > 0 and options.mask_mode == "after":
+    if options.carried_key_mixing > 0 and not masked_passes:
         pairs = [(c, source.style) for source in sources for c in _candidates(source)]
         candidates = [candidate for candidate, _ in pairs]
         weights = candidate_weights(frame, candidates, options.carried_key_mixing)

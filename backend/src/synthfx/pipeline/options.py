@@ -148,7 +148,7 @@ class StylizeOptions:
         help="0: blend the passes by their match errors and gradients. Above 0: each pass and "
         "its keyframe carried along the optical flow are mixed per pixel, weighted by how well "
         "the keyframe's Source colours where each took its look match this frame's; lower is "
-        "sharper, higher smoother. Not used with Mask Mode Before.",
+        "sharper, higher smoother. Not used with Mask Mode Before and a Mask.",
         label="Carried Key Mixing", param="carriedKeyMixing", page=_GUIDES, minimum=0,
         display=(0, 2),
     )  # fmt: skip
@@ -188,7 +188,8 @@ class StylizeOptions:
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> StylizeOptions:
-        """Options from ``to_dict`` output; missing keys take their defaults.
+        """Options from ``to_dict`` output; missing keys take their defaults, missing engine
+        keys those of the default engine (Ezsynth's video parameters).
 
         Raises:
             InputError: unknown keys (named) or invalid values.
@@ -203,7 +204,7 @@ class StylizeOptions:
             engine_unknown = sorted(set(values["engine"]) - engine_known)
             if engine_unknown:
                 raise InputError(f"unknown engine option(s): {', '.join(engine_unknown)}")
-            values["engine"] = SynthesisParams(**values["engine"])
+            values["engine"] = dataclasses.replace(EZSYNTH_VIDEO_PARAMS, **values["engine"])
         return cls(**values)
 
     def fingerprint(self) -> str:

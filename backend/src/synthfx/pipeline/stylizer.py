@@ -41,7 +41,10 @@ from synthfx.pipeline.store import ResultStore, chain_key
 from synthfx.pipeline.timing import StageTimes
 
 FINAL_KIND = "final"
-FINAL_FORMAT = "synthfx-final-v1"
+# Bumped whenever the same inputs and options give other output frames (blend changes): cached
+# frames of an earlier version are then recomputed, not mixed into a shot. v2: cubic carried
+# keys and detail restoration.
+FINAL_FORMAT = "synthfx-final-v2"
 # Pass frames kept in memory from their synthesis to their blend within one ``run`` or
 # ``render`` call, so the blend does not read back what was just stored; a segment whose
 # passes exceed it reads the rest from the store.
@@ -369,7 +372,8 @@ class Stylizer:
                 sources.append(PassSource(entry, weight, self.inputs.keys[key], key_frame))
             with self.times.stage("blend"):
                 rgb = rgb_of(self.inputs.frame(frame))
-                stylized, error = blend_sources(sources, rgb, self.options)
+                masked = self.options.mask_mode == "before" and self.inputs.mask is not None
+                stylized, error = blend_sources(sources, rgb, self.options, masked_passes=masked)
         with self.times.stage("blend"):
             image = finish_frame(
                 stylized, self.inputs.frame(frame), self.inputs.mask_at(frame), self.options
